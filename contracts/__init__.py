@@ -1,0 +1,9 @@
+"""What crosses the wire between Pilar's services: the envelope, every event, and the names of the topology.
+
+No I/O and no logic beyond validation lives here, so district systems can read it as the contract.
+"""
+
+from contracts.envelope import Envelope, EventPayload
+from contracts.registry import EVENT_TYPES, payload_model, routing_key
+
+__all__ = ["EVENT_TYPES", "Envelope", "EventPayload", "payload_model", "routing_key"]

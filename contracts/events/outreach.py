@@ -1,0 +1,120 @@
+"""Events produced by outreach: campaigns, sessions, held sessions, follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from contracts.envelope import EventPayload
+from contracts.events.common import Attendance, Followup, SessionKind
+
+
+class CampaignTargets(EventPayload):
+    new_wksbm: int | None = Field(default=None, ge=0)
+    new_pokja: int | None = Field(default=None, ge=0)
+    participants_per_session: int | None = Field(default=None, ge=0)
+
+
+class CampaignPlanned(EventPayload):
+    campaign_id: str
+    name: str
+    topic: str
+    region_code: str
+    start_date: date
+    end_date: date
+    desa_codes: list[str]
+    targets: CampaignTargets = Field(default_factory=CampaignTargets)
+    max_sessions_per_day: int
+    officer_ids: list[str] = Field(default_factory=list)
+    narasumber_ids: list[str] = Field(default_factory=list)
+    owner: str | None = Field(default=None, description="who planned it (the operator's `sub`)")
+
+
+class DesaTotals(EventPayload):
+    sessions_held: int
+    participants: int
+
+
+class CampaignCompleted(EventPayload):
+    campaign_id: str
+    name: str
+    region_code: str
+    reason: str = Field(description="all_sessions_done | period_ended")
+    sessions_planned: int
+    sessions_held: int
+    sessions_cancelled: int
+    participants_reached: int
+    per_desa: dict[str, DesaTotals] = Field(default_factory=dict)
+
+
+class SessionScheduled(EventPayload):
+    session_id: str
+    campaign_id: str | None = None
+    kind: SessionKind
+    topic: str
+    region_code: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    officer_ids: list[str] = Field(default_factory=list)
+    narasumber_ids: list[str] = Field(default_factory=list)
+    expected_participants: int = 0
+
+
+class SessionRescheduled(SessionScheduled):
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+
+
+class SessionCancelled(EventPayload):
+    session_id: str
+    campaign_id: str | None = None
+    kind: SessionKind
+    topic: str
+    region_code: str
+    venue: str
+    starts_at: datetime
+    reason: str | None = None
+    officer_ids: list[str] = Field(default_factory=list)
+    narasumber_ids: list[str] = Field(default_factory=list)
+
+
+class SessionHeld(EventPayload):
+    """`penyuluhan_held` and `FGD_held`."""
+
+    session_id: str
+    campaign_id: str | None = None
+    kind: SessionKind
+    topic: str
+    region_code: str
+    held_on: date
+    attendance: Attendance
+    narasumber_present_ids: list[str] = Field(default_factory=list)
+    summary: str = ""
+    pilot_desa_codes: list[str] = Field(default_factory=list)
+    followups: list[Followup] = Field(default_factory=list)
+
+
+class FollowupAssigned(EventPayload):
+    followup_id: str
+    session_id: str
+    campaign_id: str | None = None
+    action: str
+    owner_id: str
+    due_on: date
+
+
+class FollowupCompleted(EventPayload):
+    followup_id: str
+    session_id: str
+    completed_on: date
+    note: str | None = None
+
+
+class FollowupOverdue(EventPayload):
+    followup_id: str
+    session_id: str
+    action: str
+    owner_id: str
+    due_on: date

@@ -1,0 +1,73 @@
+"""Events produced by the registry: institutions, formation, regulations, workers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from contracts.envelope import EventPayload
+from contracts.events.common import BoardMember, InstitutionKind, InstitutionStatus, LegalBasis, WorkerRole
+
+
+class InstitutionRegistered(EventPayload):
+    institution_id: str
+    kind: InstitutionKind
+    name: str
+    region_code: str
+    address: str | None = None
+    status: InstitutionStatus
+    legal_basis: LegalBasis | None = None
+    board: list[BoardMember] = Field(default_factory=list)
+    member_ids: list[str] = Field(default_factory=list)
+    issues: list[str] = Field(default_factory=list)
+
+
+class InstitutionFormed(EventPayload):
+    """`WKSBM_formed`, `Pokja_formed`, `KarangTaruna_formed`: the penumbuhan is complete."""
+
+    institution_id: str
+    kind: InstitutionKind
+    name: str
+    region_code: str
+    formed_on: date
+    board: list[BoardMember]
+    member_ids: list[str] = Field(default_factory=list)
+    session_id: str | None = None
+    campaign_id: str | None = None
+
+
+class BoardChanged(EventPayload):
+    institution_id: str
+    kind: InstitutionKind
+    board: list[BoardMember]
+
+
+class InstitutionStatusChanged(EventPayload):
+    institution_id: str
+    kind: InstitutionKind
+    previous_status: InstitutionStatus
+    status: InstitutionStatus
+
+
+class CommunityRegulationAdopted(EventPayload):
+    regulation_id: str
+    title: str
+    region_code: str
+    topics: list[str]
+    adopted_on: date
+    pokja_id: str | None = None
+
+
+class WorkerRegistered(EventPayload):
+    worker_id: str
+    role: WorkerRole
+    name: str
+    region_code: str
+    phone: str | None = None
+    email: str | None = None
+    active: bool = True
+
+
+class WorkerUpdated(WorkerRegistered):
+    pass

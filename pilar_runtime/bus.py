@@ -1,0 +1,175 @@
+"""The broker connection (FastStream over aio-pika) and Pilar's topology.
+
+Topology (DESIGN §3), every name optionally namespaced:
+- topic exchange ``pilar.events``; routing key ``<producer>.<event_type>``;
+- per consuming service one durable quorum queue ``<service>.events`` bound with the service's patterns,
+  ``x-delivery-limit`` set and dead-lettering to the direct exchange ``pilar.dlx`` → ``<service>.dlq``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractRobustExchange
+from faststream import AckPolicy
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+
+from contracts import topology
+from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, EventConsumer
+
+
+class Topology:
+    """The names one service uses, with the namespace applied."""
+
+    def __init__(
+        self,
+        service: str,
+        namespace: str = "",
+        *,
+        delivery_limit: int = 5,
+        patterns: Sequence[str] | None = None,
+    ) -> None:
+        self.service = service
+        self._patterns = patterns
+        self.namespace = namespace
+        self.delivery_limit = delivery_limit
+        self.events = RabbitExchange(
+            topology.namespaced(topology.EVENTS_EXCHANGE, namespace), type=ExchangeType.TOPIC, durable=True
+        )
+        self.dlx = RabbitExchange(
+            topology.namespaced(topology.DEAD_LETTER_EXCHANGE, namespace),
+            type=ExchangeType.DIRECT,
+            durable=True,
+        )
+        self.dead_letter_key = topology.namespaced(service, namespace)
+        self.queue = RabbitQueue(
+            topology.service_queue(service, namespace),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments={
+                "x-delivery-limit": delivery_limit,
+                "x-dead-letter-exchange": self.dlx.name,
+                "x-dead-letter-routing-key": self.dead_letter_key,
+                # Dead-letter with confirms inside the broker, so a message is never dropped on the way.
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+        self.dlq = RabbitQueue(
+            topology.dead_letter_queue(service, namespace),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.dead_letter_key,
+        )
+
+    @property
+    def patterns(self) -> Sequence[str]:
+        return self._patterns if self._patterns is not None else topology.SUBSCRIPTIONS.get(self.service, ())
+
+
+class RabbitDelivery:
+    """Adapts FastStream's RabbitMessage to the consumer's IncomingMessage."""
+
+    def __init__(self, message: RabbitMessage, bus: Bus) -> None:
+        raw = message.raw_message
+        self._message = message
+        self._bus = bus
+        self.body: bytes = raw.body
+        self.routing_key: str = raw.routing_key or ""
+        self.headers: dict[str, Any] = dict(raw.headers or {})
+        # Quorum queues count earlier deliveries of this message in `x-delivery-count`.
+        self.delivery_count = int(self.headers.get("x-delivery-count", 0) or 0)
+
+    async def ack(self) -> None:
+        await self._message.ack()
+
+    async def requeue(self) -> None:
+        await self._message.nack(requeue=True)
+
+    async def dead_letter(self, reason: str) -> None:
+        """Publish a copy with the reason to the DLQ (confirmed), then ack the original: never lost, never twice."""
+        raw = self._message.raw_message
+        headers = {
+            **self.headers,
+            REASON_HEADER: reason[:1000],
+            ROUTING_KEY_HEADER: self.routing_key,
+            QUEUE_HEADER: self._bus.topology.queue.name,
+        }
+        await self._bus.dead_letters().publish(
+            aio_pika.Message(
+                body=self.body,
+                headers=headers,
+                content_type=raw.content_type,
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                type=raw.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=self._bus.topology.dead_letter_key,
+        )
+        await self._message.ack()
+
+
+class Bus:
+    """Owns the broker connection; declares the topology; feeds the service's consumer."""
+
+    def __init__(self, url: str, topo: Topology, consumer: EventConsumer | None, *, prefetch: int = 32) -> None:
+        self.topology = topo
+        self.consumer = consumer
+        self.broker = RabbitBroker(url, logger=None, graceful_timeout=30.0, reconnect_interval=1.0)
+        self._events: AbstractRobustExchange | None = None
+        self._dlx: AbstractRobustExchange | None = None
+        if consumer is not None and topo.patterns:
+            subscriber = self.broker.subscriber(
+                topo.queue,
+                channel=Channel(prefetch_count=prefetch),
+                ack_policy=AckPolicy.MANUAL,
+                title=f"{topo.service} events",
+            )
+
+            @subscriber
+            async def on_message(message: RabbitMessage) -> None:
+                await consumer.consume(RabbitDelivery(message, self))
+
+            self._subscriber = subscriber
+
+    async def start(self) -> None:
+        # Declare everything before consuming: the queue must exist with its dead-letter arguments.
+        await self.broker.connect()
+        self._events = await self.broker.declare_exchange(self.topology.events)
+        self._dlx = await self.broker.declare_exchange(self.topology.dlx)
+        if self.consumer is not None and self.topology.patterns:
+            dlq = await self.broker.declare_queue(self.topology.dlq)
+            await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
+            queue = await self.broker.declare_queue(self.topology.queue)
+            for pattern in self.topology.patterns:
+                await queue.bind(self._events, routing_key=pattern)
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    def events(self) -> AbstractRobustExchange:
+        assert self._events is not None, "bus not started"
+        return self._events
+
+    def dead_letters(self) -> AbstractRobustExchange:
+        assert self._dlx is not None, "bus not started"
+        return self._dlx
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.broker.ping(timeout=2))
+        except Exception:
+            return False
+
+    async def dlq_depth(self) -> int | None:
+        if self.consumer is None or not self.topology.patterns:
+            return None
+        queue = await self.broker.declare_queue(
+            RabbitQueue(self.topology.dlq.name, declare=False, queue_type=QueueType.QUORUM)
+        )
+        return int(queue.declaration_result.message_count or 0)

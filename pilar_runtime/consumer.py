@@ -1,0 +1,195 @@
+"""The consumer wrapper: one queue per service, handlers dispatched by ``event_type``.
+
+For each message it parses the envelope, binds the log context, runs the handler inside a unit of work with
+the inbox record, and decides what happens to the message:
+
+- handled, or a duplicate            → ack
+- invalid (not JSON, schema, unknown) → dead-lettered at once, the reason in ``x-pilar-reason``, error logged
+- the handler failed                  → nack and redeliver; at the delivery limit dead-lettered with the reason
+
+The consumer itself never raises: bad input can't stop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope, EventPayload
+from contracts.registry import EVENT_TYPES
+from pilar_runtime.logs import bound_contextvars
+from pilar_runtime.metrics import HANDLER_SECONDS, MESSAGES_FAILED, MESSAGES_HANDLED
+from pilar_runtime.mongo import AlreadyHandled, Mongo, UnitOfWork
+
+log = structlog.get_logger("pilar.consumer")
+
+REASON_HEADER = "x-pilar-reason"
+ROUTING_KEY_HEADER = "x-pilar-routing-key"
+QUEUE_HEADER = "x-pilar-queue"
+
+Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
+
+
+class InvalidMessage(Exception):
+    """The message can never be handled: retrying it is pointless."""
+
+
+class IncomingMessage(Protocol):
+    """What the wrapper needs of a delivery (FastStream's RabbitMessage adapted in `bus`)."""
+
+    body: bytes
+    routing_key: str
+    delivery_count: int
+
+    async def ack(self) -> None: ...
+    async def requeue(self) -> None: ...
+    async def dead_letter(self, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    model: type[EventPayload] | None  # None: the handler takes the raw payload dict (unknown types)
+    idempotent: bool
+
+
+class EventHandlers:
+    """The table of what a service does with each event type it receives."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.fallback: Route | None = None
+
+    def on(self, *event_types: str, transactional: bool = True) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for event_type in event_types:
+                entry = EVENT_TYPES[event_type]
+                self.routes[event_type] = Route(handler, entry.model, transactional)
+            return handler
+
+        return register
+
+    def otherwise(self, handler: Handler) -> Handler:
+        """Handle every event type without a route of its own, known or not (reporting stores them all)."""
+        self.fallback = Route(handler, None, True)
+        return handler
+
+
+def parse(body: bytes) -> tuple[Envelope, EventPayload | dict[str, Any] | None]:
+    """Decode and validate; raises InvalidMessage with a reason a person can act on."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidMessage(f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InvalidMessage("not a JSON object")
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(f"envelope schema violation: {_errors(exc)}") from exc
+    entry = EVENT_TYPES.get(envelope.event_type)
+    if entry is None:
+        return envelope, None
+    try:
+        return envelope, entry.model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise InvalidMessage(f"{envelope.event_type} payload schema violation: {_errors(exc)}") from exc
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])
+
+
+class EventConsumer:
+    def __init__(self, service: str, handlers: EventHandlers, mongo: Mongo | None, *, delivery_limit: int) -> None:
+        self.service = service
+        self.handlers = handlers
+        self.mongo = mongo
+        self.delivery_limit = delivery_limit
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Graceful shutdown: wait for the messages being handled now."""
+        await self._idle.wait()
+
+    async def consume(self, message: IncomingMessage) -> None:
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            await self._consume(message)
+        except Exception:  # a failure to ack/nack (broker gone): the broker redelivers; never kill the consumer
+            log.exception("consumer.settle_failed", routing_key=message.routing_key)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def _consume(self, message: IncomingMessage) -> None:
+        try:
+            envelope, payload = parse(message.body)
+        except InvalidMessage as exc:
+            return await self._reject(message, "unknown", str(exc))
+        route = self.handlers.routes.get(envelope.event_type)
+        if route is None and payload is None:
+            route = self.handlers.fallback
+            if route is None:
+                return await self._reject(message, envelope.event_type, f"unknown event type {envelope.event_type!r}")
+        elif route is None:
+            route = self.handlers.fallback
+        with bound_contextvars(
+            correlation_id=envelope.correlation_id,
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            region_code=envelope.region_code,
+        ):
+            if route is None:  # a known event this service has no use for (wide binding): done
+                MESSAGES_HANDLED.labels(self.service, envelope.event_type).inc()
+                return await message.ack()
+            started = time.perf_counter()
+            try:
+                await self._run(route, envelope, payload if payload is not None else envelope.payload)
+            except AlreadyHandled:
+                log.info("consumer.duplicate_skipped")
+            except InvalidMessage as exc:
+                return await self._reject(message, envelope.event_type, str(exc))
+            except Exception as exc:
+                return await self._retry_or_give_up(message, envelope.event_type, exc)
+            elapsed = time.perf_counter() - started
+            HANDLER_SECONDS.labels(self.service, envelope.event_type).observe(elapsed)
+            MESSAGES_HANDLED.labels(self.service, envelope.event_type).inc()
+            await message.ack()
+
+    async def _run(self, route: Route, envelope: Envelope, payload: Any) -> None:
+        if not route.idempotent or self.mongo is None:
+            await route.handler(envelope, payload, None)  # type: ignore[arg-type]
+            return
+        await self.mongo.transact(
+            lambda uow: route.handler(envelope, payload, uow), inbox=(self.service, str(envelope.event_id))
+        )
+
+    async def _reject(self, message: IncomingMessage, event_type: str, reason: str) -> None:
+        MESSAGES_FAILED.labels(self.service, event_type, "rejected").inc()
+        log.error("consumer.rejected", reason=reason, routing_key=message.routing_key)
+        await message.dead_letter(reason)
+
+    async def _retry_or_give_up(self, message: IncomingMessage, event_type: str, exc: Exception) -> None:
+        attempt = message.delivery_count + 1
+        reason = f"handler failed on attempt {attempt} of {self.delivery_limit}: {type(exc).__name__}: {exc}"
+        if attempt >= self.delivery_limit:
+            MESSAGES_FAILED.labels(self.service, event_type, "dead_lettered").inc()
+            log.error("consumer.gave_up", reason=reason, exc_info=exc)
+            return await message.dead_letter(reason)
+        MESSAGES_FAILED.labels(self.service, event_type, "retried").inc()
+        log.warning("consumer.retrying", reason=reason)
+        # A short, growing pause so a failing dependency is not hammered by an instant redelivery loop.
+        await asyncio.sleep(min(0.1 * 2**attempt, 5.0))
+        await message.requeue()

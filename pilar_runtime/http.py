@@ -1,0 +1,118 @@
+"""ASGI middleware every service runs: correlation id and request log, body size limit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pilar_runtime.logs import bound_contextvars
+
+log = structlog.get_logger("pilar.http")
+CORRELATION_HEADER = "x-correlation-id"
+
+
+class CorrelationMiddleware:
+    """Takes ``X-Correlation-ID`` from the caller (or makes one), binds it for the request's logs and events,
+    returns it in the response, and writes one log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(CORRELATION_HEADER.encode(), b"").decode("latin-1")[:200]
+        correlation_id = given or str(uuid.uuid4())
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (CORRELATION_HEADER.encode(), correlation_id.encode()),
+                ]
+            await send(message)
+
+        with bound_contextvars(correlation_id=correlation_id):
+            try:
+                await self.app(scope, receive, send_with_header)
+            finally:
+                path = scope.get("path", "")
+                if path not in ("/healthz", "/readyz", "/metrics"):
+                    log.info(
+                        "http.request",
+                        method=scope.get("method"),
+                        path=path,
+                        status=status,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
+
+
+class BodySizeLimit:
+    """Refuses bodies over the limit with 413, whether or not the client sent a Content-Length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.overrides = overrides or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.overrides.get(scope.get("path", ""), self.max_bytes)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return await _too_large(send, limit)
+        received = 0
+        exceeded = False
+        answered = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _TooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # The framework turns the failed read into its own error answer: replace it with the 413.
+            nonlocal answered
+            if not exceeded:
+                return await send(message)
+            if not answered:
+                answered = True
+                await _too_large(send, limit)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except _TooLarge:
+            if not answered:
+                await _too_large(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body: Any = f'{{"detail":"request body larger than {limit} bytes"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,119 @@
+"""MongoDB access through PyMongo's async API, and the unit of work every write goes through.
+
+A unit of work is one Mongo transaction holding the state change, the events it emits (the outbox) and, for
+a consumer, the inbox record of the message that caused it — so a crash anywhere loses nothing and a
+redelivery has no second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from contracts.envelope import Envelope
+
+T = TypeVar("T")
+
+OUTBOX = "outbox"
+INBOX = "inbox"
+
+
+class AlreadyHandled(Exception):
+    """The inbox already holds this (consumer, event_id): the effect happened before."""
+
+
+@dataclass
+class UnitOfWork:
+    """What a command or a handler sees inside its transaction."""
+
+    db: AsyncDatabase[dict[str, Any]]
+    session: AsyncClientSession
+    events: list[Envelope] = field(default_factory=list)
+
+    def emit(self, event: Envelope) -> None:
+        """Queue an event; it is written to the outbox in this same transaction."""
+        self.events.append(event)
+
+
+class Mongo:
+    def __init__(self, url: str, database: str) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard"
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+        # Set by the outbox relay so that a commit wakes it at once instead of at its next poll.
+        self.on_commit: Callable[[], None] = lambda: None
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self.client.admin.command("ping"), timeout=2)
+        except Exception:
+            return False
+        return True
+
+    async def ensure_indexes(self) -> None:
+        await self.db[OUTBOX].create_index([("sent_at", 1), ("_id", 1)])
+        await self.db[INBOX].create_index([("consumer", 1), ("event_id", 1)], unique=True)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def transact(
+        self,
+        work: Callable[[UnitOfWork], Awaitable[T]],
+        *,
+        inbox: tuple[str, str] | None = None,
+    ) -> T:
+        """Run ``work`` in one transaction with its outbox (and inbox) writes.
+
+        PyMongo's ``with_transaction`` retries transient errors and unknown commit results, so ``work`` may run
+        more than once and must only touch the database through ``uow.session``.
+        Raises AlreadyHandled when ``inbox`` = (consumer, event_id) was recorded before.
+        """
+        async with self.client.start_session() as session:
+
+            async def attempt(s: AsyncClientSession) -> T:
+                uow = UnitOfWork(self.db, s)
+                if inbox is not None:
+                    await _record_inbox(uow, *inbox)
+                result = await work(uow)
+                if uow.events:
+                    await self.db[OUTBOX].insert_many([outbox_document(e) for e in uow.events], session=s)
+                return result
+
+            result = await session.with_transaction(
+                attempt,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+            )
+        self.on_commit()
+        return result
+
+
+async def _record_inbox(uow: UnitOfWork, consumer: str, event_id: str) -> None:
+    try:
+        await uow.db[INBOX].insert_one({"consumer": consumer, "event_id": event_id}, session=uow.session)
+    except DuplicateKeyError as exc:
+        raise AlreadyHandled(event_id) from exc
+
+
+def outbox_document(event: Envelope) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "routing_key": event.routing_key,
+        "event_type": event.event_type,
+        "correlation_id": event.correlation_id,
+        "body": event.to_json(),
+        "sent_at": None,
+        "lease_until": None,
+        "attempts": 0,
+    }

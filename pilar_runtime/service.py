@@ -1,0 +1,163 @@
+"""Assembles one service: Mongo, the bus, its consumer, the outbox relay, timers and a FastAPI app.
+
+Each service's composition root (``services/<name>/app.py``) calls ``create_app`` with its own routers,
+event handlers, timer handlers and start-up work; everything else is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from pilar_runtime.bus import Bus, Topology
+from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.errors import install_error_handlers
+from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware
+from pilar_runtime.logs import configure_logging
+from pilar_runtime.metrics import DLQ_DEPTH
+from pilar_runtime.mongo import Mongo
+from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.settings import ServiceSettings
+from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
+
+log = structlog.get_logger("pilar.service")
+
+
+@dataclass
+class Runtime:
+    """The running parts of one service, reachable from routes as ``request.app.state.runtime``."""
+
+    settings: ServiceSettings
+    mongo: Mongo
+    bus: Bus
+    relay: OutboxRelay | None = None
+    timers: TimerPoller | None = None
+    consumer: EventConsumer | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def background(self, coro: Awaitable[Any], name: str) -> None:
+        """Run work beside the service (report generation, imports); cancelled at shutdown."""
+        self.tasks.append(asyncio.ensure_future(coro))
+        self.tasks[-1].set_name(name)
+
+
+StartUp = Callable[[Runtime], Awaitable[None]]
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    handlers: EventHandlers | None = None,
+    timer_handlers: dict[str, TimerHandler] | None = None,
+    on_startup: StartUp | None = None,
+    body_limits: dict[str, int] | None = None,
+) -> FastAPI:
+    mongo = Mongo(settings.mongodb_url, settings.database)
+    topo = Topology(settings.service, settings.namespace, delivery_limit=settings.delivery_limit)
+    consumer = (
+        EventConsumer(settings.service, handlers, mongo, delivery_limit=settings.delivery_limit) if handlers else None
+    )
+    bus = Bus(settings.amqp_url, topo, consumer, prefetch=settings.prefetch)
+    runtime = Runtime(settings=settings, mongo=mongo, bus=bus, consumer=consumer)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await mongo.ensure_indexes()
+        await ensure_timer_indexes(mongo)
+        await bus.start()
+        runtime.relay = OutboxRelay(
+            mongo,
+            bus.events(),
+            service=settings.service,
+            batch=settings.relay_batch,
+            poll_seconds=settings.relay_poll_seconds,
+            lease_seconds=settings.lease_seconds,
+        )
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        if timer_handlers:
+            runtime.timers = TimerPoller(
+                mongo,
+                timer_handlers,
+                service=settings.service,
+                poll_seconds=settings.timer_poll_seconds,
+                lease_seconds=settings.lease_seconds,
+            )
+            runtime.tasks.append(asyncio.create_task(runtime.timers.run(), name="timers"))
+        if on_startup:
+            await on_startup(runtime)
+        log.info("service.started", port=settings.port, database=settings.database)
+        try:
+            yield
+        finally:
+            # Finish in-flight messages first (the broker waits for running handlers), then the rest.
+            await bus.stop()
+            if runtime.timers:
+                await runtime.timers.stop()
+            if runtime.relay:
+                await runtime.relay.stop()
+            for task in runtime.tasks:
+                if task.get_name() not in ("outbox-relay", "timers"):
+                    task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await mongo.close()
+            log.info("service.stopped")
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    install_error_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limits)
+    app.add_middleware(CorrelationMiddleware)
+    return app
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Broker and MongoDB answer")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        broker, mongo = await asyncio.gather(runtime.bus.ping(), runtime.mongo.ping())
+        ready = broker and mongo
+        body = {"status": "ready" if ready else "not ready", "broker": broker, "mongo": mongo}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            depth = await runtime.bus.dlq_depth()
+            if depth is not None:
+                DLQ_DEPTH.labels(service=runtime.settings.service).set(depth)
+        except Exception as exc:  # the metrics page still answers when the broker does not
+            log.warning("metrics.dlq_depth_failed", error=str(exc))
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def run(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+    """Entry point of ``python -m services.<name>``."""
+    configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
+    app = app_factory(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=30)

@@ -1,0 +1,46 @@
+"""Settings base: one env prefix per service (``REGISTRY_PORT``), plus the few names the whole stack shares
+(``AMQP_URL``, ``MONGODB_URL``, ``PILAR_JWT_SECRET``, ``PILAR_NAMESPACE``)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def shared(name: str, prefix: str = "") -> AliasChoices:
+    """Read a shared setting from ``<PREFIX>NAME`` first (per service), then ``NAME``."""
+    return AliasChoices(f"{prefix}{name}", name) if prefix else AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Subclasses set ``service`` and ``model_config``'s ``env_prefix``."""
+
+    model_config = SettingsConfigDict(env_prefix="PILAR_", populate_by_name=True, extra="ignore")
+
+    service: str = "pilar"
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017/?replicaSet=rs0", validation_alias=shared("MONGODB_URL"))
+    mongodb_database: str | None = Field(None, description="defaults to the namespaced service name")
+    jwt_secret: SecretStr = Field(
+        SecretStr("dev-only-secret-change-me-0123456789"), validation_alias=shared("PILAR_JWT_SECRET")
+    )
+    # Prefix of every exchange, queue and database name: isolates test runs and parallel stacks on one broker.
+    namespace: str = Field("", validation_alias=shared("PILAR_NAMESPACE"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_format: str = Field("auto", validation_alias=shared("PILAR_LOG_FORMAT"))
+    log_level: str = Field("INFO", validation_alias=shared("PILAR_LOG_LEVEL"))
+    # Deliveries of one message before the broker dead-letters it (quorum `x-delivery-limit`).
+    delivery_limit: int = 5
+    prefetch: int = 32
+    relay_batch: int = 200
+    relay_poll_seconds: float = 0.5
+    timer_poll_seconds: float = 1.0
+    lease_seconds: float = 30.0
+    max_body_bytes: int = 1_048_576
+    public_url: str | None = None
+
+    @property
+    def database(self) -> str:
+        base = self.mongodb_database or self.service
+        return f"{self.namespace}_{base}".replace(".", "_") if self.namespace else base

@@ -1,0 +1,121 @@
+"""Test support shared by the runtime's, the services' and the end-to-end tests: real servers, unique names.
+
+Tests talk to a real RabbitMQ (``AMQP_URL``, default local) and a real MongoDB-wire server (``MONGODB_URL``,
+or a SecantusDB process started here). Every test gets its own namespace, so queues, exchanges and
+databases never meet another test's, and the namespace's broker objects are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractQueue
+
+from contracts import topology
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def new_namespace(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[str, ...] = ()) -> None:
+    """Delete the queues and exchanges a namespace may have declared on the broker."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for service in topology.SERVICES:
+            for name in (
+                topology.service_queue(service, namespace),
+                topology.dead_letter_queue(service, namespace),
+            ):
+                channel = await connection.channel()
+                await channel.queue_delete(name)
+        for name in extra_queues:
+            channel = await connection.channel()
+            await channel.queue_delete(name)
+        for exchange in (topology.EVENTS_EXCHANGE, topology.DEAD_LETTER_EXCHANGE):
+            channel = await connection.channel()
+            await channel.exchange_delete(topology.namespaced(exchange, namespace))
+
+
+class Tap:
+    """A temporary queue bound to the namespace's events exchange: what tests observe on the bus."""
+
+    def __init__(self, channel: AbstractChannel, queue: AbstractQueue) -> None:
+        self.channel = channel
+        self.queue = queue
+
+    @classmethod
+    async def open(cls, connection: aio_pika.abc.AbstractConnection, namespace: str, pattern: str = "#") -> Tap:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            topology.namespaced(topology.EVENTS_EXCHANGE, namespace),
+            aio_pika.ExchangeType.TOPIC,
+            durable=True,
+        )
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key=pattern)
+        return cls(channel, queue)
+
+    async def collect(
+        self, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
+        """Gather event bodies until ``until(seen)`` holds, or raise TimeoutError with what was seen."""
+        seen: list[dict[str, Any]] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not until(seen):
+            message = await self.queue.get(fail=False)
+            if message is None:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"saw {[e.get('event_type') for e in seen]}")
+                await asyncio.sleep(0.05)
+                continue
+            await message.ack()
+            seen.append(json.loads(message.body))
+        return seen
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, interval: float = 0.1) -> None:
+    """Wait until an async condition holds; fails the test with a TimeoutError otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+class RunningApp:
+    """A service's FastAPI app served by a real uvicorn server on a free port, lifespan included."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        from pilar_runtime.devstack import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = app
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RunningApp:
+        self._task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.02)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        if self._task:
+            await self._task

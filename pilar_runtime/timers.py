@@ -1,0 +1,140 @@
+"""Timers stored in Mongo (``due_at``) and fired by a leased poller (DESIGN §4: Time).
+
+A timer survives restarts because it is a document; it fires once even with several pollers because a poller
+must first take its lease, and the handler's effect and the timer's ``fired`` mark commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from pilar_runtime.logs import bound_contextvars
+from pilar_runtime.metrics import TIMERS_FIRED
+from pilar_runtime.mongo import Mongo, UnitOfWork
+
+TIMERS = "timers"
+log = structlog.get_logger("pilar.timers")
+
+TimerHandler = Callable[[dict[str, Any], UnitOfWork], Awaitable[None]]
+
+
+async def schedule_timer(uow: UnitOfWork, kind: str, key: str, due_at: datetime, data: dict[str, Any]) -> None:
+    """Create or move the timer (kind, key), inside the caller's transaction."""
+    await uow.db[TIMERS].update_one(
+        {"kind": kind, "key": key},
+        {
+            "$set": {"due_at": due_at, "data": data, "status": "pending", "lease_until": None},
+            "$setOnInsert": {"created_at": datetime.now(UTC)},
+        },
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def cancel_timer(uow: UnitOfWork, kind: str, key: str) -> None:
+    await uow.db[TIMERS].update_one(
+        {"kind": kind, "key": key, "status": "pending"},
+        {"$set": {"status": "cancelled"}},
+        session=uow.session,
+    )
+
+
+async def ensure_timer_indexes(mongo: Mongo) -> None:
+    await mongo.db[TIMERS].create_index([("kind", 1), ("key", 1)], unique=True)
+    await mongo.db[TIMERS].create_index([("status", 1), ("due_at", 1)])
+
+
+class TimerPoller:
+    def __init__(
+        self,
+        mongo: Mongo,
+        handlers: dict[str, TimerHandler],
+        *,
+        service: str,
+        poll_seconds: float = 1.0,
+        lease_seconds: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.mongo = mongo
+        self.handlers = handlers
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+        self.owner = f"{service}-{uuid.uuid4().hex[:8]}"
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                fired = await self.fire_due()
+            except Exception as exc:  # Mongo away: try again at the next poll
+                log.warning("timers.poll_failed", error=str(exc))
+                fired = 0
+            if not fired:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_seconds)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def fire_due(self, limit: int = 100) -> int:
+        """Fire up to ``limit`` due timers; returns how many this poller fired."""
+        fired = 0
+        for _ in range(limit):
+            timer = await self._claim()
+            if timer is None:
+                break
+            if not await self._fire(timer):
+                break  # a failing handler waits for its lease to expire, not for the next loop turn
+            fired += 1
+        return fired
+
+    async def _claim(self) -> dict[str, Any] | None:
+        now = self.clock()
+        return await self.mongo.db[TIMERS].find_one_and_update(
+            {
+                "status": "pending",
+                "kind": {"$in": list(self.handlers)},
+                "due_at": {"$lte": now},
+                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+            },
+            {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner}},
+            sort=[("due_at", 1)],
+            return_document=True,
+        )
+
+    async def _fire(self, timer: dict[str, Any]) -> bool:
+        """True when this poller fired the timer; False when it failed or another poller had it."""
+        handler = self.handlers[timer["kind"]]
+
+        async def work(uow: UnitOfWork) -> bool:
+            # Only the lease holder may fire it, and only once: the mark commits with the effect.
+            marked = await uow.db[TIMERS].update_one(
+                {"_id": timer["_id"], "lease_owner": self.owner, "status": "pending"},
+                {"$set": {"status": "fired", "fired_at": self.clock()}},
+                session=uow.session,
+            )
+            if marked.modified_count == 0:
+                return False
+            await handler(timer.get("data", {}), uow)
+            return True
+
+        with bound_contextvars(timer_kind=timer["kind"], timer_key=timer["key"]):
+            try:
+                done = await self.mongo.transact(work)
+            except Exception:
+                # The lease expires and a poller tries again; the failure is visible in the log.
+                log.exception("timers.handler_failed")
+                return False
+            if done:
+                TIMERS_FIRED.labels(self.service, timer["kind"]).inc()
+                log.info("timers.fired")
+            return done

@@ -1,0 +1,1 @@
+"""registry: regions, institutions (WKSBM, Karang Taruna, Pokja, LKS…), formation, regulations, workers."""

@@ -1,0 +1,144 @@
+"""Structure of compose.yaml and the Dockerfile (no Docker daemon needed: the files are only parsed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+REQUIRED_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]+\}")
+
+
+def required_variable(value: str) -> str:
+    """The variable named by a `${VAR:?message}` reference, which compose refuses to run without."""
+    match = REQUIRED_VARIABLE.fullmatch(value)
+    assert match, f"{value!r} is not a ${{VAR:?message}} reference"
+    return match.group(1)
+
+
+def compose_text() -> str:
+    return (ROOT / "compose.yaml").read_text(encoding="utf-8")
+
+
+def compose() -> Any:
+    return yaml.safe_load(compose_text())
+
+
+def services() -> dict[str, Any]:
+    result: dict[str, Any] = compose()["services"]
+    return result
+
+
+def dockerfile_instructions() -> list[str]:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_six_services_exist() -> None:
+    assert set(services()) == {"mongo", "rabbitmq", *APP_PORTS}
+
+
+def test_mongo_runs_a_single_node_replica_set_that_initiates_itself() -> None:
+    mongo = services()["mongo"]
+    assert mongo["image"] == "mongo:8"
+    command = mongo["command"]
+    assert command[command.index("--replSet") + 1] == "rs0"
+    check = " ".join(mongo["healthcheck"]["test"])
+    assert "rs.initiate" in check and "mongo:27017" in check
+
+
+def test_rabbitmq_is_a_management_image_with_required_credentials() -> None:
+    rabbitmq = services()["rabbitmq"]
+    assert rabbitmq["image"].startswith("rabbitmq:") and rabbitmq["image"].endswith("-management")
+    env = rabbitmq["environment"]
+    assert required_variable(env["RABBITMQ_DEFAULT_USER"]) == "RABBITMQ_USER"
+    assert required_variable(env["RABBITMQ_DEFAULT_PASS"]) == "RABBITMQ_PASS"
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_app_service_waits_for_healthy_infrastructure(name: str) -> None:
+    depends_on = services()[name]["depends_on"]
+    assert depends_on == {
+        "mongo": {"condition": "service_healthy"},
+        "rabbitmq": {"condition": "service_healthy"},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_app_service_runs_its_module_from_the_project_image(name: str) -> None:
+    service = services()[name]
+    assert service["build"] == "."
+    assert service["command"] == ["python", "-m", f"services.{name}"]
+    # A fixed name would make `--scale` impossible.
+    assert "container_name" not in service
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_app_service_environment(name: str) -> None:
+    env = services()[name]["environment"]
+    port = APP_PORTS[name]
+    assert env[f"{name.upper()}_PORT"] == str(port)
+    assert env["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+    assert re.fullmatch(
+        r"amqp://\$\{RABBITMQ_USER:\?[^}]+\}:\$\{RABBITMQ_PASS:\?[^}]+\}@rabbitmq:5672/", env["AMQP_URL"]
+    )
+    assert required_variable(env["PILAR_JWT_SECRET"]) == "PILAR_JWT_SECRET"
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_app_service_healthcheck_probes_readyz_on_its_port(name: str) -> None:
+    test = services()[name]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert "/readyz" in test[3] and "urllib.request" in test[3]
+    assert test[4:] == [str(APP_PORTS[name])]
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_app_service_publishes_its_port(name: str) -> None:
+    ports = services()[name]["ports"]
+    port = APP_PORTS[name]
+    # notify is published on an ephemeral host port so that `--scale notify=2` works; the others bind a
+    # fixed host port equal to their container port.
+    expected = [str(port)] if name == "notify" else [f"{port}:{port}"]
+    assert ports == expected
+
+
+@pytest.mark.parametrize("name", ["mongo", "rabbitmq", *sorted(APP_PORTS)])
+def test_every_service_has_a_healthcheck(name: str) -> None:
+    healthcheck = services()[name]["healthcheck"]
+    assert healthcheck["test"][0] == "CMD"
+    assert {"interval", "timeout", "retries"} <= set(healthcheck)
+
+
+def test_every_variable_is_required_and_no_default_credentials_appear() -> None:
+    text = compose_text()
+    assert "guest" not in text.lower()
+    # `${VAR}`, `${VAR:-default}` and `${VAR-default}` would start the stack without a secret.
+    variables = re.findall(r"\$\{[^}]*\}", text)
+    assert variables
+    assert {required_variable(variable) for variable in variables} == {
+        "RABBITMQ_USER",
+        "RABBITMQ_PASS",
+        "PILAR_JWT_SECRET",
+    }
+
+
+def test_app_services_share_one_definition() -> None:
+    # The `x-service` anchor keeps the four service blocks from drifting apart.
+    assert "x-service" in compose()
+    assert compose_text().count("<<: *service\n") == len(APP_PORTS)
+
+
+def test_dockerfile_installs_from_the_hashed_lock_as_non_root() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0] == "FROM python:3.11-slim"
+    lock_install = instructions.index("RUN pip install --require-hashes -r requirements.lock")
+    assert instructions.index("COPY requirements.lock ./") < lock_install
+    assert lock_install < instructions.index("RUN pip install --no-deps .")
+    users = [line.split()[1] for line in instructions if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")

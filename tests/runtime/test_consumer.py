@@ -1,0 +1,221 @@
+"""The consumer wrapper against the real broker and Mongo-wire server: duplicates, poison, retries, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import pytest
+
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar_runtime.bus import Bus, Topology
+from pilar_runtime.consumer import REASON_HEADER, EventConsumer, EventHandlers
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.testing import eventually
+from tests.runtime.helpers import worker_event
+
+Publish = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publish:
+    channel = await amqp.channel()
+    exchange = await channel.declare_exchange(
+        topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
+    )
+
+    async def send(body: bytes | Envelope, routing_key: str = "registry.worker_registered") -> None:
+        data = body.to_json() if isinstance(body, Envelope) else body
+        await exchange.publish(aio_pika.Message(data), routing_key=routing_key)
+
+    return send
+
+
+class Service:
+    """A consuming service built from the runtime parts, with handlers given by the test."""
+
+    def __init__(self, amqp_url: str, namespace: str, mongo: Mongo, handlers: EventHandlers, limit: int = 3) -> None:
+        topo = Topology("reporting", namespace, delivery_limit=limit)
+        self.consumer = EventConsumer("reporting", handlers, mongo, delivery_limit=limit)
+        self.bus = Bus(amqp_url, topo, self.consumer, prefetch=8)
+
+    async def dead_letters(self, amqp: aio_pika.abc.AbstractConnection, expect: int) -> list[Any]:
+        channel = await amqp.channel()
+        queue = await channel.get_queue(self.bus.topology.dlq.name)
+        found: list[Any] = []
+        for _ in range(150):
+            message = await queue.get(fail=False)
+            if message is not None:
+                await message.ack()
+                found.append(message)
+            if len(found) >= expect:
+                break
+            await asyncio.sleep(0.1)
+        return found
+
+
+@pytest.fixture
+async def service_factory(amqp_url: str, namespace: str, mongo: Mongo) -> AsyncIterator[Callable[..., Service]]:
+    started: list[Service] = []
+
+    async def make(handlers: EventHandlers, limit: int = 3) -> Service:
+        service = Service(amqp_url, namespace, mongo, handlers, limit)
+        await service.bus.start()
+        started.append(service)
+        return service
+
+    yield make  # type: ignore[misc]
+    for service in started:
+        await service.bus.stop()
+
+
+def counting_handlers(mongo: Mongo) -> EventHandlers:
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def count(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        await uow.db.effects.update_one(
+            {"_id": payload.worker_id}, {"$inc": {"n": 1}}, upsert=True, session=uow.session
+        )
+
+    return handlers
+
+
+async def test_a_duplicate_delivery_has_one_effect(service_factory: Any, publish: Publish, mongo: Mongo) -> None:
+    await service_factory(counting_handlers(mongo))
+    event = worker_event("w-dup")
+    await publish(event)
+    await publish(event)
+    await publish(worker_event("w-other"))
+
+    async def both_seen() -> bool:
+        return await mongo.db.effects.count_documents({}) == 2
+
+    await eventually(both_seen)
+    await asyncio.sleep(0.5)  # give a second effect the chance to show up
+    assert await mongo.db.effects.count_documents({"_id": "w-dup", "n": 1}) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (json.dumps({"event_type": "worker_registered"}).encode(), "envelope schema violation"),
+        (
+            worker_event().model_copy(update={"payload": {"worker_id": "x"}}).to_json(),
+            "worker_registered payload schema violation",
+        ),
+        (worker_event().model_copy(update={"event_type": "dragon_sighted"}).to_json(), "unknown event type"),
+    ],
+)
+async def test_invalid_message_goes_to_the_dlq_with_its_reason_and_the_next_is_handled(
+    service_factory: Any,
+    publish: Publish,
+    mongo: Mongo,
+    amqp: aio_pika.abc.AbstractConnection,
+    body: bytes,
+    reason: str,
+) -> None:
+    service = await service_factory(counting_handlers(mongo))
+    await publish(body, routing_key="registry.whatever")
+    await publish(worker_event("w-after-poison"))
+
+    dead = await service.dead_letters(amqp, expect=1)
+    assert len(dead) == 1
+    assert reason in dead[0].headers[REASON_HEADER]
+    assert dead[0].body == body
+
+    async def handled() -> bool:
+        return await mongo.db.effects.count_documents({"_id": "w-after-poison"}) == 1
+
+    await eventually(handled)
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered(
+    service_factory: Any, publish: Publish, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+) -> None:
+    attempts: list[str] = []
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def flaky(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        attempts.append(payload.worker_id)
+        raise RuntimeError("projection store unavailable")
+
+    service = await service_factory(handlers, limit=3)
+    await publish(worker_event("w-fails"))
+    dead = await service.dead_letters(amqp, expect=1)
+
+    assert attempts == ["w-fails"] * 3
+    assert len(dead) == 1
+    assert "attempt 3 of 3" in dead[0].headers[REASON_HEADER]
+    assert "projection store unavailable" in dead[0].headers[REASON_HEADER]
+
+
+async def test_a_transient_failure_is_retried_until_it_succeeds(
+    service_factory: Any, publish: Publish, mongo: Mongo
+) -> None:
+    attempts: list[int] = []
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def recovers(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        attempts.append(1)
+        if len(attempts) < 2:
+            raise ConnectionError("blip")
+        await uow.db.effects.insert_one({"_id": payload.worker_id}, session=uow.session)
+
+    await service_factory(handlers, limit=5)
+    await publish(worker_event("w-blip"))
+
+    async def done() -> bool:
+        return await mongo.db.effects.count_documents({}) == 1
+
+    await eventually(done)
+    assert len(attempts) == 2
+
+
+async def test_unknown_types_reach_a_fallback_handler_when_the_service_has_one(
+    service_factory: Any, publish: Publish, mongo: Mongo
+) -> None:
+    handlers = EventHandlers()
+
+    @handlers.otherwise
+    async def store(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        await uow.db.stored.insert_one({"type": envelope.event_type}, session=uow.session)
+
+    await service_factory(handlers)
+    await publish(worker_event().model_copy(update={"event_type": "dragon_sighted"}).to_json())
+
+    async def stored() -> bool:
+        return await mongo.db.stored.count_documents({"type": "dragon_sighted"}) == 1
+
+    await eventually(stored)
+
+
+async def test_shutdown_finishes_the_message_in_flight(
+    service_factory: Any, publish: Publish, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+) -> None:
+    started = asyncio.Event()
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def slow(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        started.set()
+        await asyncio.sleep(1.0)
+        await uow.db.effects.insert_one({"_id": payload.worker_id}, session=uow.session)
+
+    service = await service_factory(handlers)
+    await publish(worker_event("w-slow"))
+    await asyncio.wait_for(started.wait(), 10)
+    await service.bus.stop()
+
+    assert await mongo.db.effects.count_documents({"_id": "w-slow"}) == 1
+    channel = await amqp.channel()
+    queue = await channel.declare_queue(service.bus.topology.queue.name, passive=True)
+    assert queue.declaration_result.message_count == 0  # acked, not left for redelivery

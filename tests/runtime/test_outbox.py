@@ -1,0 +1,126 @@
+"""The outbox: state and events commit together; the relay publishes each event once, even with two relays
+and after a relay died between commit and publish."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import aio_pika
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.testing import Tap
+from tests.runtime.helpers import worker_event
+
+
+async def emit(uow: UnitOfWork, *events: Envelope) -> None:
+    for event in events:
+        uow.emit(event)
+
+
+async def _exchange(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> aio_pika.abc.AbstractExchange:
+    channel = await amqp.channel(publisher_confirms=True)
+    return await channel.declare_exchange(
+        topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
+    )
+
+
+async def test_state_and_event_commit_together_or_not_at_all(mongo: Mongo) -> None:
+    await mongo.db.workers.create_index("nik", unique=True)
+
+    async def register(uow: UnitOfWork, worker_id: str) -> None:
+        await uow.db.workers.insert_one({"_id": worker_id, "nik": "same"}, session=uow.session)
+        uow.emit(worker_event(worker_id))
+
+    await mongo.transact(lambda uow: register(uow, "w-1"))
+    with pytest.raises(DuplicateKeyError):
+        await mongo.transact(lambda uow: register(uow, "w-2"))
+
+    assert await mongo.db.workers.count_documents({}) == 1
+    assert await mongo.db[OUTBOX].count_documents({}) == 1  # the failed command left no event behind
+
+
+async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    exchange = await _exchange(amqp, namespace)
+    event = worker_event("w-crash")
+    await mongo.transact(lambda uow: emit(uow, event))
+
+    # The first relay claims the batch and dies before publishing: its lease must run out, nothing is lost.
+    dead = OutboxRelay(mongo, exchange, service="registry", lease_seconds=0.5)
+    claimed = await dead._claim()
+    assert [d["event_id"] for d in claimed] == [str(event.event_id)]
+
+    restarted = OutboxRelay(mongo, exchange, service="registry", lease_seconds=0.5)
+    assert await restarted.relay_once() == 0  # the lease still holds
+    await asyncio.sleep(0.6)
+    assert await restarted.relay_once() == 1
+    assert await restarted.relay_once() == 0
+
+    seen = await tap.collect(lambda s: len(s) >= 1)
+    await asyncio.sleep(0.3)
+    assert await tap.queue.get(fail=False) is None
+    assert [e["event_id"] for e in seen] == [str(event.event_id)]
+    assert await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0
+
+
+async def test_two_relays_publish_every_event_once(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    events = [worker_event(f"w-{i}") for i in range(60)]
+
+    async def emit_all(uow: UnitOfWork) -> None:
+        for e in events:
+            uow.emit(e)
+
+    await mongo.transact(emit_all)
+    relays = [
+        OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", batch=7, poll_seconds=0.05)
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    seen = await tap.collect(lambda s: len(s) >= 60)
+    await asyncio.sleep(0.5)
+    while (extra := await tap.queue.get(fail=False)) is not None:
+        await extra.ack()
+        seen.append({"event_id": "duplicate"})
+    for relay in relays:
+        await relay.stop()
+    await asyncio.gather(*tasks)
+
+    counts = Counter(e["event_id"] for e in seen)
+    assert set(counts) == {str(e.event_id) for e in events}
+    assert max(counts.values()) == 1
+
+
+async def test_relay_retries_with_backoff_until_the_broker_takes_the_event(mongo: Mongo) -> None:
+    class RefusingExchange:
+        calls = 0
+
+        async def publish(self, message: aio_pika.Message, routing_key: str, mandatory: bool = False) -> None:
+            RefusingExchange.calls += 1
+            if RefusingExchange.calls < 3:
+                raise ConnectionError("broker away")
+
+    await mongo.transact(lambda uow: emit(uow, worker_event("w-retry")))
+    # The one stand-in here: a broker that refuses twice, to watch the relay back off without a restart.
+    refusing = cast(AbstractExchange, RefusingExchange())
+    relay = OutboxRelay(mongo, refusing, service="registry", lease_seconds=0.01, poll_seconds=0.05)
+    relay.max_backoff = 0.05
+    task = asyncio.create_task(relay.run())
+    for _ in range(100):
+        if await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0:
+            break
+        await asyncio.sleep(0.05)
+    await relay.stop()
+    await task
+    assert await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0
+    assert RefusingExchange.calls == 3
