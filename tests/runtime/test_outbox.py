@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import cast
 
 import aio_pika
 import pytest
+from aio_pika.abc import AbstractExchange
 from pymongo.errors import DuplicateKeyError
 
 from contracts import topology
