@@ -119,3 +119,13 @@ class RunningApp:
         self.server.should_exit = True
         if self._task:
             await self._task
+
+
+TEST_JWT_SECRET = "test-only-secret-0123456789-abcdefghij"
+
+
+def bearer(role: str = "district_operator", region: str = "", sub: str = "op-test") -> dict[str, str]:
+    """An Authorization header for tests, signed with TEST_JWT_SECRET."""
+    from pilar_runtime.auth import issue_token
+
+    return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, sub=sub, role=role, region=region)}"}

@@ -1,4 +1,5 @@
-"""Fixtures for every test layer: a real RabbitMQ and a real MongoDB-wire server, isolated per test."""
+"""Fixtures for every test layer (runtime, services, end to end): a real RabbitMQ and a real MongoDB-wire server,
+isolated per test."""
 
 from __future__ import annotations
 
@@ -64,3 +65,11 @@ async def amqp(amqp_url: str) -> AsyncIterator[aio_pika.abc.AbstractRobustConnec
     connection = await aio_pika.connect_robust(amqp_url)
     yield connection
     await connection.close()
+
+
+@pytest.fixture
+def stack_settings(amqp_url: str, mongodb_url: str, namespace: str) -> dict[str, str]:
+    """Keyword arguments that point any service's settings at this test's broker, database and namespace."""
+    from pilar_runtime.testing import TEST_JWT_SECRET
+
+    return {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwt_secret": TEST_JWT_SECRET}

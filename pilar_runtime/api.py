@@ -1,0 +1,49 @@
+"""Conventions every HTTP API follows: strict command bodies, ids, pages of ``{"items", "total"}``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+
+class Command(BaseModel):
+    """Base of every request body: unknown fields are refused (DESIGN §7)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def new_id(prefix: str) -> str:
+    """Readable, unique ids: ``ins_3f2a…`` for an institution, ``ses_…`` for a session."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def _page(
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(_page)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as the API shows it: ``_id`` becomes ``id``; internal fields (``_…``) are dropped."""
+    out = {k: v for k, v in document.items() if not k.startswith("_")}
+    out["id"] = str(document["_id"])
+    return out
