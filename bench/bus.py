@@ -39,7 +39,11 @@ def _event(i: int) -> bytes:
         expected_participants=40,
     )
     event = new_event(
-        "session_scheduled", payload, actor="bench", region_code="34.03.13.2004", aggregate_id=f"ses_{i}",
+        "session_scheduled",
+        payload,
+        actor="bench",
+        region_code="34.03.13.2004",
+        aggregate_id=f"ses_{i}",
         aggregate_version=1,
     )
     return event.to_json()
@@ -54,7 +58,7 @@ async def _fill(connection: aio_pika.abc.AbstractConnection, queue_name: str, bo
     await channel.close()
     # Wait until the broker has every message in the queue before timing starts.
     check = await connection.channel()
-    while (await check.declare_queue(queue_name, passive=True)).declaration_result.message_count < len(bodies):
+    while ((await check.declare_queue(queue_name, passive=True)).declaration_result.message_count or 0) < len(bodies):
         await asyncio.sleep(0.05)
     await check.close()
 

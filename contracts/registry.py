@@ -28,6 +28,11 @@ EVENT_TYPES: dict[str, EventType] = {
             registry.InstitutionRegistered,
             "an institution of any kind is registered",
         ),
+        (
+            "institution_updated",
+            registry.InstitutionUpdated,
+            "an institution's name, address, legal basis, members or issues changed",
+        ),
         ("WKSBM_formed", registry.InstitutionFormed, "a WKSBM's formation is complete (board and members)"),
         ("Pokja_formed", registry.InstitutionFormed, "a village Pokja's formation is complete"),
         ("KarangTaruna_formed", registry.InstitutionFormed, "a Karang Taruna's formation is complete"),

@@ -29,6 +29,8 @@ class CampaignPlanned(EventPayload):
     officer_ids: list[str] = Field(default_factory=list)
     narasumber_ids: list[str] = Field(default_factory=list)
     owner: str | None = Field(default=None, description="who planned it (the operator's `sub`)")
+    officers_per_session: int | None = Field(default=None, ge=0)
+    narasumber_per_session: int | None = Field(default=None, ge=0)
 
 
 class DesaTotals(EventPayload):
@@ -46,6 +48,10 @@ class CampaignCompleted(EventPayload):
     sessions_cancelled: int
     participants_reached: int
     per_desa: dict[str, DesaTotals] = Field(default_factory=dict)
+    participants_by_category: dict[str, int] = Field(
+        default_factory=dict, description="participants of held sessions by category (tokoh_masyarakat, kader, …)"
+    )
+    targets: CampaignTargets | None = None
 
 
 class SessionScheduled(EventPayload):
@@ -60,6 +66,8 @@ class SessionScheduled(EventPayload):
     officer_ids: list[str] = Field(default_factory=list)
     narasumber_ids: list[str] = Field(default_factory=list)
     expected_participants: int = 0
+    expected_by_category: dict[str, int] = Field(default_factory=dict)
+    region_name: str | None = Field(default=None, description="name of the desa (or region) for invitations")
 
 
 class SessionRescheduled(SessionScheduled):
@@ -75,6 +83,7 @@ class SessionCancelled(EventPayload):
     region_code: str
     venue: str
     starts_at: datetime
+    ends_at: datetime | None = None
     reason: str | None = None
     officer_ids: list[str] = Field(default_factory=list)
     narasumber_ids: list[str] = Field(default_factory=list)
@@ -110,11 +119,15 @@ class FollowupCompleted(EventPayload):
     session_id: str
     completed_on: date
     note: str | None = None
+    campaign_id: str | None = None
+    action: str | None = None
+    owner_id: str | None = None
 
 
 class FollowupOverdue(EventPayload):
     followup_id: str
     session_id: str
+    campaign_id: str | None = None
     action: str
     owner_id: str
     due_on: date

@@ -23,6 +23,10 @@ class InstitutionRegistered(EventPayload):
     issues: list[str] = Field(default_factory=list)
 
 
+class InstitutionUpdated(InstitutionRegistered):
+    """`institution_updated`: name, address, legal basis, members or issues changed (the full current state)."""
+
+
 class InstitutionFormed(EventPayload):
     """`WKSBM_formed`, `Pokja_formed`, `KarangTaruna_formed`: the penumbuhan is complete."""
 
