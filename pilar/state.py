@@ -1,0 +1,47 @@
+"""The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the dev JWT secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+
+
+def state_dir() -> Path:
+    path = Path(os.environ.get("PILAR_STATE_DIR", ".pilar"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def logs_dir() -> Path:
+    path = state_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def mail_dir() -> Path:
+    path = state_dir() / "mail"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def jwt_secret() -> str:
+    """PILAR_JWT_SECRET, or a random secret made once for this machine's local stack and kept in the state folder."""
+    given = os.environ.get("PILAR_JWT_SECRET")
+    if given:
+        return given
+    path = state_dir() / "jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def amqp_url() -> str:
+    return os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def service_url(service: str) -> str:
+    return os.environ.get(f"PILAR_{service.upper()}_URL", f"http://127.0.0.1:{SERVICES[service]}")

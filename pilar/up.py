@@ -1,0 +1,149 @@
+"""`pilar up`: the whole system on one machine, as separate processes, with merged coloured logs.
+
+RabbitMQ comes from AMQP_URL (default local). MongoDB comes from MONGODB_URL or, when unset, an embedded
+SecantusDB process with its data in the state folder. A catch-all SMTP server keeps every mail notify sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from rich.console import Console
+
+from pilar import state
+from pilar.logview import parse_line, render
+from pilar_runtime.devstack import LocalMongo, port_open
+
+console = Console(stderr=True)
+MONGO_PORT = int(os.environ.get("PILAR_MONGO_PORT", "27217"))
+SMTP_PORT = int(os.environ.get("PILAR_SMTP_PORT", "1025"))
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def check_rabbitmq(url: str) -> None:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 5672
+    if not port_open(host, port, timeout=2):
+        raise StackError(
+            f"RabbitMQ is not answering at {host}:{port}.\n"
+            "Start one: `rabbitmq-server -detached` (Debian/Ubuntu: `apt-get install rabbitmq-server`),\n"
+            "or `docker compose up -d rabbitmq`, or point AMQP_URL at a running broker."
+        )
+
+
+async def _pump(stream: asyncio.StreamReader, service: str, log_file: Path, verbose: bool) -> None:
+    with log_file.open("a", encoding="utf-8") as out:
+        while line := await stream.readline():
+            text = line.decode("utf-8", "replace")
+            record = parse_line(text, service)
+            out.write(text if text.startswith("{") else json.dumps(record) + "\n")
+            out.flush()
+            if verbose or record.get("level") != "debug":
+                console.print(render(record), soft_wrap=True)
+
+
+async def _ready(service: str, timeout: float = 60) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{state.service_url(service)}/readyz")).status_code == 200:
+                    return True
+            await asyncio.sleep(0.5)
+    return False
+
+
+async def run_stack(verbose: bool = False) -> int:
+    amqp = state.amqp_url()
+    check_rabbitmq(amqp)
+    logs = state.logs_dir()
+    mongo: LocalMongo | None = None
+    mongodb_url = os.environ.get("MONGODB_URL")
+    if not mongodb_url:
+        if port_open("127.0.0.1", MONGO_PORT):
+            raise StackError(f"port {MONGO_PORT} is taken: set PILAR_MONGO_PORT or MONGODB_URL")
+        mongo = LocalMongo(state.state_dir() / "mongo", port=MONGO_PORT, log_file=logs / "mongo.log").start()
+        mongodb_url = mongo.url
+        console.print(f"[dim]embedded MongoDB-wire server (SecantusDB) on :{MONGO_PORT}, data in {mongo.data_dir}")
+    env = {
+        **os.environ,
+        "AMQP_URL": amqp,
+        "MONGODB_URL": mongodb_url,
+        "PILAR_JWT_SECRET": state.jwt_secret(),
+        "PILAR_LOG_FORMAT": "json",
+        "NOTIFY_SMTP_HOST": os.environ.get("NOTIFY_SMTP_HOST", "127.0.0.1"),
+        "NOTIFY_SMTP_PORT": os.environ.get("NOTIFY_SMTP_PORT", str(SMTP_PORT)),
+        "REPORTING_PUBLIC_URL": os.environ.get("REPORTING_PUBLIC_URL", state.service_url("reporting")),
+    }
+    processes: dict[str, asyncio.subprocess.Process] = {}
+    pumps: list[asyncio.Task[None]] = []
+
+    async def spawn(name: str, *args: str) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        processes[name] = process
+        assert process.stdout is not None
+        pumps.append(asyncio.create_task(_pump(process.stdout, name, logs / f"{name}.log", verbose)))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if not os.environ.get("NOTIFY_SMTP_HOST"):
+            await spawn(
+                "mailcatcher",
+                "-m",
+                "services.notify.mailcatcher",
+                "--port",
+                str(SMTP_PORT),
+                "--dir",
+                str(state.mail_dir()),
+            )
+        for service in state.SERVICES:
+            await spawn(service, "-m", f"services.{service}")
+        ready = await asyncio.gather(*(_ready(s) for s in state.SERVICES))
+        if all(ready):
+            console.print(
+                "[bold green]Pilar is up:[/] " + ", ".join(f"{s} {state.service_url(s)}" for s in state.SERVICES)
+            )
+            console.print(
+                f"[dim]dashboard: {state.service_url('reporting')}/dashboard?token=$(pilar token --role admin)"
+                "   ·   Ctrl-C stops everything"
+            )
+        else:
+            failed = [s for s, ok in zip(state.SERVICES, ready, strict=True) if not ok]
+            console.print(f"[bold red]not ready: {', '.join(failed)} — see the log lines above[/]")
+        waiters = [asyncio.create_task(p.wait()) for p in processes.values()]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)
+        if stopper not in done:
+            exited = [n for n, p in processes.items() if p.returncode is not None]
+            console.print(f"[bold red]{', '.join(exited)} exited; stopping the stack")
+        return 0 if stopper in done else 1
+    finally:
+        console.print("[dim]stopping…")
+        for process in processes.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes.values())), timeout=35)
+        for process in processes.values():
+            if process.returncode is None:
+                process.kill()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        if mongo:
+            mongo.stop()
+        console.print("[dim]stopped")

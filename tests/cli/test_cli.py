@@ -1,0 +1,109 @@
+"""The `pilar` command: tokens, merged logs, and the DLQ worked against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+from typer.testing import CliRunner
+
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar.cli import app
+from pilar.dlq import list_dead_letters, redrive
+from pilar_runtime.auth import decode_token
+from pilar_runtime.bus import Bus, Topology
+from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.testing import eventually
+from tests.runtime.helpers import worker_event
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PILAR_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("PILAR_JWT_SECRET", raising=False)
+    return tmp_path
+
+
+def test_token_is_signed_with_the_stack_secret_and_carries_role_and_region(state: Path) -> None:
+    result = runner.invoke(app, ["token", "--role", "district_operator", "--region", "34.03", "--sub", "budi"])
+    assert result.exit_code == 0, result.output
+    caller = decode_token((state / "jwt-secret").read_text(), result.stdout.strip())
+    assert (caller.sub, caller.role, caller.region) == ("budi", "district_operator", "34.03")
+
+
+@pytest.mark.parametrize("args", [["--role", "superuser"], ["--region", "34-03"]])
+def test_token_refuses_unknown_roles_and_bad_regions(state: Path, args: list[str]) -> None:
+    assert runner.invoke(app, ["token", *args]).exit_code != 0
+
+
+def test_logs_are_merged_in_time_order_and_filtered_by_correlation_id(state: Path) -> None:
+    logs = state / "logs"
+    logs.mkdir()
+
+    def line(ts: str, event: str, cid: str, **extra: Any) -> str:
+        return json.dumps({"timestamp": ts, "level": "info", "event": event, "correlation_id": cid, **extra}) + "\n"
+
+    (logs / "registry.log").write_text(
+        line("2026-11-24T01:00:01Z", "wksbm.formed", "flow-1", service="registry")
+        + line("2026-11-24T01:00:03Z", "worker.registered", "flow-2", service="registry")
+    )
+    (logs / "reporting.log").write_text(
+        line("2026-11-24T01:00:02Z", "projection.updated", "flow-1", service="reporting") + "plain crash text\n"
+    )
+    result = runner.invoke(app, ["logs", "--correlation-id", "flow-1", "--json"])
+    assert result.exit_code == 0, result.output
+    events = [json.loads(x)["event"] for x in result.stdout.splitlines()]
+    assert events == ["wksbm.formed", "projection.updated"]
+    everything = runner.invoke(app, ["logs", "--json"]).stdout.splitlines()
+    assert len(everything) == 4  # the non-JSON line is kept, not dropped
+
+
+async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fix(
+    amqp_url: str, namespace: str, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+) -> None:
+    fixed = False
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def needs_fix(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        if not fixed:
+            raise RuntimeError("template missing")
+        await uow.db.effects.insert_one({"_id": payload.worker_id}, session=uow.session)
+
+    topo = Topology("notify", namespace, delivery_limit=2)
+    bus = Bus(amqp_url, topo, EventConsumer("notify", handlers, mongo, delivery_limit=2))
+    await bus.start()
+    try:
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+        event = worker_event("w-dlq")
+        await exchange.publish(aio_pika.Message(event.to_json(), message_id=str(event.event_id)), "registry.x")
+
+        async def dead_lettered() -> bool:
+            return len(await list_dead_letters(amqp_url, "notify", namespace)) == 1
+
+        await eventually(dead_lettered)
+        letters = await list_dead_letters(amqp_url, "notify", namespace)
+        assert "template missing" in letters[0].reason
+        assert letters[0].message_id == str(event.event_id)
+        assert len(await list_dead_letters(amqp_url, "notify", namespace)) == 1  # listing keeps them
+
+        fixed = True
+        assert await redrive(amqp_url, "notify", namespace) == 1
+
+        async def handled() -> bool:
+            return await mongo.db.effects.count_documents({"_id": "w-dlq"}) == 1
+
+        await eventually(handled)
+        await asyncio.sleep(0.2)
+        assert await list_dead_letters(amqp_url, "notify", namespace) == []
+    finally:
+        await bus.stop()
