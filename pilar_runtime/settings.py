@@ -26,7 +26,8 @@ class ServiceSettings(BaseSettings):
     )
     # Prefix of every exchange, queue and database name: isolates test runs and parallel stacks on one broker.
     namespace: str = Field("", validation_alias=shared("PILAR_NAMESPACE"))
-    host: str = "127.0.0.1"
+    # Inside a container this must be 0.0.0.0 (compose sets PILAR_HOST); locally only loopback listens.
+    host: str = Field("127.0.0.1", validation_alias=shared("PILAR_HOST"))
     port: int = 8000
     log_format: str = Field("auto", validation_alias=shared("PILAR_LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=shared("PILAR_LOG_LEVEL"))
