@@ -9,34 +9,48 @@ from collections.abc import AsyncIterator, Iterator
 import aio_pika
 import pytest
 
+from pilar_runtime import containers
 from pilar_runtime.devstack import LocalMongo, port_open
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 
 
-@pytest.fixture(scope="session")
-def amqp_url() -> str:
-    url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
+def _local_rabbitmq_answers(url: str) -> bool:
     host = url.split("@")[-1].split("/")[0]
     name, _, port = host.partition(":")
-    if not port_open(name, int(port or 5672)):
-        pytest.fail(f"RabbitMQ is not answering at {host}: start it (`rabbitmq-server -detached`) or set AMQP_URL")
-    return url
+    return port_open(name, int(port or 5672))
 
 
 @pytest.fixture(scope="session")
-def local_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo | None]:
+def amqp_url() -> Iterator[str]:
+    """AMQP_URL (default: the local RabbitMQ), or a RabbitMQ container where Docker answers."""
+    url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
+    if "AMQP_URL" in os.environ or _local_rabbitmq_answers(url):
+        if not _local_rabbitmq_answers(url):
+            pytest.fail(f"RabbitMQ is not answering at {url.split('@')[-1]}: start it or fix AMQP_URL")
+        yield url
+        return
+    if not containers.docker_answers():
+        pytest.fail("no RabbitMQ: start one (`rabbitmq-server -detached`), set AMQP_URL, or run a Docker daemon")
+    container, url = containers.rabbitmq_container()
+    yield url
+    container.stop()
+
+
+@pytest.fixture(scope="session")
+def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """MONGODB_URL, a mongo:8 replica-set container where Docker answers, or a SecantusDB process."""
     if os.environ.get("MONGODB_URL"):
-        yield None
+        yield os.environ["MONGODB_URL"]
+        return
+    if os.environ.get("PILAR_TEST_DOCKER") == "1" and containers.docker_answers():
+        container, url = containers.mongo_replica_set_container()
+        yield url
+        container.stop()
         return
     server = LocalMongo(tmp_path_factory.mktemp("mongo"), log_file=None).start()
-    yield server
+    yield server.url
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def mongodb_url(local_mongo: LocalMongo | None) -> str:
-    return os.environ.get("MONGODB_URL") or (local_mongo.url if local_mongo else "")
 
 
 @pytest.fixture
