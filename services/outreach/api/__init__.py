@@ -1,0 +1,1 @@
+"""The HTTP surface of outreach (DESIGN §6)."""

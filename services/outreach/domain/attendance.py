@@ -1,0 +1,35 @@
+"""Who came to a held session: the participant categories of the Dinas Sosial and the arithmetic they must obey."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class ParticipantCategory(StrEnum):
+    TOKOH_MASYARAKAT = "tokoh_masyarakat"
+    TOKOH_AGAMA = "tokoh_agama"
+    PERANGKAT_DESA = "perangkat_desa"
+    PENDAMPING_PKH = "pendamping_pkh"
+    KADER = "kader"
+    TKSK = "tksk"
+    PSM = "psm"
+    LAINNYA = "lainnya"
+
+
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in ParticipantCategory)
+
+
+def attendance_problem(total: int, by_category: Mapping[str, int]) -> str | None:
+    """Why the numbers do not add up, or None. An empty breakdown means the categories were not counted."""
+    if total < 0:
+        return f"attendance.total must not be negative ({total})"
+    for category, count in by_category.items():
+        if category not in CATEGORIES:
+            known = ", ".join(CATEGORIES)
+            return f"attendance.by_category.{category} is not a participant category ({known})"
+        if count < 0:
+            return f"attendance.by_category.{category} must not be negative ({count})"
+    if by_category and sum(by_category.values()) != total:
+        return f"attendance.by_category adds up to {sum(by_category.values())}, attendance.total says {total}"
+    return None

@@ -1,0 +1,160 @@
+"""The scheduling rules, checked whenever a session is placed or moved (DESIGN §5).
+
+Each rule is a function returning a ``Violation`` that names the rule and, where there is one, the session it
+conflicts with. ``others`` are the sessions that still occupy people and days: scheduled or held, never cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pilar_runtime.regions import is_within
+from services.outreach.domain.calendar import days_between, holiday_name, jakarta_day
+
+NO_DOUBLE_BOOKING = "no_double_booking"
+MAX_SESSIONS_PER_DAY = "max_sessions_per_day"
+NO_PUBLIC_HOLIDAY = "no_public_holiday"
+INSIDE_CAMPAIGN_PERIOD = "inside_campaign_period"
+DESA_IN_CAMPAIGN_REGION = "desa_in_campaign_region"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A session as the rules see it: when, where, who. Times are UTC."""
+
+    session_id: str
+    region_code: str
+    starts_at: datetime
+    ends_at: datetime
+    officer_ids: tuple[str, ...] = ()
+    narasumber_ids: tuple[str, ...] = ()
+    campaign_id: str | None = None
+
+    @property
+    def people(self) -> frozenset[str]:
+        return frozenset(self.officer_ids) | frozenset(self.narasumber_ids)
+
+    @property
+    def day(self) -> date:
+        return jakarta_day(self.starts_at)
+
+
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What a campaign imposes on its sessions."""
+
+    campaign_id: str
+    region_code: str
+    start_date: date
+    end_date: date
+    max_sessions_per_day: int
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+    conflicting_session_id: str | None = None
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "conflicting_session_id": self.conflicting_session_id}
+
+
+def time_problem(starts_at: datetime, ends_at: datetime) -> str | None:
+    """Invalid input rather than a broken rule (→ 422)."""
+    if ends_at <= starts_at:
+        return f"ends_at ({ends_at.isoformat()}) must be after starts_at ({starts_at.isoformat()})"
+    if ends_at - starts_at > timedelta(days=3):
+        return "a session lasts at most 3 days"
+    return None
+
+
+def overlaps(a: Booking, b: Booking) -> bool:
+    return a.starts_at < b.ends_at and b.starts_at < a.ends_at
+
+
+def _in_order(others: Iterable[Booking]) -> list[Booking]:
+    return sorted(others, key=lambda b: (b.starts_at, b.session_id))
+
+
+def double_booking(candidate: Booking, others: Iterable[Booking]) -> Violation | None:
+    """No officer or narasumber in two overlapping sessions (whatever role they have in each)."""
+    for other in _in_order(others):
+        if other.session_id == candidate.session_id or not overlaps(candidate, other):
+            continue
+        shared = candidate.people & other.people
+        if shared:
+            who = ", ".join(sorted(shared))
+            return Violation(
+                NO_DOUBLE_BOOKING,
+                f"{who} already assigned to session {other.session_id} "
+                f"({other.starts_at.isoformat()} – {other.ends_at.isoformat()})",
+                other.session_id,
+            )
+    return None
+
+
+def daily_cap(candidate: Booking, campaign: CampaignTerms, others: Iterable[Booking]) -> Violation | None:
+    """No more sessions on one Jakarta calendar day than the campaign allows."""
+    same_day = [
+        o
+        for o in _in_order(others)
+        if o.campaign_id == campaign.campaign_id and o.session_id != candidate.session_id and o.day == candidate.day
+    ]
+    if len(same_day) >= campaign.max_sessions_per_day:
+        return Violation(
+            MAX_SESSIONS_PER_DAY,
+            f"campaign {campaign.campaign_id} allows {campaign.max_sessions_per_day} session(s) a day and "
+            f"{candidate.day.isoformat()} already has {len(same_day)}",
+            same_day[-1].session_id,
+        )
+    return None
+
+
+def public_holiday(candidate: Booking) -> Violation | None:
+    """No session on an Indonesian public holiday (any day it touches, in Asia/Jakarta)."""
+    last_instant = candidate.ends_at - timedelta(microseconds=1)
+    for day in days_between(candidate.day, jakarta_day(last_instant)):
+        name = holiday_name(day)
+        if name:
+            return Violation(NO_PUBLIC_HOLIDAY, f"{day.isoformat()} is a public holiday in Indonesia: {name}")
+    return None
+
+
+def campaign_period(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
+    first, last = candidate.day, jakarta_day(candidate.ends_at - timedelta(microseconds=1))
+    if first < campaign.start_date or last > campaign.end_date:
+        return Violation(
+            INSIDE_CAMPAIGN_PERIOD,
+            f"session on {first.isoformat()} lies outside the campaign period "
+            f"{campaign.start_date.isoformat()} – {campaign.end_date.isoformat()}",
+        )
+    return None
+
+
+def campaign_region(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
+    if not is_within(candidate.region_code, campaign.region_code):
+        return Violation(
+            DESA_IN_CAMPAIGN_REGION,
+            f"desa {candidate.region_code} lies outside the campaign's region {campaign.region_code}",
+        )
+    return None
+
+
+def violations(candidate: Booking, campaign: CampaignTerms | None, others: Iterable[Booking]) -> list[Violation]:
+    """Every rule the candidate breaks; a stand-alone session (no campaign) has only the calendar and people."""
+    others = list(others)
+    found: list[Violation | None] = []
+    if campaign is not None:
+        found += [
+            campaign_region(candidate, campaign),
+            campaign_period(candidate, campaign),
+        ]
+    found.append(public_holiday(candidate))
+    if campaign is not None:
+        found.append(daily_cap(candidate, campaign, others))
+    found.append(double_booking(candidate, others))
+    return [v for v in found if v is not None]
