@@ -1,0 +1,158 @@
+"""Webhook delivery benchmark: notify's delivery path against raw httpx posts of the same bodies, same run.
+
+The delivery path is what a webhook delivery goes through after the consumer recorded it: claim under a lease
+from Mongo, look up the secret, sign (HMAC-SHA256), POST with httpx, then record the attempt and the
+`notification_sent` outbox event in one Mongo transaction. The baseline POSTs the same bodies with the same
+concurrency and nothing else. Both hit one local uvicorn receiver.
+
+    python -m bench.notify_webhooks [--deliveries 2000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contracts.envelope import Envelope
+from contracts.events.outreach import SessionScheduled
+from pilar_runtime.devstack import LocalMongo
+from pilar_runtime.events import new_event
+from pilar_runtime.logs import configure_logging
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.testing import RunningApp, new_namespace
+from services.notify import store
+from services.notify.channels.webhook import WebhookSender
+from services.notify.dispatcher import Dispatcher
+from services.notify.domain.timing import QuietHours, TokenBucket
+from services.notify.notices import Notifier
+
+SECRET = "bench-secret-0123456789"
+
+
+def receiver() -> tuple[Starlette, list[int]]:
+    seen: list[int] = []
+
+    async def receive(request: Request) -> Response:
+        seen.append(len(await request.body()))
+        return Response(status_code=204)
+
+    return Starlette(routes=[Route("/hook", receive, methods=["POST"])]), seen
+
+
+def bodies(n: int) -> list[bytes]:
+    starts = datetime(2027, 8, 12, 2, 0, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        payload = SessionScheduled(
+            session_id=f"ses_{i}", kind="penyuluhan", topic="Pembentukan WKSBM", region_code="34.03.13.2004",
+            venue="Balai Desa", starts_at=starts, ends_at=starts + timedelta(hours=3),
+            officer_ids=["wrk_1"], narasumber_ids=["wrk_2"],
+        )  # fmt: skip
+        event = new_event(
+            "session_scheduled", payload, actor="bench", region_code="34.03.13.2004",
+            aggregate_id=f"ses_{i}", aggregate_version=1,
+        )  # fmt: skip
+        out.append(event.to_json())
+    return out
+
+
+async def raw_posts(url: str, payloads: list[bytes], concurrency: int) -> float:
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient() as client:
+
+        async def post(body: bytes) -> None:
+            async with limit:
+                answer = await client.post(url, content=body, headers={"Content-Type": "application/json"})
+                answer.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post(b) for b in payloads))
+        return time.perf_counter() - started
+
+
+async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurrency: int) -> float:
+    await store.ensure_indexes(mongo)
+    await mongo.db[store.WEBHOOKS].insert_one(
+        {"_id": "wh_bench", "url": url, "event_patterns": ["outreach.*"], "region_code": "34.03", "secret": SECRET,
+         "active": True}
+    )  # fmt: skip
+    notifier = Notifier(defaults=[], quiet=QuietHours(*(datetime.min.time(),) * 2), public_base_url="", clock=_now)
+    for start in range(0, len(payloads), 200):  # recorded as the consumer would, in modest transactions
+        chunk = payloads[start : start + 200]
+
+        async def plan_chunk(uow: UnitOfWork, chunk: list[bytes] = chunk) -> None:
+            for body in chunk:
+                await notifier.webhooks(uow, Envelope.model_validate_json(body))
+
+        await mongo.transact(plan_chunk)
+    dispatcher = Dispatcher(
+        mongo,
+        {"webhook": WebhookSender(httpx.AsyncClient())},
+        {"webhook": TokenBucket(rate=1e9, burst=10**9)},
+        quiet=notifier.quiet,
+        clock=_now,
+        max_attempts=3,
+        retry_base_seconds=1,
+        retry_max_delay_seconds=10,
+        batch=200,
+        concurrency=concurrency,
+    )
+    started = time.perf_counter()
+    while await dispatcher.dispatch_once():
+        pass
+    elapsed = time.perf_counter() - started
+    for sender in dispatcher.senders.values():
+        await sender.close()
+    sent = await mongo.db[store.DELIVERIES].count_documents({"status": "sent"})
+    assert sent == len(payloads), f"only {sent} of {len(payloads)} delivered"
+    return elapsed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def main(deliveries: int, concurrency: int) -> None:
+    configure_logging("notify-bench", fmt="console", level="WARNING")
+    local = None
+    url = os.environ.get("MONGODB_URL")
+    if not url:
+        local = LocalMongo(tempfile.mkdtemp(prefix="bench-mongo-")).start()
+        url = local.url
+    mongo = Mongo(url, f"{new_namespace('bench')}_notify")
+    app, seen = receiver()
+    payloads = bodies(deliveries)
+    try:
+        async with RunningApp(app) as running:
+            hook = f"{running.url}/hook"
+            await raw_posts(hook, payloads[:50], concurrency)  # warm-up
+            raw = await raw_posts(hook, payloads, concurrency)
+            ours = await delivery_path(mongo, hook, payloads, concurrency)
+    finally:
+        await mongo.client.drop_database(mongo.db.name)
+        await mongo.close()
+        if local:
+            local.stop()
+    assert len(seen) == 50 + 2 * deliveries
+    print(f"deliveries: {deliveries}, concurrency: {concurrency}, body: {len(payloads[0])} bytes")
+    print(f"raw httpx posts:        {deliveries / raw:9.1f} /s  ({raw:.2f} s)")
+    print(f"notify delivery path:   {deliveries / ours:9.1f} /s  ({ours:.2f} s)")
+    print(f"ratio notify / raw:     {raw / ours:9.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.deliveries, arguments.concurrency))

@@ -1,0 +1,1 @@
+"""notify's HTTP API: rules, webhooks, the delivery log."""

@@ -1,0 +1,112 @@
+"""`POST/GET /webhooks`: district systems receive the events they want, signed. The secret is write-only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from pydantic import Field, SecretStr
+
+from pilar_runtime.api import Command, PageDep, new_id, public
+from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.errors import Unprocessable
+from pilar_runtime.service import RuntimeDep
+from services.notify import store
+from services.notify.api.rules import region
+from services.notify.domain.kinds import InvalidPattern, validate_pattern
+from services.notify.settings import NotifySettings
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookCommand(Command):
+    url: str = Field(max_length=2000, examples=["https://sidinsos.gunungkidulkab.go.id/pilar/events"])
+    event_patterns: list[str] = Field(min_length=1, max_length=50, examples=[["outreach.*", "registry.WKSBM_formed"]])
+    region_code: str
+    secret: SecretStr = Field(description="HMAC-SHA256 key for X-Pilar-Signature; write-only, never returned")
+    description: str | None = Field(None, max_length=500)
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Unprocessable(f"url: {url!r} is not an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise Unprocessable("url: credentials in the URL are refused; the signature authenticates Pilar")
+    try:
+        parts.port  # noqa: B018 — raises on a malformed port
+    except ValueError as exc:
+        raise Unprocessable(f"url: {exc}") from exc
+    return url
+
+
+async def check_reachable(url: str, timeout: float) -> None:
+    """Configuration-time check that something listens at the URL's host and port (a TCP connect, nothing sent:
+    an unsigned probe would look like a forged delivery to the receiver)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise Unprocessable(f"url: {parts.hostname}:{port} is unreachable ({type(exc).__name__})") from exc
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+
+
+def shown(document: dict[str, Any]) -> dict[str, Any]:
+    out = public({k: v for k, v in document.items() if k != "secret"})
+    out["secret_set"] = True
+    return out
+
+
+@router.post("/webhooks", status_code=201, summary="Register a webhook (its secret is never shown again)")
+async def create_webhook(command: WebhookCommand, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
+    code = region(command.region_code)
+    caller.require_region(code)
+    url = check_url(command.url)
+    for i, pattern in enumerate(command.event_patterns):
+        try:
+            validate_pattern(pattern, notices_only=False)
+        except InvalidPattern as exc:
+            raise Unprocessable(f"event_patterns[{i}]: {exc}") from exc
+    secret = command.secret.get_secret_value()
+    if len(secret) < 16:
+        raise Unprocessable("secret: use at least 16 characters")
+    settings = cast(NotifySettings, runtime.settings)
+    if settings.webhook_check_reachable:
+        await check_reachable(url, min(settings.webhook_timeout_seconds, 5.0))
+    document = {
+        "_id": new_id("wh"),
+        "url": url,
+        "event_patterns": command.event_patterns,
+        "region_code": code,
+        "secret": secret,
+        "description": command.description,
+        "active": True,
+        "created_by": caller.sub,
+        "created_at": datetime.now(UTC),
+        "version": 1,
+    }
+    await runtime.mongo.db[store.WEBHOOKS].insert_one(document)
+    return shown(document)
+
+
+@router.get("/webhooks", summary="Webhooks of your region subtree (without secrets)")
+async def list_webhooks(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
+    query = caller.region_filter()
+    found = (
+        runtime.mongo.db[store.WEBHOOKS]
+        .find(query, {"secret": 0})
+        .sort("created_at", 1)
+        .skip(page.offset)
+        .limit(page.limit)
+    )
+    return {
+        "items": [shown(d) async for d in found],
+        "total": await runtime.mongo.db[store.WEBHOOKS].count_documents(query),
+    }

@@ -1,0 +1,101 @@
+"""Composition root of the notify service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+from fastapi import FastAPI
+
+from pilar_runtime.service import Runtime, create_app
+from pilar_runtime.settings import ServiceSettings
+from services.notify import store
+from services.notify.api import deliveries, rules, webhooks
+from services.notify.channels import Sender
+from services.notify.channels.email import EmailSender
+from services.notify.channels.sms import SmsSender
+from services.notify.channels.webhook import WebhookSender
+from services.notify.dispatcher import Dispatcher
+from services.notify.domain.rules import default_rules
+from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
+from services.notify.handlers import make_handlers, make_timer_handlers
+from services.notify.notices import Notifier
+from services.notify.settings import NotifySettings
+
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def senders(settings: NotifySettings) -> dict[str, Sender]:
+    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    auth = settings.sms_auth_header.get_secret_value() if settings.sms_auth_header else None
+    return {
+        "email": EmailSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        "webhook": WebhookSender(httpx.AsyncClient(timeout=timeout, follow_redirects=False)),
+        "sms": SmsSender(httpx.AsyncClient(timeout=timeout), settings.sms_gateway_url, auth),
+    }
+
+
+def build(settings: ServiceSettings | None = None, *, clock: Clock = _now) -> FastAPI:
+    """The app; tests pass a `clock` to move time (quiet hours, backoff, reminder moments)."""
+    config = settings if isinstance(settings, NotifySettings) else NotifySettings()
+    start_at = parse_clock(config.quiet_hours_start, "quiet_hours_start")
+    quiet = QuietHours(start_at, parse_clock(config.quiet_hours_end, "quiet_hours_end"))
+    notifier = Notifier(
+        defaults=default_rules(sms_enabled=bool(config.sms_gateway_url)) if config.default_rules else [],
+        quiet=quiet,
+        public_base_url=config.public_base_url,
+        clock=clock,
+    )
+
+    async def start(runtime: Runtime) -> None:
+        await store.ensure_indexes(runtime.mongo)
+        rate = {"email": config.rate_email_per_second, "sms": config.rate_sms_per_second,
+                "webhook": config.rate_webhook_per_second}  # fmt: skip
+        dispatcher = Dispatcher(
+            runtime.mongo,
+            senders(config),
+            {channel: TokenBucket(per_second, config.rate_burst) for channel, per_second in rate.items()},
+            quiet=quiet,
+            clock=clock,
+            max_attempts=config.max_attempts,
+            retry_base_seconds=config.retry_base_seconds,
+            retry_max_delay_seconds=config.retry_max_delay_seconds,
+            batch=config.dispatch_batch,
+            concurrency=config.dispatch_concurrency,
+            poll_seconds=config.dispatch_poll_seconds,
+            lease_seconds=config.lease_seconds,
+        )
+        runtime.extras["dispatcher"] = dispatcher
+        # A commit that records deliveries wakes the dispatcher at once (the relay keeps its own wake-up).
+        wake_relay = runtime.mongo.on_commit
+
+        def wake_both() -> None:
+            wake_relay()
+            dispatcher.wake()
+
+        runtime.mongo.on_commit = wake_both
+        runtime.background(dispatcher.run(), "dispatcher")
+
+    return create_app(
+        config,
+        title="Pilar notify",
+        description="Rules, Indonesian templates, e-mail / webhook / SMS channels, reminders and the delivery log.",
+        routers=[rules.router, webhooks.router, deliveries.router],
+        handlers=make_handlers(notifier),
+        timer_handlers=make_timer_handlers(notifier),
+        on_startup=start,
+    )

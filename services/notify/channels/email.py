@@ -1,0 +1,55 @@
+"""E-mail over SMTP (aiosmtplib)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+
+from services.notify.channels import DeliveryError, Outgoing
+from services.notify.domain.timing import WIB
+
+
+class EmailSender:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        start_tls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password = username, password
+        self.start_tls, self.timeout = start_tls, timeout
+
+    async def send(self, message: Outgoing) -> None:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.recipient
+        mail["Subject"] = message.subject
+        mail["Message-ID"] = make_msgid(idstring=message.delivery_id, domain="pilar.local")
+        mail["X-Pilar-Delivery-Id"] = message.delivery_id
+        mail["X-Pilar-Event-Id"] = message.event_id
+        mail["Date"] = format_datetime(datetime.now(WIB))
+        mail.set_content(message.body, charset="utf-8")
+        try:
+            await aiosmtplib.send(
+                mail,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                start_tls=self.start_tls,
+                timeout=self.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        return None

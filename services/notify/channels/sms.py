@@ -1,0 +1,36 @@
+"""SMS / WhatsApp through a configurable HTTP gateway."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from services.notify.channels import DeliveryError, Outgoing
+from services.notify.channels.webhook import check_answer
+
+
+class SmsSender:
+    """POSTs `{"to", "message", "delivery_id"}` to the gateway; `{to}` in the URL template is the number."""
+
+    def __init__(self, client: httpx.AsyncClient, url_template: str | None, auth_header: str | None) -> None:
+        self.client = client
+        self.url_template = url_template
+        self.headers: dict[str, str] = {}
+        if auth_header:
+            name, _, value = auth_header.partition(":")
+            self.headers[name.strip()] = value.strip()
+
+    async def send(self, message: Outgoing) -> None:
+        if not self.url_template:
+            raise DeliveryError("no SMS gateway configured (NOTIFY_SMS_GATEWAY_URL)")
+        url = self.url_template.replace("{to}", quote(message.recipient))
+        body = {"to": message.recipient, "message": message.body, "delivery_id": message.delivery_id}
+        try:
+            response = await self.client.post(url, json=body, headers=self.headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"SMS gateway unreachable: {type(exc).__name__}: {exc}") from exc
+        check_answer(response, "SMS gateway")
+
+    async def close(self) -> None:
+        await self.client.aclose()

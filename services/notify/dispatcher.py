@@ -1,0 +1,197 @@
+"""The sender loop: takes due pending deliveries under a lease, sends them outside any transaction, and records
+each attempt (time, outcome, error) with its event in one transaction.
+
+Several replicas may run it: a delivery is claimed by one of them at a time, and a replica that dies leaves a
+lease that expires. Sending is at least once in that case (the receiver sees `X-Pilar-Delivery-Id` / the
+Message-ID to de-duplicate); every other path sends once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from contracts.events.notify import NotificationSent
+from pilar_runtime.events import new_event
+from pilar_runtime.logs import bound_contextvars
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from services.notify import store
+from services.notify.channels import DeliveryError, Outgoing, Sender
+from services.notify.domain.timing import QuietHours, TokenBucket, backoff
+from services.notify.notices import failed_event
+
+log = structlog.get_logger("notify.dispatcher")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        mongo: Mongo,
+        senders: dict[str, Sender],
+        buckets: dict[str, TokenBucket],
+        *,
+        quiet: QuietHours,
+        clock: Callable[[], datetime],
+        max_attempts: int,
+        retry_base_seconds: float,
+        retry_max_delay_seconds: float,
+        batch: int = 50,
+        concurrency: int = 16,
+        poll_seconds: float = 0.5,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self.mongo = mongo
+        self.senders = senders
+        self.buckets = buckets
+        self.quiet = quiet
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base_seconds
+        self.retry_cap = retry_max_delay_seconds
+        self.batch = batch
+        self.limit = asyncio.Semaphore(concurrency)
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.owner = f"notify-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    sent = await self.dispatch_once()
+                except Exception as exc:  # Mongo away: the deliveries wait in the log, try again
+                    log.warning("notify.dispatch_failed", error=str(exc))
+                    sent = 0
+                if sent < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    self._wake.clear()
+        finally:
+            for sender in self.senders.values():
+                await sender.close()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def dispatch_once(self) -> int:
+        """Claim and handle one batch of due deliveries; returns how many were claimed."""
+        claimed = await self._claim()
+        if claimed:
+            secrets = await store.webhook_secrets(
+                self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}
+            )
+            await asyncio.gather(*(self._deliver(d, secrets.get(d["recipient_id"])) for d in claimed))
+        return len(claimed)
+
+    async def _claim(self) -> list[dict[str, Any]]:
+        now = self.clock()
+        deliveries = self.mongo.db[store.DELIVERIES]
+        due = store.due_filter(now)
+        ids = [d["_id"] async for d in deliveries.find(due, {"_id": 1}).sort("next_attempt_at", 1).limit(self.batch)]
+        if not ids:
+            return []
+        claim = {"lease_owner": self.owner, "lease_until": now + self.lease}
+        # Taken only if nobody holds it; `status` is checked on reading back (a cheaper update filter).
+        await deliveries.update_many({"_id": {"$in": ids}, "lease_until": {"$lt": now}}, {"$set": claim})
+        return [d async for d in deliveries.find({"_id": {"$in": ids}, "status": "pending", **claim})]
+
+    async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
+        with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
+            if delivery["channel"] == "sms" and self.quiet.is_quiet(self.clock()):
+                return await self._hold(delivery)
+            async with self.limit:
+                await self._take_token(delivery["channel"])
+                message = Outgoing(
+                    delivery_id=delivery["_id"],
+                    channel=delivery["channel"],
+                    recipient=delivery["recipient"],
+                    subject=delivery["_message"]["subject"],
+                    body=delivery["_message"]["body"],
+                    event_id=delivery["event_id"],
+                    event_type=delivery["event_type"],
+                    secret=secret,
+                )
+                try:
+                    await self.senders[delivery["channel"]].send(message)
+                    error = None
+                except DeliveryError as exc:
+                    error = str(exc)
+                except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
+                    error = f"{type(exc).__name__}: {exc}"
+                try:
+                    await self.mongo.transact(lambda uow: self._record(uow, delivery, error))
+                except Exception:
+                    log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+
+    async def _take_token(self, channel: str) -> None:
+        bucket = self.buckets.get(channel)
+        while bucket is not None and (wait := bucket.take()) > 0:
+            await asyncio.sleep(wait)
+
+    async def _hold(self, delivery: dict[str, Any]) -> None:
+        release = self.quiet.release(self.clock())
+        await self.mongo.db[store.DELIVERIES].update_one(
+            {"_id": delivery["_id"], "lease_owner": self.owner},
+            {"$set": {"next_attempt_at": release, "lease_until": store.NO_LEASE}},
+        )
+        log.info("notify.sms_held_quiet_hours", until=release.isoformat())
+
+    async def _record(self, uow: UnitOfWork, delivery: dict[str, Any], error: str | None) -> None:
+        now = self.clock()
+        attempt = len(delivery.get("attempts", [])) + 1
+        version = delivery["version"] + 1
+        entry = {"at": now, "outcome": "failed" if error else "sent", "error": error}
+        changes: dict[str, Any] = {"version": version, "lease_until": store.NO_LEASE}
+        if error is None:
+            changes.update(status="sent", sent_at=now)
+        elif attempt >= self.max_attempts:
+            changes.update(status="failed", failed_reason=error)
+        else:
+            changes.update(next_attempt_at=now + backoff(attempt, self.retry_base, self.retry_cap))
+        result = await uow.db[store.DELIVERIES].update_one(
+            {"_id": delivery["_id"], "lease_owner": self.owner, "status": "pending"},
+            {"$set": changes, "$push": {"attempts": entry}},
+            session=uow.session,
+        )
+        if result.modified_count == 0:
+            return  # the lease was lost to another replica; its record wins
+        document = {**delivery, "version": version}
+        if error is None:
+            log.info("notify.delivery_sent", attempt=attempt)
+            uow.emit(sent_event(document, attempts=attempt))
+        elif changes.get("status") == "failed":
+            log.warning("notify.delivery_gave_up", attempt=attempt, error=error)
+            uow.emit(failed_event(document, error, attempts=attempt))
+        else:
+            retry_at = changes["next_attempt_at"].isoformat()
+            log.info("notify.delivery_retry", attempt=attempt, error=error, next_at=retry_at)
+
+
+def sent_event(document: dict[str, Any], *, attempts: int) -> Any:
+    return new_event(
+        "notification_sent",
+        NotificationSent(
+            delivery_id=document["_id"],
+            channel=document["channel"],
+            template=document["template"] or "default",
+            source_event_id=document["event_id"],
+            source_event_type=document["event_type"],
+            attempts=attempts,
+        ),
+        actor="notify",
+        region_code=document["region_code"],
+        aggregate_id=document["_id"],
+        aggregate_version=document["version"],
+    )

@@ -1,0 +1,89 @@
+"""Time rules: reminder moments, follow-up due notices, quiet hours, retry backoff, the per-channel rate limit."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+WIB = timezone(timedelta(hours=7), "WIB")
+REMINDER_STAGES: dict[str, timedelta] = {"H-3": timedelta(days=3), "H-1": timedelta(days=1)}
+# A follow-up due notice goes out at 08:00 WIB the day before its due date.
+FOLLOWUP_NOTICE_AT = time(8, 0)
+
+
+def reminder_times(starts_at: datetime, now: datetime) -> dict[str, datetime]:
+    """The reminders still ahead of `now` (a session scheduled two days ahead gets only its H-1)."""
+    return {stage: starts_at - before for stage, before in REMINDER_STAGES.items() if starts_at - before > now}
+
+
+def followup_due_notice_at(due_on: date) -> datetime:
+    return datetime.combine(due_on - timedelta(days=1), FOLLOWUP_NOTICE_AT, tzinfo=WIB)
+
+
+def parse_clock(text: str, field_name: str) -> time:
+    try:
+        hours, minutes = text.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise ValueError(f"{field_name} must be HH:MM, got {text!r}") from exc
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A nightly window (WIB) in which SMS waits; start > end wraps past midnight (21:00–06:00)."""
+
+    start: time
+    end: time
+
+    def is_quiet(self, moment: datetime) -> bool:
+        local = moment.astimezone(WIB).time()
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def release(self, moment: datetime) -> datetime:
+        """`moment` itself when sending is allowed, else the end of the quiet window."""
+        if not self.is_quiet(moment):
+            return moment
+        local = moment.astimezone(WIB)
+        release = datetime.combine(local.date(), self.end, tzinfo=WIB)
+        if release <= local:
+            release += timedelta(days=1)
+        return release
+
+
+def backoff(attempt: int, base_seconds: float, cap_seconds: float) -> timedelta:
+    """Wait after failed attempt number `attempt` (1-based): base, 2·base, 4·base, … capped."""
+    return timedelta(seconds=min(base_seconds * 2 ** (attempt - 1), cap_seconds))
+
+
+@dataclass
+class TokenBucket:
+    """Per-process rate limit of one channel: `rate` tokens a second, at most `burst` saved up.
+
+    With N replicas the system-wide rate is N·rate; good enough for an SMTP relay or SMS gateway quota.
+    """
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = _time.monotonic
+    tokens: float = field(init=False)
+    stamp: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+        self.stamp = self.clock()
+
+    def take(self) -> float:
+        """Take a token; returns 0 when granted, else the seconds to wait before asking again."""
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate

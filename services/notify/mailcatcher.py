@@ -1,0 +1,96 @@
+"""A catch-all SMTP server for local runs: every message that arrives is kept as a `.eml` file in a folder, so
+a newcomer sees every e-mail the system would have sent.
+
+    python -m services.notify.mailcatcher --port 1025 --dir .pilar/mail
+
+`list_mail(folder)` reads them back (newest last) for `pilar mail`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class MailFolder:
+    """aiosmtpd handler: accepts every recipient and writes each message to `<folder>/<time>-<id>.eml`."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = self.folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        partial = target.with_suffix(".part")
+        # Write then rename: a reader never sees half a message.
+        partial.write_bytes(content)
+        partial.rename(target)
+        return "250 Message accepted for delivery"
+
+
+@dataclass(frozen=True)
+class StoredMail:
+    path: Path
+    sender: str
+    to: str
+    subject: str
+    date: str
+
+    def body(self) -> str:
+        message = message_from_bytes(self.path.read_bytes(), policy=policy.default)
+        part: Any = message.get_body(preferencelist=("plain", "html"))
+        return str(part.get_content()) if part is not None else ""
+
+
+def list_mail(folder: Path | str) -> list[StoredMail]:
+    """The messages caught so far, oldest first."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        found.append(
+            StoredMail(
+                path=path,
+                sender=str(message.get("From", "")),
+                to=str(message.get("To", "")),
+                subject=str(message.get("Subject", "")),
+                date=str(message.get("Date", "")),
+            )
+        )
+    return found
+
+
+async def serve(host: str, port: int, folder: Path) -> None:
+    handler = MailFolder(folder)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler, hostname="pilar-mail"), host, port)
+    async with server:
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Catch-all SMTP server that keeps every message as a .eml file")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--dir", type=Path, default=Path(".pilar/mail"))
+    args = parser.parse_args(argv)
+    print(f"mail catcher on {args.host}:{args.port}, keeping messages in {args.dir}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port, args.dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Turning a notice into recorded deliveries, inside the caller's transaction (a handler or a timer).
+
+Nothing is sent here: deliveries are written `pending` and the dispatcher sends them after the commit, so a
+slow SMTP server never holds a consumer's transaction and a rolled-back handler sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from contracts.envelope import Envelope
+from contracts.events.notify import NotificationFailed
+from pilar_runtime.api import new_id
+from pilar_runtime.events import new_event
+from pilar_runtime.mongo import UnitOfWork
+from services.notify import store
+from services.notify.domain.context import notice_context
+from services.notify.domain.kinds import kind_name
+from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
+from services.notify.domain.render import TemplateProblem, render
+from services.notify.domain.rules import Rule, role_members
+from services.notify.domain.timing import QuietHours
+
+log = structlog.get_logger("notify.notices")
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Notifier:
+    defaults: list[Rule]
+    quiet: QuietHours
+    public_base_url: str
+    clock: Clock
+
+    async def notice(
+        self, uow: UnitOfWork, *, subject: str, event_id: str, region_code: str, facts: dict[str, Any]
+    ) -> int:
+        """Record the deliveries the rules ask for; returns how many are new."""
+        rules = [*self.defaults, *await store.load_rules(uow.db, uow.session)]
+        applicable = [r for r in rules if r.applies(subject, region_code)]
+        if not applicable:
+            return 0
+        people = {p for r in applicable for role in r.roles for p in role_members(role, facts)}
+        contacts = await store.load_contacts(uow.db, people, uow.session)
+        webhooks = {w.id: w for w in await store.load_webhooks(uow.db, uow.session)}
+        planned, unreachable = plan_notices(subject, region_code, facts, applicable, contacts, webhooks)
+        if unreachable:
+            log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
+        new = 0
+        for item in planned:
+            message, problem = self._compose(item, subject, facts)
+            new += await self._record(
+                uow, item, subject=subject, event_id=event_id, event_type=kind_name(subject),
+                region_code=region_code, message=message, problem=problem,
+            )  # fmt: skip
+        return new
+
+    async def webhooks(self, uow: UnitOfWork, envelope: Envelope) -> int:
+        """Every registered webhook that wants this bus event gets the envelope itself."""
+        hooks = await store.load_webhooks(uow.db, uow.session)
+        new = 0
+        message = {"subject": "", "body": envelope.to_json().decode()}
+        for item in plan_webhooks(envelope.routing_key, envelope.region_code, hooks):
+            new += await self._record(
+                uow, item, subject=envelope.routing_key, event_id=str(envelope.event_id),
+                event_type=envelope.event_type, region_code=envelope.region_code, message=message, problem=None,
+            )  # fmt: skip
+        return new
+
+    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
+            return {"subject": subject, "body": json.dumps({"notice": subject, "facts": facts})}, None
+        try:
+            context = notice_context(
+                subject, facts, public_base_url=self.public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
+            )
+            rendered = render(item.channel, subject, context, item.template)
+        except KeyError as exc:
+            return {"subject": "", "body": ""}, f"the event lacks the fact {exc.args[0]!r} the template needs"
+        except TemplateProblem as exc:
+            return {"subject": "", "body": ""}, str(exc)
+        return {"subject": rendered.subject, "body": rendered.body, "template": rendered.template}, None
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        item: Planned,
+        *,
+        subject: str,
+        event_id: str,
+        event_type: str,
+        region_code: str,
+        message: dict[str, str],
+        problem: str | None,
+    ) -> int:
+        now = self.clock()
+        delivery_id = new_id("dlv")
+        template = message.get("template") or ("envelope" if item.channel == "webhook" else item.template or "")
+        document: dict[str, Any] = {
+            "_id": delivery_id,
+            "event_id": event_id,
+            "event_type": event_type,
+            "notice": subject,
+            "channel": item.channel,
+            "recipient": item.recipient,
+            "recipient_id": item.recipient_id,
+            "rule_id": item.rule_id,
+            "template": template,
+            "region_code": region_code,
+            "status": "failed" if problem else "pending",
+            "attempts": [{"at": now, "outcome": "failed", "error": problem}] if problem else [],
+            "failed_reason": problem,
+            "created_at": now,
+            # SMS planned in quiet hours waits for the morning; everything else goes at once.
+            "next_attempt_at": self.quiet.release(now) if item.channel == "sms" else now,
+            "lease_until": store.NO_LEASE,
+            "version": 1,
+            "_message": {"subject": message["subject"], "body": message["body"]},
+        }
+        if not await store.record_delivery(uow.db, uow.session, document):
+            return 0
+        if problem:
+            log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem)
+            uow.emit(failed_event(document, problem, attempts=1))
+        else:
+            log.info("notify.delivery_planned", delivery_id=delivery_id, channel=item.channel)
+        return 1
+
+
+def failed_event(document: dict[str, Any], reason: str, *, attempts: int) -> Envelope:
+    return new_event(
+        "notification_failed",
+        NotificationFailed(
+            delivery_id=document["_id"],
+            channel=document["channel"],
+            template=document["template"] or "default",
+            source_event_id=document["event_id"],
+            source_event_type=document["event_type"],
+            attempts=attempts,
+            reason=reason,
+        ),
+        actor="notify",
+        region_code=document["region_code"],
+        aggregate_id=document["_id"],
+        aggregate_version=document["version"],
+    )

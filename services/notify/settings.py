@@ -1,0 +1,56 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from pilar_runtime.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", populate_by_name=True, extra="ignore")
+
+    service: str = "notify"
+    port: int = 8003
+
+    # E-mail (SMTP). Locally `pilar up` runs the mail catcher on 1025.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_from: str = "Dinas Sosial <noreply@pilar.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+
+    # SMS / WhatsApp gateway: POST {"to", "message"} as JSON to the URL; `{to}` in the URL is replaced by the number.
+    # Unset: SMS is off (no default SMS rule, and an SMS rule is refused with 422).
+    sms_gateway_url: str | None = None
+    # One header sent with every gateway call, written `Name: value` (e.g. `Authorization: Bearer …`).
+    sms_auth_header: SecretStr | None = None
+
+    webhook_timeout_seconds: float = 10.0
+    # Refuse a webhook whose host:port does not accept a connection when it is registered.
+    webhook_check_reachable: bool = True
+
+    # Where people download reports: report_generated.download_path is appended to it.
+    public_base_url: str = "http://127.0.0.1:8004"
+
+    # Retries: attempt n waits retry_base_seconds * 2**(n-1) (capped); after max_attempts → notification_failed.
+    retry_base_seconds: float = 30.0
+    retry_max_delay_seconds: float = 3600.0
+    max_attempts: int = 5
+
+    # Quiet hours for SMS, in WIB (UTC+7): held until the end, not dropped. Equal start and end: no quiet hours.
+    quiet_hours_start: str = "21:00"
+    quiet_hours_end: str = "06:00"
+
+    # Token bucket per channel and process: sustained messages per second and burst size.
+    rate_email_per_second: float = 20.0
+    rate_sms_per_second: float = 5.0
+    rate_webhook_per_second: float = 200.0
+    rate_burst: int = 20
+
+    # The sender loop: how often it looks for due deliveries, how many it sends at once, its lease.
+    dispatch_poll_seconds: float = 0.5
+    dispatch_batch: int = 50
+    dispatch_concurrency: int = 16
+
+    # Ship the default rules (session notices to officers and narasumber, follow-up notices to the owner).
+    default_rules: bool = True

@@ -1,0 +1,77 @@
+"""notify's collections: rules, webhooks, its copy of contacts, sessions / follow-ups / campaigns it reminds
+about, and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from pilar_runtime.mongo import Mongo
+from services.notify.domain.plan import Contact, Webhook
+from services.notify.domain.rules import Rule
+
+RULES = "rules"
+WEBHOOKS = "webhooks"
+CONTACTS = "contacts"
+SESSIONS = "sessions"
+FOLLOWUPS = "followups"
+CAMPAIGNS = "campaigns"
+DELIVERIES = "deliveries"
+
+Db = AsyncDatabase[dict[str, Any]]
+
+
+async def ensure_indexes(mongo: Mongo) -> None:
+    db = mongo.db
+    # The idempotency key: one delivery per (event, recipient, channel), whatever redelivers the event.
+    await db[DELIVERIES].create_index([("event_id", 1), ("recipient", 1), ("channel", 1)], unique=True)
+    await db[DELIVERIES].create_index([("status", 1), ("next_attempt_at", 1)])
+    await db[DELIVERIES].create_index([("region_code", 1), ("created_at", -1)])
+    await db[RULES].create_index([("region_code", 1)])
+    await db[WEBHOOKS].create_index([("region_code", 1)])
+
+
+async def load_rules(db: Db, session: AsyncClientSession | None = None) -> list[Rule]:
+    return [Rule.of(d) async for d in db[RULES].find({}, session=session)]
+
+
+async def load_webhooks(db: Db, session: AsyncClientSession | None = None) -> list[Webhook]:
+    return [
+        Webhook(id=d["_id"], url=d["url"], event_patterns=tuple(d["event_patterns"]), region_code=d["region_code"])
+        async for d in db[WEBHOOKS].find({"active": True}, {"secret": 0}, session=session)
+    ]
+
+
+async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | None = None) -> dict[str, Contact]:
+    if not ids:
+        return {}
+    found = db[CONTACTS].find({"_id": {"$in": sorted(ids)}}, session=session)
+    return {
+        d["_id"]: Contact(d["_id"], d.get("name", ""), d.get("email"), d.get("phone"), d.get("active", True))
+        async for d in found
+    }
+
+
+async def webhook_secrets(db: Db, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return {d["_id"]: d["secret"] async for d in db[WEBHOOKS].find({"_id": {"$in": sorted(ids)}}, {"secret": 1})}
+
+
+async def record_delivery(db: Db, session: AsyncClientSession, document: dict[str, Any]) -> bool:
+    """Insert unless (event_id, recipient, channel) exists; True when it is new. An upsert, not an insert:
+    a duplicate-key error would abort the whole transaction."""
+    key = {k: document[k] for k in ("event_id", "recipient", "channel")}
+    result = await db[DELIVERIES].update_one(key, {"$setOnInsert": document}, upsert=True, session=session)
+    return result.upserted_id is not None
+
+
+# "No lease" is a lease that ended long ago: one range condition, no `$or` (much cheaper on SecantusDB).
+NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def due_filter(now: datetime) -> dict[str, Any]:
+    return {"status": "pending", "next_attempt_at": {"$lte": now}, "lease_until": {"$lt": now}}

@@ -1,0 +1,66 @@
+"""The sender loop against a real Mongo-wire server: a down SMTP server is retried with backoff, then given up."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from pilar_runtime.devstack import free_port
+from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from services.notify import store
+from services.notify.channels.email import EmailSender
+from services.notify.dispatcher import Dispatcher
+from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
+from services.notify.notices import Notifier
+from services.notify.tests.support import FakeClock, session_facts
+
+NOON = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB
+
+
+async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: Mongo) -> None:
+    await store.ensure_indexes(mongo)
+    clock = FakeClock(NOON)
+    quiet = QuietHours(parse_clock("21:00", "start"), parse_clock("06:00", "end"))
+    await mongo.db[store.RULES].insert_one(
+        {"_id": "rul_1", "event_pattern": "outreach.session_*", "region_code": "34.03", "channel": "email",
+         "recipients": ["kabid@dinsos.example.id"], "template": None}
+    )  # fmt: skip
+    notifier = Notifier(defaults=[], quiet=quiet, public_base_url="https://pilar.example", clock=clock)
+    facts = json.loads(json.dumps(session_facts("ses_x", NOON + timedelta(days=7)), default=str))
+
+    async def plan(uow: UnitOfWork) -> int:
+        return await notifier.notice(
+            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
+        )
+
+    assert await mongo.transact(plan) == 1
+    assert await mongo.transact(plan) == 0  # the idempotency key holds
+    nobody_listens = EmailSender(host="127.0.0.1", port=free_port(), sender="pilar@x.id", timeout=2)
+    dispatcher = Dispatcher(
+        mongo, {"email": nobody_listens}, {"email": TokenBucket(10, 10)}, quiet=quiet, clock=clock,
+        max_attempts=3, retry_base_seconds=60, retry_max_delay_seconds=3600,
+    )  # fmt: skip
+
+    assert await dispatcher.dispatch_once() == 1
+    [delivery] = [d async for d in mongo.db[store.DELIVERIES].find()]
+    assert delivery["status"] == "pending" and len(delivery["attempts"]) == 1
+    assert "SMTP" in delivery["attempts"][0]["error"]
+    first_wait = delivery["next_attempt_at"] - delivery["attempts"][0]["at"]
+    assert abs(first_wait.total_seconds() - 60) < 1
+    assert await dispatcher.dispatch_once() == 0  # not due before its backoff
+
+    clock.set(delivery["next_attempt_at"] + timedelta(seconds=1))
+    assert await dispatcher.dispatch_once() == 1
+    second = await mongo.db[store.DELIVERIES].find_one({})
+    assert second is not None
+    assert abs((second["next_attempt_at"] - second["attempts"][1]["at"]).total_seconds() - 120) < 1
+
+    clock.set(second["next_attempt_at"] + timedelta(seconds=1))
+    assert await dispatcher.dispatch_once() == 1
+    final = await mongo.db[store.DELIVERIES].find_one({})
+    assert final is not None and final["status"] == "failed" and len(final["attempts"]) == 3
+    assert "SMTP" in final["failed_reason"]
+    [event] = [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
+    assert event["event_type"] == "notification_failed"
+    assert event["payload"]["attempts"] == 3 and event["payload"]["source_event_id"] == "evt-1"
+    assert event["aggregate_id"] == final["_id"] and event["aggregate_version"] == final["version"]

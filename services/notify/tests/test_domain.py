@@ -1,0 +1,174 @@
+"""Unit tests of notify's pure rules: patterns, timing, rule validation, planning, rendering, signatures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from services.notify.domain.context import SAMPLE_FACTS, notice_context, tanggal, waktu_wib
+from services.notify.domain.kinds import NOTICE_KINDS, InvalidPattern, matching_kinds, validate_pattern
+from services.notify.domain.plan import Contact, Webhook, plan_notices, plan_webhooks
+from services.notify.domain.render import TemplateProblem, default_template, render
+from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
+from services.notify.domain.signature import sign, verify
+from services.notify.domain.timing import (
+    WIB,
+    QuietHours,
+    TokenBucket,
+    backoff,
+    followup_due_notice_at,
+    reminder_times,
+)
+
+
+def rule(**change: Any) -> Rule:
+    fields: dict[str, Any] = {
+        "id": "r", "event_pattern": "outreach.session_*", "region_code": "34.03", "channel": "email",
+        "recipients": ("officers", "narasumber"), "template": None,
+    }  # fmt: skip
+    fields.update(change)
+    return Rule(**fields)
+
+
+def test_patterns_cover_notices_and_reject_nonsense() -> None:
+    assert matching_kinds("outreach.session_*") == [
+        "outreach.session_scheduled",
+        "outreach.session_reminder",
+        "outreach.session_rescheduled",
+        "outreach.session_cancelled",
+    ]
+    assert validate_pattern("*.*") == "*.*"
+    assert validate_pattern("registry.WKSBM_formed", notices_only=False)
+    for bad in ("session_*", "outreach.session scheduled", "outreach.[ab]", ""):
+        with pytest.raises(InvalidPattern):
+            validate_pattern(bad)
+    with pytest.raises(InvalidPattern, match="matches no notice"):
+        validate_pattern("registry.*")
+
+
+def test_reminders_only_for_moments_still_ahead() -> None:
+    starts = datetime(2027, 8, 12, 2, 0, tzinfo=UTC)
+    assert reminder_times(starts, starts - timedelta(days=10)) == {
+        "H-3": starts - timedelta(days=3),
+        "H-1": starts - timedelta(days=1),
+    }
+    assert reminder_times(starts, starts - timedelta(days=2)) == {"H-1": starts - timedelta(days=1)}
+    assert reminder_times(starts, starts - timedelta(hours=1)) == {}
+    assert followup_due_notice_at(date(2027, 8, 30)) == datetime(2027, 8, 29, 8, 0, tzinfo=WIB)
+
+
+def test_quiet_hours_wrap_midnight_and_release_in_the_morning() -> None:
+    quiet = QuietHours(time(21, 0), time(6, 0))
+    evening = datetime(2027, 8, 12, 22, 30, tzinfo=WIB)
+    small_hours = datetime(2027, 8, 13, 3, 0, tzinfo=WIB)
+    morning = datetime(2027, 8, 13, 6, 0, tzinfo=WIB)
+    assert quiet.release(evening) == morning
+    assert quiet.release(small_hours) == morning
+    assert quiet.release(morning) == morning and not quiet.is_quiet(morning)
+    noon_utc = datetime(2027, 8, 13, 5, 0, tzinfo=UTC)  # 12:00 WIB
+    assert quiet.release(noon_utc) == noon_utc
+    assert not QuietHours(time(0, 0), time(0, 0)).is_quiet(small_hours)
+    assert QuietHours(time(1, 0), time(5, 0)).is_quiet(small_hours)
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    assert [backoff(n, 30, 100).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take() == pytest.approx(0.5)
+    now[0] = 0.5
+    assert bucket.take() == 0.0
+
+
+def test_every_notice_has_shipped_templates_that_render() -> None:
+    for kind, facts in SAMPLE_FACTS.items():
+        for channel in ("email", "sms"):
+            assert default_template(channel, kind), (channel, kind)
+            rendered = render(channel, kind, notice_context(kind, facts, public_base_url="https://x", penerima="Sri"))
+            assert rendered.body
+    assert set(SAMPLE_FACTS) == set(NOTICE_KINDS)
+
+
+def test_context_speaks_indonesian_in_wib() -> None:
+    assert waktu_wib("2019-08-08T02:00:00Z") == "Kamis, 8 Agustus 2019 pukul 09.00 WIB"
+    assert tanggal("2020-11-30") == "Senin, 30 November 2020"
+    context = notice_context(
+        "outreach.session_scheduled", SAMPLE_FACTS["outreach.session_scheduled"], public_base_url="", penerima="X"
+    )
+    assert context["sesi"]["desa"] == "Kampung"
+    rendered = render("email", "outreach.session_scheduled", context)
+    assert rendered.subject.startswith("Undangan Penyuluhan Sosial: Pembentukan WKSBM — Kampung")
+
+
+def test_a_template_missing_a_fact_fails_with_the_reason() -> None:
+    context = notice_context(
+        "outreach.followup_due", SAMPLE_FACTS["outreach.followup_due"], public_base_url="", penerima="X"
+    )
+    with pytest.raises(TemplateProblem, match="lacks"):
+        render("email", "outreach.followup_due", context, "{{ sesi.topik }}")
+    with pytest.raises(TemplateProblem, match="empty"):
+        render("sms", "outreach.followup_due", context, "{# nothing #}")
+
+
+def test_rule_validation() -> None:
+    check_rule(rule())
+    check_rule(rule(channel="sms", recipients=("officers", "+62 812-3456-7890")))
+    check_rule(rule(channel="webhook", recipients=("wh_0123456789abcdef0123",)))
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"channel": "pigeon"}, "channel"),
+        ({"recipients": ()}, "recipients"),
+        ({"recipients": ("followup_owner",)}, "cannot be derived"),
+        ({"recipients": ("12345",)}, "e-mail"),
+        ({"channel": "sms", "recipients": ("a@b.id",)}, "phone"),
+        ({"channel": "webhook", "recipients": ("officers",)}, "webhook"),
+        ({"channel": "webhook", "recipients": ("wh_0123456789abcdef0123",), "template": "x"}, "no template"),
+        ({"template": "{{ laporan.tautan }}"}, "does not render"),
+    ]
+    for change, message in bad:
+        with pytest.raises(InvalidRule, match=message):
+            check_rule(rule(**change))
+    for shipped in default_rules(sms_enabled=True):
+        check_rule(shipped)
+    assert {r.channel for r in default_rules(sms_enabled=False)} == {"email"}
+
+
+def test_planning_dedupes_and_reports_the_unreachable() -> None:
+    facts = {"officer_ids": ["w1", "w2"], "narasumber_ids": ["w1", "w3"]}
+    contacts = {
+        "w1": Contact("w1", "A", "a@x.id", "0812 3456 7890"),
+        "w2": Contact("w2", "B", None, None),
+        "w3": Contact("w3", "C", "c@x.id", None, active=False),
+    }
+    rules = [rule(), rule(id="fixed", recipients=("a@x.id", "boss@x.id")), rule(id="elsewhere", region_code="35.11")]
+    planned, unreachable = plan_notices("outreach.session_scheduled", "34.03.13.2004", facts, rules, contacts, {})
+    assert sorted(p.recipient for p in planned) == ["a@x.id", "boss@x.id"]
+    assert unreachable == ["w2", "w3"]
+    sms, _ = plan_notices("outreach.session_scheduled", "34.03.13.2004", facts, [rule(channel="sms")], contacts, {})
+    assert [p.recipient for p in sms] == ["081234567890"]
+    none, _ = plan_notices("outreach.followup_due", "34.03.13.2004", facts, rules, contacts, {})
+    assert none == []
+
+
+def test_webhooks_want_their_patterns_in_their_region() -> None:
+    hooks = [
+        Webhook("wh_a", "https://a", ("outreach.*",), "34.03"),
+        Webhook("wh_b", "https://b", ("registry.WKSBM_formed",), ""),
+        Webhook("wh_c", "https://c", ("outreach.*",), "35.11"),
+    ]
+    assert [p.recipient_id for p in plan_webhooks("outreach.session_cancelled", "34.03.13.2004", hooks)] == ["wh_a"]
+    assert [p.recipient_id for p in plan_webhooks("registry.WKSBM_formed", "35.11.01.2001", hooks)] == ["wh_b"]
+
+
+def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
+    body = b'{"event_type":"session_scheduled"}'
+    signature = sign(body, "s3cret")
+    assert signature == "sha256=" + __import__("hmac").new(b"s3cret", body, "sha256").hexdigest()
+    assert verify(body, "s3cret", signature)
+    assert not verify(body + b" ", "s3cret", signature)
+    assert not verify(body, "other", signature)
