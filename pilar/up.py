@@ -84,7 +84,7 @@ async def run_stack(verbose: bool = False) -> int:
         "PILAR_LOG_FORMAT": "json",
         "NOTIFY_SMTP_HOST": os.environ.get("NOTIFY_SMTP_HOST", "127.0.0.1"),
         "NOTIFY_SMTP_PORT": os.environ.get("NOTIFY_SMTP_PORT", str(SMTP_PORT)),
-        "REPORTING_PUBLIC_URL": os.environ.get("REPORTING_PUBLIC_URL", state.service_url("reporting")),
+        "NOTIFY_PUBLIC_BASE_URL": os.environ.get("NOTIFY_PUBLIC_BASE_URL", state.service_url("reporting")),
     }
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps: list[asyncio.Task[None]] = []

@@ -39,8 +39,13 @@ def dockerfile_instructions() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def test_the_six_services_exist() -> None:
-    assert set(services()) == {"mongo", "rabbitmq", *APP_PORTS}
+def test_the_services_exist() -> None:
+    assert set(services()) == {"mongo", "rabbitmq", "mailcatcher", *APP_PORTS}
+
+
+def test_notify_sends_mail_to_the_mail_catcher() -> None:
+    assert services()["notify"]["environment"]["NOTIFY_SMTP_HOST"] == "mailcatcher"
+    assert "services.notify.mailcatcher" in services()["mailcatcher"]["command"]
 
 
 def test_mongo_runs_a_single_node_replica_set_that_initiates_itself() -> None:
@@ -108,7 +113,7 @@ def test_app_service_publishes_its_port(name: str) -> None:
     assert ports == expected
 
 
-@pytest.mark.parametrize("name", ["mongo", "rabbitmq", *sorted(APP_PORTS)])
+@pytest.mark.parametrize("name", ["mongo", "rabbitmq", "mailcatcher", *sorted(APP_PORTS)])
 def test_every_service_has_a_healthcheck(name: str) -> None:
     healthcheck = services()[name]["healthcheck"]
     assert healthcheck["test"][0] == "CMD"
