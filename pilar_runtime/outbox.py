@@ -88,7 +88,9 @@ class OutboxRelay:
 
     async def _claim(self) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
-        free = {"sent_at": None, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
+        # Unleased (null) or lease expired; written without "$or", which the Mongo-wire dev server only answers
+        # by scanning the whole outbox (sent events included) on every claim.
+        free = {"sent_at": None, "lease_until": {"$not": {"$gte": now}}}
         outbox = self.mongo.db[OUTBOX]
         candidates = [d["_id"] async for d in outbox.find(free, {"_id": 1}).sort("_id", 1).limit(self.batch)]
         if not candidates:

@@ -104,7 +104,7 @@ class TimerPoller:
                 "status": "pending",
                 "kind": {"$in": list(self.handlers)},
                 "due_at": {"$lte": now},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+                "lease_until": {"$not": {"$gte": now}},  # free or expired; an $or here makes SecantusDB scan
             },
             {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner}},
             sort=[("due_at", 1)],

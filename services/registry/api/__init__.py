@@ -1,0 +1,1 @@
+"""The registry's HTTP routes (DESIGN §6)."""

@@ -1,0 +1,47 @@
+"""Bulk import: upload a CSV/XLSX file, follow the job, read its per-row error report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from pilar_runtime.api import PageDep
+from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.service import RuntimeDep
+from services.registry.api.common import now
+from services.registry.domain.rows import ImportKind
+from services.registry.imports import job_view, start_import
+from services.registry.store import IMPORTS, get_scoped
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+@router.post("", status_code=202, summary="Start an import of institutions or workers (CSV or XLSX)")
+async def create(
+    caller: WriterDep,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8, ',' or ';') or XLSX; first row is the header")],
+    kind: Annotated[ImportKind, Form(description="institutions | workers")],
+) -> dict[str, Any]:
+    content = await file.read()
+    return await start_import(runtime, caller, kind, file.filename or "upload", content)
+
+
+@router.get("", summary="Imports started in your region, newest first (without their error lists)")
+async def list_imports(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
+    query = caller.region_filter()
+    collection = runtime.mongo.db[IMPORTS]
+    total = await collection.count_documents(query)
+    found = (
+        collection.find(query, {"errors": 0}).sort([("created_at", -1), ("_id", 1)]).skip(page.offset).limit(page.limit)
+    )
+    at = now()
+    return {"items": [job_view(job, at) async for job in found], "total": total}
+
+
+@router.get("/{import_id}", summary="Progress and per-row errors of an import")
+async def get(import_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return job_view(await get_scoped(runtime, IMPORTS, import_id, caller, "import"), now())
