@@ -67,6 +67,7 @@ def make_handlers(notifier: Notifier) -> EventHandlers:
         if await _newer(uow, store.CONTACTS, payload.worker_id, envelope) is not None:
             fields = payload.model_dump(mode="json", include=CONTACT_FIELDS)
             await _save(uow, store.CONTACTS, payload.worker_id, envelope, fields)
+            log.info("notify.contact_saved", worker_id=payload.worker_id)
         await notifier.webhooks(uow, envelope)
 
     @handlers.on("campaign_planned")
