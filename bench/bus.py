@@ -21,6 +21,7 @@ from contracts.events.outreach import SessionScheduled
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
+from pilar_runtime.logs import configure_logging
 from pilar_runtime.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 
 
@@ -133,6 +134,7 @@ async def main() -> None:
     parser.add_argument("--prefetch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best of each side counts")
     args = parser.parse_args()
+    configure_logging("bench", fmt="json", level="INFO")  # as the services run: INFO, JSON lines
     url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
     bodies = [_event(i) for i in range(args.messages)]
     raw_rates: list[float] = []

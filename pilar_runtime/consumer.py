@@ -177,8 +177,10 @@ class EventConsumer:
                 return await self._reject(message, envelope.event_type, str(exc))
             except Exception as exc:
                 return await self._retry_or_give_up(message, envelope.event_type, exc)
-            seconds.observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            seconds.observe(elapsed)
             handled.inc()
+            log.debug("message.handled", duration_ms=round(elapsed * 1000, 2))
             await message.ack()
 
     async def _run(self, route: Route, envelope: Envelope, payload: Any) -> None:
