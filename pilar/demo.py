@@ -1,0 +1,385 @@
+"""`pilar demo`: the seeds' three programmes loaded into a running stack through the public HTTP APIs only.
+
+- seed 001: the WKSBM-formation campaign in ten desa of Kabupaten Gunungkidul — auto-scheduled two locations a
+  day, about 40 participants and 3 narasumber each, held, and ten WKSBM formed with complete boards;
+- seed 000: the Pokja / community-regulation outreach in Kecamatan Simpang Teritip, Bangka Barat (NAPZA,
+  pornografi, PMB);
+- seed 004: the FGD on PPKS handling in Bondowoso, with its ten pilot desa and follow-ups (tindak lanjut).
+
+The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
+campaigns complete by themselves when their last session is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from rich.console import Console
+
+from pilar import state
+from pilar_runtime.auth import issue_token
+
+console = Console()
+WIB = ZoneInfo("Asia/Jakarta")
+ATTENDANCE_40 = {
+    "tokoh_masyarakat": 8,
+    "tokoh_agama": 5,
+    "perangkat_desa": 6,
+    "pendamping_pkh": 4,
+    "kader": 8,
+    "tksk": 2,
+    "psm": 7,
+}
+BOARD_NAMES = [
+    ("Sutrisno", "Wahyuni", "Sri Lestari"),
+    ("Suparjo", "Endang Susilowati", "Tri Handayani"),
+    ("Mujiono", "Sumarni", "Rini Astuti"),
+    ("Sukardi", "Partini", "Dwi Rahayu"),
+    ("Widodo", "Suwarni", "Yuli Astuti"),
+    ("Purnomo", "Ngatini", "Siti Aminah"),
+    ("Slamet Riyadi", "Tumini", "Ratna Dewi"),
+    ("Harjono", "Sukinah", "Eko Prasetyo"),
+    ("Wagiman", "Painem", "Nur Hidayati"),
+    ("Sarjono", "Marsinah", "Agus Setiawan"),
+]
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+@dataclass
+class Api:
+    """One authorised client per service; every call checks its answer and says what failed."""
+
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls) -> Api:
+        token = issue_token(state.jwt_secret(), sub="demo-operator", role="admin", region="")
+        headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": "pilar-demo"}
+        return cls(
+            {s: httpx.AsyncClient(base_url=state.service_url(s), headers=headers, timeout=60) for s in state.SERVICES}
+        )
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.clients[service].request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise DemoError(f"{service} {method} {path} → {response.status_code}: {response.text[:500]}")
+        return response.json()
+
+    async def until(self, what: str, check: Callable[[], Awaitable[bool]], timeout: float = 90) -> None:
+        """Wait for the event-driven part (other services catching up) to show, with a clear failure."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise DemoError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.5)
+
+
+async def _children(api: Api, parent: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = (await api.call("registry", "GET", f"/regions?parent={parent}"))["items"]
+    return items
+
+
+async def _desa_by_name(api: Api, kabupaten: str, wanted: list[tuple[str, str]]) -> dict[str, str]:
+    """Desa code → name for (desa, kecamatan) names, looked up in the registry's region reference."""
+    kecamatan = {r["name"].lower(): r["code"] for r in await _children(api, kabupaten)}
+    found = {}
+    for desa, kec in wanted:
+        children = await _children(api, kecamatan[kec.lower()])
+        found[next(r["code"] for r in children if r["name"].lower() == desa.lower())] = desa
+    return found
+
+
+async def _workers(api: Api, specs: list[tuple[str, str, str]]) -> list[str]:
+    ids = []
+    for role, name, region in specs:
+        email = name.lower().replace(" ", ".").replace(",", "") + "@dinsos.example.id"
+        body = {"role": role, "name": name, "region_code": region, "email": email, "active": True}
+        ids.append((await api.call("registry", "POST", "/workers", json=body))["id"])
+    return ids
+
+
+async def _plan_and_schedule(api: Api, campaign: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    # Outreach learns about workers from registry's events: retry while its copy catches up.
+    planned: dict[str, Any] = {}
+
+    async def planned_ok() -> bool:
+        nonlocal planned
+        response = await api.clients["outreach"].post("/campaigns", json=campaign)
+        if response.status_code == 422 and "worker" in response.text:
+            return False
+        if response.status_code >= 400:
+            raise DemoError(f"outreach POST /campaigns → {response.status_code}: {response.text[:500]}")
+        planned = response.json()
+        return True
+
+    await api.until("outreach to know the campaign's workers", planned_ok)
+    sessions = (await api.call("outreach", "POST", f"/campaigns/{planned['id']}/schedule"))["items"]
+    return planned["id"], sessions
+
+
+def _board(names: tuple[str, str, str]) -> list[dict[str, str]]:
+    """A complete kepengurusan: ketua, sekretaris, bendahara."""
+    return [
+        {"role": role, "name": name} for role, name in zip(("ketua", "sekretaris", "bendahara"), names, strict=True)
+    ]
+
+
+async def _hold(api: Api, session: dict[str, Any], summary: str, **outcomes: Any) -> None:
+    held_on = datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date()
+    report = {
+        "held_on": held_on.isoformat(),
+        "attendance": {"total": sum(ATTENDANCE_40.values()), "by_category": ATTENDANCE_40},
+        "narasumber_present_ids": session["narasumber_ids"],
+        "summary": summary,
+        "outcomes": outcomes,
+    }
+    await api.call("outreach", "POST", f"/sessions/{session['id']}/report", json=report)
+
+
+async def gunungkidul(api: Api, today: date) -> str:
+    console.rule("Seed 001 · penumbuhan WKSBM di 10 desa, Kabupaten Gunungkidul (34.03)")
+    desa = await _desa_by_name(
+        api,
+        "34.03",
+        [
+            ("Kampung", "Ngawen"),
+            ("Rejosari", "Semin"),
+            ("Salam", "Patuk"),
+            ("Pengkok", "Patuk"),
+            ("Wareng", "Wonosari"),
+            ("Candirejo", "Semanu"),
+            ("Nglindur", "Girisubo"),
+            ("Jerukwudel", "Girisubo"),
+            ("Grogol", "Paliyan"),
+            ("Pampang", "Paliyan"),
+        ],
+    )
+    officers = await _workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Sosial {n}", "34.03") for n in "ABCD"])
+    narasumber = await _workers(
+        api,
+        [
+            ("NARASUMBER", n, "34.03")
+            for n in ("Nuryuwono", "Suprapti", "Kristianto", "Prih Wardoyo", "Budhi Wibowo", "Sri Mulyani")
+        ],
+    )
+    console.print(f"registered {len(officers)} penyuluh and {len(narasumber)} narasumber")
+    campaign_id, sessions = await _plan_and_schedule(
+        api,
+        {
+            "name": "Penyuluhan Sosial Penumbuhan WKSBM Tingkat Desa",
+            "topic": "Penumbuhan WKSBM",
+            "region_code": "34.03",
+            "start_date": (today - timedelta(days=14)).isoformat(),
+            "end_date": (today + timedelta(days=14)).isoformat(),
+            "desa_codes": list(desa),
+            "targets": {"new_wksbm": 10, "participants_per_session": 40},
+            "max_sessions_per_day": 2,
+            "officer_ids": officers,
+            "narasumber_ids": narasumber,
+            "officers_per_session": 2,
+            "narasumber_per_session": 3,
+        },
+    )
+    console.print(f"campaign {campaign_id}: auto-scheduled {len(sessions)} sessions, two locations a day")
+    for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES, strict=False):
+        await _hold(api, session, "Penyuluhan tentang penumbuhan WKSBM; peserta sepakat membentuk WKSBM desa.")
+        place = session["region_code"]
+        member = await api.call(
+            "registry",
+            "POST",
+            "/institutions",
+            json={
+                "kind": "PRANATA_SOSIAL",
+                "name": f"Kelompok Arisan Dasawisma {desa[place]}",
+                "region_code": place,
+                "status": "active",
+            },
+        )
+        wksbm = await api.call(
+            "registry",
+            "POST",
+            "/institutions",
+            json={
+                "kind": "WKSBM",
+                "name": f"WKSBM Desa {desa[place]}",
+                "region_code": place,
+                "member_ids": [member["id"]],
+                "board": _board(names),
+            },
+        )
+        await api.call(
+            "registry",
+            "POST",
+            f"/institutions/{wksbm['id']}/formation",
+            json={
+                "formed_on": datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat(),
+                "session_id": session["id"],
+                "campaign_id": campaign_id,
+            },
+        )
+    console.print(f"held {len(sessions)} sessions (40 participants, 3 narasumber each); 10 WKSBM formed")
+    return campaign_id
+
+
+async def simpang_teritip(api: Api, today: date) -> str:
+    console.rule("Seed 000 · Pokja & Community Regulation, Kecamatan Simpang Teritip, Bangka Barat (19.05.02)")
+    desa = {r["code"]: r["name"] for r in (await _children(api, "19.05.02"))[:4]}
+    officers = await _workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Bangka Barat {n}", "19.05") for n in "AB"])
+    narasumber = await _workers(api, [("NARASUMBER", f"Narasumber BNN {n}", "19.05") for n in "AB"])
+    campaign_id, sessions = await _plan_and_schedule(
+        api,
+        {
+            "name": "Penyuluhan Pembentukan Pokja dan Community Regulation",
+            "topic": "Pencegahan NAPZA, pornografi dan PMB",
+            "region_code": "19.05.02",
+            "start_date": (today - timedelta(days=10)).isoformat(),
+            "end_date": (today + timedelta(days=10)).isoformat(),
+            "desa_codes": list(desa),
+            "targets": {"new_pokja": len(desa), "participants_per_session": 40},
+            "max_sessions_per_day": 2,
+            "officer_ids": officers,
+            "narasumber_ids": narasumber,
+            "narasumber_per_session": 1,
+        },
+    )
+    for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES[3:], strict=False):
+        await _hold(api, session, "Sosialisasi bahaya NAPZA, pornografi dan PMB; desa membentuk Pokja.")
+        place = session["region_code"]
+        pokja = await api.call(
+            "registry",
+            "POST",
+            "/institutions",
+            json={
+                "kind": "POKJA",
+                "name": f"Pokja Desa {desa[place]}",
+                "region_code": place,
+                "issues": ["NAPZA", "PORNOGRAFI", "PMB"],
+                "board": _board(names),
+            },
+        )
+        held_on = datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat()
+        await api.call(
+            "registry",
+            "POST",
+            f"/institutions/{pokja['id']}/formation",
+            json={"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id},
+        )
+        await api.call(
+            "registry",
+            "POST",
+            "/community-regulations",
+            json={
+                "region_code": place,
+                "title": "Kesepakatan Warga Pencegahan NAPZA, Pornografi dan PMB",
+                "topics": ["NAPZA", "PORNOGRAFI", "PMB"],
+                "adopted_on": held_on,
+                "pokja_id": pokja["id"],
+            },
+        )
+    console.print(f"campaign {campaign_id}: {len(sessions)} sessions held, {len(sessions)} Pokja and regulations")
+    return campaign_id
+
+
+async def bondowoso(api: Api, today: date) -> str:
+    console.rule("Seed 004 · FGD penanganan PPKS, Kabupaten Bondowoso (35.11)")
+    officers = await _workers(api, [("PENYULUH_SOSIAL", "Penyuluh Bondowoso", "35.11")])
+    narasumber = await _workers(api, [("NARASUMBER", "Narasumber Dinsos Jatim", "35.11")])
+    owners = await _workers(api, [("TKSK", f"TKSK Bondowoso {n}", "35.11.01") for n in "AB"])
+    held = today - timedelta(days=3)
+    body = {
+        "kind": "FGD",
+        "topic": "Penanganan PPKS",
+        "region_code": "35.11",
+        "venue": "Aula Dinas Sosial Bondowoso",
+        "starts_at": f"{held.isoformat()}T09:00:00",
+        "ends_at": f"{held.isoformat()}T15:00:00",
+        "officer_ids": officers,
+        "narasumber_ids": narasumber,
+        "expected_participants": 40,
+    }
+
+    async def scheduled() -> bool:
+        response = await api.clients["outreach"].post("/sessions", json=body)
+        if response.status_code == 422 and "worker" in response.text:
+            return False
+        if response.status_code >= 400:
+            raise DemoError(f"outreach POST /sessions → {response.status_code}: {response.text[:500]}")
+        body["id"] = response.json()["id"]
+        return True
+
+    await api.until("outreach to know the FGD's workers", scheduled)
+    pilots = [(await _children(api, kec["code"]))[0]["code"] for kec in (await _children(api, "35.11"))[:10]]
+    followups = [
+        {
+            "action": "Pendataan PPKS di 10 desa percontohan",
+            "owner_id": owners[0],
+            "due_on": (today - timedelta(days=1)).isoformat(),
+        },
+        {
+            "action": "Monitoring dan evaluasi pelaksanaan di desa percontohan",
+            "owner_id": owners[1],
+            "due_on": (today + timedelta(days=30)).isoformat(),
+        },
+    ]
+    session = {"id": body["id"], "starts_at": f"{held.isoformat()}T09:00:00+07:00", "narasumber_ids": narasumber}
+    await _hold(
+        api,
+        session,
+        "FGD penanganan PPKS: dipilih 10 desa percontohan dan disepakati tindak lanjut.",
+        pilot_desa_codes=pilots,
+        followups=followups,
+    )
+    console.print(f"FGD {body['id']} held: {len(pilots)} pilot desa, {len(followups)} follow-ups (one already due)")
+    return str(body["id"])
+
+
+async def run_demo() -> int:
+    api = Api.open()
+    today = datetime.now(WIB).date()
+    try:
+        for service in state.SERVICES:
+            try:
+                await api.clients[service].get("/readyz")
+            except httpx.HTTPError:
+                url = state.service_url(service)
+                raise DemoError(f"{service} is not answering at {url}: run `pilar up` first") from None
+        gk = await gunungkidul(api, today)
+        bb = await simpang_teritip(api, today)
+        await bondowoso(api, today)
+        console.rule("What the system made of it")
+
+        async def campaign_reports() -> bool:
+            reports = (await api.call("reporting", "GET", "/reports"))["items"]
+            return sum(1 for r in reports if r.get("kind") == "campaign") >= 2
+
+        await api.until("reporting's automatic campaign reports", campaign_reports, timeout=120)
+        progress = await api.call("reporting", "GET", f"/campaigns/{gk}/progress")
+        console.print_json(data={"gunungkidul_progress": progress})
+        bangka_barat = await api.call("reporting", "GET", f"/campaigns/{bb}/progress")
+        console.print_json(data={"bangka_barat_progress": bangka_barat})
+        reports = (await api.call("reporting", "GET", "/reports"))["items"]
+        for report in reports:
+            console.print(f"report {report['id']}: {report.get('kind')} · {report.get('title', '')}")
+        deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
+        console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
+        token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="")
+        console.print(f"dashboard: {state.service_url('reporting')}/dashboard?token={token}")
+        return 0
+    except DemoError as exc:
+        console.print(f"[bold red]{exc}")
+        return 1
+    finally:
+        await api.close()
