@@ -195,7 +195,6 @@ async def gunungkidul(api: Api, today: date) -> str:
     )
     console.print(f"campaign {campaign_id}: auto-scheduled {len(sessions)} sessions, two locations a day")
     for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES, strict=False):
-        await _hold(api, session, "Penyuluhan tentang penumbuhan WKSBM; peserta sepakat membentuk WKSBM desa.")
         place = session["region_code"]
         member = await api.call(
             "registry",
@@ -230,6 +229,9 @@ async def gunungkidul(api: Api, today: date) -> str:
                 "campaign_id": campaign_id,
             },
         )
+        # The officers file the session report after the desa has formed its WKSBM, so the campaign (which
+        # completes with its last report) counts every WKSBM in its automatic report.
+        await _hold(api, session, "Penyuluhan tentang penumbuhan WKSBM; peserta sepakat membentuk WKSBM desa.")
     console.print(f"held {len(sessions)} sessions (40 participants, 3 narasumber each); 10 WKSBM formed")
     return campaign_id
 
@@ -256,7 +258,6 @@ async def simpang_teritip(api: Api, today: date) -> str:
         },
     )
     for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES[3:], strict=False):
-        await _hold(api, session, "Sosialisasi bahaya NAPZA, pornografi dan PMB; desa membentuk Pokja.")
         place = session["region_code"]
         pokja = await api.call(
             "registry",
@@ -289,6 +290,7 @@ async def simpang_teritip(api: Api, today: date) -> str:
                 "pokja_id": pokja["id"],
             },
         )
+        await _hold(api, session, "Sosialisasi bahaya NAPZA, pornografi dan PMB; desa membentuk Pokja.")
     console.print(f"campaign {campaign_id}: {len(sessions)} sessions held, {len(sessions)} Pokja and regulations")
     return campaign_id
 
