@@ -1,0 +1,1 @@
+"""reporting: the event store, projections and replay, automated reports, the dashboard and the district API."""

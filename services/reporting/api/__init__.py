@@ -1,0 +1,1 @@
+"""Reporting's HTTP API: summary, campaign progress, event feed, reports, replay, dashboard."""

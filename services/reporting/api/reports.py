@@ -1,0 +1,141 @@
+"""Reports: list, request on demand, look up, download."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field, model_validator
+
+from pilar_runtime.api import Command, PageDep, new_id, public
+from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.errors import Conflict, NotFound, Unprocessable
+from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.regions import RegionError, require
+from pilar_runtime.service import RuntimeDep
+from services.reporting.domain.projection import CAMPAIGNS
+from services.reporting.reports.content import KINDS
+from services.reporting.reports.jobs import job_document, request
+from services.reporting.reports.render import FORMATS, MEDIA_TYPES
+from services.reporting.store import REPORT_FILES, REPORTS
+
+router = APIRouter(tags=["reports"])
+WORKER = "report_worker"
+
+
+class ReportRequest(Command):
+    kind: str = Field(description=f"one of {', '.join(KINDS)}")
+    region_code: str | None = Field(None, description="region the report covers (default: the campaign's)")
+    period_start: date | None = None
+    period_end: date | None = None
+    campaign_id: str | None = Field(None, description="for kind `campaign`")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReportRequest:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}")
+        if self.kind == "campaign":
+            if not self.campaign_id:
+                raise ValueError("campaign_id is required for a campaign report")
+            return self
+        if self.region_code is None or self.period_start is None or self.period_end is None:
+            raise ValueError(f"region_code, period_start and period_end are required for a {self.kind} report")
+        if self.period_end < self.period_start:
+            raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
+        return self
+
+
+def _report(doc: dict[str, Any]) -> dict[str, Any]:
+    out = public(doc)
+    for internal in ("regions", "lease_until", "lease_owner", "version", "attempts"):
+        out.pop(internal, None)
+    if out.get("status") == "done":
+        out["downloads"] = {fmt: f"/reports/{out['id']}/download?format={fmt}" for fmt in out.get("formats", [])}
+    return out
+
+
+@router.get("/reports", summary="Reports of your region, newest first")
+async def list_reports(
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    page: PageDep,
+    kind: Annotated[str | None, Query(max_length=50)] = None,
+) -> dict[str, Any]:
+    query: dict[str, Any] = caller.region_filter()
+    if kind:
+        query["kind"] = kind
+    reports = runtime.mongo.db[REPORTS]
+    found = reports.find(query).sort([("created_at", -1), ("_id", 1)]).skip(page.offset).limit(page.limit)
+    items = await found.to_list(None)
+    return {"items": [_report(d) for d in items], "total": await reports.count_documents(query)}
+
+
+@router.post("/reports", status_code=202, summary="Request a report; it is built in the background")
+async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
+    db = runtime.mongo.db
+    region_code = body.region_code
+    if body.kind == "campaign":
+        campaign = await db[CAMPAIGNS].find_one({"_id": body.campaign_id})
+        if campaign is None or "start_date" not in campaign:
+            raise Unprocessable(f"campaign_id: campaign {body.campaign_id} is not known to reporting")
+        region_code = region_code or campaign["region_code"]
+    assert region_code is not None  # the request model requires it for the other kinds
+    try:
+        region_code = require(region_code)
+    except RegionError as exc:
+        raise Unprocessable(f"region_code: {exc}") from exc
+    caller.require_region(region_code)
+    job = job_document(
+        new_id("rpt"),
+        body.kind,
+        region_code,
+        body.period_start,
+        body.period_end,
+        requested_by=caller.sub,
+        created_at=datetime.now(UTC),
+        campaign_id=body.campaign_id,
+    )
+
+    async def work(uow: UnitOfWork) -> None:
+        await request(uow, job)
+
+    await runtime.mongo.transact(work)
+    worker = runtime.extras.get(WORKER)
+    if worker is not None:
+        worker.wake.set()
+    return _report(job)
+
+
+async def _visible(runtime: RuntimeDep, caller: CallerDep, report_id: str) -> dict[str, Any]:
+    doc = await runtime.mongo.db[REPORTS].find_one({"_id": report_id})
+    if doc is None or not caller.can_see(doc["region_code"]):
+        raise NotFound(f"report {report_id} not found")
+    return doc
+
+
+@router.get("/reports/{report_id}", summary="A report's state and download links")
+async def get_report(report_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+    return _report(await _visible(runtime, caller, report_id))
+
+
+@router.get("/reports/{report_id}/download", summary="The report file (xlsx, pdf or csv)")
+async def download(
+    report_id: str,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    format: Annotated[str, Query(pattern="^(xlsx|pdf|csv)$", description=" | ".join(FORMATS))] = "xlsx",
+) -> Response:
+    doc = await _visible(runtime, caller, report_id)
+    if doc["status"] != "done":
+        detail = doc.get("error") or "it is still being generated"
+        raise Conflict(f"report {report_id} is {doc['status']}: {detail}")
+    stored = await runtime.mongo.db[REPORT_FILES].find_one({"_id": f"{report_id}.{format}"})
+    if stored is None:
+        raise NotFound(f"report {report_id} has no {format} file")
+    filename = f"{report_id}.{format}"
+    return Response(
+        bytes(stored["data"]),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,1 @@
+"""Reporting's pure rules: projections from facts, summaries, campaign progress, report contents."""

@@ -1,0 +1,120 @@
+"""Shaping the flat counters of a region into the summary district systems read, and a campaign's progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+SESSION_STATUSES = ("scheduled", "held", "cancelled")
+FOLLOWUP_STATUSES = ("open", "overdue", "completed")
+
+
+def _nested(counts: Mapping[str, int], prefix: str) -> dict[str, Any]:
+    """``{"a|b|c": 2}`` under prefix ``a`` → ``{"b": {"c": 2}}``, keys sorted, zeros left out."""
+    out: dict[str, Any] = {}
+    for name in sorted(counts):
+        head, _, rest = name.partition("|")
+        if head != prefix or not counts[name]:
+            continue
+        parts = rest.split("|")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = counts[name]
+    return out
+
+
+def summary(region_code: str, counts: Mapping[str, int]) -> dict[str, Any]:
+    sessions = _nested(counts, "sessions")
+    followups = _nested(counts, "followups")
+    notifications = _nested(counts, "notifications")
+    participants = _nested(counts, "participants")
+    regulations = _nested(counts, "regulations")
+    events = _nested(counts, "events")
+    return {
+        "region_code": region_code,
+        "institutions": _nested(counts, "institutions"),
+        "formations": _nested(counts, "formations"),
+        "community_regulations": {
+            "total": regulations.get("total", 0),
+            "by_topic": regulations.get("topic", {}),
+            "by_month": regulations.get("month", {}),
+        },
+        "workers": _nested(counts, "workers"),
+        "sessions": {s: sessions.get(s, 0) for s in SESSION_STATUSES},
+        "sessions_held_by_month": _nested(counts, "sessions_held"),
+        "participants": {"total": participants.get("total", 0), "by_category": participants.get("category", {})},
+        "campaigns": _nested(counts, "campaigns"),
+        "followups": {s: followups.get(s, 0) for s in FOLLOWUP_STATUSES},
+        "notifications": {
+            "sent": notifications.get("sent", 0),
+            "failed": notifications.get("failed", 0),
+            "by_channel": notifications.get("channel", {}),
+        },
+        "events": {
+            "total": events.get("total", 0),
+            "by_type": events.get("type", {}),
+            "by_month": events.get("month", {}),
+            "unknown": events.get("unknown", {}),
+        },
+    }
+
+
+def institutions_total(counts: Mapping[str, int]) -> int:
+    return sum(n for name, n in counts.items() if name.startswith("institutions|"))
+
+
+def formed_in_campaign(campaign: Mapping[str, Any], institution: Mapping[str, Any], kind: str) -> bool:
+    """A WKSBM (or Pokja) counts for a campaign when it was formed in one of its desa during its period, or
+    when its formation cites the campaign."""
+    if institution.get("kind") != kind or not institution.get("formed_on"):
+        return False
+    if institution.get("campaign_id") == campaign["_id"]:
+        return True
+    in_desa = institution.get("region_code") in set(campaign.get("desa_codes", []))
+    return in_desa and campaign["start_date"] <= institution["formed_on"] <= campaign["end_date"]
+
+
+def campaign_progress(
+    campaign: Mapping[str, Any], sessions: Iterable[Mapping[str, Any]], institutions: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    targets = campaign.get("targets", {})
+    by_status = dict.fromkeys(SESSION_STATUSES, 0)
+    participants = 0
+    by_category: dict[str, int] = {}
+    for s in sessions:
+        by_status[s.get("status", "scheduled")] = by_status.get(s.get("status", "scheduled"), 0) + 1
+        if s.get("status") == "held":
+            participants += s.get("participants", 0)
+            for category, n in s.get("by_category", {}).items():
+                by_category[category] = by_category.get(category, 0) + n
+    institutions = list(institutions)
+    achieved: dict[str, dict[str, Any]] = {}
+    for kind, target_name in (("WKSBM", "new_wksbm"), ("POKJA", "new_pokja")):
+        formed = sorted(i["_id"] for i in institutions if formed_in_campaign(campaign, i, kind))
+        target = targets.get(target_name)
+        achieved[target_name] = {
+            "target": target,
+            "achieved": len(formed),
+            "met": None if target is None else len(formed) >= target,
+            "institution_ids": formed,
+        }
+    per_session_target = targets.get("participants_per_session")
+    return {
+        "campaign_id": campaign["_id"],
+        "name": campaign.get("name"),
+        "region_code": campaign.get("region_code"),
+        "status": campaign.get("status"),
+        "start_date": campaign.get("start_date"),
+        "end_date": campaign.get("end_date"),
+        "desa_codes": campaign.get("desa_codes", []),
+        "sessions": by_status,
+        "participants": {"total": participants, "by_category": dict(sorted(by_category.items()))},
+        "targets": {
+            **achieved,
+            "participants_per_session": {
+                "target": per_session_target,
+                "achieved": round(participants / by_status["held"], 1) if by_status["held"] else 0,
+            },
+        },
+    }

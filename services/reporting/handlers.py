@@ -1,0 +1,132 @@
+"""Reporting consumes every event (binding ``#``): store it, project it, and record report jobs it triggers.
+
+Everything happens in the consumer's transaction (with the inbox record): the stored event, the projections,
+the roll-ups, the month-end timer and any report job commit together or not at all. Building a report is left
+to the background worker.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+import structlog
+
+from contracts.envelope import REGION_CODE, Envelope
+from contracts.events.outreach import CampaignCompleted
+from pilar_runtime.consumer import EventHandlers
+from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.timers import TIMERS, schedule_timer
+from services.reporting import store
+from services.reporting.reports.jobs import job_document, request
+
+log = structlog.get_logger("reporting.handlers")
+
+MONTHLY_TIMER = "monthly_district"
+# Month end is reckoned in Western Indonesian Time, where most Dinas Sosial offices are.
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def build_handlers(grace: timedelta) -> EventHandlers:
+    """``grace``: how long after month end (or after the last event of a month already past) the monthly reports
+    wait for stragglers."""
+    handlers = EventHandlers()
+
+    @handlers.otherwise
+    async def record_event(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        await record(envelope, uow, grace)
+
+    @handlers.on("campaign_completed")
+    async def campaign_completed(envelope: Envelope, payload: CampaignCompleted, uow: UnitOfWork) -> None:
+        if not await record(envelope, uow, grace):
+            return
+        job = job_document(
+            f"rpt_campaign_{payload.campaign_id}",
+            "campaign",
+            payload.region_code if _valid_region(payload.region_code) else envelope.region_code,
+            None,
+            None,
+            requested_by="reporting",
+            created_at=envelope.occurred_at,
+            trigger_event_id=str(envelope.event_id),
+            campaign_id=payload.campaign_id,
+        )
+        await request(uow, job)
+
+    return handlers
+
+
+async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> bool:
+    """Store and project one event; False when it was stored before (a duplicate is ignored)."""
+    fact = await store.append_event(uow, envelope, datetime.now(UTC))
+    if fact is None:
+        log.info("event.duplicate_ignored")
+        return False
+    await store.project(uow, fact)
+    if not fact.known:
+        log.warning("event.unknown_type_stored")
+    district = _district(envelope.region_code)
+    # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
+    if district and envelope.producer != "reporting":
+        await _note_activity(uow, district, envelope.occurred_at, grace)
+    return True
+
+
+def _valid_region(code: str) -> bool:
+    return bool(REGION_CODE.match(code))
+
+
+def _district(region_code: str) -> str | None:
+    parts = region_code.split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def month_end(month_first: date) -> datetime:
+    """The first instant after the month (WIB), in UTC."""
+    _, last = month_bounds(month_first)
+    return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=WIB).astimezone(UTC)
+
+
+async def _note_activity(uow: UnitOfWork, district: str, occurred_at: datetime, grace: timedelta) -> None:
+    """A district with activity in a month gets a monthly report when that month ends (a timer per month).
+
+    The timer fires ``grace`` after month end; for a month already past (history arriving late) it fires
+    ``grace`` after the month's last event arrived, so that the report sees the whole burst."""
+    first, _ = month_bounds(occurred_at.astimezone(WIB).date())
+    month = first.isoformat()[:7]
+    await uow.db[store.ACTIVITY].update_one(
+        {"_id": f"{district}|{month}"},
+        {"$setOnInsert": {"district": district, "month": month}},
+        upsert=True,
+        session=uow.session,
+    )
+    due = max(month_end(first), datetime.now(UTC)) + grace
+    timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
+    if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
+        await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
+    # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
+
+
+async def month_ended(data: dict[str, Any], uow: UnitOfWork) -> None:
+    """Timer handler: record a monthly report job for every district that had activity in the month."""
+    month = str(data["month"])
+    first, last = month_bounds(date.fromisoformat(f"{month}-01"))
+    districts = await uow.db[store.ACTIVITY].find({"month": month}, session=uow.session).sort("_id", 1).to_list(None)
+    for found in districts:
+        job = job_document(
+            f"rpt_monthly_{found['district']}_{month}",
+            "monthly_district",
+            found["district"],
+            first,
+            last,
+            requested_by="reporting",
+            created_at=month_end(first),
+        )
+        await request(uow, job)
+    log.info("report.month_ended", month=month, districts=len(districts))

@@ -1,0 +1,1 @@
+"""Report contents (pure) and their renderings: XLSX, PDF with a chart, CSV."""

@@ -1,0 +1,16 @@
+from pydantic_settings import SettingsConfigDict
+
+from pilar_runtime.settings import ServiceSettings
+
+
+class ReportingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REPORTING_", populate_by_name=True, extra="ignore")
+
+    service: str = "reporting"
+    port: int = 8004
+    # How often the report worker looks for pending jobs when nothing woke it.
+    report_poll_seconds: float = 2.0
+    # Events read and applied per batch when rebuilding the projections.
+    replay_batch: int = 5000
+    # Monthly reports wait this long after month end (or after the last event of a past month) for stragglers.
+    monthly_report_grace_seconds: float = 900.0

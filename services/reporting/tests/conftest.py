@@ -1,0 +1,100 @@
+"""Reporting running for real (uvicorn, RabbitMQ, Mongo-wire server), fed by publishing recorded events."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar_runtime.mongo import Mongo
+from pilar_runtime.testing import RunningApp, bearer, eventually
+from services.reporting.app import build
+from services.reporting.settings import ReportingSettings
+from services.reporting.tests.scenario import scenario
+
+ADMIN = bearer("admin", "", sub="admin-test")
+
+Publish = Callable[[list[Envelope]], Awaitable[None]]
+
+
+@dataclass
+class Reporting:
+    url: str
+    http: httpx.AsyncClient
+    mongo: Mongo  # reporting's own database, for checks the API does not expose
+
+    async def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> Any:
+        response = await self.http.get(path, params=params, headers=headers or ADMIN)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def stored_events(self) -> int:
+        return int(await self.mongo.db.events.count_documents({}))
+
+
+@pytest.fixture
+async def reporting(stack_settings: dict[str, str]) -> AsyncIterator[Reporting]:
+    settings = ReportingSettings(
+        **stack_settings,  # type: ignore[arg-type]
+        report_poll_seconds=0.2,
+        timer_poll_seconds=0.2,
+        monthly_report_grace_seconds=1.5,
+    )
+    async with RunningApp(build(settings)) as running:
+        mongo = Mongo(settings.mongodb_url, settings.database)
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            yield Reporting(running.url, http, mongo)
+        await mongo.close()
+
+
+@pytest.fixture
+async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publish:
+    channel = await amqp.channel()
+    exchange = await channel.declare_exchange(
+        topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
+    )
+
+    async def send(events: list[Envelope]) -> None:
+        for event in events:
+            await exchange.publish(aio_pika.Message(event.to_json(), message_id=str(event.event_id)), event.routing_key)
+
+    return send
+
+
+def shuffled_with_duplicates(seed: int = 42) -> list[Envelope]:
+    """The recorded sequence out of order, with some events delivered twice."""
+    events = scenario()
+    rng = random.Random(seed)
+    rng.shuffle(events)
+    return events + rng.sample(events, 12)
+
+
+async def fed(reporting: Reporting, publish: Publish, events: list[Envelope]) -> None:
+    """Publish and wait until every distinct event is stored."""
+    await publish(events)
+    ids = sorted({str(e.event_id) for e in events})
+
+    async def stored() -> bool:
+        return await reporting.mongo.db.events.count_documents({"event_id": {"$in": ids}}) == len(ids)
+
+    await eventually(stored, timeout=60)
+
+
+async def settled(reporting: Reporting, reports: int = 5) -> None:
+    """Wait until the automatic reports of the scenario (the campaign report and four monthly ones) are built
+    and their report_generated events stored: those are events too, and move the counters."""
+
+    async def quiet() -> bool:
+        db = reporting.mongo.db
+        done = await db.reports.count_documents({"status": "done"})
+        generated = await db.events.count_documents({"event_type": "report_generated"})
+        return await db.reports.count_documents({}) == done == generated == reports
+
+    await eventually(quiet, timeout=60)

@@ -1,0 +1,95 @@
+"""The dashboard in a real headless browser (Debian's chromium): it loads, draws its charts, shows the API's numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pilar_runtime.auth import issue_token
+from pilar_runtime.testing import TEST_JWT_SECRET, bearer
+from services.reporting.tests.conftest import Publish, Reporting, fed, settled
+from services.reporting.tests.scenario import scenario
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail(
+            "chromium is not installed: `apt-get install -y chromium` (the dashboard test needs a real browser)"
+        )
+    return found
+
+
+async def dump_dom(url: str, profile: Path) -> str:
+    process = await asyncio.create_subprocess_exec(
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    return out.decode()
+
+
+def shown(dom: str, key: str) -> int:
+    found = re.search(rf'id="total-{key}"[^>]*>\s*([0-9]+)\s*<', dom)
+    assert found, f"total-{key} is not on the page"
+    return int(found.group(1))
+
+
+async def test_the_dashboard_shows_the_api_numbers_and_its_charts(
+    reporting: Reporting, publish: Publish, tmp_path: Path
+) -> None:
+    chromium()
+    await fed(reporting, publish, scenario())
+    await settled(reporting)
+    token = issue_token(TEST_JWT_SECRET, sub="op-gk", role="district_operator", region="34.03")
+    api = await reporting.get("/summary", {"Authorization": f"Bearer {token}"})
+
+    dom = await dump_dom(f"{reporting.url}/dashboard?token={token}", tmp_path / "profile")
+
+    assert "Dasbor Pelaporan — Kabupaten Gunungkidul" in html.unescape(dom)
+    assert shown(dom, "sessions-held") == api["sessions"]["held"] == 10
+    assert shown(dom, "participants") == api["participants"]["total"] == 400
+    assert shown(dom, "wksbm-formed") == sum(api["formations"]["WKSBM"].values()) == 10
+    assert shown(dom, "followups-overdue") == api["followups"]["overdue"] == 0
+    assert shown(dom, "notifications-failed") == api["notifications"]["failed"] == 1
+    assert shown(dom, "events") == api["events"]["total"]
+    for chart, title in (("formations", "Lembaga terbentuk per bulan"), ("sessions", "Sesi dilaksanakan per bulan")):
+        block = dom.split(f'id="chart-{chart}"', 1)[1].split('<div class="chart"', 1)[0]
+        assert "<svg" in block and title in block, chart
+        assert "2019-08" in block  # the month axis
+    kecamatan = dom.split('id="by-kecamatan"', 1)[1].split("</table>", 1)[0]
+    wonosari = await reporting.get("/summary", bearer("admin", ""), region="34.03.01")
+    institutions = sum(n for by_status in wonosari["institutions"].values() for n in by_status.values())
+    row = [institutions, wonosari["formations"]["WKSBM"]["2019-08"], wonosari["sessions"]["held"]]
+    assert row == [5, 5, 5]
+    cells = "".join(rf"<td[^>]*>{n}</td>" for n in [*row, wonosari["participants"]["total"]])
+    assert re.search(rf"34\.03\.01</td><td>Wonosari</td>{cells}", kecamatan), kecamatan
+    assert "35.11" not in dom.split('id="recent-events"', 1)[1]  # Bondowoso's events are out of this scope
+    # Everything the page loads comes from the service itself: no CDN, no script at all.
+    links = re.findall(r'(?:src|href)="([^"]*)"', dom)
+    assert links and all(link.startswith(("/", "#")) for link in links), links
+    assert "<script" not in dom
+
+    css = await reporting.http.get("/dashboard/static/dashboard.css")
+    assert css.status_code == 200 and "font-family" in css.text
+    assert (await reporting.http.get("/dashboard")).status_code == 401
+    other = issue_token(TEST_JWT_SECRET, sub="op-bdw", role="district_operator", region="35.11")
+    denied = await reporting.http.get("/dashboard", params={"token": other, "region": "34.03"})
+    assert denied.status_code == 403

@@ -1,0 +1,63 @@
+"""Report contents and renderings without I/O: the same inputs give the same bytes, whatever their order."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from services.reporting.domain.facts import Fact
+from services.reporting.reports.content import board_complete, campaign_report, monthly_district, psks_handover
+from services.reporting.reports.jobs import region_name
+from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
+from services.reporting.tests.scenario import CAMPAIGN, scenario
+from services.reporting.tests.test_domain import live
+
+
+def _campaign(seed: int) -> bytes:
+    states, _ = live([Fact.of(e) for e in scenario()])
+    sessions = [s for s in states["sessions"].values() if s.get("campaign_id") == CAMPAIGN]
+    institutions = list(states["institutions"].values())
+    random.Random(seed).shuffle(sessions)
+    random.Random(seed).shuffle(institutions)
+    report = campaign_report(states["campaigns"][CAMPAIGN], sessions, institutions, states["workers"], region_name)
+    return to_xlsx(report) + to_pdf(report) + to_csv(report)
+
+
+def test_the_same_inputs_give_byte_identical_files() -> None:
+    assert _campaign(1) == _campaign(2)
+
+
+def test_psks_handover_keeps_only_the_period_and_flags_incomplete_boards() -> None:
+    pokja = {"_id": "a", "kind": "POKJA", "name": "Pokja Simpang", "region_code": "19.05.02.2001"}
+    board = [{"role": "ketua", "name": "A"}, {"role": "sekretaris", "name": "B"}]
+    old = {"_id": "b", "kind": "WKSBM", "name": "WKSBM Lama", "region_code": "19.05.02.2002"}
+    institutions: list[dict[str, Any]] = [
+        {**pokja, "formed_on": "2021-03-02", "status": "active", "board": board},
+        {**old, "formed_on": "2020-01-01", "status": "active", "board": []},
+    ]
+    report = psks_handover("19.05.02", date(2021, 3, 1), date(2021, 3, 31), institutions, region_name)
+    assert [row[1] for row in report.tables[0].rows] == ["Pokja Simpang"]
+    assert report.tables[0].rows[0][-1] == "Tidak"
+    assert not board_complete(institutions[0]["board"])
+    assert "%PDF" in to_pdf(report)[:8].decode("latin-1")
+
+
+def test_monthly_district_groups_by_kecamatan() -> None:
+    states, _ = live([Fact.of(e) for e in scenario()])
+    report = monthly_district(
+        "34.03",
+        date(2019, 8, 1),
+        date(2019, 8, 31),
+        states["sessions"].values(),
+        states["institutions"].values(),
+        states["regulations"].values(),
+        region_name,
+    )
+    assert report.tables[0].rows == [
+        ["34.03.01", "Wonosari", 5, 200, 5, 1],
+        ["34.03.02", "Nglipar", 5, 200, 5, 0],
+    ]
+    assert dict(report.meta)["Sesi dilaksanakan"] == 10
+    csv_text = to_csv(report).decode()
+    assert "# Per kecamatan" in csv_text and "34.03.01,Wonosari,5,200,5,1" in csv_text
