@@ -348,6 +348,28 @@ async def bondowoso(api: Api, today: date) -> str:
     return str(body["id"])
 
 
+@dataclass(frozen=True)
+class Scenario:
+    gunungkidul_campaign: str
+    simpang_teritip_campaign: str
+    bondowoso_fgd: str
+
+
+async def load_scenario(api: Api, today: date) -> Scenario:
+    """The three programmes, then a wait for reporting's automatic report of each completed campaign."""
+    scenario = Scenario(await gunungkidul(api, today), await simpang_teritip(api, today), await bondowoso(api, today))
+
+    async def campaign_reports_done() -> bool:
+        for campaign in (scenario.gunungkidul_campaign, scenario.simpang_teritip_campaign):
+            found = await api.clients["reporting"].get(f"/reports/rpt_campaign_{campaign}")
+            if found.status_code != 200 or found.json().get("status") != "done":
+                return False
+        return True
+
+    await api.until("reporting's automatic campaign reports", campaign_reports_done, timeout=120)
+    return scenario
+
+
 async def run_demo() -> int:
     api = Api.open()
     today = datetime.now(WIB).date()
@@ -358,23 +380,17 @@ async def run_demo() -> int:
             except httpx.HTTPError:
                 url = state.service_url(service)
                 raise DemoError(f"{service} is not answering at {url}: run `pilar up` first") from None
-        gk = await gunungkidul(api, today)
-        bb = await simpang_teritip(api, today)
-        await bondowoso(api, today)
+        scenario = await load_scenario(api, today)
         console.rule("What the system made of it")
-
-        async def campaign_reports() -> bool:
-            reports = (await api.call("reporting", "GET", "/reports"))["items"]
-            return sum(1 for r in reports if r.get("kind") == "campaign") >= 2
-
-        await api.until("reporting's automatic campaign reports", campaign_reports, timeout=120)
-        progress = await api.call("reporting", "GET", f"/campaigns/{gk}/progress")
-        console.print_json(data={"gunungkidul_progress": progress})
-        bangka_barat = await api.call("reporting", "GET", f"/campaigns/{bb}/progress")
-        console.print_json(data={"bangka_barat_progress": bangka_barat})
-        reports = (await api.call("reporting", "GET", "/reports"))["items"]
-        for report in reports:
-            console.print(f"report {report['id']}: {report.get('kind')} · {report.get('title', '')}")
+        for name, campaign in (
+            ("Gunungkidul", scenario.gunungkidul_campaign),
+            ("Simpang Teritip", scenario.simpang_teritip_campaign),
+        ):
+            progress = await api.call("reporting", "GET", f"/campaigns/{campaign}/progress")
+            console.print(f"[bold]{name}[/] campaign progress:")
+            console.print_json(data=progress.get("targets", progress))
+        for report in (await api.call("reporting", "GET", "/reports"))["items"]:
+            console.print(f"report {report['id']}: {report.get('kind')} {report.get('status', '')}")
         deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
         console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
         token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="")

@@ -13,10 +13,18 @@ from tests.e2e.stack import Stack
 
 
 @pytest.fixture(scope="module")
-async def stack(amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+def stack_env() -> dict[str, str]:
+    """Extra environment for the module's services (a module overrides this to point notify at its SMTP server)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    amqp_url: str, tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]
+) -> AsyncIterator[Stack]:
     namespace = new_namespace("e2e")
     workdir: Path = tmp_path_factory.mktemp("stack")
-    running = Stack(workdir, amqp_url, namespace)
+    running = Stack(workdir, amqp_url, namespace, stack_env)
     try:
         await running.start()
         yield running

@@ -1,0 +1,177 @@
+"""The seeds' three programmes, loaded by `pilar demo`'s scenario through the public APIs into the four services
+running as processes, flow to reporting's projections and automatic reports, notify's e-mails (a real SMTP
+server) and a district system's webhook (a real HTTP receiver checking the signature)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pilar.demo import WIB, Api, Scenario, load_scenario
+from pilar_runtime.devstack import free_port
+from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp
+from services.notify.domain.signature import HEADER, sign
+from services.notify.mailcatcher import MailFolder, list_mail
+from tests.e2e.stack import SERVICES, Stack
+
+WEBHOOK_SECRET = "district-bondowoso-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]:
+    """A real SMTP server keeping every message it receives in a folder."""
+    controller = Controller(MailFolder(tmp_path_factory.mktemp("mail")), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def mailbox(smtp_server: Controller) -> Path:
+    folder: Path = smtp_server.handler.folder
+    return folder
+
+
+@pytest.fixture(scope="module")
+def stack_env(smtp_server: Controller) -> dict[str, str]:
+    return {"NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(smtp_server.port)}
+
+
+@pytest.fixture(scope="module")
+def received() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture(scope="module")
+async def district_system(received: list[dict[str, Any]]) -> AsyncIterator[str]:
+    """A district system's webhook endpoint: verifies the signature of every call it gets."""
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        received.append(
+            {
+                "valid": request.headers.get(HEADER) == sign(body, WEBHOOK_SECRET),
+                "event_type": request.headers.get("X-Pilar-Event-Type"),
+                "body": body,
+            }
+        )
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/pilar/events", receive, methods=["POST"])])
+    async with RunningApp(app) as running:
+        yield f"{running.url}/pilar/events"
+
+
+@pytest.fixture(scope="module")
+async def scenario(
+    stack: Stack, district_system: str, monkeypatch_module: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Scenario, Api]]:
+    monkeypatch_module.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
+    for service in SERVICES:
+        monkeypatch_module.setenv(f"PILAR_{service.upper()}_URL", stack.url(service))
+    api = Api.open()
+    webhook = {
+        "url": district_system,
+        "event_patterns": ["outreach.FGD_held", "outreach.followup_*"],
+        "region_code": "35.11",
+        "secret": WEBHOOK_SECRET,
+    }
+    assert "secret" not in await api.call("notify", "POST", "/webhooks", json=webhook)
+    loaded = await load_scenario(api, datetime.now(WIB).date())
+    yield loaded, api
+    await api.close()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+async def _eventually(check: Any, timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            if await check():
+                return
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.5)
+
+
+async def test_gunungkidul_campaign_reaches_its_target_in_the_projection_and_report(
+    scenario: tuple[Scenario, Api],
+) -> None:
+    loaded, api = scenario
+    progress = await api.call("reporting", "GET", f"/campaigns/{loaded.gunungkidul_campaign}/progress")
+    assert progress["targets"]["new_wksbm"]["target"] == 10
+    assert progress["targets"]["new_wksbm"]["achieved"] == 10
+    assert progress["targets"]["new_wksbm"]["met"] is True
+
+    report = f"/reports/rpt_campaign_{loaded.gunungkidul_campaign}/download?format=xlsx"
+    response = await api.clients["reporting"].get(report)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value}
+    assert any("Kampung" in c for c in cells)  # the desa of seed 001 are in the report
+    assert any("Pampang" in c for c in cells)
+
+
+async def test_summary_rolls_the_three_programmes_up_by_region(scenario: tuple[Scenario, Api]) -> None:
+    _, api = scenario
+    gunungkidul = await api.call("reporting", "GET", "/summary?region=34.03")
+    bangka_barat = await api.call("reporting", "GET", "/summary?region=19.05.02")
+    bondowoso = await api.call("reporting", "GET", "/summary?region=35.11")
+    text = str(gunungkidul)
+    assert "WKSBM" in text
+    assert gunungkidul != bangka_barat != bondowoso
+    assert "POKJA" in str(bangka_barat)
+
+
+async def test_officers_and_narasumber_got_their_invitations_by_email(
+    scenario: tuple[Scenario, Api], mailbox: Path
+) -> None:
+    async def invited() -> bool:
+        subjects = [m.subject for m in list_mail(mailbox)]
+        return sum("Undangan" in s for s in subjects) >= 10 * 5  # 10 sessions × (2 officers + 3 narasumber)
+
+    await _eventually(invited, timeout=90)
+    recipients = {m.to for m in list_mail(mailbox)}
+    assert any(r.startswith("nuryuwono@") for r in recipients)
+
+
+async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_overdue_followup_is_noticed(
+    scenario: tuple[Scenario, Api], received: list[dict[str, Any]], mailbox: Path
+) -> None:
+    _, api = scenario
+
+    async def delivered() -> bool:
+        types = {r["event_type"] for r in received}
+        return {"FGD_held", "followup_assigned", "followup_overdue"} <= types
+
+    await _eventually(delivered, timeout=90)
+    assert all(r["valid"] for r in received)
+    followups = await api.call("outreach", "GET", "/followups?overdue=true")
+    assert followups["total"] == 1
+
+
+async def test_one_correlation_id_follows_the_demo_through_every_service(
+    scenario: tuple[Scenario, Api], stack: Stack
+) -> None:
+    seen = {r.get("service") for r in stack.records() if r.get("correlation_id") == "pilar-demo"}
+    assert seen == set(SERVICES)
