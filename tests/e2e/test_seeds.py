@@ -175,3 +175,19 @@ async def test_one_correlation_id_follows_the_demo_through_every_service(
 ) -> None:
     seen = {r.get("service") for r in stack.records() if r.get("correlation_id") == "pilar-demo"}
     assert seen == set(SERVICES)
+
+
+async def test_pilar_replay_rebuilds_the_same_projections(
+    scenario: tuple[Scenario, Api], stack: Stack, monkeypatch_module: pytest.MonkeyPatch
+) -> None:
+    from pilar.replay import run_replay
+
+    _, api = scenario
+    paths = ["/summary?region=34.03", "/summary?region=19.05", "/summary?region=35.11"]
+    paths.append(f"/campaigns/{scenario[0].gunungkidul_campaign}/progress")
+    before = [await api.call("reporting", "GET", path) for path in paths]
+    monkeypatch_module.setenv("MONGODB_URL", stack.mongo.url)
+    monkeypatch_module.setenv("PILAR_NAMESPACE", stack.namespace)
+    assert await run_replay() == 0
+    after = [await api.call("reporting", "GET", path) for path in paths]
+    assert after == before
