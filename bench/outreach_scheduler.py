@@ -17,13 +17,11 @@ import asyncio
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import httpx
 
-from pilar_runtime.devstack import LocalMongo
+from bench.support import mongo_server
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.regions import children
@@ -82,18 +80,6 @@ def pure(request: ScheduleRequest) -> list[Booking]:
     print(f"fairness: sessions {spread}")
     assert broken == 0, "the scheduler produced a plan that breaks a rule"
     return bookings
-
-
-@contextmanager
-def mongo_server() -> Iterator[str]:
-    if os.environ.get("MONGODB_URL"):
-        yield os.environ["MONGODB_URL"]
-        return
-    server = LocalMongo(":memory:", log_file=None).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def through_the_service(request: ScheduleRequest, mongodb_url: str, amqp_url: str) -> None:

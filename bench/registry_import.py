@@ -18,13 +18,11 @@ import io
 import os
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 from pydantic import SecretStr
 
-from pilar_runtime.devstack import LocalMongo
+from bench.support import mongo_server
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.regions import children
@@ -62,18 +60,6 @@ def as_csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode()
-
-
-@contextmanager
-def mongo_server() -> Iterator[str]:
-    if os.environ.get("MONGODB_URL"):
-        yield os.environ["MONGODB_URL"]
-        return
-    server = LocalMongo(":memory:", log_file=None).start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 async def run(rows: int, kind: str, mongodb_url: str, amqp_url: str) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
+from pymongo.asynchronous.collection import AsyncCollection
 
 T = TypeVar("T")
 
@@ -47,3 +48,12 @@ def public(document: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in document.items() if not k.startswith("_")}
     out["id"] = str(document["_id"])
     return out
+
+
+async def page_of(
+    collection: AsyncCollection[dict[str, Any]], query: dict[str, Any], page: PageParams, sort: list[tuple[str, int]]
+) -> dict[str, Any]:
+    """One page of a collection as the API answers lists: ``{"items": [...], "total": n}``."""
+    total = await collection.count_documents(query)
+    cursor = collection.find(query).sort(sort).skip(page.offset).limit(page.limit)
+    return {"items": [public(d) async for d in cursor], "total": total}

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import PageDep, public
+from pilar_runtime.api import PageDep, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
 from services.outreach import commands
-from services.outreach.api.listing import page_of, region_scope
+from services.outreach.api.listing import region_scope
 from services.outreach.api.schemas import CampaignIn
 from services.outreach.store import CAMPAIGNS
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-
-from pilar_runtime.api import PageParams, public
 from pilar_runtime.auth import Caller, region_filter
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import RegionError, normalize
@@ -22,11 +19,3 @@ def region_scope(caller: Caller, region: str | None) -> dict[str, Any]:
             raise Unprocessable(f"region: {exc}") from exc
     clauses = [c for c in clauses if c]
     return {"$and": clauses} if clauses else {}
-
-
-async def page_of(
-    collection: AsyncCollection[dict[str, Any]], query: dict[str, Any], page: PageParams, sort: list[tuple[str, int]]
-) -> dict[str, Any]:
-    total = await collection.count_documents(query)
-    cursor = collection.find(query).sort(sort).skip(page.offset).limit(page.limit)
-    return {"items": [public(d) async for d in cursor], "total": total}

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query
 from pymongo.errors import DuplicateKeyError
 
 from contracts.events.common import InstitutionKind, InstitutionStatus
-from pilar_runtime.api import PageDep, new_id, public
+from pilar_runtime.api import PageDep, new_id, page_of, public
 from pilar_runtime.auth import Caller, CallerDep, WriterDep
 from pilar_runtime.errors import Conflict
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import Runtime, RuntimeDep
 from services.registry import events
-from services.registry.api.common import now, page_of, scope_filter
+from services.registry.api.common import now, scope_filter
 from services.registry.domain.institutions import (
     BoardReplacement,
     Formation,

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import PageDep, new_id, public
+from pilar_runtime.api import PageDep, new_id, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import RuntimeDep
 from services.registry import events
-from services.registry.api.common import now, page_of, scope_filter
+from services.registry.api.common import now, scope_filter
 from services.registry.domain.regulations import RegulationAdoption, check_pokja, new_regulation
 from services.registry.domain.values import Topic
 from services.registry.store import REGULATIONS, get_scoped, member_views
