@@ -17,14 +17,12 @@ from typing import Any
 
 import structlog
 
-from contracts.events.notify import NotificationSent
-from pilar_runtime.events import new_event
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.domain.timing import QuietHours, TokenBucket, backoff
-from services.notify.notices import failed_event
+from services.notify.notices import outcome_event
 
 log = structlog.get_logger("notify.dispatcher")
 
@@ -170,28 +168,10 @@ class Dispatcher:
         document = {**delivery, "version": version}
         if error is None:
             log.info("notify.delivery_sent", attempt=attempt)
-            uow.emit(sent_event(document, attempts=attempt))
+            uow.emit(outcome_event(document, attempts=attempt))
         elif changes.get("status") == "failed":
             log.warning("notify.delivery_gave_up", attempt=attempt, error=error)
-            uow.emit(failed_event(document, error, attempts=attempt))
+            uow.emit(outcome_event(document, attempts=attempt, reason=error))
         else:
             retry_at = changes["next_attempt_at"].isoformat()
             log.info("notify.delivery_retry", attempt=attempt, error=error, next_at=retry_at)
-
-
-def sent_event(document: dict[str, Any], *, attempts: int) -> Any:
-    return new_event(
-        "notification_sent",
-        NotificationSent(
-            delivery_id=document["_id"],
-            channel=document["channel"],
-            template=document["template"] or "default",
-            source_event_id=document["event_id"],
-            source_event_type=document["event_type"],
-            attempts=attempts,
-        ),
-        actor="notify",
-        region_code=document["region_code"],
-        aggregate_id=document["_id"],
-        aggregate_version=document["version"],
-    )

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from contracts.envelope import Envelope
-from contracts.events.notify import NotificationFailed
+from contracts.events.notify import NotificationFailed, NotificationSent
 from pilar_runtime.api import new_id
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import UnitOfWork
@@ -127,24 +127,26 @@ class Notifier:
             return 0
         if problem:
             log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem)
-            uow.emit(failed_event(document, problem, attempts=1))
+            uow.emit(outcome_event(document, attempts=1, reason=problem))
         else:
             log.info("notify.delivery_planned", delivery_id=delivery_id, channel=item.channel)
         return 1
 
 
-def failed_event(document: dict[str, Any], reason: str, *, attempts: int) -> Envelope:
+def outcome_event(document: dict[str, Any], *, attempts: int, reason: str | None = None) -> Envelope:
+    """`notification_sent`, or `notification_failed` with the reason, for a delivery document."""
+    facts = {
+        "delivery_id": document["_id"],
+        "channel": document["channel"],
+        "template": document["template"] or "default",
+        "source_event_id": document["event_id"],
+        "source_event_type": document["event_type"],
+        "attempts": attempts,
+    }
+    payload = NotificationSent(**facts) if reason is None else NotificationFailed(**facts, reason=reason)
     return new_event(
-        "notification_failed",
-        NotificationFailed(
-            delivery_id=document["_id"],
-            channel=document["channel"],
-            template=document["template"] or "default",
-            source_event_id=document["event_id"],
-            source_event_type=document["event_type"],
-            attempts=attempts,
-            reason=reason,
-        ),
+        "notification_sent" if reason is None else "notification_failed",
+        payload,
         actor="notify",
         region_code=document["region_code"],
         aggregate_id=document["_id"],

@@ -42,7 +42,7 @@ def campaign_planned(campaign: dict[str, Any], actor: str) -> Envelope:
         officers_per_session=campaign["officers_per_session"],
         narasumber_per_session=campaign["narasumber_per_session"],
     )
-    return _campaign_event("campaign_planned", payload, campaign, actor)
+    return _event("campaign_planned", payload, campaign, actor)
 
 
 def campaign_completed(campaign: dict[str, Any], reason: str, totals: dict[str, Any], actor: str) -> Envelope:
@@ -54,18 +54,7 @@ def campaign_completed(campaign: dict[str, Any], reason: str, totals: dict[str, 
         targets=CampaignTargets(**campaign["targets"]),
         **totals,
     )
-    return _campaign_event("campaign_completed", payload, campaign, actor)
-
-
-def _campaign_event(event_type: str, payload: Any, campaign: dict[str, Any], actor: str) -> Envelope:
-    return new_event(
-        event_type,
-        payload,
-        actor=actor,
-        region_code=campaign["region_code"],
-        aggregate_id=campaign["_id"],
-        aggregate_version=campaign["version"],
-    )
+    return _event("campaign_completed", payload, campaign, actor)
 
 
 def _scheduled_fields(session: dict[str, Any]) -> dict[str, Any]:
@@ -88,14 +77,14 @@ def _scheduled_fields(session: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_scheduled(session: dict[str, Any], actor: str) -> Envelope:
-    return _session_event("session_scheduled", SessionScheduled(**_scheduled_fields(session)), session, actor)
+    return _event("session_scheduled", SessionScheduled(**_scheduled_fields(session)), session, actor)
 
 
 def session_rescheduled(session: dict[str, Any], previous: dict[str, Any], actor: str) -> Envelope:
     payload = SessionRescheduled(
         **_scheduled_fields(session), previous_starts_at=previous["starts_at"], previous_ends_at=previous["ends_at"]
     )
-    return _session_event("session_rescheduled", payload, session, actor)
+    return _event("session_rescheduled", payload, session, actor)
 
 
 def session_cancelled(session: dict[str, Any], actor: str) -> Envelope:
@@ -112,7 +101,7 @@ def session_cancelled(session: dict[str, Any], actor: str) -> Envelope:
         officer_ids=session["officer_ids"],
         narasumber_ids=session["narasumber_ids"],
     )
-    return _session_event("session_cancelled", payload, session, actor)
+    return _event("session_cancelled", payload, session, actor)
 
 
 def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor: str) -> Envelope:
@@ -135,18 +124,7 @@ def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor
             for f in followups
         ],
     )
-    return _session_event(HELD_EVENT[session["kind"]], payload, session, actor)
-
-
-def _session_event(event_type: str, payload: Any, session: dict[str, Any], actor: str) -> Envelope:
-    return new_event(
-        event_type,
-        payload,
-        actor=actor,
-        region_code=session["region_code"],
-        aggregate_id=session["_id"],
-        aggregate_version=session["version"],
-    )
+    return _event(HELD_EVENT[session["kind"]], payload, session, actor)
 
 
 def followup_assigned(followup: dict[str, Any], actor: str) -> Envelope:
@@ -158,7 +136,7 @@ def followup_assigned(followup: dict[str, Any], actor: str) -> Envelope:
         owner_id=followup["owner_id"],
         due_on=date.fromisoformat(followup["due_on"]),
     )
-    return _followup_event("followup_assigned", payload, followup, actor)
+    return _event("followup_assigned", payload, followup, actor)
 
 
 def followup_completed(followup: dict[str, Any], actor: str) -> Envelope:
@@ -171,7 +149,7 @@ def followup_completed(followup: dict[str, Any], actor: str) -> Envelope:
         action=followup["action"],
         owner_id=followup["owner_id"],
     )
-    return _followup_event("followup_completed", payload, followup, actor)
+    return _event("followup_completed", payload, followup, actor)
 
 
 def followup_overdue(followup: dict[str, Any], actor: str) -> Envelope:
@@ -183,15 +161,16 @@ def followup_overdue(followup: dict[str, Any], actor: str) -> Envelope:
         owner_id=followup["owner_id"],
         due_on=date.fromisoformat(followup["due_on"]),
     )
-    return _followup_event("followup_overdue", payload, followup, actor)
+    return _event("followup_overdue", payload, followup, actor)
 
 
-def _followup_event(event_type: str, payload: Any, followup: dict[str, Any], actor: str) -> Envelope:
+def _event(event_type: str, payload: Any, document: dict[str, Any], actor: str) -> Envelope:
+    """An event about a stored campaign, session or follow-up: its region, id and version travel with it."""
     return new_event(
         event_type,
         payload,
         actor=actor,
-        region_code=followup["region_code"],
-        aggregate_id=followup["_id"],
-        aggregate_version=followup["version"],
+        region_code=document["region_code"],
+        aggregate_id=document["_id"],
+        aggregate_version=document["version"],
     )

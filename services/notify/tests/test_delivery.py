@@ -151,8 +151,12 @@ async def test_sms_is_held_through_quiet_hours_then_sent(
 
     await eventually(texted)
     assert "Menyusun SK kepengurusan WKSBM" in json.loads(gateway.at("/sms/")[0].body)["message"]
-    [done] = await notify.deliveries(channel="sms")
-    assert done["status"] == "sent" and len(done["attempts"]) == 1
+
+    async def recorded() -> bool:  # the attempt is recorded just after the gateway answered
+        [done] = await notify.deliveries(channel="sms")
+        return bool(done["status"] == "sent" and len(done["attempts"]) == 1)
+
+    await eventually(recorded)
     [due] = [t async for t in notify.mongo.db.timers.find({"kind": "followup_due", "status": "pending"})]
     assert due["due_at"] == datetime.combine(due_on - timedelta(days=1), time(1, 0), tzinfo=UTC)  # 08:00 WIB
 
