@@ -70,7 +70,7 @@ class Stack:
             [sys.executable, "-m", f"services.{service}"], env=self.env(service), stdout=out, stderr=out
         )
 
-    async def wait_ready(self, service: str, timeout: float = 60) -> None:
+    async def wait_ready(self, service: str, timeout: float = 120) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient(timeout=2) as client:
             while True:
