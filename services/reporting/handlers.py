@@ -63,7 +63,9 @@ async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> bool:
         log.info("event.duplicate_ignored")
         return False
     await store.project(uow, fact)
-    if not fact.known:
+    if fact.known:
+        log.info("event.stored")
+    else:
         log.warning("event.unknown_type_stored")
     district = _district(envelope.region_code)
     # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
