@@ -40,7 +40,12 @@ async def test_campaign_completed_produces_the_campaign_report(
     reporting: Reporting, publish: Publish, amqp: aio_pika.abc.AbstractConnection, namespace: str
 ) -> None:
     tap = await Tap.open(amqp, namespace, "reporting.report_generated")
-    await fed(reporting, publish, scenario())
+    # Everything the campaign led to is in before it completes (messages are handled concurrently, so publishing
+    # in order alone would not promise that): the report shows every formation and the current boards.
+    events = scenario()
+    completion = [e for e in events if e.event_type == "campaign_completed"]
+    await fed(reporting, publish, [e for e in events if e.event_type != "campaign_completed"])
+    await fed(reporting, publish, completion)
     seen = await tap.collect(lambda s: any(e["payload"]["kind"] == "campaign" for e in s), timeout=60)
     event = next(e for e in seen if e["payload"]["kind"] == "campaign")
     completed = next(e for e in scenario() if e.event_type == "campaign_completed")
