@@ -375,11 +375,15 @@ async def run_demo() -> int:
     today = datetime.now(WIB).date()
     try:
         for service in state.SERVICES:
-            try:
-                await api.clients[service].get("/readyz")
-            except httpx.HTTPError:
-                url = state.service_url(service)
-                raise DemoError(f"{service} is not answering at {url}: run `pilar up` first") from None
+
+            async def ready(service: str = service) -> bool:
+                try:
+                    return (await api.clients[service].get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            url = state.service_url(service)
+            await api.until(f"{service} at {url} (is `pilar up` running?)", ready, timeout=60)
         scenario = await load_scenario(api, today)
         console.rule("What the system made of it")
         for name, campaign in (
