@@ -1,0 +1,65 @@
+"""`pilar up` brings the four services up healthy against the local RabbitMQ and an embedded SecantusDB, and
+Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+
+from pilar_runtime.devstack import free_port
+from pilar_runtime.testing import delete_namespace, new_namespace
+
+SERVICES = ("registry", "outreach", "notify", "reporting")
+
+
+async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, tmp_path: Path) -> None:
+    namespace = new_namespace("up")
+    ports = {service: free_port() for service in SERVICES}
+    env = {
+        **os.environ,
+        "AMQP_URL": amqp_url,
+        "PILAR_NAMESPACE": namespace,
+        "PILAR_STATE_DIR": str(tmp_path),
+        "PILAR_MONGO_PORT": str(free_port()),
+        "PILAR_SMTP_PORT": str(free_port()),
+    }
+    env.pop("MONGODB_URL", None)  # the embedded SecantusDB is what this test is about
+    env.pop("NOTIFY_SMTP_HOST", None)
+    for service, port in ports.items():
+        env[f"{service.upper()}_PORT"] = str(port)
+        env[f"PILAR_{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pilar",
+        "up",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=3) as client:
+            for _ in range(240):
+                try:
+                    answers = [await client.get(f"http://127.0.0.1:{p}/readyz") for p in ports.values()]
+                    if all(a.status_code == 200 for a in answers):
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.5)
+            for port in ports.values():
+                assert (await client.get(f"http://127.0.0.1:{port}/readyz")).json()["mongo"] is True
+        assert (tmp_path / "mongo").is_dir()  # the embedded database keeps its data in the state folder
+        assert (tmp_path / "jwt-secret").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        stderr = await asyncio.wait_for(process.communicate(), timeout=90)
+        await delete_namespace(amqp_url, namespace)
+    assert process.returncode == 0, stderr[1].decode()[-2000:]
+    logs = {p.stem for p in (tmp_path / "logs").glob("*.log")}
+    assert set(SERVICES) <= logs
