@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
+import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
 from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, EventConsumer
+
+log = structlog.get_logger("pilar.bus")
 
 
 class Topology:
@@ -70,6 +74,75 @@ class Topology:
         return self._patterns if self._patterns is not None else topology.SUBSCRIPTIONS.get(self.service, ())
 
 
+class AckBatcher:
+    """Acks settled deliveries with one ``basic.ack(multiple=True)`` per event-loop turn.
+
+    Handlers finish out of order, so the ack only ever reaches up to the highest settled delivery below the
+    lowest one still in flight: a message being handled is never acknowledged by another's ack. Delivery tags
+    belong to a channel, so the state is kept per channel (a reconnect brings a new one).
+    """
+
+    def __init__(self) -> None:
+        self._channels: dict[int, _ChannelAcks] = {}
+
+    def received(self, message: AbstractIncomingMessage) -> None:
+        self._state(message).unsettled[message.delivery_tag or 0] = message
+
+    def acked(self, message: AbstractIncomingMessage) -> None:
+        state = self._state(message)
+        tag = message.delivery_tag or 0
+        state.unsettled.pop(tag, None)
+        heapq.heappush(state.acked, (tag, id(message), message))
+        self._release(state)
+
+    def settled_otherwise(self, message: AbstractIncomingMessage) -> None:
+        """Nacked on its own: it leaves the in-flight set, which may free acks waiting behind it."""
+        state = self._state(message)
+        state.unsettled.pop(message.delivery_tag or 0, None)
+        self._release(state)
+
+    async def flush(self) -> None:
+        for state in list(self._channels.values()):
+            await state.send()
+
+    def _state(self, message: AbstractIncomingMessage) -> _ChannelAcks:
+        # A reconnect opens a new channel with tags of its own: one small state per channel ever opened.
+        return self._channels.setdefault(id(message.channel), _ChannelAcks())
+
+    def _release(self, state: _ChannelAcks) -> None:
+        lowest_in_flight = next(iter(state.unsettled), None)
+        while state.acked and (lowest_in_flight is None or state.acked[0][0] < lowest_in_flight):
+            state.ready = heapq.heappop(state.acked)[2]
+        if state.ready is not None and not state.scheduled:
+            # Sent on the next loop turn, so the handlers finishing in this one share a single ack.
+            state.scheduled = True
+            asyncio.get_running_loop().call_soon(state.start_send)
+
+
+class _ChannelAcks:
+    def __init__(self) -> None:
+        self.unsettled: dict[int, AbstractIncomingMessage] = {}  # in tag order: deliveries arrive in order
+        self.acked: list[tuple[int, int, AbstractIncomingMessage]] = []
+        self.ready: AbstractIncomingMessage | None = None
+        self.scheduled = False
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    def start_send(self) -> None:
+        task = asyncio.ensure_future(self.send())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def send(self) -> None:
+        self.scheduled = False
+        message, self.ready = self.ready, None
+        if message is None:
+            return
+        try:
+            await message.ack(multiple=True)
+        except Exception as exc:  # channel gone: the broker redelivers, and the inbox absorbs the repeat
+            log.warning("bus.ack_failed", error=str(exc))
+
+
 class RabbitDelivery:
     """Adapts an aio-pika delivery to the consumer's IncomingMessage."""
 
@@ -78,15 +151,23 @@ class RabbitDelivery:
         self._bus = bus
         self.body: bytes = message.body
         self.routing_key: str = message.routing_key or ""
-        self.headers: dict[str, Any] = dict(message.headers or {})
-        # Quorum queues count earlier deliveries of this message in `x-delivery-count`.
-        self.delivery_count = int(self.headers.get("x-delivery-count", 0) or 0)
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return dict(self._message.headers or {})
+
+    @property
+    def delivery_count(self) -> int:
+        """Earlier deliveries of this message: quorum queues count them in `x-delivery-count`."""
+        count = (self._message.headers or {}).get("x-delivery-count", 0)
+        return count if isinstance(count, int) else 0
 
     async def ack(self) -> None:
-        await self._message.ack()
+        self._bus.acks.acked(self._message)
 
     async def requeue(self) -> None:
         await self._message.nack(requeue=True)
+        self._bus.acks.settled_otherwise(self._message)
 
     async def dead_letter(self, reason: str) -> None:
         """Publish a copy with the reason to the DLQ (confirmed), then ack the original: never lost, never twice."""
@@ -109,7 +190,7 @@ class RabbitDelivery:
             ),
             routing_key=self._bus.topology.dead_letter_key,
         )
-        await self._message.ack()
+        self._bus.acks.acked(self._message)
 
 
 class Bus:
@@ -130,6 +211,7 @@ class Bus:
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None
         self._consumer_tag: str | None = None
+        self.acks = AckBatcher()
 
     async def start(self) -> None:
         # Declare everything before consuming: the queue must exist with its dead-letter arguments.
@@ -147,6 +229,7 @@ class Bus:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         assert self.consumer is not None
+        self.acks.received(message)
         await self.consumer.consume(RabbitDelivery(message, self))
 
     async def stop(self) -> None:
@@ -158,6 +241,7 @@ class Bus:
         if self.consumer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.consumer.wait_idle(), timeout=30)
+            await self.acks.flush()
         await self.broker.stop()
 
     def events(self) -> AbstractRobustExchange:
