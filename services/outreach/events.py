@@ -127,40 +127,32 @@ def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor
     return _event(HELD_EVENT[session["kind"]], payload, session, actor)
 
 
+def _followup_facts(followup: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "followup_id": followup["_id"],
+        "session_id": followup["session_id"],
+        "campaign_id": followup.get("campaign_id"),
+        "action": followup["action"],
+        "owner_id": followup["owner_id"],
+    }
+
+
 def followup_assigned(followup: dict[str, Any], actor: str) -> Envelope:
-    payload = FollowupAssigned(
-        followup_id=followup["_id"],
-        session_id=followup["session_id"],
-        campaign_id=followup.get("campaign_id"),
-        action=followup["action"],
-        owner_id=followup["owner_id"],
-        due_on=date.fromisoformat(followup["due_on"]),
-    )
+    payload = FollowupAssigned(**_followup_facts(followup), due_on=date.fromisoformat(followup["due_on"]))
     return _event("followup_assigned", payload, followup, actor)
 
 
 def followup_completed(followup: dict[str, Any], actor: str) -> Envelope:
     payload = FollowupCompleted(
-        followup_id=followup["_id"],
-        session_id=followup["session_id"],
-        campaign_id=followup.get("campaign_id"),
+        **_followup_facts(followup),
         completed_on=date.fromisoformat(followup["completed_on"]),
         note=followup.get("note"),
-        action=followup["action"],
-        owner_id=followup["owner_id"],
     )
     return _event("followup_completed", payload, followup, actor)
 
 
 def followup_overdue(followup: dict[str, Any], actor: str) -> Envelope:
-    payload = FollowupOverdue(
-        followup_id=followup["_id"],
-        session_id=followup["session_id"],
-        campaign_id=followup.get("campaign_id"),
-        action=followup["action"],
-        owner_id=followup["owner_id"],
-        due_on=date.fromisoformat(followup["due_on"]),
-    )
+    payload = FollowupOverdue(**_followup_facts(followup), due_on=date.fromisoformat(followup["due_on"]))
     return _event("followup_overdue", payload, followup, actor)
 
 
