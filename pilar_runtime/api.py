@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -51,9 +52,15 @@ def public(document: dict[str, Any]) -> dict[str, Any]:
 
 
 async def page_of(
-    collection: AsyncCollection[dict[str, Any]], query: dict[str, Any], page: PageParams, sort: list[tuple[str, int]]
+    collection: AsyncCollection[dict[str, Any]],
+    query: dict[str, Any],
+    page: PageParams,
+    sort: list[tuple[str, int]],
+    *,
+    projection: dict[str, Any] | None = None,
+    show: Callable[[dict[str, Any]], dict[str, Any]] = public,
 ) -> dict[str, Any]:
     """One page of a collection as the API answers lists: ``{"items": [...], "total": n}``."""
     total = await collection.count_documents(query)
-    cursor = collection.find(query).sort(sort).skip(page.offset).limit(page.limit)
-    return {"items": [public(d) async for d in cursor], "total": total}
+    cursor = collection.find(query, projection).sort(sort).skip(page.offset).limit(page.limit)
+    return {"items": [show(d) async for d in cursor], "total": total}

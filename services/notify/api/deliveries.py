@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from contracts.events.common import Channel
-from pilar_runtime.api import PageDep, public
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import CallerDep
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
@@ -34,6 +34,5 @@ async def list_deliveries(
     if channel is not None:
         query["channel"] = channel.value
     collection = runtime.mongo.db[store.DELIVERIES]
-    found = collection.find(query, {"_message": 0, "lease_owner": 0}).sort("created_at", -1)
-    items = [public(d) async for d in found.skip(page.offset).limit(page.limit)]
-    return {"items": items, "total": await collection.count_documents(query)}
+    projection = {"_message": 0, "lease_owner": 0}
+    return await page_of(collection, query, page, [("created_at", -1)], projection=projection)

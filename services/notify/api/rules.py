@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from contracts.events.common import Channel
-from pilar_runtime.api import Command, PageDep, new_id, public
+from pilar_runtime.api import Command, PageDep, new_id, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import RegionError, require
@@ -87,12 +87,7 @@ async def create_rule(command: RuleCommand, caller: WriterDep, runtime: RuntimeD
 
 @router.get("/rules", summary="Rules of your region subtree")
 async def list_rules(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
-    query = caller.region_filter()
-    found = runtime.mongo.db[store.RULES].find(query).sort("created_at", 1).skip(page.offset).limit(page.limit)
-    return {
-        "items": [public(d) async for d in found],
-        "total": await runtime.mongo.db[store.RULES].count_documents(query),
-    }
+    return await page_of(runtime.mongo.db[store.RULES], caller.region_filter(), page, [("created_at", 1)])
 
 
 @router.get("/rules/defaults", summary="The shipped rules, active in every region")

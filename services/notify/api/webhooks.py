@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
-from pilar_runtime.api import Command, PageDep, new_id, public
+from pilar_runtime.api import Command, PageDep, new_id, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.service import RuntimeDep
@@ -98,15 +98,6 @@ async def create_webhook(command: WebhookCommand, caller: WriterDep, runtime: Ru
 
 @router.get("/webhooks", summary="Webhooks of your region subtree (without secrets)")
 async def list_webhooks(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
-    query = caller.region_filter()
-    found = (
-        runtime.mongo.db[store.WEBHOOKS]
-        .find(query, {"secret": 0})
-        .sort("created_at", 1)
-        .skip(page.offset)
-        .limit(page.limit)
-    )
-    return {
-        "items": [shown(d) async for d in found],
-        "total": await runtime.mongo.db[store.WEBHOOKS].count_documents(query),
-    }
+    collection = runtime.mongo.db[store.WEBHOOKS]
+    sort = [("created_at", 1)]
+    return await page_of(collection, caller.region_filter(), page, sort, projection={"secret": 0}, show=shown)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from pilar_runtime.api import PageDep
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
 from services.registry.api.common import now
@@ -32,14 +32,15 @@ async def create(
 
 @router.get("", summary="Imports started in your region, newest first (without their error lists)")
 async def list_imports(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
-    query = caller.region_filter()
-    collection = runtime.mongo.db[IMPORTS]
-    total = await collection.count_documents(query)
-    found = (
-        collection.find(query, {"errors": 0}).sort([("created_at", -1), ("_id", 1)]).skip(page.offset).limit(page.limit)
-    )
     at = now()
-    return {"items": [job_view(job, at) async for job in found], "total": total}
+    return await page_of(
+        runtime.mongo.db[IMPORTS],
+        caller.region_filter(),
+        page,
+        [("created_at", -1), ("_id", 1)],
+        projection={"errors": 0},
+        show=lambda job: job_view(job, at),
+    )
 
 
 @router.get("/{import_id}", summary="Progress and per-row errors of an import")

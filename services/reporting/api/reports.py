@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import Field, model_validator
 
-from pilar_runtime.api import Command, PageDep, new_id, public
+from pilar_runtime.api import Command, PageDep, new_id, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.mongo import UnitOfWork
@@ -65,10 +65,7 @@ async def list_reports(
     query: dict[str, Any] = caller.region_filter()
     if kind:
         query["kind"] = kind
-    reports = runtime.mongo.db[REPORTS]
-    found = reports.find(query).sort([("created_at", -1), ("_id", 1)]).skip(page.offset).limit(page.limit)
-    items = await found.to_list(None)
-    return {"items": [_report(d) for d in items], "total": await reports.count_documents(query)}
+    return await page_of(runtime.mongo.db[REPORTS], query, page, [("created_at", -1), ("_id", 1)], show=_report)
 
 
 @router.post("/reports", status_code=202, summary="Request a report; it is built in the background")
