@@ -21,11 +21,11 @@ from datetime import date, timedelta
 
 import httpx
 
-from bench.support import mongo_server
+from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
 from pilar_runtime.logs import configure_logging
-from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
-from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, delete_namespace, new_namespace
+from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from services.outreach.app import build
 from services.outreach.domain.rules import Booking, CampaignTerms, violations
 from services.outreach.domain.scheduler import ScheduleRequest, auto_schedule, usable_days
@@ -113,19 +113,12 @@ async def through_the_service(request: ScheduleRequest, mongodb_url: str, amqp_u
             started = time.perf_counter()
             answer = (await c.post(f"/campaigns/{campaign['id']}/schedule", headers=auth)).raise_for_status().json()
             stored = time.perf_counter() - started
-            while await mongo.db[OUTBOX].count_documents({"sent_at": None}):
-                await asyncio.sleep(0.02)
+            await outbox_drained(mongo, poll=0.02)
             published = time.perf_counter() - started
         sessions = await mongo.db[SESSIONS].find().to_list()
-        raw = mongo.client[f"{settings.database}_raw"]["sessions"]
-        started = time.perf_counter()
-        await raw.insert_many(sessions)
-        raw_seconds = time.perf_counter() - started
+        raw_seconds = await raw_insert_seconds(mongo, sessions)
     finally:
-        await mongo.client.drop_database(settings.database)
-        await mongo.client.drop_database(f"{settings.database}_raw")
-        await mongo.close()
-        await delete_namespace(amqp_url, namespace)
+        await drop_bench_state(mongo, amqp_url, namespace)
     n = answer["total"]
     print(
         f"service: POST /campaigns/{{id}}/schedule created {n} sessions (+ {n} events in the outbox) in {stored:.3f} s"

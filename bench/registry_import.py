@@ -22,11 +22,11 @@ import time
 import httpx
 from pydantic import SecretStr
 
-from bench.support import mongo_server
+from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
 from pilar_runtime.logs import configure_logging
-from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
-from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, delete_namespace, new_namespace
+from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from services.registry.store import INSTITUTIONS, WORKERS
@@ -91,20 +91,13 @@ async def run(rows: int, kind: str, mongodb_url: str, amqp_url: str) -> None:
                     break
                 await asyncio.sleep(0.05)
             imported_at = time.perf_counter()
-            while await mongo.db[OUTBOX].count_documents({"sent_at": None}):
-                await asyncio.sleep(0.05)
+            await outbox_drained(mongo)
             published_at = time.perf_counter()
         assert job["status"] == "done" and job["imported"] == rows, job
         documents = await mongo.db[WORKERS if kind == "workers" else INSTITUTIONS].find().to_list()
-        raw = mongo.client[f"{settings.database}_raw"]["documents"]
-        raw_started = time.perf_counter()
-        await raw.insert_many(documents)
-        raw_seconds = time.perf_counter() - raw_started
+        raw_seconds = await raw_insert_seconds(mongo, documents)
     finally:
-        await mongo.client.drop_database(settings.database)
-        await mongo.client.drop_database(f"{settings.database}_raw")
-        await mongo.close()
-        await delete_namespace(amqp_url, namespace)
+        await drop_bench_state(mongo, amqp_url, namespace)
 
     import_seconds = imported_at - started
     published_seconds = published_at - started

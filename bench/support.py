@@ -1,12 +1,18 @@
-"""What the benchmarks share: a MongoDB-wire server (MONGODB_URL, or a throw-away SecantusDB)."""
+"""What the benchmarks share: a MongoDB-wire server (MONGODB_URL, or a throw-away SecantusDB), waiting for the
+outbox, the raw insert_many baseline, clean-up."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from pilar_runtime.devstack import LocalMongo
+from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.testing import delete_namespace
 
 
 @contextmanager
@@ -19,3 +25,24 @@ def mongo_server() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+async def outbox_drained(mongo: Mongo, poll: float = 0.05) -> None:
+    """Wait until the relay has published every event in the service's outbox."""
+    while await mongo.db[OUTBOX].count_documents({"sent_at": None}):
+        await asyncio.sleep(poll)
+
+
+async def raw_insert_seconds(mongo: Mongo, documents: list[dict[str, Any]]) -> float:
+    """The baseline: a plain pymongo insert_many of the same documents into a scratch database."""
+    raw = mongo.client[f"{mongo.db.name}_raw"]["documents"]
+    started = time.perf_counter()
+    await raw.insert_many(documents)
+    return time.perf_counter() - started
+
+
+async def drop_bench_state(mongo: Mongo, amqp_url: str, namespace: str) -> None:
+    await mongo.client.drop_database(mongo.db.name)
+    await mongo.client.drop_database(f"{mongo.db.name}_raw")
+    await mongo.close()
+    await delete_namespace(amqp_url, namespace)
