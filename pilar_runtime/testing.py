@@ -81,12 +81,14 @@ class Tap:
         return seen
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, interval: float = 0.1) -> None:
-    """Wait until an async condition holds; fails the test with a TimeoutError otherwise."""
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 15.0, interval: float = 0.1, *, what: str = "condition"
+) -> None:
+    """Wait until an async condition holds; fails the test with a TimeoutError naming ``what`` otherwise."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
+            raise TimeoutError(f"timed out waiting for {what}")
         await asyncio.sleep(interval)
 
 

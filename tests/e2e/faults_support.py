@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
@@ -58,14 +57,6 @@ async def restart_broker() -> float:
 
 async def wait_ready(stack: Stack, services: tuple[str, ...], timeout: float = 90) -> None:
     await asyncio.gather(*(stack.wait_ready(service, timeout=timeout) for service in services))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.3)
 
 
 async def feed(reporting: httpx.AsyncClient, event_type: str = "") -> list[dict[str, Any]]:

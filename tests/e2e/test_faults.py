@@ -20,7 +20,7 @@ import pytest
 from contracts.events.registry import WorkerRegistered
 from pilar.dlq import list_dead_letters
 from pilar_runtime.events import new_event
-from pilar_runtime.testing import RunningApp, Tap
+from pilar_runtime.testing import RunningApp, Tap, eventually
 from tests.e2e.faults_support import (
     SECRET,
     WORKER_REGION,
@@ -28,7 +28,6 @@ from tests.e2e.faults_support import (
     WebhookReceiver,
     assert_each_once,
     deliveries,
-    eventually,
     feed,
     publish_raw,
     restart_broker,
@@ -94,14 +93,14 @@ async def settled(
         events.update({i["aggregate_id"]: i["event_id"] for i in items if i["aggregate_id"] in wanted})
         return len(events) == len(wanted)
 
-    await eventually(stored, timeout, "reporting to store every registration")
+    await eventually(stored, timeout, what="reporting to store every registration")
     event_ids = set(events.values())
 
     async def delivered() -> bool:
         sent = await deliveries(admin["notify"], recipient=webhook_url, status="sent")
         return event_ids <= {d["event_id"] for d in sent} and event_ids <= receiver.event_ids()
 
-    await eventually(delivered, timeout, "notify to deliver every registration to the webhook")
+    await eventually(delivered, timeout, what="notify to deliver every registration to the webhook")
     everything = await feed(admin["reporting"])
     all_deliveries = await deliveries(admin["notify"])
     assert_each_once(everything, all_deliveries)
@@ -137,7 +136,7 @@ async def test_the_same_event_published_twice_has_one_effect(
     async def both_copies_seen() -> bool:
         return skipped("reporting") and skipped("notify")
 
-    await eventually(both_copies_seen, 30, "the second copy to reach reporting and notify")
+    await eventually(both_copies_seen, 30, what="the second copy to reach reporting and notify")
     await settled(admin, hook, [worker_id])  # still once, after the copy was handled
 
 
@@ -187,7 +186,7 @@ async def test_poison_and_unknown_type_are_dead_lettered_with_a_reason_and_the_f
     async def forwarded() -> bool:
         return unknown_id in receiver.event_ids()
 
-    await eventually(forwarded, 30, "notify to forward the unknown event to the webhook")
+    await eventually(forwarded, 30, what="notify to forward the unknown event to the webhook")
     assert_each_once(await feed(admin["reporting"]), await deliveries(admin["notify"]))
 
 
@@ -207,12 +206,12 @@ async def test_rabbitmq_restarted_mid_flow_services_reconnect_and_relays_catch_u
             await asyncio.sleep(0.05)
 
     flow = asyncio.create_task(keep_registering())
-    await eventually(lambda: _at_least(accepted, 5), 30, "the flow to start")
+    await eventually(lambda: _at_least(accepted, 5), 30, what="the flow to start")
     before = len(accepted)
     await restart_broker()
     during = len(accepted) - before
     target = len(accepted) + 5
-    await eventually(lambda: _at_least(accepted, target), 30, "the flow to go on")
+    await eventually(lambda: _at_least(accepted, target), 30, what="the flow to go on")
     stop.set()
     await flow
     assert during > 0, "no command was committed while the broker was away"
@@ -249,10 +248,10 @@ async def test_mongo_restarted_mid_flow_commands_fail_clearly_and_nothing_is_los
             await asyncio.sleep(0.05)
 
     flow = asyncio.create_task(keep_registering())
-    await eventually(lambda: _at_least(accepted, 5), 30, "the flow to start")
+    await eventually(lambda: _at_least(accepted, 5), 30, what="the flow to start")
     await stack.restart_mongo()
     after_restart = len(accepted)
-    await eventually(lambda: _at_least(accepted, after_restart + 5), 60, "commands to succeed again")
+    await eventually(lambda: _at_least(accepted, after_restart + 5), 60, what="commands to succeed again")
     stop.set()
     await flow
     await wait_ready(stack, SERVICES)

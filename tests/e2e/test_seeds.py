@@ -4,7 +4,6 @@ server) and a district system's webhook (a real HTTP receiver checking the signa
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -21,7 +20,7 @@ from starlette.routing import Route
 
 from pilar.demo import WIB, Api, Scenario, load_scenario
 from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp
+from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp, eventually
 from services.notify.domain.signature import HEADER, sign
 from services.notify.mailcatcher import MailFolder, list_mail
 from tests.e2e.stack import SERVICES, Stack
@@ -100,20 +99,6 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
         yield patch
 
 
-async def _eventually(check: Any, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            if await check():
-                return
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.5)
-
-
 async def test_gunungkidul_campaign_reaches_its_target_in_the_projection_and_report(
     scenario: tuple[Scenario, Api],
 ) -> None:
@@ -150,7 +135,7 @@ async def test_officers_and_narasumber_got_their_invitations_by_email(
         subjects = [m.subject for m in list_mail(mailbox)]
         return sum("Undangan" in s for s in subjects) >= 10 * 5  # 10 sessions × (2 officers + 3 narasumber)
 
-    await _eventually(invited, timeout=90)
+    await eventually(invited, timeout=90, what="the invitations")
     recipients = {m.to for m in list_mail(mailbox)}
     assert any(r.startswith("nuryuwono@") for r in recipients)
 
@@ -164,7 +149,7 @@ async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_over
         types = {r["event_type"] for r in received}
         return {"FGD_held", "followup_assigned", "followup_overdue"} <= types
 
-    await _eventually(delivered, timeout=90)
+    await eventually(delivered, timeout=90, what="the webhook deliveries")
     assert all(r["valid"] for r in received)
     followups = await api.call("outreach", "GET", "/followups?overdue=true")
     assert followups["total"] == 1
