@@ -224,6 +224,25 @@ async def test_rabbitmq_restarted_mid_flow_services_reconnect_and_relays_catch_u
     assert all(stack.starts[s] == 1 for s in ("registry", "outreach"))
 
 
+async def test_services_killed_while_handling_start_again_and_finish_the_work(
+    stack: Stack, admin: dict[str, httpx.AsyncClient], hook: tuple[WebhookReceiver, str]
+) -> None:
+    handled_before = await _handled(stack.url("reporting"))
+
+    async def reporting_busy() -> bool:
+        return await _handled(stack.url("reporting")) >= handled_before + 5
+
+    burst = asyncio.create_task(register_many(admin["registry"], "sigkill", 60))
+    await eventually(reporting_busy, 60, what="reporting to be handling the burst")
+    # Killed mid-burst: reporting and notify hold unacked messages and open transactions right now.
+    stack.kill("reporting")
+    stack.kill("notify")
+    worker_ids = await burst  # commands never depend on the consumers
+    await stack.start("reporting", "notify")
+    assert stack.starts["reporting"] == stack.starts["notify"] == 2
+    await settled(admin, hook, worker_ids, timeout=150)
+
+
 async def _at_least(items: list[str], n: int) -> bool:
     return len(items) >= n
 
