@@ -7,6 +7,10 @@ the inbox record, and decides what happens to the message:
 - invalid (not JSON, schema, unknown) → dead-lettered at once, the reason in ``x-pilar-reason``, error logged
 - the handler failed                  → nack and redeliver; at the delivery limit dead-lettered with the reason
 
+With ``batch_size`` above 1 the deliveries waiting are handled together in one transaction (one inbox write,
+one commit, and the handlers' write buffers flushed once); if that transaction fails, each is handled alone as
+above, so one bad message never holds back or dead-letters the others.
+
 The consumer itself never raises: bad input can't stop it.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,7 +30,7 @@ from contracts.envelope import Envelope, EventPayload
 from contracts.registry import EVENT_TYPES
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.metrics import HANDLER_SECONDS, MESSAGES_FAILED, MESSAGES_HANDLED
-from pilar_runtime.mongo import AlreadyHandled, Mongo, UnitOfWork
+from pilar_runtime.mongo import AlreadyHandled, Mongo, UnitOfWork, claim_inbox
 
 log = structlog.get_logger("pilar.consumer")
 
@@ -110,16 +115,51 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])
 
 
+@dataclass
+class Delivery:
+    """A parsed message and the route that handles it."""
+
+    message: IncomingMessage
+    envelope: Envelope
+    payload: Any
+    route: Route
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.event_id)
+
+    def log_context(self) -> AbstractContextManager[None]:
+        return bound_contextvars(
+            correlation_id=self.envelope.correlation_id,
+            event_id=self.event_id,
+            event_type=self.envelope.event_type,
+            region_code=self.envelope.region_code,
+        )
+
+
 class EventConsumer:
-    def __init__(self, service: str, handlers: EventHandlers, mongo: Mongo | None, *, delivery_limit: int) -> None:
+    """Handles a service's deliveries.
+
+    ``batch_size`` 1: every delivery is handled on its own, up to the prefetch concurrently (handlers that wait
+    on I/O). Above 1: deliveries are handled one batch at a time, each batch in one transaction — the messages
+    that arrived while the previous batch was being handled, at most ``batch_size``. When idle a message is
+    handled alone at once; under load a transaction carries many events (projections writing shared documents).
+    """
+
+    def __init__(
+        self, service: str, handlers: EventHandlers, mongo: Mongo | None, *, delivery_limit: int, batch_size: int = 1
+    ) -> None:
         self.service = service
         self.handlers = handlers
         self.mongo = mongo
         self.delivery_limit = delivery_limit
+        self.batch_size = batch_size
         self.in_flight = 0
         self._meters: dict[str, tuple[Any, Any]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self._waiting: list[tuple[IncomingMessage, asyncio.Future[None]]] = []
+        self._drainer: asyncio.Task[None] | None = None
 
     def _meter(self, event_type: str) -> tuple[Any, Any]:
         """The (handled counter, latency histogram) children for a type, looked up once: this is the hot path."""
@@ -140,7 +180,10 @@ class EventConsumer:
         self.in_flight += 1
         self._idle.clear()
         try:
-            await self._consume(message)
+            if self.batch_size > 1:
+                await self._join_batch(message)
+            else:
+                await self._consume(message)
         except Exception:  # a failure to ack/nack (broker gone): the broker redelivers; never kill the consumer
             log.exception("consumer.settle_failed", routing_key=message.routing_key)
         finally:
@@ -148,31 +191,72 @@ class EventConsumer:
             if self.in_flight == 0:
                 self._idle.set()
 
+    async def _join_batch(self, message: IncomingMessage) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, done))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self.batch_size]
+                del self._waiting[: self.batch_size]
+                try:
+                    await self._consume_batch([message for message, _ in batch])
+                except Exception:  # settling failed: the broker redelivers, and the inbox absorbs repeats
+                    log.exception("consumer.settle_failed", batch=len(batch))
+                for _, done in batch:
+                    if not done.done():  # cancelled when the service stops
+                        done.set_result(None)
+        finally:
+            self._drainer = None
+
     async def _consume(self, message: IncomingMessage) -> None:
+        delivery = await self._prepare(message)
+        if delivery is not None:
+            await self._handle(delivery)
+
+    async def _consume_batch(self, messages: list[IncomingMessage]) -> None:
+        together: list[Delivery] = []
+        for message in messages:
+            delivery = await self._prepare(message)
+            if delivery is None:
+                continue
+            if delivery.route.idempotent and self.mongo is not None:
+                together.append(delivery)
+            else:
+                await self._handle(delivery)
+        if len(together) == 1:
+            await self._handle(together[0])
+        elif together:
+            await self._handle_together(together)
+
+    async def _prepare(self, message: IncomingMessage) -> Delivery | None:
+        """Parse and route; None when the message was settled here (invalid, or of no use to this service)."""
         try:
             envelope, payload = parse(message.body)
         except InvalidMessage as exc:
-            return await self._reject(message, "unknown", str(exc))
-        route = self.handlers.routes.get(envelope.event_type)
-        if route is None and payload is None:
-            route = self.handlers.fallback
-            if route is None:
-                return await self._reject(message, envelope.event_type, f"unknown event type {envelope.event_type!r}")
-        elif route is None:
-            route = self.handlers.fallback
-        with bound_contextvars(
-            correlation_id=envelope.correlation_id,
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            region_code=envelope.region_code,
-        ):
+            await self._reject(message, "unknown", str(exc))
+            return None
+        route = self.handlers.routes.get(envelope.event_type) or self.handlers.fallback
+        if route is None:
+            if payload is None:
+                await self._reject(message, envelope.event_type, f"unknown event type {envelope.event_type!r}")
+            else:  # a known event this service has no use for (wide binding): done
+                self._meter(envelope.event_type)[0].inc()
+                await message.ack()
+            return None
+        return Delivery(message, envelope, payload if payload is not None else envelope.payload, route)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        message, envelope = delivery.message, delivery.envelope
+        with delivery.log_context():
             handled, seconds = self._meter(envelope.event_type)
-            if route is None:  # a known event this service has no use for (wide binding): done
-                handled.inc()
-                return await message.ack()
             started = time.perf_counter()
             try:
-                await self._run(route, envelope, payload if payload is not None else envelope.payload)
+                await self._run(delivery)
             except AlreadyHandled:
                 log.info("consumer.duplicate_skipped")
             except InvalidMessage as exc:
@@ -183,13 +267,49 @@ class EventConsumer:
             handled.inc()
             await message.ack()
 
-    async def _run(self, route: Route, envelope: Envelope, payload: Any) -> None:
+    async def _run(self, delivery: Delivery) -> None:
+        route, envelope, payload = delivery.route, delivery.envelope, delivery.payload
         if not route.idempotent or self.mongo is None:
             await route.handler(envelope, payload, None)  # type: ignore[arg-type]
             return
         await self.mongo.transact(
-            lambda uow: route.handler(envelope, payload, uow), inbox=(self.service, str(envelope.event_id))
+            lambda uow: route.handler(envelope, payload, uow), inbox=(self.service, delivery.event_id)
         )
+
+    async def _handle_together(self, deliveries: list[Delivery]) -> None:
+        """One transaction for the batch; if it fails, each delivery alone, with its own retries and reason."""
+        assert self.mongo is not None
+        started = time.perf_counter()
+        try:
+            fresh = await self.mongo.transact(lambda uow: self._run_together(deliveries, uow))
+        except Exception as exc:
+            log.warning("consumer.batch_failed", size=len(deliveries), error=f"{type(exc).__name__}: {exc}")
+            for delivery in deliveries:
+                await self._handle(delivery)
+            return
+        share = (time.perf_counter() - started) / len(fresh) if fresh else 0.0
+        for delivery in deliveries:
+            with delivery.log_context():
+                if delivery in fresh:
+                    handled, seconds = self._meter(delivery.envelope.event_type)
+                    seconds.observe(share)
+                    handled.inc()
+                else:
+                    log.info("consumer.duplicate_skipped")
+            await delivery.message.ack()
+
+    async def _run_together(self, deliveries: list[Delivery], uow: UnitOfWork) -> list[Delivery]:
+        """Handle the batch's new events in order; returns them (the rest were handled before, or are copies)."""
+        new = await claim_inbox(uow, self.service, [d.event_id for d in deliveries])
+        fresh: list[Delivery] = []
+        for delivery in deliveries:
+            if delivery.event_id not in new:
+                continue
+            new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
+            with delivery.log_context():
+                await delivery.route.handler(delivery.envelope, delivery.payload, uow)
+            fresh.append(delivery)
+        return fresh
 
     async def _reject(self, message: IncomingMessage, event_type: str, reason: str) -> None:
         MESSAGES_FAILED.labels(self.service, event_type, "rejected").inc()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -22,6 +22,7 @@ from pymongo.write_concern import WriteConcern
 from contracts.envelope import Envelope
 
 T = TypeVar("T")
+B = TypeVar("B", bound="WriteBuffer")
 
 OUTBOX = "outbox"
 INBOX = "inbox"
@@ -31,6 +32,12 @@ class AlreadyHandled(Exception):
     """The inbox already holds this (consumer, event_id): the effect happened before."""
 
 
+class WriteBuffer(Protocol):
+    """Writes gathered over a transaction and made once, just before it commits."""
+
+    async def flush(self, uow: UnitOfWork) -> None: ...
+
+
 @dataclass
 class UnitOfWork:
     """What a command or a handler sees inside its transaction."""
@@ -38,10 +45,21 @@ class UnitOfWork:
     db: AsyncDatabase[dict[str, Any]]
     session: AsyncClientSession
     events: list[Envelope] = field(default_factory=list)
+    buffers: dict[str, WriteBuffer] = field(default_factory=dict)
 
     def emit(self, event: Envelope) -> None:
         """Queue an event; it is written to the outbox in this same transaction."""
         self.events.append(event)
+
+    def buffer(self, name: str, make: Callable[[], B]) -> B:
+        """The transaction's buffer called ``name``, made on first use and flushed before commit.
+
+        A consumer handles a batch of events in one transaction; handlers that add their writes to a buffer
+        cost one bulk write per batch instead of one write per event."""
+        found = self.buffers.get(name)
+        if found is None:
+            found = self.buffers[name] = make()
+        return cast(B, found)
 
 
 class Mongo:
@@ -86,6 +104,8 @@ class Mongo:
                 if inbox is not None:
                     await _record_inbox(uow, *inbox)
                 result = await work(uow)
+                for buffer in uow.buffers.values():
+                    await buffer.flush(uow)
                 if uow.events:
                     await self.db[OUTBOX].insert_many([outbox_document(e) for e in uow.events], session=s)
                 return result
@@ -104,6 +124,22 @@ async def _record_inbox(uow: UnitOfWork, consumer: str, event_id: str) -> None:
         await uow.db[INBOX].insert_one({"consumer": consumer, "event_id": event_id}, session=uow.session)
     except DuplicateKeyError as exc:
         raise AlreadyHandled(event_id) from exc
+
+
+async def claim_inbox(uow: UnitOfWork, consumer: str, event_ids: list[str]) -> set[str]:
+    """Record a batch of deliveries in the inbox; returns the event ids that were not recorded before.
+
+    A concurrent claim of the same id (another replica) fails this transaction, which is then retried."""
+    seen = {
+        d["event_id"]
+        async for d in uow.db[INBOX].find(
+            {"consumer": consumer, "event_id": {"$in": event_ids}}, {"event_id": 1}, session=uow.session
+        )
+    }
+    new = [i for i in dict.fromkeys(event_ids) if i not in seen]
+    if new:
+        await uow.db[INBOX].insert_many([{"consumer": consumer, "event_id": i} for i in new], session=uow.session)
+    return set(new)
 
 
 def outbox_document(event: Envelope) -> dict[str, Any]:

@@ -76,7 +76,15 @@ def create_app(
     mongo = Mongo(settings.mongodb_url, settings.database)
     topo = Topology(settings.service, settings.namespace, delivery_limit=settings.delivery_limit)
     consumer = (
-        EventConsumer(settings.service, handlers, mongo, delivery_limit=settings.delivery_limit) if handlers else None
+        EventConsumer(
+            settings.service,
+            handlers,
+            mongo,
+            delivery_limit=settings.delivery_limit,
+            batch_size=settings.batch_size,
+        )
+        if handlers
+        else None
     )
     bus = Bus(settings.amqp_url, topo, consumer, prefetch=settings.prefetch)
     runtime = Runtime(settings=settings, mongo=mongo, bus=bus, consumer=consumer)

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     # Deliveries of one message before the broker dead-letters it (quorum `x-delivery-limit`).
     delivery_limit: int = 5
     prefetch: int = 32
+    # Deliveries handled together in one transaction (1: each on its own, up to ``prefetch`` at once).
+    batch_size: int = 1
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     timer_poll_seconds: float = 1.0

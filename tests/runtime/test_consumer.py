@@ -38,10 +38,12 @@ async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publ
 class Service:
     """A consuming service built from the runtime parts, with handlers given by the test."""
 
-    def __init__(self, amqp_url: str, namespace: str, mongo: Mongo, handlers: EventHandlers, limit: int = 3) -> None:
+    def __init__(
+        self, amqp_url: str, namespace: str, mongo: Mongo, handlers: EventHandlers, limit: int, batch_size: int
+    ) -> None:
         topo = Topology("reporting", namespace, delivery_limit=limit)
-        self.consumer = EventConsumer("reporting", handlers, mongo, delivery_limit=limit)
-        self.bus = Bus(amqp_url, topo, self.consumer, prefetch=8)
+        self.consumer = EventConsumer("reporting", handlers, mongo, delivery_limit=limit, batch_size=batch_size)
+        self.bus = Bus(amqp_url, topo, self.consumer, prefetch=max(8, 2 * batch_size))
 
     async def dead_letters(self, amqp: aio_pika.abc.AbstractConnection, expect: int) -> list[Any]:
         channel = await amqp.channel()
@@ -58,12 +60,15 @@ class Service:
         return found
 
 
-@pytest.fixture
-async def service_factory(amqp_url: str, namespace: str, mongo: Mongo) -> AsyncIterator[Callable[..., Service]]:
+@pytest.fixture(params=[1, 16], ids=["alone", "batched"])
+async def service_factory(
+    request: pytest.FixtureRequest, amqp_url: str, namespace: str, mongo: Mongo
+) -> AsyncIterator[Callable[..., Service]]:
+    """Every test runs against both consumer modes: each delivery alone, and batches in one transaction."""
     started: list[Service] = []
 
     async def make(handlers: EventHandlers, limit: int = 3) -> Service:
-        service = Service(amqp_url, namespace, mongo, handlers, limit)
+        service = Service(amqp_url, namespace, mongo, handlers, limit, batch_size=request.param)
         await service.bus.start()
         started.append(service)
         return service
@@ -219,3 +224,108 @@ async def test_shutdown_finishes_the_message_in_flight(
     channel = await amqp.channel()
     queue = await channel.declare_queue(service.bus.topology.queue.name, passive=True)
     assert queue.declaration_result.message_count == 0  # acked, not left for redelivery
+
+
+class FlushCounter:
+    """A write buffer: counts the events of its transaction and writes that count once, at flush."""
+
+    def __init__(self) -> None:
+        self.events = 0
+
+    async def flush(self, uow: UnitOfWork) -> None:
+        await uow.db.flushes.insert_one({"events": self.events}, session=uow.session)
+
+
+def batching_handlers(slow_first: str, failing: str = "") -> EventHandlers:
+    """Counts each event's effect and adds it to the transaction's buffer; the first event handled is slow, so
+    the deliveries behind it pile up into the next batch."""
+    handlers = EventHandlers()
+    first = asyncio.Event()
+
+    @handlers.on("worker_registered")
+    async def count(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        if payload.worker_id == slow_first and not first.is_set():
+            first.set()
+            await asyncio.sleep(0.5)
+        if payload.worker_id == failing:
+            raise RuntimeError("this one always fails")
+        await uow.db.effects.update_one(
+            {"_id": payload.worker_id}, {"$inc": {"n": 1}}, upsert=True, session=uow.session
+        )
+        uow.buffer("counter", FlushCounter).events += 1
+
+    return handlers
+
+
+async def batched_service(amqp_url: str, namespace: str, mongo: Mongo, handlers: EventHandlers) -> Service:
+    service = Service(amqp_url, namespace, mongo, handlers, limit=3, batch_size=16)
+    await service.bus.start()
+    return service
+
+
+async def test_deliveries_waiting_are_handled_in_one_transaction_and_buffers_flush_once_per_batch(
+    amqp_url: str, namespace: str, publish: Publish, mongo: Mongo
+) -> None:
+    service = await batched_service(amqp_url, namespace, mongo, batching_handlers(slow_first="w-0"))
+    try:
+        for i in range(30):
+            await publish(worker_event(f"w-{i}"))
+
+        async def all_handled() -> bool:
+            return await mongo.db.effects.count_documents({"n": 1}) == 30
+
+        await eventually(all_handled, what="every event handled")
+        flushes = [d["events"] async for d in mongo.db.flushes.find()]
+        assert sum(flushes) == 30  # every event went through a buffer, each in exactly one committed transaction
+        assert len(flushes) < 30 and max(flushes) > 1, flushes  # and the ones that waited shared a transaction
+        assert await mongo.db.effects.count_documents({"n": {"$ne": 1}}) == 0
+    finally:
+        await service.bus.stop()
+
+
+async def test_a_failing_event_in_a_batch_is_retried_alone_and_the_rest_of_the_batch_is_handled(
+    amqp_url: str, namespace: str, publish: Publish, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+) -> None:
+    handlers = batching_handlers(slow_first="w-0", failing="w-bad")
+    service = await batched_service(amqp_url, namespace, mongo, handlers)
+    try:
+        for i in range(10):
+            await publish(worker_event("w-bad" if i == 5 else f"w-{i}"))
+        dead = await service.dead_letters(amqp, expect=1)
+        assert len(dead) == 1 and "this one always fails" in dead[0].headers[REASON_HEADER]
+        assert "attempt 3 of 3" in dead[0].headers[REASON_HEADER]
+
+        async def others_handled() -> bool:
+            return await mongo.db.effects.count_documents({"n": 1}) == 9
+
+        await eventually(others_handled, what="the nine good events handled")
+        assert await mongo.db.effects.count_documents({"_id": "w-bad"}) == 0
+    finally:
+        await service.bus.stop()
+
+
+async def test_copies_of_an_event_in_one_batch_and_across_batches_have_one_effect(
+    amqp_url: str, namespace: str, publish: Publish, mongo: Mongo
+) -> None:
+    service = await batched_service(amqp_url, namespace, mongo, batching_handlers(slow_first="w-slow"))
+    try:
+        earlier = worker_event("w-earlier")
+        await publish(earlier)
+
+        async def earlier_handled() -> bool:
+            return await mongo.db.effects.count_documents({"_id": "w-earlier"}) == 1
+
+        await eventually(earlier_handled)
+        twice = worker_event("w-twice")
+        for event in (worker_event("w-slow"), twice, earlier, twice, worker_event("w-last")):
+            await publish(event)
+
+        async def last_handled() -> bool:
+            return await mongo.db.effects.count_documents({"_id": "w-last"}) == 1
+
+        await eventually(last_handled)
+        effects = {d["_id"]: d["n"] async for d in mongo.db.effects.find()}
+        assert effects == {"w-earlier": 1, "w-slow": 1, "w-twice": 1, "w-last": 1}
+        assert max([d["events"] async for d in mongo.db.flushes.find()]) > 1  # the copies did share a batch
+    finally:
+        await service.bus.stop()
