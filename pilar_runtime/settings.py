@@ -33,9 +33,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=shared("PILAR_LOG_LEVEL"))
     # Deliveries of one message before the broker dead-letters it (quorum `x-delivery-limit`).
     delivery_limit: int = 5
-    prefetch: int = 32
-    # Deliveries handled together in one transaction (1: each on its own, up to ``prefetch`` at once).
-    batch_size: int = 1
+    # Deliveries waiting are handled together, at most ``batch_size`` in one transaction (1: each on its own, up
+    # to ``prefetch`` at once). Prefetch twice the batch, so the next batch gathers while one is written.
+    prefetch: int = 64
+    batch_size: int = 32
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     timer_poll_seconds: float = 1.0

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import structlog
+from pymongo import UpdateOne
 
 from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted
@@ -38,8 +39,7 @@ def build_handlers(grace: timedelta) -> EventHandlers:
 
     @handlers.on("campaign_completed")
     async def campaign_completed(envelope: Envelope, payload: CampaignCompleted, uow: UnitOfWork) -> None:
-        if not await record(envelope, uow, grace):
-            return
+        await record(envelope, uow, grace)
         job = job_document(
             f"rpt_campaign_{payload.campaign_id}",
             "campaign",
@@ -56,12 +56,9 @@ def build_handlers(grace: timedelta) -> EventHandlers:
     return handlers
 
 
-async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> bool:
-    """Store and project one event; False when it was stored before (a duplicate is ignored)."""
-    fact = await store.append_event(uow, envelope, datetime.now(UTC))
-    if fact is None:
-        log.info("event.duplicate_ignored")
-        return False
+async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> None:
+    """Store and project one event (the consumer's inbox lets each through once)."""
+    fact = store.append_event(uow, envelope, datetime.now(UTC))
     await store.project(uow, fact)
     if fact.known:
         log.info("event.stored")
@@ -70,8 +67,7 @@ async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> bool:
     district = _district(envelope.region_code)
     # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
     if district and envelope.producer != "reporting":
-        await _note_activity(uow, district, envelope.occurred_at, grace)
-    return True
+        uow.buffer(MonthsActive.NAME, MonthsActive).note(district, envelope.occurred_at, grace)
 
 
 def _valid_region(code: str) -> bool:
@@ -95,24 +91,45 @@ def month_end(month_first: date) -> datetime:
     return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=WIB).astimezone(UTC)
 
 
-async def _note_activity(uow: UnitOfWork, district: str, occurred_at: datetime, grace: timedelta) -> None:
+class MonthsActive:
     """A district with activity in a month gets a monthly report when that month ends (a timer per month).
 
-    The timer fires ``grace`` after month end; for a month already past (history arriving late) it fires
-    ``grace`` after the month's last event arrived, so that the report sees the whole burst."""
-    first, _ = month_bounds(occurred_at.astimezone(WIB).date())
-    month = first.isoformat()[:7]
-    await uow.db[store.ACTIVITY].update_one(
-        {"_id": f"{district}|{month}"},
-        {"$setOnInsert": {"district": district, "month": month}},
-        upsert=True,
-        session=uow.session,
-    )
-    due = max(month_end(first), datetime.now(UTC)) + grace
-    timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
-    if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
-        await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
-    # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
+    Gathers the (district, month) pairs of a transaction's events and writes them, and the months' timers, once.
+    The timer fires ``grace`` after month end; for a month already past (history arriving late) it fires ``grace``
+    after the month's last event arrived, so that the report sees the whole burst."""
+
+    NAME = "reporting.months_active"
+
+    def __init__(self) -> None:
+        self.districts: set[tuple[str, str]] = set()
+        self.due: dict[str, datetime] = {}  # month → when its reports are due, as the latest event asks
+
+    def note(self, district: str, occurred_at: datetime, grace: timedelta) -> None:
+        first, _ = month_bounds(occurred_at.astimezone(WIB).date())
+        month = first.isoformat()[:7]
+        self.districts.add((district, month))
+        due = max(month_end(first), datetime.now(UTC)) + grace
+        self.due[month] = max(due, self.due.get(month, due))
+
+    async def flush(self, uow: UnitOfWork) -> None:
+        if self.districts:
+            await uow.db[store.ACTIVITY].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": f"{district}|{month}"},
+                        {"$setOnInsert": {"district": district, "month": month}},
+                        upsert=True,
+                    )
+                    for district, month in sorted(self.districts)
+                ],
+                ordered=False,
+                session=uow.session,
+            )
+        for month, due in sorted(self.due.items()):
+            timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
+            if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
+                await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
+            # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
 
 
 async def month_ended(data: dict[str, Any], uow: UnitOfWork) -> None:

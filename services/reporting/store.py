@@ -3,6 +3,7 @@
 - ``events``: one document per event, ``_id`` = a gap-free arrival sequence (the feed's cursor), unique
   ``event_id``. The sequence comes from a counter written in the same transaction, so concurrent writers
   serialise on it and a sequence number is visible only once every smaller one is committed.
+- Every write of a transaction goes through its ``Writes`` buffer and is made at commit, in bulk.
 - one collection per projection (``domain.projection.AGGREGATES``): the state of each aggregate.
 - ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states.
 """
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import Envelope
@@ -58,9 +59,9 @@ async def ensure_projection_indexes(db: Db) -> None:
     await db[ROLLUPS].create_index([("level", ASCENDING), ("_id", ASCENDING)])
 
 
-def event_document(seq: int, envelope: Envelope, received_at: datetime) -> dict[str, Any]:
+def event_document(envelope: Envelope, received_at: datetime) -> dict[str, Any]:
+    """The stored event; its ``_id`` (the arrival sequence) is given when the transaction's writes are made."""
     return {
-        "_id": seq,
         "event_id": str(envelope.event_id),
         "event_type": envelope.event_type,
         "routing_key": envelope.routing_key,
@@ -79,37 +80,75 @@ def event_document(seq: int, envelope: Envelope, received_at: datetime) -> dict[
     }
 
 
-async def append_event(uow: UnitOfWork, envelope: Envelope, received_at: datetime) -> Fact | None:
-    """Store the event; None when its ``event_id`` is stored already (a duplicate is ignored)."""
-    events = uow.db[EVENTS]
-    if await events.find_one({"event_id": str(envelope.event_id)}, {"_id": 1}, session=uow.session):
-        return None
-    counter = await uow.db[COUNTERS].find_one_and_update(
-        {"_id": EVENTS}, {"$inc": {"seq": 1}}, upsert=True, return_document=True, session=uow.session
-    )
-    assert counter is not None  # upsert with return_document=True always returns the document
-    await events.insert_one(event_document(counter["seq"], envelope, received_at), session=uow.session)
+WRITES = "reporting.writes"
+
+
+class Writes:
+    """What one transaction's events write to the store, the projections and the roll-ups, made once just before
+    it commits: a batch of events costs a sequence bump, one insert, one bulk write per projection and one for
+    the roll-ups, however many events it holds.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []  # numbered at flush, in arrival order
+        self.states: dict[tuple[str, str], dict[str, Any] | None] = {}  # aggregates read or written so far
+        self.changed: dict[tuple[str, str], dict[str, Any]] = {}
+        self.moves: dict[str, Counter[str]] = {}
+
+    async def state(self, uow: UnitOfWork, projection: str, key: str) -> dict[str, Any] | None:
+        """An aggregate's current state: as an earlier event of this transaction left it, else as stored."""
+        if (projection, key) not in self.states:
+            self.states[(projection, key)] = await uow.db[projection].find_one({"_id": key}, session=uow.session)
+        return self.states[(projection, key)]
+
+    def put(self, projection: str, key: str, state: dict[str, Any]) -> None:
+        self.states[(projection, key)] = self.changed[(projection, key)] = state
+
+    def move(self, region: str, delta: Mapping[str, int]) -> None:
+        self.moves.setdefault(region, Counter()).update(delta)
+
+    async def flush(self, uow: UnitOfWork) -> None:
+        if self.events:
+            counter = await uow.db[COUNTERS].find_one_and_update(
+                {"_id": EVENTS},
+                {"$inc": {"seq": len(self.events)}},
+                upsert=True,
+                return_document=True,
+                session=uow.session,
+            )
+            assert counter is not None  # upsert with return_document=True always returns the document
+            first = counter["seq"] - len(self.events) + 1
+            for offset, document in enumerate(self.events):
+                document["_id"] = first + offset
+            await uow.db[EVENTS].insert_many(self.events, session=uow.session)
+        by_projection: dict[str, list[ReplaceOne[dict[str, Any]]]] = {}
+        for (projection, key), state in self.changed.items():
+            by_projection.setdefault(projection, []).append(ReplaceOne({"_id": key}, state, upsert=True))
+        for projection, replacements in by_projection.items():
+            await uow.db[projection].bulk_write(replacements, ordered=False, session=uow.session)
+        await move_rollups(uow, self.moves)
+
+
+def append_event(uow: UnitOfWork, envelope: Envelope, received_at: datetime) -> Fact:
+    """Store the event (at commit). The consumer's inbox lets each event through once; the unique ``event_id``
+    index is the database's own guard."""
+    uow.buffer(WRITES, Writes).events.append(event_document(envelope, received_at))
     return Fact.of(envelope)
 
 
-async def project(uow: UnitOfWork, fact: Fact) -> dict[str, dict[str, Any]]:
-    """Apply one new fact to every projection it touches and move the roll-ups; returns the changed states."""
-    moves: dict[str, Counter[str]] = {}
-    changed: dict[str, dict[str, Any]] = {}
+async def project(uow: UnitOfWork, fact: Fact) -> None:
+    """Apply one new fact to every projection it touches and move the roll-ups (written at commit)."""
+    writes = uow.buffer(WRITES, Writes)
     for projection, key in touches(fact):
-        collection = uow.db[projection]
-        old = await collection.find_one({"_id": key}, session=uow.session)
+        old = await writes.state(uow, projection, key)
         new = apply(projection, key, old, fact)
         if new is None:
             continue
-        await collection.replace_one({"_id": key}, new, upsert=True, session=uow.session)
-        changed[projection] = new
+        writes.put(projection, key, new)
         for region, delta in rollup_delta(projection, old, new).items():
-            moves.setdefault(region, Counter()).update(delta)
+            writes.move(region, delta)
     for region in scopes(fact.region_code):
-        moves.setdefault(region, Counter()).update(event_contributions(fact))
-    await move_rollups(uow, moves)
-    return changed
+        writes.move(region, event_contributions(fact))
 
 
 async def move_rollups(uow: UnitOfWork, moves: Mapping[str, Counter[str]]) -> None:
