@@ -50,6 +50,12 @@ BOARD_NAMES = [
 ]
 
 
+ALREADY_LOADED = (
+    "The scenario is loaded already (its institutions exist). To load it afresh, stop `pilar up`, remove its state "
+    "directory (.pilar, or PILAR_STATE_DIR) and start it again."
+)
+
+
 class DemoError(RuntimeError):
     pass
 
@@ -75,7 +81,10 @@ class Api:
     async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.clients[service].request(method, path, **kwargs)
         if response.status_code >= 400:
-            raise DemoError(f"{service} {method} {path} → {response.status_code}: {response.text[:500]}")
+            problem = f"{service} {method} {path} → {response.status_code}: {response.text[:500]}"
+            if response.status_code == 409:
+                problem += f"\n{ALREADY_LOADED}"
+            raise DemoError(problem)
         return response.json()
 
     async def until(self, what: str, check: Callable[[], Awaitable[bool]], timeout: float = 90) -> None:
