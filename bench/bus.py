@@ -22,6 +22,7 @@ from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import configure_logging
+from pilar_runtime.settings import ServiceSettings
 from pilar_runtime.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 
 
@@ -96,7 +97,7 @@ async def raw_loop(url: str, namespace: str, bodies: list[bytes], prefetch: int,
     return len(bodies) / elapsed
 
 
-async def service_path(url: str, namespace: str, bodies: list[bytes], prefetch: int) -> float:
+async def service_path(url: str, namespace: str, bodies: list[bytes], prefetch: int, batch_size: int) -> float:
     """messages/s through the runtime's Bus + EventConsumer with a handler that does nothing (first to last)."""
     seen = 0
     started = 0.0
@@ -113,7 +114,7 @@ async def service_path(url: str, namespace: str, bodies: list[bytes], prefetch: 
             done.set()
 
     topo = Topology("reporting", namespace, patterns=())
-    consumer = EventConsumer("reporting", handlers, None, delivery_limit=5)
+    consumer = EventConsumer("reporting", handlers, None, delivery_limit=5, batch_size=batch_size)
     # Declare the queue (no bindings needed: messages go straight to it), fill it, then start consuming.
     declare = Bus(url, topo, None)
     await declare.start()
@@ -134,7 +135,9 @@ async def service_path(url: str, namespace: str, bodies: list[bytes], prefetch: 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--prefetch", type=int, default=64)
+    defaults = ServiceSettings()
+    parser.add_argument("--prefetch", type=int, default=defaults.prefetch)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="the consumer's (1: each alone)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best of each side counts")
     args = parser.parse_args()
     configure_logging("bench", fmt="json", level="INFO")  # as the services run: INFO, JSON lines
@@ -148,8 +151,11 @@ async def main() -> None:
     async def raw_robust(url: str, namespace: str, bodies: list[bytes], prefetch: int) -> float:
         return await raw_loop(url, namespace, bodies, prefetch, robust=True)
 
+    async def service(url: str, namespace: str, bodies: list[bytes], prefetch: int) -> float:
+        return await service_path(url, namespace, bodies, prefetch, args.batch_size)
+
     for _ in range(args.rounds):
-        for name, measure in (("raw", raw), ("robust", raw_robust), ("service", service_path)):
+        for name, measure in (("raw", raw), ("robust", raw_robust), ("service", service)):
             namespace = new_namespace("bench")
             try:
                 rates[name].append(await measure(url, namespace, bodies, args.prefetch))
@@ -161,7 +167,10 @@ async def main() -> None:
         rounds = ", ".join(f"{r:.0f}" for r in rates[name])
         return f"{label:<34}: {best[name]:10.0f} msg/s   (rounds: {rounds})"
 
-    print(f"messages per round: {args.messages}, prefetch {args.prefetch}, rounds {args.rounds}")
+    print(
+        f"messages per round: {args.messages}, prefetch {args.prefetch}, "
+        f"consumer batch size {args.batch_size}, rounds {args.rounds}"
+    )
     print(line("raw aio-pika consume+ack", "raw"))
     print(line("raw aio-pika, robust connection", "robust"))
     print(line("service consume path", "service"))

@@ -1,16 +1,35 @@
 """End-to-end benchmark: API command → reporting's projection, against a raw aio-pika + pymongo pipeline doing the
-same writes, measured in the same run on the same broker and the same Mongo-wire server.
+same domain writes, measured in the same run on the same broker and the same Mongo-wire server.
 
-- Pilar: `POST /workers` on registry (transaction: worker + outbox) → relay publishes `worker_registered` →
-  reporting's consumer (transaction: inbox, event store, projection, roll-ups) → the `workers` projection has it.
-  The four services run as separate processes (tests/e2e/stack.py), so outreach and notify consume it too.
-- Raw: insert the worker document with pymongo → publish a persistent message with aio-pika (publisher confirms)
-  to a durable quorum queue → a bare aio-pika consumer replaces the projection document with pymongo, then acks.
+What one registered worker writes (region: a kecamatan, so its roll-up chain is "", provinsi, kabupaten, kecamatan):
+- Pilar (`POST /workers`, four services as separate processes, tests/e2e/stack.py, with their default settings):
+  - registry, one transaction per command: the worker document + an outbox document; the relay then claims it,
+    publishes it (confirms) and marks it sent, a batch of outbox documents at a time;
+  - each consumer handles the deliveries waiting as one batch (settings' `batch_size`) in one transaction with
+    their inbox records (one look-up and one insert per batch); per event
+    - outreach: version check, upsert of its worker copy;
+    - notify: version check, upsert of the contact, look-up of subscribed webhooks;
+    - reporting: the event store document numbered from the sequence counter, read + replace of the `workers`
+      projection, `$inc` upserts of the four roll-ups, the district activity upsert, a look-up of the month-end
+      timer (moved only when due later) — its writes made in bulk once per batch.
+- Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation):
+  - "registry": insert the worker document (same fields), publish the event (persistent, publisher confirms)
+    to a topic exchange; one durable quorum queue per consuming service, each consumed by a bare aio-pika
+    callback that makes its message's writes alone (nothing batched), then acks;
+  - outreach: upsert of its worker copy;
+  - notify: upsert of the contact, look-up of subscribed webhooks;
+  - reporting: read of the `workers` projection, sequence counter `$inc`, event store document, the same
+    roll-up `bulk_write`, district activity upsert, timer look-up, then the projection replace — last, so that
+    its appearance means reporting is done, as Pilar's commit does.
+  Same document shapes (roll-ups from services/reporting/domain/projection.py) and the same domain indexes.
 
-Both sides are observed the same way: a poller reads the projection collection directly every few milliseconds
-and notes when each document appears. Figures:
+Both sides are observed the same way: a change stream on the projection collection, opened before anything is
+sent, notes when each document first appears; counting the outreach and notify copies tells when the whole
+pipeline has handled a run, and the next run starts only then. Figures:
 - throughput: N commands sent by C concurrent clients, N / (last projection seen − first command sent);
-- latency at a fixed offered load (open loop, R commands/s for S seconds): p50/p99 of request start → projection.
+- latency at a fixed offered load (open loop, R commands/s for S seconds): p50/p99 of request start → projection;
+- database operations per command in the throughput run (every consumer done), from the server's `top` over each
+  side's databases.
 
     python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20]
 """
@@ -19,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -26,22 +46,34 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 import httpx
-from pymongo import AsyncMongoClient
+from aio_pika.abc import AbstractIncomingMessage
+from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
-from pilar_runtime.regions import children
+from pilar_runtime.regions import ancestors, children
 from pilar_runtime.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
-from tests.e2e.stack import Stack
+from services.reporting.domain.facts import Fact
+from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
+from tests.e2e.stack import SERVICES, Stack
 
 Send = Callable[[int], Awaitable[str]]
+Db = AsyncDatabase[dict[str, Any]]
+Event = dict[str, Any]
 KECAMATAN = [k.code for k in children("34.03")]
-POLL_SECONDS = 0.005
+ACTOR = "bench"
+# An idle getMore waits this long on the server; a write wakes it at once (measured: ~2.5 ms insert → seen).
+STREAM_AWAIT_MS = 500
 
 
 def worker_body(i: int) -> dict[str, Any]:
@@ -49,44 +81,107 @@ def worker_body(i: int) -> dict[str, Any]:
 
 
 class Arrivals:
-    """Watches a projection collection and notes the moment each awaited id appears."""
+    """Notes the moment each document first appears in a projection collection, from a change stream on it.
+
+    The server answers one long-polling getMore at a time, woken by the writes themselves, so observing costs
+    both sides the same and next to nothing (polling with a growing `$in` took a third of the server's CPU)."""
+
+    PIPELINE = (
+        {"$match": {"operationType": {"$in": ["insert", "replace", "update"]}}},
+        {"$project": {"documentKey": 1}},
+    )
 
     def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
         self.collection = collection
-        self.pending: set[str] = set()
         self.seen: dict[str, float] = {}
+        self.awaited: set[str] = set()
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def expect(self, key: str) -> None:
+        """Wake ``wait`` when ``key`` appears. A document that appeared before this call (the projection may beat
+        the command's response) keeps the time it was first seen."""
+        self.awaited.add(key)
+
+    async def start(self) -> None:
+        stream = await self.collection.watch(list(self.PIPELINE), max_await_time_ms=STREAM_AWAIT_MS)
+        # One getMore answered before anything is sent: the stream surely covers every later write.
+        self._note(await stream.try_next())
+        self._task = asyncio.create_task(self._follow(stream))
+
+    async def _follow(self, stream: AsyncChangeStream[dict[str, Any]]) -> None:
+        async with stream:
+            async for change in stream:
+                self._note(change)
+
+    def _note(self, change: Mapping[str, Any] | None) -> None:
+        if change is None:
+            return
+        key = str(change["documentKey"]["_id"])
         if key not in self.seen:
-            self.pending.add(key)
-
-    async def _poll(self) -> None:
-        while True:
-            if self.pending:
-                batch = list(self.pending)[:2000]
-                found = [d["_id"] async for d in self.collection.find({"_id": {"$in": batch}}, {"_id": 1})]
-                now = time.perf_counter()
-                for key in found:
-                    self.pending.discard(key)
-                    self.seen[key] = now
-            await asyncio.sleep(POLL_SECONDS)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._poll())
+            self.seen[key] = time.perf_counter()
+            if key in self.awaited:
+                self._arrived.set()
 
     async def wait(self, keys: list[str], timeout: float) -> None:
         deadline = time.perf_counter() + timeout
-        while any(k not in self.seen for k in keys):
-            if time.perf_counter() > deadline:
-                missing = sum(k not in self.seen for k in keys)
-                raise TimeoutError(f"{missing} of {len(keys)} never reached the projection")
-            await asyncio.sleep(0.01)
+        pending = set(keys)
+        self.awaited.update(pending)
+        while True:
+            self._arrived.clear()
+            pending = {k for k in pending if k not in self.seen}
+            if not pending:
+                return
+            if self._task is not None and self._task.done():
+                self._task.result()  # a broken stream raises here instead of timing out
+                raise RuntimeError("the change stream ended")
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(pending)} of {len(keys)} never reached the projection")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout=min(remaining, 1.0))
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+
+# ---- what the database server did: `top` counts operations and their time per collection ----------------------
+
+OP_KINDS = ("insert", "update", "queries", "commands", "remove")
+
+
+async def server_top(client: AsyncMongoClient[dict[str, Any]]) -> dict[str, Any]:
+    return dict((await client.admin.command("top"))["totals"])
+
+
+def side_ops(before: dict[str, Any], after: dict[str, Any], databases: Mapping[str, str]) -> Counter[str]:
+    """Operations between two `top` snapshots on ``databases`` (name → service): by kind, and by service under
+    "@service". getMores are left out: the services' reads fit in a first batch, the getMores are the change
+    stream's. Pilar's count includes what its pollers (relays, timers, deliveries) did meanwhile: part of its cost.
+    (`top` also times each operation, but under concurrency that includes waiting for others: not shown.)"""
+    out: Counter[str] = Counter()
+    for namespace, stats in after.items():
+        service = databases.get(namespace.split(".", 1)[0])
+        if service is None or not isinstance(stats, dict):
+            continue
+        old = before.get(namespace, {})
+        for kind in OP_KINDS:
+            n = stats[kind]["count"] - old.get(kind, {}).get("count", 0)
+            out[kind] += n
+            out[f"@{service}"] += n
+    return out
+
+
+def ops_lines(ops: Counter[str], commands: int) -> str:
+    kinds = ", ".join(f"{kind} {ops[kind] / commands:.1f}" for kind in OP_KINDS if ops[kind])
+    services = ", ".join(f"{service} {ops['@' + service] / commands:.1f}" for service in SERVICES)
+    total = sum(ops[kind] for kind in OP_KINDS) / commands
+    return f"{total:5.1f} operations/command ({kinds})\n          by service: {services}"
+
+
+# ---- the load ---------------------------------------------------------------------------------------------------
 
 
 async def throughput(send: Send, arrivals: Arrivals, commands: int, concurrency: int, offset: int) -> float:
@@ -128,80 +223,327 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-class Pilar:
+# ---- the two pipelines -------------------------------------------------------------------------------------------
+
+
+class Side:
+    """What both pipelines share: the reporting projection timed by ``arrivals``, and the other consumers' copies,
+    counted after each run so that the next starts only when every consumer has handled every command sent — a
+    backlog left by one run would otherwise load the server during the next (reporting may finish well before
+    outreach and notify). Counted rather than watched: every open change stream is woken by every write, both
+    sides', and six of them slowed the server measurably."""
+
+    arrivals: Arrivals
+    copies: list[AsyncCollection[dict[str, Any]]]
+    databases: dict[str, str]  # database → service, for counting operations
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, i: int) -> str:
+        raise NotImplementedError
+
+    async def watch(self) -> None:
+        await self.arrivals.start()
+
+    async def drained(self, timeout: float = 600) -> None:
+        await self.arrivals.wait(self.sent, timeout=timeout)
+        deadline = time.perf_counter() + timeout
+        for copies in self.copies:
+            # Only the benchmark's workers are in these collections: a count tells when all have arrived.
+            while await copies.estimated_document_count() < len(self.sent):
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"{copies.full_name} is missing some of {len(self.sent)} workers")
+                await asyncio.sleep(0.2)
+
+    async def unwatch(self) -> None:
+        await self.arrivals.stop()
+
+
+class Pilar(Side):
     def __init__(self, stack: Stack, concurrency: int) -> None:
+        super().__init__()
         self.stack = stack
         self.http = httpx.AsyncClient(
             base_url=stack.url("registry"),
-            headers=bearer("admin", "", sub="bench"),
+            headers=bearer("admin", "", sub=ACTOR),
             timeout=60,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongo.url)
-        database = f"{stack.namespace}_reporting".replace(".", "_")
-        self.arrivals = Arrivals(self.mongo[database]["workers"])
+        self.databases = {f"{stack.namespace}_{service}".replace(".", "_"): service for service in SERVICES}
+        db = {service: self.mongo[name] for name, service in self.databases.items()}
+        self.arrivals = Arrivals(db["reporting"][WORKERS])
+        self.copies = [db["outreach"]["workers"], db["notify"]["contacts"]]
 
     async def send(self, i: int) -> str:
         response = await self.http.post("/workers", json=worker_body(i))
         if response.status_code != 201:
             raise RuntimeError(f"POST /workers → {response.status_code}: {response.text[:300]}")
-        return str(response.json()["id"])
+        self.sent.append(str(response.json()["id"]))
+        return self.sent[-1]
 
     async def close(self) -> None:
-        await self.arrivals.stop()
+        await self.unwatch()
         await self.http.aclose()
         await self.mongo.close()
 
 
-class Raw:
-    """The baseline: the same writes with nothing but pymongo and aio-pika."""
+# ---- Raw: the same domain writes by hand ------------------------------------------------------------------------
+
+ROUTING_KEY = "registry.worker_registered"
+# Reporting's month-end timer: the defaults of services/reporting (handlers.MONTHLY_TIMER, settings' grace).
+MONTHLY_TIMER = "monthly_district"
+MONTHLY_GRACE = timedelta(seconds=900)
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def worker_document(i: int) -> dict[str, Any]:
+    """Registry's worker document (services/registry/domain/workers.new_worker) for a command without contacts."""
+    now = datetime.now(UTC)
+    contacts = {"nik": None, "phone": None, "email": None}
+    return {
+        "_id": f"wrk_{uuid.uuid4().hex[:20]}",
+        **worker_body(i),
+        **contacts,
+        "active": True,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": ACTOR,
+    }
+
+
+def registered_event(worker: dict[str, Any]) -> Event:
+    """The envelope's fields as a plain dict: reporting stores them."""
+    payload = {k: worker[k] for k in ("role", "name", "region_code", "phone", "email", "active")}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "worker_registered",
+        "schema_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "producer": "registry",
+        "correlation_id": str(uuid.uuid4()),
+        "causation_id": None,
+        "actor": ACTOR,
+        "region_code": worker["region_code"],
+        "aggregate_id": worker["_id"],
+        "aggregate_version": worker["version"],
+        "payload": {"worker_id": worker["_id"], **payload},
+    }
+
+
+async def outreach_writes(db: Db, event: Event) -> None:
+    """Outreach keeps who exists, their role, region and status (no contacts)."""
+    p = event["payload"]
+    copy = {k: p[k] for k in ("role", "name", "region_code", "active")}
+    await db["workers"].update_one(
+        {"_id": p["worker_id"]}, {"$set": {**copy, "version": event["aggregate_version"]}}, upsert=True
+    )
+
+
+async def notify_writes(db: Db, event: Event) -> None:
+    """Notify keeps the contact, and forwards the event to subscribed webhooks (none here: the look-up alone)."""
+    p = event["payload"]
+    contact = {k: p[k] for k in ("name", "role", "region_code", "email", "phone", "active")}
+    await db["contacts"].update_one(
+        {"_id": p["worker_id"]}, {"$set": {**contact, "version": event["aggregate_version"]}}, upsert=True
+    )
+    await db["webhooks"].find({"active": True}, {"secret": 0}).to_list(None)
+
+
+async def reporting_writes(db: Db, event: Event) -> None:
+    """Store the event, move the roll-ups, note the district's month; the projection document goes last."""
+    fact = Fact(
+        event_id=event["event_id"],
+        event_type=event["event_type"],
+        region_code=event["region_code"],
+        aggregate_id=event["aggregate_id"],
+        aggregate_version=event["aggregate_version"],
+        occurred_at=datetime.fromisoformat(event["occurred_at"]),
+        payload=event["payload"],
+    )
+    key = str(fact.payload["worker_id"])
+    old = await db[WORKERS].find_one({"_id": key})
+    new = apply(WORKERS, key, old, fact)
+    counter = await db["counters"].find_one_and_update(
+        {"_id": "events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    assert counter is not None  # an upsert returning the document after it always finds one
+    await db["events"].insert_one(stored_event(counter["seq"], event, fact))
+    await db["rollups"].bulk_write(rollup_writes(old, new, fact), ordered=True)
+    await note_month(db, fact)
+    if new is not None:
+        await db[WORKERS].replace_one({"_id": key}, new, upsert=True)
+
+
+def stored_event(seq: int, event: Event, fact: Fact) -> dict[str, Any]:
+    """services/reporting/store.event_document, from the plain dict."""
+    return {
+        "_id": seq,
+        "event_id": event["event_id"],
+        "event_type": event["event_type"],
+        "routing_key": f"{event['producer']}.{event['event_type']}",
+        "producer": event["producer"],
+        "schema_version": event["schema_version"],
+        "occurred_at": fact.occurred_at,
+        "received_at": datetime.now(UTC),
+        "correlation_id": event["correlation_id"],
+        "causation_id": event["causation_id"],
+        "actor": event["actor"],
+        "region_code": event["region_code"],
+        "regions": ancestors(fact.region_code),
+        "aggregate_id": event["aggregate_id"],
+        "aggregate_version": event["aggregate_version"],
+        "payload": event["payload"],
+    }
+
+
+def rollup_writes(old: dict[str, Any] | None, new: dict[str, Any] | None, fact: Fact) -> list[UpdateOne]:
+    """The aggregate's move and the event's own counts, one upsert per region (services/reporting/store.project)."""
+    moves: dict[str, Counter[str]] = {}
+    if new is not None:
+        moves = {region: Counter(delta) for region, delta in rollup_delta(WORKERS, old, new).items()}
+    for region in scopes(fact.region_code):
+        moves.setdefault(region, Counter()).update(event_contributions(fact))
+    return [
+        UpdateOne(
+            {"_id": region},
+            {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": _level(region)}},
+            upsert=True,
+        )
+        for region, delta in sorted(moves.items())
+        if delta
+    ]
+
+
+def _level(region: str) -> int:
+    return region.count(".") + 1 if region else 0
+
+
+async def note_month(db: Db, fact: Fact) -> None:
+    """A district active in a month gets a monthly report: its activity document and the month-end timer."""
+    district = ".".join(fact.region_code.split(".")[:2])
+    first = fact.occurred_at.astimezone(WIB).date().replace(day=1)
+    month = first.isoformat()[:7]
+    await db["district_activity"].update_one(
+        {"_id": f"{district}|{month}"}, {"$setOnInsert": {"district": district, "month": month}}, upsert=True
+    )
+    due = max(_month_end(first), datetime.now(UTC)) + MONTHLY_GRACE
+    timer = await db["timers"].find_one({"kind": MONTHLY_TIMER, "key": month})
+    if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
+        await db["timers"].update_one(
+            {"kind": MONTHLY_TIMER, "key": month},
+            {
+                "$set": {"due_at": due, "data": {"month": month}, "status": "pending", "lease_until": None},
+                "$setOnInsert": {"created_at": datetime.now(UTC)},
+            },
+            upsert=True,
+        )
+
+
+def _month_end(first: date) -> datetime:
+    """The first instant after the month (WIB), in UTC."""
+    following = (first + timedelta(days=32)).replace(day=1)
+    return datetime.combine(following, clock_time(0, 0), tzinfo=WIB).astimezone(UTC)
+
+
+Handler = Callable[[Db, Event], Awaitable[None]]
+# Each consuming service: its binding (as in contracts/topology.SUBSCRIPTIONS) and its writes.
+CONSUMERS: dict[str, tuple[str, Handler]] = {
+    "outreach": ("registry.*", outreach_writes),
+    "notify": ("registry.*", notify_writes),
+    "reporting": ("#", reporting_writes),
+}
+
+
+class Raw(Side):
+    """The baseline: the same domain writes with nothing but pymongo and aio-pika."""
 
     def __init__(self, mongo_url: str, amqp_url: str, namespace: str, prefetch: int) -> None:
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
-        self.db = self.mongo[f"{namespace}_raw"]
+        super().__init__()
+        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
         self.amqp_url = amqp_url
-        self.queue_name = f"{namespace}.raw"
+        self.namespace = namespace
+        self.prefix = f"{namespace}.raw"  # of the exchange and the queues
         self.prefetch = prefetch
-        self.arrivals = Arrivals(self.db["projection"])
+        self.databases = {f"{namespace}_raw_{service}": service for service in SERVICES}
+        self.registry = self.db("registry")
+        self.arrivals = Arrivals(self.db("reporting")[WORKERS])
+        self.copies = [self.db("outreach")["workers"], self.db("notify")["contacts"]]
+
+    def db(self, service: str) -> Db:
+        return self.mongo[f"{self.namespace}_raw_{service}"]
 
     async def start(self) -> None:
+        await self._prepare_store()
         self.publisher = await aio_pika.connect_robust(self.amqp_url)
         self.consumer = await aio_pika.connect_robust(self.amqp_url)
         channel = await self.publisher.channel(publisher_confirms=True)
         self.exchange = await channel.declare_exchange(
-            f"{self.queue_name}.x", aio_pika.ExchangeType.TOPIC, durable=True
+            f"{self.prefix}.events", aio_pika.ExchangeType.TOPIC, durable=True
         )
-        consuming = await self.consumer.channel()
-        await consuming.set_qos(prefetch_count=self.prefetch)
-        queue = await consuming.declare_queue(self.queue_name, durable=True, arguments={"x-queue-type": "quorum"})
-        await queue.bind(f"{self.queue_name}.x", routing_key="#")
-        projection = self.db["projection"]
+        for service, (pattern, handle) in CONSUMERS.items():
+            consuming = await self.consumer.channel()
+            await consuming.set_qos(prefetch_count=self.prefetch)
+            queue = await consuming.declare_queue(
+                f"{self.prefix}.{service}", durable=True, arguments={"x-queue-type": "quorum"}
+            )
+            await queue.bind(self.exchange.name, routing_key=pattern)
+            await queue.consume(self._acking(handle, self.db(service)))
 
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            event = json.loads(message.body)
-            await projection.replace_one({"_id": event["worker_id"]}, event, upsert=True)
+    async def _prepare_store(self) -> None:
+        """The domain indexes the services keep on these collections (not the inbox, outbox or poller ones), and
+        the sequence counter: SecantusDB answers None to some of several concurrent first upserts of it."""
+        await self.registry["workers"].create_index([("region_code", 1), ("role", 1)])
+        await self.registry["workers"].create_index("_nik_key", unique=True, sparse=True)
+        reporting = self.db("reporting")
+        await reporting["events"].create_index("event_id", unique=True)
+        await reporting["events"].create_index([("regions", 1), ("_id", 1)])
+        await reporting["events"].create_index([("event_type", 1), ("_id", 1)])
+        await reporting[WORKERS].create_index("regions")
+        await reporting["rollups"].create_index([("level", 1), ("_id", 1)])
+        await reporting["timers"].create_index([("kind", 1), ("key", 1)], unique=True)
+        await self.db("notify")["webhooks"].create_index("region_code")
+        await reporting["counters"].update_one({"_id": "events"}, {"$setOnInsert": {"seq": 0}}, upsert=True)
+
+    @staticmethod
+    def _acking(handle: Handler, db: Db) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        # aio-pika runs up to `prefetch` of these at once; each makes its own message's writes, nothing batched.
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            try:
+                await handle(db, json.loads(message.body))
+            except Exception:
+                await message.nack(requeue=True)  # again, rather than stuck unacknowledged (aio-pika logs the error)
+                raise
             await message.ack()
 
-        await queue.consume(on_message)
+        return on_message
 
     async def send(self, i: int) -> str:
-        worker = {"_id": f"wrk_{uuid.uuid4().hex[:20]}", **worker_body(i), "active": True, "version": 1}
-        await self.db["workers"].insert_one(worker)
-        event = {"event_type": "worker_registered", "worker_id": worker["_id"], **worker_body(i)}
-        await self.exchange.publish(
-            aio_pika.Message(json.dumps(event).encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key="registry.worker_registered",
+        worker = worker_document(i)
+        await self.registry["workers"].insert_one(worker)
+        event = registered_event(worker)
+        message = aio_pika.Message(
+            json.dumps(event).encode(),
+            content_type="application/json",
+            message_id=event["event_id"],
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
-        return str(worker["_id"])
+        await self.exchange.publish(message, routing_key=ROUTING_KEY)
+        self.sent.append(worker["_id"])
+        return self.sent[-1]
 
     async def close(self) -> None:
-        await self.arrivals.stop()
+        await self.unwatch()
+        await self.consumer.close()  # before the queues go: the broker would cancel the consumers noisily
         channel = await self.publisher.channel()
-        await channel.queue_delete(self.queue_name)
-        await channel.exchange_delete(f"{self.queue_name}.x")
+        for service in CONSUMERS:
+            await channel.queue_delete(f"{self.prefix}.{service}")
+        await channel.exchange_delete(f"{self.prefix}.events")
         await self.publisher.close()
-        await self.consumer.close()
-        await self.mongo.drop_database(self.db.name)
+        for name in self.databases:
+            await self.mongo.drop_database(name)
         await self.mongo.close()
 
 
@@ -211,7 +553,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients in the throughput run")
     parser.add_argument("--rate", type=float, default=50, help="offered load of the latency run, commands/s")
     parser.add_argument("--seconds", type=float, default=20, help="duration of the latency run")
-    parser.add_argument("--prefetch", type=int, default=32, help="raw consumer's prefetch (the services' default)")
+    parser.add_argument("--prefetch", type=int, default=32, help="raw consumers' prefetch (the services' default)")
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for the services, e.g. REPORTING_PREFETCH=8"
     )
@@ -226,15 +568,28 @@ async def main() -> None:
             pilar = Pilar(stack, args.concurrency)
             raw = Raw(stack.mongo.url, amqp_url, namespace, args.prefetch)
             await raw.start()
-            pilar.arrivals.start()
-            raw.arrivals.start()
-            # Warm both paths (connections, first inserts) before timing anything.
+            # Every stream is open before the first command: nothing can appear unseen.
+            await pilar.watch()
+            await raw.watch()
+            # Warm both paths (connections, first inserts, the month's timer) before timing anything.
             await throughput(pilar.send, pilar.arrivals, 50, 8, offset=10_000_000)
             await throughput(raw.send, raw.arrivals, 50, 8, offset=10_000_000)
+            await pilar.drained()
+            await raw.drained()
+            # Each run ends when its whole pipeline is idle, so no run shares the server with the last one's backlog.
+            top_0 = await server_top(pilar.mongo)
             raw_rate = await throughput(raw.send, raw.arrivals, args.commands, args.concurrency, offset=0)
+            await raw.drained()
+            top_1 = await server_top(pilar.mongo)
             pilar_rate = await throughput(pilar.send, pilar.arrivals, args.commands, args.concurrency, offset=0)
+            await pilar.drained()
+            top_2 = await server_top(pilar.mongo)
             raw_lat = await latency(raw.send, raw.arrivals, args.rate, args.seconds, offset=1_000_000)
+            await raw.drained()
             pilar_lat = await latency(pilar.send, pilar.arrivals, args.rate, args.seconds, offset=1_000_000)
+            await pilar.drained()
+            raw_ops = side_ops(top_0, top_1, raw.databases)
+            pilar_ops = side_ops(top_1, top_2, pilar.databases)
             await pilar.close()
             await raw.close()
         finally:
@@ -252,6 +607,9 @@ async def main() -> None:
     print(f"latency at {args.rate:.0f} commands/s for {args.seconds:.0f} s (request start → projection):")
     print(f"  raw   p50 {ms(raw_lat, 50)}  p99 {ms(raw_lat, 99)}  ({len(raw_lat)} commands)")
     print(f"  pilar p50 {ms(pilar_lat, 50)}  p99 {ms(pilar_lat, 99)}  ({len(pilar_lat)} commands)")
+    print("database work in the throughput run (server `top`; transaction commits are not counted there):")
+    print(f"  raw   {ops_lines(raw_ops, args.commands)}")
+    print(f"  pilar {ops_lines(pilar_ops, args.commands)}")
 
 
 def _cores() -> int:
