@@ -48,8 +48,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
-from datetime import time as clock_time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,8 @@ from pilar_runtime.regions import ancestors, children
 from pilar_runtime.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
+from services.reporting.handlers import MONTHLY_TIMER, WIB, month_end
+from services.reporting.store import rollup_updates
 from tests.e2e.stack import SERVICES, Stack
 
 Send = Callable[[int], Awaitable[str]]
@@ -292,10 +293,8 @@ class Pilar(Side):
 # ---- Raw: the same domain writes by hand ------------------------------------------------------------------------
 
 ROUTING_KEY = "registry.worker_registered"
-# Reporting's month-end timer: the defaults of services/reporting (handlers.MONTHLY_TIMER, settings' grace).
-MONTHLY_TIMER = "monthly_district"
+# Reporting's default grace before a month's reports (its settings).
 MONTHLY_GRACE = timedelta(seconds=900)
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 def worker_document(i: int) -> dict[str, Any]:
@@ -406,19 +405,7 @@ def rollup_writes(old: dict[str, Any] | None, new: dict[str, Any] | None, fact: 
         moves = {region: Counter(delta) for region, delta in rollup_delta(WORKERS, old, new).items()}
     for region in scopes(fact.region_code):
         moves.setdefault(region, Counter()).update(event_contributions(fact))
-    return [
-        UpdateOne(
-            {"_id": region},
-            {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": _level(region)}},
-            upsert=True,
-        )
-        for region, delta in sorted(moves.items())
-        if delta
-    ]
-
-
-def _level(region: str) -> int:
-    return region.count(".") + 1 if region else 0
+    return rollup_updates(moves)
 
 
 async def note_month(db: Db, fact: Fact) -> None:
@@ -429,7 +416,7 @@ async def note_month(db: Db, fact: Fact) -> None:
     await db["district_activity"].update_one(
         {"_id": f"{district}|{month}"}, {"$setOnInsert": {"district": district, "month": month}}, upsert=True
     )
-    due = max(_month_end(first), datetime.now(UTC)) + MONTHLY_GRACE
+    due = max(month_end(first), datetime.now(UTC)) + MONTHLY_GRACE
     timer = await db["timers"].find_one({"kind": MONTHLY_TIMER, "key": month})
     if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
         await db["timers"].update_one(
@@ -440,12 +427,6 @@ async def note_month(db: Db, fact: Fact) -> None:
             },
             upsert=True,
         )
-
-
-def _month_end(first: date) -> datetime:
-    """The first instant after the month (WIB), in UTC."""
-    following = (first + timedelta(days=32)).replace(day=1)
-    return datetime.combine(following, clock_time(0, 0), tzinfo=WIB).astimezone(UTC)
 
 
 Handler = Callable[[Db, Event], Awaitable[None]]

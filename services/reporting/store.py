@@ -152,7 +152,14 @@ async def project(uow: UnitOfWork, fact: Fact) -> None:
 
 
 async def move_rollups(uow: UnitOfWork, moves: Mapping[str, Counter[str]]) -> None:
-    writes = [
+    writes = rollup_updates(moves)
+    if writes:
+        await uow.db[ROLLUPS].bulk_write(writes, ordered=True, session=uow.session)
+
+
+def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
+    """One upsert per region whose counters move, in region order (concurrent writers lock them alike)."""
+    return [
         UpdateOne(
             {"_id": region},
             {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": level(region)}},
@@ -161,8 +168,6 @@ async def move_rollups(uow: UnitOfWork, moves: Mapping[str, Counter[str]]) -> No
         for region, delta in sorted(moves.items())
         if delta
     ]
-    if writes:
-        await uow.db[ROLLUPS].bulk_write(writes, ordered=True, session=uow.session)
 
 
 def level(region: str) -> int:
