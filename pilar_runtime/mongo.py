@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar, cast
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -26,6 +27,7 @@ B = TypeVar("B", bound="WriteBuffer")
 
 OUTBOX = "outbox"
 INBOX = "inbox"
+OUTBOX_TTL = "outbox_published_ttl"
 
 
 class AlreadyHandled(Exception):
@@ -78,9 +80,21 @@ class Mongo:
             return False
         return True
 
-    async def ensure_indexes(self) -> None:
+    async def ensure_indexes(self, outbox_retention: timedelta = timedelta(days=7)) -> None:
         await self.db[OUTBOX].create_index([("sent_at", 1), ("_id", 1)])
+        await self._keep_published_for(outbox_retention)
         await self.db[INBOX].create_index([("consumer", 1), ("event_id", 1)], unique=True)
+
+    async def _keep_published_for(self, retention: timedelta) -> None:
+        """Published outbox documents stay for inspection this long, then the server deletes them (a TTL index:
+        unpublished ones, whose ``sent_at`` is null, are never touched). A changed setting updates the index."""
+        seconds = int(retention.total_seconds())
+        try:
+            await self.db[OUTBOX].create_index("sent_at", name=OUTBOX_TTL, expireAfterSeconds=seconds)
+        except OperationFailure as exc:
+            if exc.code not in (85, 86):  # IndexOptionsConflict, IndexKeySpecsConflict: it exists, other expiry
+                raise
+            await self.db.command("collMod", OUTBOX, index={"name": OUTBOX_TTL, "expireAfterSeconds": seconds})
 
     async def close(self) -> None:
         await self.client.close()

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -91,7 +92,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await mongo.ensure_indexes()
+        await mongo.ensure_indexes(outbox_retention=timedelta(days=settings.outbox_retention_days))
         await ensure_timer_indexes(mongo)
         await bus.start()
         runtime.relay = OutboxRelay(

@@ -41,6 +41,8 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.5
     timer_poll_seconds: float = 1.0
     lease_seconds: float = 30.0
+    # Published outbox documents are deleted this long after publishing (unpublished ones never).
+    outbox_retention_days: float = 7.0
     max_body_bytes: int = 1_048_576
     public_url: str | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from typing import cast
 
 import aio_pika
@@ -14,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import topology
 from contracts.envelope import Envelope
-from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_runtime.mongo import OUTBOX, OUTBOX_TTL, Mongo, UnitOfWork
 from pilar_runtime.outbox import OutboxRelay
 from pilar_runtime.testing import Tap
 from tests.runtime.helpers import worker_event
@@ -126,3 +127,13 @@ async def test_relay_retries_with_backoff_until_the_broker_takes_the_event(mongo
     await task
     assert await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0
     assert RefusingExchange.calls == 3
+
+
+async def test_published_documents_expire_after_the_retention_and_a_new_retention_updates_the_index(
+    mongo: Mongo,
+) -> None:
+    await mongo.ensure_indexes(outbox_retention=timedelta(days=2))
+    ttl = (await mongo.db[OUTBOX].index_information())[OUTBOX_TTL]
+    assert ttl["key"] == [("sent_at", 1)] and ttl["expireAfterSeconds"] == 2 * 86400
+    await mongo.ensure_indexes(outbox_retention=timedelta(hours=12))  # the setting changed: same index, new expiry
+    assert (await mongo.db[OUTBOX].index_information())[OUTBOX_TTL]["expireAfterSeconds"] == 12 * 3600
