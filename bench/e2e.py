@@ -353,15 +353,8 @@ async def notify_writes(db: Db, event: Event) -> None:
 
 async def reporting_writes(db: Db, event: Event) -> None:
     """Store the event, move the roll-ups, note the district's month; the projection document goes last."""
-    fact = Fact(
-        event_id=event["event_id"],
-        event_type=event["event_type"],
-        region_code=event["region_code"],
-        aggregate_id=event["aggregate_id"],
-        aggregate_version=event["aggregate_version"],
-        occurred_at=datetime.fromisoformat(event["occurred_at"]),
-        payload=event["payload"],
-    )
+    stored = stored_event(event)
+    fact = Fact.from_stored(stored)
     key = str(fact.payload["worker_id"])
     old = await db[WORKERS].find_one({"_id": key})
     new = apply(WORKERS, key, old, fact)
@@ -369,29 +362,28 @@ async def reporting_writes(db: Db, event: Event) -> None:
         {"_id": "events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
     )
     assert counter is not None  # an upsert returning the document after it always finds one
-    await db["events"].insert_one(stored_event(counter["seq"], event, fact))
+    await db["events"].insert_one({"_id": counter["seq"], **stored})
     await db["rollups"].bulk_write(rollup_writes(old, new, fact), ordered=True)
     await note_month(db, fact)
     if new is not None:
         await db[WORKERS].replace_one({"_id": key}, new, upsert=True)
 
 
-def stored_event(seq: int, event: Event, fact: Fact) -> dict[str, Any]:
-    """services/reporting/store.event_document, from the plain dict."""
+def stored_event(event: Event) -> dict[str, Any]:
+    """services/reporting/store.event_document, from the plain dict (numbered when it is inserted)."""
     return {
-        "_id": seq,
         "event_id": event["event_id"],
         "event_type": event["event_type"],
         "routing_key": f"{event['producer']}.{event['event_type']}",
         "producer": event["producer"],
         "schema_version": event["schema_version"],
-        "occurred_at": fact.occurred_at,
+        "occurred_at": datetime.fromisoformat(event["occurred_at"]),
         "received_at": datetime.now(UTC),
         "correlation_id": event["correlation_id"],
         "causation_id": event["causation_id"],
         "actor": event["actor"],
         "region_code": event["region_code"],
-        "regions": ancestors(fact.region_code),
+        "regions": ancestors(event["region_code"]),
         "aggregate_id": event["aggregate_id"],
         "aggregate_version": event["aggregate_version"],
         "payload": event["payload"],

@@ -126,7 +126,9 @@ class Writes:
             by_projection.setdefault(projection, []).append(ReplaceOne({"_id": key}, state, upsert=True))
         for projection, replacements in by_projection.items():
             await uow.db[projection].bulk_write(replacements, ordered=False, session=uow.session)
-        await move_rollups(uow, self.moves)
+        rollups = rollup_updates(self.moves)
+        if rollups:
+            await uow.db[ROLLUPS].bulk_write(rollups, ordered=True, session=uow.session)
 
 
 def append_event(uow: UnitOfWork, envelope: Envelope, received_at: datetime) -> Fact:
@@ -149,12 +151,6 @@ async def project(uow: UnitOfWork, fact: Fact) -> None:
             writes.move(region, delta)
     for region in scopes(fact.region_code):
         writes.move(region, event_contributions(fact))
-
-
-async def move_rollups(uow: UnitOfWork, moves: Mapping[str, Counter[str]]) -> None:
-    writes = rollup_updates(moves)
-    if writes:
-        await uow.db[ROLLUPS].bulk_write(writes, ordered=True, session=uow.session)
 
 
 def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
