@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
+from fastapi import HTTPException
 
 from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
@@ -18,7 +19,7 @@ from services.outreach import events, store
 from services.outreach.api.schemas import CampaignIn, CompleteFollowupIn, ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.calendar import WIB, at_wib, end_of_day, jakarta_day
 from services.outreach.domain.completion import CANCELLED, HELD, SCHEDULED, all_sessions_done, campaign_totals
-from services.outreach.domain.rules import time_problem, violations
+from services.outreach.domain.rules import people_region, serves, time_problem, violations
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
 from services.outreach.store import CAMPAIGNS, FOLLOWUPS, SESSIONS, WORKERS
 
@@ -46,10 +47,26 @@ def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-async def _require_workers(uow: UnitOfWork, ids: list[str], field: str) -> None:
-    missing = await store.missing_workers(uow, ids)
+async def _require_workers(uow: UnitOfWork, ids: list[str], field: str, area: tuple[str, str]) -> None:
+    """422 unless every id is a known, active worker; 409 ``people_in_region`` unless each serves the ``area``
+    (region, what it is the region of): another region's people are not this office's to book."""
+    serving = await store.active_workers(uow, ids)
+    missing = sorted(set(ids) - set(serving))
     if missing:
         raise Unprocessable(f"{field}: unknown or inactive worker(s): {', '.join(missing)}")
+    region, where = area
+    broken = people_region(serving, region, field, where)
+    if broken:
+        log.info("booking.people_outside_region", field=field, region_code=region)
+        raise Conflict(broken.as_detail())
+
+
+def _people_area(session: dict[str, Any], campaign: dict[str, Any] | None) -> tuple[str, str]:
+    """Where a session's people must serve: its campaign's region (the pools the scheduler draws from), or the
+    session's own region when it stands alone."""
+    if campaign is not None:
+        return campaign["region_code"], "campaign"
+    return session["region_code"], "session"
 
 
 def _state_conflict(rule: str, message: str) -> Conflict:
@@ -91,8 +108,9 @@ async def plan_campaign(mongo: Mongo, body: CampaignIn, caller: Caller) -> dict[
     }
 
     async def work(uow: UnitOfWork) -> None:
-        await _require_workers(uow, campaign["officer_ids"], "officer_ids")
-        await _require_workers(uow, campaign["narasumber_ids"], "narasumber_ids")
+        area = (region, "campaign")
+        await _require_workers(uow, campaign["officer_ids"], "officer_ids", area)
+        await _require_workers(uow, campaign["narasumber_ids"], "narasumber_ids", area)
         await uow.db[CAMPAIGNS].insert_one(dict(campaign), session=uow.session)
         # When the period is over the campaign completes even if some sessions were never reported.
         await schedule_timer(
@@ -109,7 +127,9 @@ async def visible(mongo: Mongo, collection: str, item_id: str, caller: Caller, w
     found = await mongo.db[collection].find_one({"_id": item_id})
     if found is None:
         raise NotFound(f"{what} {item_id} not found")
-    caller.require_region(found["region_code"])
+    if not caller.can_see(found["region_code"]):
+        # The answer names no detail of a record outside the caller's scope, not even where it is.
+        raise HTTPException(403, f"{what} {item_id} is outside your region")
     return found
 
 
@@ -158,8 +178,11 @@ def _expected(total: int | None, by_category: dict[str, int], campaign: dict[str
     return int(((campaign or {}).get("targets") or {}).get("participants_per_session") or 0)
 
 
-async def _check_rules(uow: UnitOfWork, session: dict[str, Any], campaign: dict[str, Any] | None) -> None:
-    """Lock the people and the campaign, then 409 on the first rule the session breaks."""
+async def _check_rules(
+    uow: UnitOfWork, session: dict[str, Any], campaign: dict[str, Any] | None, caller: Caller
+) -> None:
+    """Lock the people and the campaign, then 409 on the first rule the session breaks (naming no session the
+    caller may not see)."""
     candidate = store.booking(session)
     await store.lock(uow, [f"person:{p}" for p in candidate.people] + [f"campaign:{session.get('campaign_id')}"])
     first, last = candidate.day, jakarta_day(candidate.ends_at)
@@ -172,7 +195,7 @@ async def _check_rules(uow: UnitOfWork, session: dict[str, Any], campaign: dict[
         days=(first, last),
     )
     terms = store.campaign_terms(campaign) if campaign else None
-    broken = violations(candidate, terms, others)
+    broken = violations(candidate, terms, others, caller.can_see)
     if broken:
         log.info("session.rule_broken", rule=broken[0].rule, session_id=session["_id"])
         raise Conflict(broken[0].as_detail())
@@ -218,9 +241,10 @@ async def create_session(mongo: Mongo, body: SessionIn, caller: Caller) -> dict[
     }
 
     async def work(uow: UnitOfWork) -> None:
-        await _require_workers(uow, session["officer_ids"], "officer_ids")
-        await _require_workers(uow, session["narasumber_ids"], "narasumber_ids")
-        await _check_rules(uow, session, campaign)
+        area = _people_area(session, campaign)
+        await _require_workers(uow, session["officer_ids"], "officer_ids", area)
+        await _require_workers(uow, session["narasumber_ids"], "narasumber_ids", area)
+        await _check_rules(uow, session, campaign, caller)
         await uow.db[SESSIONS].insert_one(dict(session), session=uow.session)
         uow.emit(events.session_scheduled(session, caller.sub))
 
@@ -234,6 +258,11 @@ async def _scheduled_session(mongo: Mongo, session_id: str, caller: Caller, doin
     if session["status"] != SCHEDULED:
         raise _state_conflict(f"session_{session['status']}", f"session {session_id} is {session['status']}; {doing}")
     return session
+
+
+async def _campaign_of(mongo: Mongo, session: dict[str, Any]) -> dict[str, Any] | None:
+    campaign_id = session.get("campaign_id")
+    return await mongo.db[CAMPAIGNS].find_one({"_id": campaign_id}) if campaign_id else None
 
 
 async def _replace_if_unchanged(uow: UnitOfWork, before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -260,7 +289,7 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
     problem = time_problem(after["starts_at"], after["ends_at"])
     if problem:
         raise Unprocessable(problem)
-    campaign = await mongo.db[CAMPAIGNS].find_one({"_id": before["campaign_id"]}) if before.get("campaign_id") else None
+    campaign = await _campaign_of(mongo, before)
     if "expected_by_category" in changes or "expected_participants" in changes:
         after["expected_participants"] = _expected(
             changes.get("expected_participants"), after.get("expected_by_category") or {}, campaign
@@ -270,9 +299,10 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
     after["version"] = before["version"] + 1
 
     async def work(uow: UnitOfWork) -> None:
-        await _require_workers(uow, after["officer_ids"], "officer_ids")
-        await _require_workers(uow, after["narasumber_ids"], "narasumber_ids")
-        await _check_rules(uow, after, campaign)
+        area = _people_area(after, campaign)
+        await _require_workers(uow, after["officer_ids"], "officer_ids", area)
+        await _require_workers(uow, after["narasumber_ids"], "narasumber_ids", area)
+        await _check_rules(uow, after, campaign, caller)
         await _replace_if_unchanged(uow, before, after)
         uow.emit(events.session_rescheduled(after, before, caller.sub))
 
@@ -343,9 +373,11 @@ async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: 
         for f in body.outcomes.followups
     ]
 
+    area = _people_area(before, await _campaign_of(mongo, before))
+
     async def work(uow: UnitOfWork) -> None:
         for i, followup in enumerate(followups):
-            await _require_workers(uow, [followup["owner_id"]], f"outcomes.followups[{i}].owner_id")
+            await _require_workers(uow, [followup["owner_id"]], f"outcomes.followups[{i}].owner_id", area)
         await _replace_if_unchanged(uow, before, after)
         uow.emit(events.session_held(after, followups, caller.sub))
         for followup in followups:
@@ -374,7 +406,11 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
     async def work(uow: UnitOfWork) -> None:
         created.clear()
         await store.lock(uow, [f"person:{p}" for p in pools] + [f"campaign:{campaign_id}"])
-        inactive = set(await store.missing_workers(uow, pools))
+        serving = await store.active_workers(uow, pools)
+        # A worker who left, or moved to another region since the campaign was planned, is left out.
+        inactive = pools - set(serving)
+        outside = {p for p, served in serving.items() if not serves(served, terms.region_code)}
+        unavailable = inactive | outside
         own = await store.campaign_sessions(uow, campaign_id)
         covered = {s["region_code"] for s in own if s["status"] in store.ACTIVE}
         existing = await store.bookings_around(
@@ -388,8 +424,8 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         request = ScheduleRequest(
             campaign=terms,
             desa_codes=tuple(d for d in campaign["desa_codes"] if d not in covered),
-            officer_ids=tuple(p for p in campaign["officer_ids"] if p not in inactive),
-            narasumber_ids=tuple(p for p in campaign["narasumber_ids"] if p not in inactive),
+            officer_ids=tuple(p for p in campaign["officer_ids"] if p not in unavailable),
+            narasumber_ids=tuple(p for p in campaign["narasumber_ids"] if p not in unavailable),
             officers_per_session=campaign["officers_per_session"],
             narasumber_per_session=campaign["narasumber_per_session"],
             existing=tuple(existing),
@@ -397,7 +433,8 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         try:
             plan = auto_schedule(request) if request.desa_codes else []
         except ScheduleImpossible as exc:
-            raise Unprocessable({**exc.as_detail(), "inactive_or_unknown_workers": len(inactive)}) from exc
+            left_out = {"inactive_or_unknown_workers": len(inactive), "workers_outside_region": len(outside)}
+            raise Unprocessable({**exc.as_detail(), **left_out}) from exc
         now = datetime.now(UTC)
         expected = int(campaign["targets"].get("participants_per_session") or 0)
         for planned in plan:

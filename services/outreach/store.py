@@ -99,14 +99,15 @@ async def bookings_around(
     return [booking(s) async for s in uow.db[SESSIONS].find(query, session=uow.session)]
 
 
-async def missing_workers(uow: UnitOfWork, ids: Iterable[str]) -> list[str]:
-    """The ids that are not known, active workers in the local copy."""
+async def active_workers(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, str]:
+    """The known, active workers among ``ids`` in the local copy: worker id → the region the worker serves."""
     wanted = sorted(set(ids))
     if not wanted:
-        return []
-    found = uow.db[WORKERS].find({"_id": {"$in": wanted}, "active": True}, {"_id": 1}, session=uow.session)
-    known = {w["_id"] async for w in found}
-    return [i for i in wanted if i not in known]
+        return {}
+    found = uow.db[WORKERS].find(
+        {"_id": {"$in": wanted}, "active": True}, {"_id": 1, "region_code": 1}, session=uow.session
+    )
+    return {w["_id"]: w["region_code"] async for w in found}
 
 
 async def campaign_sessions(uow: UnitOfWork, campaign_id: str) -> list[dict[str, Any]]:

@@ -2,11 +2,13 @@
 
 Each rule is a function returning a ``Violation`` that names the rule and, where there is one, the session it
 conflicts with. ``others`` are the sessions that still occupy people and days: scheduled or held, never cancelled.
+``can_see`` tells whether the caller may know a region's sessions: a conflict outside it is reported without the
+other session (DESIGN §7: answers name no records outside the caller's scope).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +21,13 @@ MAX_SESSIONS_PER_DAY = "max_sessions_per_day"
 NO_PUBLIC_HOLIDAY = "no_public_holiday"
 INSIDE_CAMPAIGN_PERIOD = "inside_campaign_period"
 DESA_IN_CAMPAIGN_REGION = "desa_in_campaign_region"
+PEOPLE_IN_REGION = "people_in_region"
+
+RegionSight = Callable[[str], bool]
+
+
+def _everywhere(_region_code: str) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,9 @@ def _in_order(others: Iterable[Booking]) -> list[Booking]:
     return sorted(others, key=lambda b: (b.starts_at, b.session_id))
 
 
-def double_booking(candidate: Booking, others: Iterable[Booking]) -> Violation | None:
+def double_booking(
+    candidate: Booking, others: Iterable[Booking], can_see: RegionSight = _everywhere
+) -> Violation | None:
     """No officer or narasumber in two overlapping sessions (whatever role they have in each)."""
     for other in _in_order(others):
         if other.session_id == candidate.session_id or not overlaps(candidate, other):
@@ -88,6 +99,8 @@ def double_booking(candidate: Booking, others: Iterable[Booking]) -> Violation |
         shared = candidate.people & other.people
         if shared:
             who = ", ".join(sorted(shared))
+            if not can_see(other.region_code):
+                return Violation(NO_DOUBLE_BOOKING, f"{who} already booked elsewhere at that time")
             return Violation(
                 NO_DOUBLE_BOOKING,
                 f"{who} already assigned to session {other.session_id} "
@@ -97,7 +110,9 @@ def double_booking(candidate: Booking, others: Iterable[Booking]) -> Violation |
     return None
 
 
-def daily_cap(candidate: Booking, campaign: CampaignTerms, others: Iterable[Booking]) -> Violation | None:
+def daily_cap(
+    candidate: Booking, campaign: CampaignTerms, others: Iterable[Booking], can_see: RegionSight = _everywhere
+) -> Violation | None:
     """No more sessions on one Jakarta calendar day than the campaign allows."""
     same_day = [
         o
@@ -109,7 +124,7 @@ def daily_cap(candidate: Booking, campaign: CampaignTerms, others: Iterable[Book
             MAX_SESSIONS_PER_DAY,
             f"campaign {campaign.campaign_id} allows {campaign.max_sessions_per_day} session(s) a day and "
             f"{candidate.day.isoformat()} already has {len(same_day)}",
-            same_day[-1].session_id,
+            same_day[-1].session_id if can_see(same_day[-1].region_code) else None,
         )
     return None
 
@@ -144,7 +159,25 @@ def campaign_region(candidate: Booking, campaign: CampaignTerms) -> Violation | 
     return None
 
 
-def violations(candidate: Booking, campaign: CampaignTerms | None, others: Iterable[Booking]) -> list[Violation]:
+def serves(worker_region: str, region: str) -> bool:
+    """May a worker of ``worker_region`` be booked for work in ``region``? Where they work, above it on the same
+    branch (a province narasumber in a desa) or inside it (a desa PSM at a kecamatan FGD) — never on a sibling
+    branch, which belongs to another region's office."""
+    return is_within(region, worker_region) or is_within(worker_region, region)
+
+
+def people_region(people: Mapping[str, str], region: str, field: str, where: str) -> Violation | None:
+    """``people`` (worker id → the region the worker serves) must all serve ``region``, the ``where``'s region.
+    The answer names the ids the caller gave, never the workers' own regions."""
+    outside = sorted(worker for worker, served in people.items() if not serves(served, region))
+    if outside:
+        return Violation(PEOPLE_IN_REGION, f"{field}: {', '.join(outside)} work(s) outside the {where}'s region")
+    return None
+
+
+def violations(
+    candidate: Booking, campaign: CampaignTerms | None, others: Iterable[Booking], can_see: RegionSight = _everywhere
+) -> list[Violation]:
     """Every rule the candidate breaks; a stand-alone session (no campaign) has only the calendar and people."""
     others = list(others)
     found: list[Violation | None] = []
@@ -155,6 +188,6 @@ def violations(candidate: Booking, campaign: CampaignTerms | None, others: Itera
         ]
     found.append(public_holiday(candidate))
     if campaign is not None:
-        found.append(daily_cap(candidate, campaign, others))
-    found.append(double_booking(candidate, others))
+        found.append(daily_cap(candidate, campaign, others, can_see))
+    found.append(double_booking(candidate, others, can_see))
     return [v for v in found if v is not None]

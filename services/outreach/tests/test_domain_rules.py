@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.outreach.domain.attendance import attendance_problem
 from services.outreach.domain.calendar import at_wib, end_of_day, holiday_name, jakarta_day, to_utc
@@ -15,8 +17,11 @@ from services.outreach.domain.rules import (
     MAX_SESSIONS_PER_DAY,
     NO_DOUBLE_BOOKING,
     NO_PUBLIC_HOLIDAY,
+    PEOPLE_IN_REGION,
     Booking,
     CampaignTerms,
+    people_region,
+    serves,
     time_problem,
     violations,
 )
@@ -111,6 +116,80 @@ def test_the_desa_lies_inside_the_campaign_region() -> None:
 def test_a_stand_alone_session_only_knows_people_and_the_calendar() -> None:
     fgd = session("s1", day=date(2020, 11, 30), desa="35.11", campaign=None)
     assert rules_broken(fgd, [], None) == []
+
+
+@pytest.mark.parametrize(
+    ("worker", "region", "allowed"),
+    [
+        ("34.03", KAMPUNG, True),  # the district's own penyuluh in one of its desa
+        ("34", KAMPUNG, True),  # a province narasumber may serve a desa
+        ("34.03.13", KAMPUNG, True),  # the TKSK of the kecamatan
+        (KAMPUNG, KAMPUNG, True),
+        (KAMPUNG, "34.03.13", True),  # a desa PSM at a kecamatan FGD
+        (KAMPUNG, "34.03", True),
+        ("34.03.13.2005", KAMPUNG, False),  # the next desa: a sibling branch
+        (SALAM, "34.03.13", False),
+        ("35.11", KAMPUNG, False),  # Bondowoso's people are not Gunungkidul's to book
+        ("35.11", "34.03", False),
+        ("35", "34", False),
+        ("34.03", "34.71", False),
+    ],
+)
+def test_people_serve_their_region_the_branch_above_it_and_below_it(worker: str, region: str, allowed: bool) -> None:
+    assert serves(worker, region) is allowed
+
+
+def test_people_outside_the_region_are_named_by_id_only() -> None:
+    people = {"wrk-gk": "34.03", "wrk-bdw": "35.11.01", "wrk-prov": "34"}
+    found = people_region(people, KAMPUNG, "narasumber_ids", "session")
+    assert found is not None and found.rule == PEOPLE_IN_REGION
+    assert found.message == "narasumber_ids: wrk-bdw work(s) outside the session's region"
+    assert found.conflicting_session_id is None
+    assert people_region({"wrk-gk": "34.03", "wrk-prov": "34"}, KAMPUNG, "officer_ids", "session") is None
+    assert people_region({}, KAMPUNG, "officer_ids", "session") is None
+
+
+def test_a_conflict_outside_the_callers_sight_does_not_name_the_other_session() -> None:
+    other = session("s-bdw", start=time(11), end=time(14), narasumber=("nar-2",), desa="35.11.01.2001")
+    hidden = violations(session("s1"), CAMPAIGN, [other], can_see=lambda region: region.startswith("34.03"))
+    assert [v.rule for v in hidden] == [NO_DOUBLE_BOOKING]
+    assert hidden[0].conflicting_session_id is None
+    assert hidden[0].message == "off-1 already booked elsewhere at that time"
+    seen = violations(session("s1"), CAMPAIGN, [other], can_see=lambda region: True)
+    assert seen[0].conflicting_session_id == "s-bdw"
+
+
+@st.composite
+def region_codes(draw: st.DrawFn) -> str:
+    """A province, kabupaten, kecamatan or desa code from two choices per level: random pairs often share a branch."""
+    parts = [draw(st.sampled_from(["34", "35"]))]
+    for choices in (["03", "11"], ["01", "13"], ["2001", "2004"]):
+        if not draw(st.booleans()):
+            break
+        parts.append(draw(st.sampled_from(choices)))
+    return ".".join(parts)
+
+
+@given(region_codes(), region_codes())
+def test_serving_is_symmetric_and_never_crosses_branches(worker: str, region: str) -> None:
+    assert serves(worker, region) == serves(region, worker)
+    shared = zip(worker.split("."), region.split("."), strict=False)
+    on_one_branch = all(a == b for a, b in shared)  # every level both codes have is the same region
+    assert serves(worker, region) == on_one_branch
+    for level in range(1, region.count(".") + 2):
+        assert serves(".".join(region.split(".")[:level]), region)  # every ancestor may serve below
+
+
+@given(st.dictionaries(st.sampled_from(["w1", "w2", "w3", "w4"]), region_codes()), region_codes())
+def test_the_people_rule_names_exactly_those_outside(people: dict[str, str], region: str) -> None:
+    found = people_region(people, region, "officer_ids", "session")
+    outside = sorted(w for w, served in people.items() if not serves(served, region))
+    if not outside:
+        assert found is None
+        return
+    assert found is not None and found.rule == PEOPLE_IN_REGION
+    assert found.message == f"officer_ids: {', '.join(outside)} work(s) outside the session's region"
+    assert not any(served in found.message for served in people.values())  # no worker's region is told
 
 
 @pytest.mark.parametrize(
