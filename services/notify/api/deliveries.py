@@ -1,20 +1,34 @@
-"""`GET /deliveries`: the delivery log with every attempt, for your region subtree. Message bodies stay inside."""
+"""`GET /deliveries`: the delivery log with every attempt, for your region subtree. Message bodies stay inside;
+recipients' addresses are shown to writer roles only (DESIGN §7: contacts travel only where needed)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from contracts.events.common import Channel
-from pilar_runtime.api import PageDep, page_of
-from pilar_runtime.auth import CallerDep
+from pilar_runtime.api import PageDep, page_of, public
+from pilar_runtime.auth import WRITERS, CallerDep
+from pilar_runtime.logs import mask_text
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
 
 router = APIRouter(tags=["deliveries"])
 
 Status = Annotated[str | None, Query(pattern="^(pending|sent|failed)$")]
+
+
+def without_contacts(delivery: dict[str, Any]) -> dict[str, Any]:
+    """A delivery as a viewer or an integration sees it: no address, and none left in the error texts (an SMTP
+    server's refusal names the mailbox)."""
+    delivery.pop("recipient", None)
+    if delivery.get("failed_reason"):
+        delivery["failed_reason"] = mask_text(delivery["failed_reason"])
+    for attempt in delivery.get("attempts") or []:
+        if attempt.get("error"):
+            attempt["error"] = mask_text(attempt["error"])
+    return public(delivery)
 
 
 @router.get("/deliveries", summary="Deliveries, filtered by event, recipient, status, channel")
@@ -27,6 +41,10 @@ async def list_deliveries(
     status: Status = None,
     channel: Channel | None = None,
 ) -> dict[str, Any]:
+    sees_contacts = caller.role in WRITERS
+    if recipient is not None and not sees_contacts:
+        # Filtering by an address would tell a reader whether that person is on the list.
+        raise HTTPException(403, f"role {caller.role} may not look deliveries up by recipient")
     query: dict[str, Any] = caller.region_filter()
     for name, value in (("event_id", event_id), ("recipient", recipient), ("status", status)):
         if value is not None:
@@ -35,4 +53,5 @@ async def list_deliveries(
         query["channel"] = channel.value
     collection = runtime.mongo.db[store.DELIVERIES]
     projection = {"_message": 0, "lease_owner": 0}
-    return await page_of(collection, query, page, [("created_at", -1)], projection=projection)
+    show = public if sees_contacts else without_contacts
+    return await page_of(collection, query, page, [("created_at", -1)], projection=projection, show=show)
