@@ -17,6 +17,7 @@ import openpyxl
 
 from contracts.envelope import Envelope
 from pilar_runtime.testing import bearer, eventually
+from services.reporting.reports.jobs import withdraw_misscoped
 from services.reporting.tests.conftest import (  # noqa: F401 (fixtures)
     ADMIN,
     Publish,
@@ -134,6 +135,28 @@ def _stray_records_citing_gunungkidul() -> list[Envelope]:
     return out
 
 
+def _mixed_job(report_id: str, status: str) -> dict[str, Any]:
+    """A campaign report job recorded for Gunungkidul but about Bondowoso's campaign."""
+    return {
+        "_id": report_id,
+        "kind": "campaign",
+        "title": "Laporan Kampanye: Kampanye Rahasia Bondowoso" if status == "done" else None,
+        "region_code": "34.03",
+        "regions": ["34", "34.03"],
+        "period_start": None,
+        "period_end": None,
+        "campaign_id": BDW_CAMPAIGN,
+        "trigger_event_id": None,
+        "requested_by": "op-gk",
+        "created_at": at(date(2020, 12, 1)),
+        "status": status,
+        "formats": ["csv"] if status == "done" else [],
+        "version": 1,
+        "lease_until": None,
+        "attempts": 0,
+    }
+
+
 def _texts(data: bytes, fmt: str) -> str:
     if fmt == "csv":
         return "\n".join(",".join(row) for row in csv.reader(io.StringIO(data.decode())))
@@ -223,28 +246,38 @@ async def test_the_builder_refuses_a_job_recorded_for_another_region(
     never built: it fails, and its download shows nothing of Bondowoso."""
     bondowoso = _campaign(BDW_CAMPAIGN, "Kampanye Rahasia Bondowoso", "35.11", BDW_DESA, "Narasumber Rahasia Bondowoso")
     await fed(reporting, publish, bondowoso)
-    await reporting.mongo.db.reports.insert_one(
-        {
-            "_id": "rpt_mixed",
-            "kind": "campaign",
-            "title": None,
-            "region_code": "34.03",
-            "regions": ["34", "34.03"],
-            "period_start": None,
-            "period_end": None,
-            "campaign_id": BDW_CAMPAIGN,
-            "trigger_event_id": None,
-            "requested_by": "op-gk",
-            "created_at": at(date(2020, 12, 1)),
-            "status": "pending",
-            "formats": [],
-            "version": 1,
-            "lease_until": None,
-            "attempts": 0,
-        }
-    )
+    await reporting.mongo.db.reports.insert_one(_mixed_job("rpt_mixed", "pending"))
     built = await _built(reporting, "rpt_mixed")
     assert built["status"] == "failed", built
     assert "outside the report's region" in built["error"]
     assert await reporting.mongo.db.report_files.count_documents({"report_id": "rpt_mixed"}) == 0
     await _assert_no_secrets(reporting, "rpt_mixed", GUNUNGKIDUL)
+
+
+async def test_reports_built_for_the_wrong_region_before_the_fix_are_withdrawn(
+    reporting: Reporting,  # noqa: F811 (the fixture)
+    publish: Publish,  # noqa: F811
+) -> None:
+    """A mixed report already built (the old code built Bondowoso's campaign under Gunungkidul's region) is
+    withdrawn at start-up: no title, no files, nothing of Bondowoso in the list or the download."""
+    bondowoso = _campaign(BDW_CAMPAIGN, "Kampanye Rahasia Bondowoso", "35.11", BDW_DESA, "Narasumber Rahasia Bondowoso")
+    gunungkidul = _campaign(GK_CAMPAIGN, "Kampanye Gunungkidul", "34.03", GK_DESA, "Narasumber Gunungkidul")
+    await fed(reporting, publish, bondowoso + gunungkidul)
+    db = reporting.mongo.db
+    await db.reports.insert_one(_mixed_job("rpt_old_mixed", "done"))
+    leaked = ",".join(SECRETS).encode()
+    await db.report_files.insert_one({"_id": "rpt_old_mixed.csv", "report_id": "rpt_old_mixed", "data": leaked})
+    made = await reporting.http.post("/reports", json={"kind": "campaign", "campaign_id": GK_CAMPAIGN}, headers=ADMIN)
+    assert (await _built(reporting, made.json()["id"]))["status"] == "done"
+
+    assert await withdraw_misscoped(db) == 1
+    assert await withdraw_misscoped(db) == 0  # once
+    listed = (await reporting.get("/reports", GUNUNGKIDUL, limit=100))["items"]
+    assert not [s for s in SECRETS if s in str(listed)]
+    old = next(r for r in listed if r["id"] == "rpt_old_mixed")
+    assert old["status"] == "failed" and old["title"] is None and "downloads" not in old
+    refused = await reporting.http.get("/reports/rpt_old_mixed/download", params={"format": "csv"}, headers=GUNUNGKIDUL)
+    assert refused.status_code == 409
+    await _assert_no_secrets(reporting, "rpt_old_mixed", GUNUNGKIDUL)
+    # A report of the region's own campaign stays.
+    assert (await reporting.get(f"/reports/{made.json()['id']}", GUNUNGKIDUL))["status"] == "done"

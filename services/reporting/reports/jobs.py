@@ -86,6 +86,35 @@ async def request(uow: UnitOfWork, job: dict[str, Any]) -> bool:
     return True
 
 
+async def withdraw_misscoped(db: Db) -> int:
+    """Campaign reports recorded for a region that does not hold their campaign (possible before reports were
+    scoped by their subject) may carry another region's names: mark them failed, drop their files, clear their
+    title. Run at start-up; a no-op once done. Returns how many were withdrawn."""
+    withdrawn = 0
+    async for job in db[REPORTS].find(
+        {"kind": "campaign", "withdrawn": {"$ne": True}}, {"campaign_id": 1, "region_code": 1}
+    ):
+        campaign = await db["campaigns"].find_one({"_id": job["campaign_id"]}, {"region_code": 1})
+        if campaign is None or is_within(str(campaign.get("region_code")), job["region_code"]):
+            continue
+        await db[REPORT_FILES].delete_many({"report_id": job["_id"]})
+        await db[REPORTS].update_one(
+            {"_id": job["_id"]},
+            {
+                "$set": {
+                    "status": "failed",
+                    "withdrawn": True,
+                    "title": None,
+                    "formats": [],
+                    "error": "withdrawn: the campaign lies outside the report's region",
+                }
+            },
+        )
+        log.warning("report.withdrawn", report_id=job["_id"])
+        withdrawn += 1
+    return withdrawn
+
+
 @lru_cache(maxsize=4096)
 def region_name(code: str) -> str:
     try:
