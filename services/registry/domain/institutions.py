@@ -223,24 +223,22 @@ def check_citations(region_code: str, formation: Formation, campaign: Cited | No
     institutions could be counted in a campaign's progress. An id the registry has not learnt from outreach (yet)
     is refused too. Messages never name another region's codes."""
     problems: list[str] = []
-    if formation.campaign_id:
-        if campaign is None:
+    cited = (
+        ("campaign", formation.campaign_id, campaign, "campaign_planned"),
+        ("session", formation.session_id, session, "session_scheduled"),
+    )
+    for what, ref_id, known, source in cited:
+        if not ref_id:
+            continue
+        if known is None:
             problems.append(
-                f"campaign_id: campaign {formation.campaign_id} is not known yet (the registry learns campaigns "
-                "from outreach's campaign_planned; try again shortly)"
+                f"{what}_id: {what} {ref_id} is not known yet (the registry learns {what}s from outreach's "
+                f"{source}; try again shortly)"
             )
-        elif not is_within(region_code, campaign.region_code):
-            problems.append(f"campaign_id: {region_code} lies outside the region of campaign {formation.campaign_id}")
-    if formation.session_id:
-        if session is None:
-            problems.append(
-                f"session_id: session {formation.session_id} is not known yet (the registry learns sessions "
-                "from outreach's session_scheduled; try again shortly)"
-            )
-        elif not is_within(region_code, session.region_code):
-            problems.append(f"session_id: {region_code} lies outside the region of session {formation.session_id}")
-        elif formation.campaign_id and session.campaign_id != formation.campaign_id:
-            problems.append(f"session_id: session {formation.session_id} is not a session of the cited campaign")
+        elif not is_within(region_code, known.region_code):
+            problems.append(f"{what}_id: {region_code} lies outside the region of {what} {ref_id}")
+    if session is not None and formation.campaign_id and session.campaign_id != formation.campaign_id:
+        problems.append(f"session_id: session {formation.session_id} is not a session of the cited campaign")
     if problems:
         field = "campaign_id" if problems[0].startswith("campaign_id") else "session_id"
         raise Unprocessable({"message": "formation: " + "; ".join(problems), "field": field})
