@@ -11,7 +11,8 @@ SERVICES = ("registry", "outreach", "notify", "reporting")
 
 # The patterns each consuming service binds its queue with.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "registry": (),
+    # Formation checks the campaign or session it cites against the registry's copy of them.
+    "registry": ("outreach.campaign_planned", "outreach.session_scheduled", "outreach.session_rescheduled"),
     "outreach": ("registry.*",),
     "notify": ("registry.*", "outreach.*", "reporting.*"),
     "reporting": ("#",),

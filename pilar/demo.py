@@ -139,6 +139,22 @@ async def _plan_and_schedule(api: Api, campaign: dict[str, Any]) -> tuple[str, l
     return planned["id"], sessions
 
 
+async def _form(api: Api, institution_id: str, formation: dict[str, Any]) -> None:
+    # Registry learns campaigns and sessions from outreach's events: retry while its reference catches up.
+    async def formed() -> bool:
+        response = await api.clients["registry"].post(f"/institutions/{institution_id}/formation", json=formation)
+        if response.status_code == 422 and "not known yet" in response.text:
+            return False
+        if response.status_code >= 400:
+            raise DemoError(
+                f"registry POST /institutions/{institution_id}/formation → {response.status_code}: "
+                f"{response.text[:500]}"
+            )
+        return True
+
+    await api.until("registry to know the campaign and its sessions", formed)
+
+
 def _board(names: tuple[str, str, str]) -> list[dict[str, str]]:
     """A complete kepengurusan: ketua, sekretaris, bendahara."""
     return [
@@ -228,11 +244,10 @@ async def gunungkidul(api: Api, today: date) -> str:
                 "board": _board(names),
             },
         )
-        await api.call(
-            "registry",
-            "POST",
-            f"/institutions/{wksbm['id']}/formation",
-            json={
+        await _form(
+            api,
+            wksbm["id"],
+            {
                 "formed_on": datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat(),
                 "session_id": session["id"],
                 "campaign_id": campaign_id,
@@ -281,12 +296,7 @@ async def simpang_teritip(api: Api, today: date) -> str:
             },
         )
         held_on = datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat()
-        await api.call(
-            "registry",
-            "POST",
-            f"/institutions/{pokja['id']}/formation",
-            json={"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id},
-        )
+        await _form(api, pokja["id"], {"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id})
         await api.call(
             "registry",
             "POST",

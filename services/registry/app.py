@@ -8,6 +8,7 @@ from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
 from services.registry import store
 from services.registry.api import imports, institutions, regions, regulations, workers
+from services.registry.handlers import handlers
 from services.registry.settings import RegistrySettings
 
 
@@ -24,6 +25,7 @@ def build(settings: ServiceSettings | None = None) -> FastAPI:
         description="Regions, institutions and their kepengurusan, formation, community regulations, workers, "
         "bulk import.",
         routers=[regions.router, institutions.router, regulations.router, workers.router, imports.router],
+        handlers=handlers,
         on_startup=store.ensure_indexes,
         body_limits={"/imports": imports.MAX_IMPORT_BYTES},
     )

@@ -10,12 +10,15 @@ from pilar_runtime.auth import Caller
 from pilar_runtime.errors import NotFound
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import Runtime
-from services.registry.domain.institutions import MemberView
+from services.registry.domain.institutions import Cited, MemberView
 
 INSTITUTIONS = "institutions"
 WORKERS = "workers"
 REGULATIONS = "community_regulations"
 IMPORTS = "imports"
+# Outreach's campaigns and sessions as far as formation needs them (id → region), kept from outreach's events.
+CAMPAIGNS = "campaigns"
+SESSIONS = "sessions"
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
@@ -64,3 +67,23 @@ async def find_duplicate(
         query["_id"] = {"$ne": exclude_id}
     found = await uow.db[INSTITUTIONS].find_one(query, {"_id": 1}, session=uow.session)
     return str(found["_id"]) if found else None
+
+
+async def keep_reference(uow: UnitOfWork, collection: str, ref_id: str, fields: dict[str, Any], version: int) -> bool:
+    """Upsert the local reference unless it already holds this version or a newer one (events arrive out of
+    order); True when it changed."""
+    current = await uow.db[collection].find_one({"_id": ref_id}, {"version": 1}, session=uow.session)
+    if current is not None and current.get("version", 0) >= version:
+        return False
+    await uow.db[collection].update_one(
+        {"_id": ref_id}, {"$set": {**fields, "version": version}}, upsert=True, session=uow.session
+    )
+    return True
+
+
+async def cited(uow: UnitOfWork, collection: str, ref_id: str | None) -> Cited | None:
+    """The campaign or session a formation cites, as the registry knows it; None when not cited or not known."""
+    if not ref_id:
+        return None
+    found = await uow.db[collection].find_one({"_id": ref_id}, session=uow.session)
+    return Cited(ref_id, found["region_code"], found.get("campaign_id")) if found else None

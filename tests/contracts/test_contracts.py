@@ -352,7 +352,8 @@ def test_asyncapi_receive_operations_follow_the_subscriptions() -> None:
     document = asyncapi()
     assert set(SUBSCRIPTIONS) == set(SERVICES)
     assert receivers(document, "registry.worker_registered") == {"outreach", "notify", "reporting"}
-    assert receivers(document, "outreach.session_scheduled") == {"notify", "reporting"}
+    assert receivers(document, "outreach.session_scheduled") == {"registry", "notify", "reporting"}
+    assert receivers(document, "outreach.campaign_planned") == {"registry", "notify", "reporting"}
     assert receivers(document, "notify.notification_failed") == {"reporting"}
     assert receivers(document, "reporting.report_generated") == {"notify", "reporting"}
-    assert not any(name.startswith("registry.receive.") for name in document["operations"])
+    assert receivers(document, "outreach.FGD_held") == {"notify", "reporting"}

@@ -24,6 +24,7 @@ from services.registry.domain.institutions import (
     InstitutionRegistration,
     board_members,
     check_changeable,
+    check_citations,
     check_formation,
     check_members,
     check_status_change,
@@ -32,7 +33,15 @@ from services.registry.domain.institutions import (
     name_key,
     new_institution,
 )
-from services.registry.store import INSTITUTIONS, find_duplicate, get_scoped, member_views
+from services.registry.store import (
+    CAMPAIGNS,
+    INSTITUTIONS,
+    SESSIONS,
+    cited,
+    find_duplicate,
+    get_scoped,
+    member_views,
+)
 
 log = structlog.get_logger("registry.institutions")
 router = APIRouter(prefix="/institutions", tags=["institutions"])
@@ -185,6 +194,9 @@ async def form(institution_id: str, formation: Formation, caller: WriterDep, run
         check_formation(current["kind"], current["status"], board_members(current["board"]), current["member_ids"])
         members = await member_views(uow, current["member_ids"], caller)
         check_members(institution_id, current["kind"], current["region_code"], members)
+        campaign = await cited(uow, CAMPAIGNS, formation.campaign_id)
+        session = await cited(uow, SESSIONS, formation.session_id)
+        check_citations(current["region_code"], formation, campaign, session)
         changes = {
             "status": InstitutionStatus.ACTIVE.value,
             "formation": formation.model_dump(mode="json"),

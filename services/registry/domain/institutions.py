@@ -16,7 +16,7 @@ from contracts.events.common import BoardMember, InstitutionKind, InstitutionSta
 from contracts.registry import FORMED_EVENT_BY_KIND
 from pilar_runtime.api import Command
 from pilar_runtime.errors import Conflict, Unprocessable
-from pilar_runtime.regions import normalize
+from pilar_runtime.regions import is_within, normalize
 from services.registry.domain.places import institution_region
 from services.registry.domain.values import Name, Nik, PastDate, Phone, Ref, Topic
 
@@ -207,6 +207,41 @@ def check_formation(kind: str, status: str, board: list[BoardMember], member_ids
         problems.append("a WKSBM needs at least one member institution (member_ids)")
     if problems:
         raise Unprocessable({"message": "formation: " + "; ".join(problems), "missing_roles": missing})
+
+
+@dataclass(frozen=True)
+class Cited:
+    """What the registry knows of an outreach campaign or session a formation cites (from outreach's events)."""
+
+    id: str
+    region_code: str
+    campaign_id: str | None = None  # a session's campaign
+
+
+def check_citations(region_code: str, formation: Formation, campaign: Cited | None, session: Cited | None) -> None:
+    """A formation cites only a campaign or session whose region holds the institution: otherwise another region's
+    institutions could be counted in a campaign's progress. An id the registry has not learnt from outreach (yet)
+    is refused too. Messages never name another region's codes."""
+    problems: list[str] = []
+    cited = (
+        ("campaign", formation.campaign_id, campaign, "campaign_planned"),
+        ("session", formation.session_id, session, "session_scheduled"),
+    )
+    for what, ref_id, known, source in cited:
+        if not ref_id:
+            continue
+        if known is None:
+            problems.append(
+                f"{what}_id: {what} {ref_id} is not known yet (the registry learns {what}s from outreach's "
+                f"{source}; try again shortly)"
+            )
+        elif not is_within(region_code, known.region_code):
+            problems.append(f"{what}_id: {region_code} lies outside the region of {what} {ref_id}")
+    if session is not None and formation.campaign_id and session.campaign_id != formation.campaign_id:
+        problems.append(f"session_id: session {formation.session_id} is not a session of the cited campaign")
+    if problems:
+        field = "campaign_id" if problems[0].startswith("campaign_id") else "session_id"
+        raise Unprocessable({"message": "formation: " + "; ".join(problems), "field": field})
 
 
 def formed_event_type(kind: str) -> str | None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aio_pika
 import httpx
 import pytest
 
+from contracts import topology
+from contracts.events.common import SessionKind
+from contracts.events.outreach import CampaignPlanned, SessionScheduled
+from pilar_runtime.events import new_event
+from pilar_runtime.mongo import Mongo
 from pilar_runtime.testing import RunningApp, Tap, bearer, eventually
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
@@ -31,6 +37,9 @@ SUCOLOR = "35.11.01.2001"  # Desa Sucolor, Maesan, Bondowoso (seed 004)
 class Registry:
     client: httpx.AsyncClient
     tap: Tap
+    amqp: aio_pika.abc.AbstractRobustConnection
+    namespace: str
+    mongo: Mongo  # the registry's own database, for checks the API does not expose
 
     async def post(self, path: str, body: dict[str, Any], headers: dict[str, str] = GUNUNGKIDUL) -> httpx.Response:
         return await self.client.post(path, json=body, headers=headers)
@@ -57,6 +66,67 @@ class Registry:
         await eventually(done, timeout=60)
         return job
 
+    async def outreach_planned(self, campaign_id: str, region_code: str, sessions: dict[str, str]) -> None:
+        """Publish outreach's campaign_planned and session_scheduled (session id → desa) and wait until the
+        registry has taken them into its reference of campaigns and sessions."""
+        day = date(2019, 8, 8)
+        planned = CampaignPlanned(
+            campaign_id=campaign_id,
+            name=f"Kampanye {campaign_id}",
+            topic="Penumbuhan WKSBM",
+            region_code=region_code,
+            start_date=day,
+            end_date=date(2019, 8, 30),
+            desa_codes=sorted(set(sessions.values())),
+            max_sessions_per_day=2,
+        )
+        envelopes = [
+            new_event(
+                "campaign_planned",
+                planned,
+                actor="op",
+                region_code=region_code,
+                aggregate_id=campaign_id,
+                aggregate_version=1,
+            )
+        ]
+        for session_id, desa in sessions.items():
+            scheduled = SessionScheduled(
+                session_id=session_id,
+                campaign_id=campaign_id,
+                kind=SessionKind.PENYULUHAN,
+                topic="Penumbuhan WKSBM",
+                region_code=desa,
+                venue="Balai desa",
+                starts_at=datetime(2019, 8, 15, 2, tzinfo=UTC),
+                ends_at=datetime(2019, 8, 15, 5, tzinfo=UTC),
+            )
+            envelopes.append(
+                new_event(
+                    "session_scheduled",
+                    scheduled,
+                    actor="op",
+                    region_code=desa,
+                    aggregate_id=session_id,
+                    aggregate_version=1,
+                )
+            )
+        channel = await self.amqp.channel()
+        exchange = await channel.declare_exchange(
+            topology.namespaced(topology.EVENTS_EXCHANGE, self.namespace), aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        for envelope in envelopes:
+            message = aio_pika.Message(envelope.to_json(), message_id=str(envelope.event_id))
+            await exchange.publish(message, envelope.routing_key)
+        await channel.close()
+
+        async def known() -> bool:
+            campaigns = await self.mongo.db.campaigns.count_documents({"_id": campaign_id})
+            known_sessions = await self.mongo.db.sessions.count_documents({"_id": {"$in": list(sessions)}})
+            return campaigns == 1 and known_sessions == len(sessions)
+
+        await eventually(known, timeout=30, what=f"registry to learn campaign {campaign_id}")
+
 
 @pytest.fixture
 async def registry(
@@ -65,7 +135,9 @@ async def registry(
     settings = RegistrySettings.model_validate({**stack_settings, "relay_poll_seconds": 0.1})
     async with RunningApp(build(settings)) as running, httpx.AsyncClient(base_url=running.url, timeout=30) as client:
         tap = await Tap.open(amqp, namespace)
-        yield Registry(client, tap)
+        mongo = Mongo(settings.mongodb_url, settings.database)
+        yield Registry(client, tap, amqp, namespace, mongo)
+        await mongo.close()
 
 
 def board(*, complete: bool = True) -> list[dict[str, str]]:

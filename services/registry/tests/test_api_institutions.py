@@ -15,6 +15,7 @@ from services.registry.tests.conftest import (
 
 
 async def test_the_penumbuhan_of_a_wksbm_in_desa_kampung(registry: Registry) -> None:
+    await registry.outreach_planned("cmp_gk_2019", "34.03", {"ses_kampung_1": KAMPUNG})
     arisan = await registry.created(
         "/institutions",
         {"kind": "PRANATA_SOSIAL", "name": "Kelompok Arisan Dusun Kampung", "region_code": KAMPUNG, "status": "active"},

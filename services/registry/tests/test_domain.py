@@ -12,10 +12,12 @@ from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.regions import RegionError
 from services.registry.domain.institutions import (
     BoardReplacement,
+    Cited,
     Formation,
     InstitutionChanges,
     InstitutionRegistration,
     MemberView,
+    check_citations,
     check_formation,
     check_members,
     check_status_change,
@@ -252,3 +254,42 @@ def test_regulations_are_adopted_by_a_desa_and_cite_a_pokja_of_that_desa() -> No
         check_pokja("ins_x", None, "19.05.02.2001")
     with pytest.raises(Unprocessable, match="lies in"):
         check_pokja("ins_p", MemberView("ins_p", "POKJA", "19.05.02.2002", "active"), "19.05.02.2001")
+
+
+KAMPUNG = "34.03.13.2004"
+GK_CAMPAIGN = Cited("cmp_gk", "34.03")
+BDW_CAMPAIGN = Cited("cmp_bdw", "35.11")
+GK_SESSION = Cited("ses_gk", KAMPUNG, "cmp_gk")
+BDW_SESSION = Cited("ses_bdw", "35.11.01.2001", "cmp_bdw")
+OTHER_DESA_SESSION = Cited("ses_beji", "34.03.13.2005", "cmp_gk")
+
+
+@pytest.mark.parametrize(
+    ("campaign", "session", "problem"),
+    [
+        (GK_CAMPAIGN, GK_SESSION, None),
+        (Cited("cmp_ngawen", "34.03.13"), None, None),  # a kecamatan campaign holds its desa
+        (None, GK_SESSION, None),
+        (BDW_CAMPAIGN, None, "campaign_id: 34.03.13.2004 lies outside the region of campaign cmp_bdw"),
+        (None, BDW_SESSION, "session_id: 34.03.13.2004 lies outside the region of session ses_bdw"),
+        (None, OTHER_DESA_SESSION, "session_id: 34.03.13.2004 lies outside the region of session ses_beji"),
+        (GK_CAMPAIGN, Cited("ses_x", KAMPUNG, "cmp_other"), "not a session of the cited campaign"),
+        (Cited("cmp_gk", ""), None, "not known yet"),  # not learnt: given as unknown below
+    ],
+)
+def test_a_formation_cites_only_outreach_of_its_own_region(
+    campaign: Cited | None, session: Cited | None, problem: str | None
+) -> None:
+    formation = Formation(
+        formed_on=date(2019, 8, 15),
+        campaign_id=campaign.id if campaign else None,
+        session_id=session.id if session else None,
+    )
+    known_campaign = campaign if campaign and campaign.region_code else None
+    if problem is None:
+        check_citations(KAMPUNG, formation, known_campaign, session)
+        return
+    with pytest.raises(Unprocessable) as refused:
+        check_citations(KAMPUNG, formation, known_campaign, session)
+    assert problem in refused.value.detail["message"]
+    assert "35.11" not in refused.value.detail["message"]

@@ -14,7 +14,7 @@ from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
-from services.reporting.domain.projection import CAMPAIGNS
+from services.reporting.api.scope import visible_campaign
 from services.reporting.reports.content import KINDS
 from services.reporting.reports.jobs import job_document, request
 from services.reporting.reports.render import FORMATS, MEDIA_TYPES
@@ -26,7 +26,9 @@ WORKER = "report_worker"
 
 class ReportRequest(Command):
     kind: str = Field(description=f"one of {', '.join(KINDS)}")
-    region_code: str | None = Field(None, description="region the report covers (default: the campaign's)")
+    region_code: str | None = Field(
+        None, description="region the report covers; a campaign report always covers its campaign's region"
+    )
     period_start: date | None = None
     period_end: date | None = None
     campaign_id: str | None = Field(None, description="for kind `campaign`")
@@ -44,6 +46,13 @@ class ReportRequest(Command):
         if self.period_end < self.period_start:
             raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
         return self
+
+
+def _normalized(region_code: str) -> str:
+    try:
+        return require(region_code)
+    except RegionError as exc:
+        raise Unprocessable(f"region_code: {exc}") from exc
 
 
 def _report(doc: dict[str, Any]) -> dict[str, Any]:
@@ -70,19 +79,17 @@ async def list_reports(
 
 @router.post("/reports", status_code=202, summary="Request a report; it is built in the background")
 async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
-    db = runtime.mongo.db
-    region_code = body.region_code
     if body.kind == "campaign":
-        campaign = await db[CAMPAIGNS].find_one({"_id": body.campaign_id})
-        if campaign is None or "start_date" not in campaign:
-            raise Unprocessable(f"campaign_id: campaign {body.campaign_id} is not known to reporting")
-        region_code = region_code or campaign["region_code"]
-    assert region_code is not None  # the request model requires it for the other kinds
-    try:
-        region_code = require(region_code)
-    except RegionError as exc:
-        raise Unprocessable(f"region_code: {exc}") from exc
-    caller.require_region(region_code)
+        assert body.campaign_id is not None  # the request model requires it for a campaign report
+        # A campaign report covers its campaign's region, never the one asked for.
+        campaign = await visible_campaign(runtime.mongo.db, caller, body.campaign_id)
+        region_code = str(campaign["region_code"])
+        if body.region_code is not None and _normalized(body.region_code) != region_code:
+            raise Unprocessable(f"region_code: a campaign report covers its campaign's region {region_code}")
+    else:
+        assert body.region_code is not None  # the request model requires it for the other kinds
+        region_code = _normalized(body.region_code)
+        caller.require_region(region_code)
     job = job_document(
         new_id("rpt"),
         body.kind,

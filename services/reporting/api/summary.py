@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from pilar_runtime.auth import CallerDep
-from pilar_runtime.errors import NotFound
 from pilar_runtime.service import RuntimeDep
-from services.reporting.api.scope import region_of
-from services.reporting.domain.projection import CAMPAIGNS, INSTITUTIONS, SESSIONS
+from services.reporting.api.scope import region_of, visible_campaign
+from services.reporting.domain.projection import INSTITUTIONS, SESSIONS
 from services.reporting.domain.summary import campaign_progress, summary
 from services.reporting.reports.jobs import region_name
 from services.reporting.store import counts_of
@@ -33,14 +32,17 @@ async def get_summary(
 @router.get("/campaigns/{campaign_id}/progress", summary="A campaign's sessions, participants and targets")
 async def get_progress(campaign_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     db = runtime.mongo.db
-    campaign = await db[CAMPAIGNS].find_one({"_id": campaign_id})
-    if campaign is None or "start_date" not in campaign:
-        raise NotFound(f"campaign {campaign_id} is not known to reporting (no campaign_planned event)")
-    caller.require_region(campaign["region_code"])
-    sessions = await db[SESSIONS].find({"campaign_id": campaign_id}).to_list(None)
+    campaign = await visible_campaign(db, caller, campaign_id)
+    within = {"regions": campaign["region_code"]}
+    sessions = await db[SESSIONS].find({"campaign_id": campaign_id, **within}).to_list(None)
     institutions = (
         await db[INSTITUTIONS]
-        .find({"$or": [{"campaign_id": campaign_id}, {"region_code": {"$in": campaign.get("desa_codes", [])}}]})
+        .find(
+            {
+                "$or": [{"campaign_id": campaign_id}, {"region_code": {"$in": campaign.get("desa_codes", [])}}],
+                **within,
+            }
+        )
         .to_list(None)
     )
     return campaign_progress(campaign, sessions, institutions)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pilar_runtime.regions import is_within
+
 SESSION_STATUSES = ("scheduled", "held", "cancelled")
 FOLLOWUP_STATUSES = ("open", "overdue", "completed")
 
@@ -64,10 +66,18 @@ def institutions_total(counts: Mapping[str, int]) -> int:
     return sum(n for name, n in counts.items() if name.startswith("institutions|"))
 
 
+def in_campaign_region(campaign: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Does a session or institution lie in the campaign's region subtree? Nothing outside it ever counts for
+    (or shows in) a campaign, whatever it cites: the region is the campaign's scope."""
+    return is_within(str(record.get("region_code")), str(campaign.get("region_code")))
+
+
 def formed_in_campaign(campaign: Mapping[str, Any], institution: Mapping[str, Any], kind: str) -> bool:
     """A WKSBM (or Pokja) counts for a campaign when it was formed in one of its desa during its period, or
-    when its formation cites the campaign."""
+    when its formation cites the campaign — and in either case lies in the campaign's region."""
     if institution.get("kind") != kind or not institution.get("formed_on"):
+        return False
+    if not in_campaign_region(campaign, institution):
         return False
     if institution.get("campaign_id") == campaign["_id"]:
         return True
@@ -82,7 +92,7 @@ def campaign_progress(
     by_status = dict.fromkeys(SESSION_STATUSES, 0)
     participants = 0
     by_category: dict[str, int] = {}
-    for s in sessions:
+    for s in (s for s in sessions if in_campaign_region(campaign, s)):
         by_status[s.get("status", "scheduled")] = by_status.get(s.get("status", "scheduled"), 0) + 1
         if s.get("status") == "held":
             participants += s.get("participants", 0)

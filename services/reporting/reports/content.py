@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pilar_runtime.regions import is_within
 from services.reporting.domain.summary import campaign_progress, formed_in_campaign
 
 Doc = Mapping[str, Any]
@@ -67,6 +68,11 @@ def board_complete(board: Iterable[Doc]) -> bool:
     return all(role in roles for role in BOARD_ROLES)
 
 
+def in_region(record: Doc, region_code: str) -> bool:
+    """A report shows its subject's region subtree only, whatever records it is given."""
+    return is_within(str(record.get("region_code")), region_code)
+
+
 def _formed_row(i: Doc, name_of: RegionName) -> list[Cell]:
     board = i.get("board", [])
     return [
@@ -95,8 +101,19 @@ def campaign_report(
     workers: Mapping[str, Doc],
     name_of: RegionName,
 ) -> Report:
-    sessions = sorted(sessions, key=lambda s: (str(s.get("starts_at") or s.get("held_on")), str(s["_id"])))
-    institutions = list(institutions)
+    # A report shows its subject's region only, whatever it is given: sessions, institutions (and their boards),
+    # narasumber names and desa outside the campaign's region are left out.
+    region = str(campaign.get("region_code"))
+    sessions = sorted(
+        (s for s in sessions if in_region(s, region)),
+        key=lambda s: (str(s.get("starts_at") or s.get("held_on")), str(s["_id"])),
+    )
+    institutions = [i for i in institutions if in_region(i, region)]
+    workers = {
+        w: doc
+        for w, doc in workers.items()
+        if is_within(str(doc.get("region_code")), region) or is_within(region, str(doc.get("region_code")))
+    }
     progress = campaign_progress(campaign, sessions, institutions)
     formed = sorted(
         (i for i in institutions if any(formed_in_campaign(campaign, i, k) for k in ("WKSBM", "POKJA"))),
@@ -127,7 +144,9 @@ def campaign_report(
                 narasumber[w] = narasumber.get(w, 0) + 1
     for w in campaign.get("narasumber_ids", []):
         narasumber.setdefault(w, 0)
-    per_desa: dict[str, list[int]] = {code: [0, 0] for code in campaign.get("desa_codes", [])}
+    per_desa: dict[str, list[int]] = {
+        code: [0, 0] for code in campaign.get("desa_codes", []) if is_within(code, region)
+    }
     for s in sessions:
         if s.get("status") == "held":
             per_desa.setdefault(str(s["region_code"]), [0, 0])[0] += int(s.get("participants", 0))
@@ -195,7 +214,13 @@ def campaign_report(
 def psks_handover(region_code: str, start: date, end: date, institutions: Iterable[Doc], name_of: RegionName) -> Report:
     """The institutions formed in the period with their complete kepengurusan, for the PSKS section."""
     formed = sorted(
-        (i for i in institutions if i.get("formed_on") and start.isoformat() <= i["formed_on"] <= end.isoformat()),
+        (
+            i
+            for i in institutions
+            if in_region(i, region_code)
+            and i.get("formed_on")
+            and start.isoformat() <= i["formed_on"] <= end.isoformat()
+        ),
         key=_formed_sort,
     )
     rows: list[list[Cell]] = []
@@ -247,12 +272,19 @@ def monthly_district(
     """What happened in a district in a period, by kecamatan."""
     lo, hi = start.isoformat(), end.isoformat()
     held = sorted(
-        (s for s in sessions if s.get("status") == "held" and lo <= str(s.get("held_on")) <= hi),
+        (
+            s
+            for s in sessions
+            if in_region(s, region_code) and s.get("status") == "held" and lo <= str(s.get("held_on")) <= hi
+        ),
         key=lambda s: (str(s["held_on"]), str(s["region_code"]), str(s["_id"])),
     )
-    formed = sorted((i for i in institutions if lo <= str(i.get("formed_on")) <= hi), key=_formed_sort)
+    formed = sorted(
+        (i for i in institutions if in_region(i, region_code) and lo <= str(i.get("formed_on")) <= hi),
+        key=_formed_sort,
+    )
     adopted = sorted(
-        (r for r in regulations if lo <= str(r.get("adopted_on")) <= hi),
+        (r for r in regulations if in_region(r, region_code) and lo <= str(r.get("adopted_on")) <= hi),
         key=lambda r: (str(r["adopted_on"]), str(r["region_code"]), str(r["_id"])),
     )
     per_kecamatan: dict[str, list[int]] = {}

@@ -24,7 +24,7 @@ from contracts.events.reporting import ReportGenerated
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.regions import RegionError, ancestors, lookup
+from pilar_runtime.regions import RegionError, ancestors, is_within, lookup
 from services.reporting.domain.projection import INSTITUTIONS, REGULATIONS, SESSIONS, WORKERS
 from services.reporting.reports import content
 from services.reporting.reports.render import FORMATS, RENDERERS
@@ -38,6 +38,10 @@ MAX_ATTEMPTS = 5  # with waits of 2, 4, 8, 16 s between them
 
 class ReportUnavailable(Exception):
     """The report can't be built from what reporting knows (e.g. the campaign was never planned)."""
+
+
+class ReportRefused(Exception):
+    """The report must not be built: its subject lies outside the region it was recorded for."""
 
 
 def job_document(
@@ -82,6 +86,35 @@ async def request(uow: UnitOfWork, job: dict[str, Any]) -> bool:
     return True
 
 
+async def withdraw_misscoped(db: Db) -> int:
+    """Campaign reports recorded for a region that does not hold their campaign (possible before reports were
+    scoped by their subject) may carry another region's names: mark them failed, drop their files, clear their
+    title. Run at start-up; a no-op once done. Returns how many were withdrawn."""
+    withdrawn = 0
+    async for job in db[REPORTS].find(
+        {"kind": "campaign", "withdrawn": {"$ne": True}}, {"campaign_id": 1, "region_code": 1}
+    ):
+        campaign = await db["campaigns"].find_one({"_id": job["campaign_id"]}, {"region_code": 1})
+        if campaign is None or is_within(str(campaign.get("region_code")), job["region_code"]):
+            continue
+        await db[REPORT_FILES].delete_many({"report_id": job["_id"]})
+        await db[REPORTS].update_one(
+            {"_id": job["_id"]},
+            {
+                "$set": {
+                    "status": "failed",
+                    "withdrawn": True,
+                    "title": None,
+                    "formats": [],
+                    "error": "withdrawn: the campaign lies outside the report's region",
+                }
+            },
+        )
+        log.warning("report.withdrawn", report_id=job["_id"])
+        withdrawn += 1
+    return withdrawn
+
+
 @lru_cache(maxsize=4096)
 def region_name(code: str) -> str:
     try:
@@ -112,13 +145,19 @@ async def build_content(db: Db, job: dict[str, Any], *, final: bool = False) -> 
         campaign = await db["campaigns"].find_one({"_id": job["campaign_id"]})
         if campaign is None or "start_date" not in campaign:
             raise ReportUnavailable(f"campaign {job['campaign_id']} was never planned (no campaign_planned event)")
-        sessions = await db[SESSIONS].find({"campaign_id": campaign["_id"]}).to_list(None)
+        # The report's scope is its subject's region: a campaign outside the job's region is never reported there,
+        # and nothing outside the campaign's own region is read (content.campaign_report filters again).
+        if not is_within(str(campaign.get("region_code")), job["region_code"]):
+            raise ReportRefused(f"campaign {campaign['_id']} lies outside the report's region {job['region_code']}")
+        within = {"regions": campaign["region_code"]}
+        sessions = await db[SESSIONS].find({"campaign_id": campaign["_id"], **within}).to_list(None)
         institutions = (
             await db[INSTITUTIONS]
             .find(
                 {
                     "kind": {"$in": ["WKSBM", "POKJA"]},
                     "$or": [{"campaign_id": campaign["_id"]}, {"region_code": {"$in": campaign.get("desa_codes", [])}}],
+                    **within,
                 }
             )
             .to_list(None)
@@ -190,6 +229,9 @@ class ReportWorker:
             try:
                 report = await build_content(self.mongo.db, job, final=job["attempts"] >= MAX_ATTEMPTS)
                 files = await asyncio.to_thread(render_all, report)
+            except ReportRefused as exc:
+                await self._fail(job, str(exc))
+                return True
             except ReportUnavailable as exc:
                 # Events arrive out of order: the campaign_planned may still be on its way. Wait, then give up.
                 if job["attempts"] >= MAX_ATTEMPTS:

@@ -43,7 +43,11 @@ def _as_of(report: Report) -> datetime:
 
 def to_xlsx(report: Report) -> bytes:
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    # Text is data, never code: names and places operators typed stay strings, not formulas or links
+    # (xlsxwriter's write() would otherwise turn "=..." into a formula and "http://..." into a hyperlink).
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     # A fixed creation date (the newest fact's time) keeps the file byte-identical for the same inputs.
     book.set_properties({"title": report.title, "author": "Pilar reporting", "created": _as_of(report)})
     bold = book.add_format({"bold": True})
@@ -86,18 +90,40 @@ def to_xlsx(report: Report) -> bytes:
     return out.getvalue()
 
 
+# A spreadsheet opening a CSV reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Cell) -> Cell:
+    """A CSV cell as inert text: text that starts with a formula trigger — also after leading whitespace, which
+    spreadsheets skip — gets a leading single quote (OWASP). Numbers stay numbers; a lone character (our "-" for
+    "none") cannot make a formula and stays as it is."""
+    if not isinstance(cell, str) or len(cell.strip()) <= 1:
+        return cell
+    if cell.startswith(FORMULA_TRIGGERS) or cell.lstrip().startswith(FORMULA_TRIGGERS):
+        return "'" + cell
+    return cell
+
+
 def to_csv(report: Report) -> bytes:
-    """One file: the key figures, then each table under a ``# <name>`` line, separated by blank lines."""
+    """One file: the key figures, then each table under a ``# <name>`` line, separated by blank lines. Every cell
+    is neutralised: names come from operators and district systems."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["# " + report.title])
-    writer.writerow(["Periode", _period(report)])
-    writer.writerows([[label, value] for label, value in report.meta])
+
+    def row(cells: list[Cell]) -> None:
+        writer.writerow([neutralise(c) for c in cells])
+
+    row(["# " + report.title])
+    row(["Periode", _period(report)])
+    for label, value in report.meta:
+        row([label, value])
     for table in report.tables:
         writer.writerow([])
-        writer.writerow([f"# {table.name}"])
-        writer.writerow(table.columns)
-        writer.writerows(table.rows)
+        row([f"# {table.name}"])
+        row(list[Cell](table.columns))
+        for cells in table.rows:
+            row(cells)
     return out.getvalue().encode("utf-8")
 
 

@@ -6,10 +6,13 @@ import random
 from datetime import date
 from typing import Any
 
+import pytest
+
 from services.reporting.domain.facts import Fact
+from services.reporting.domain.summary import campaign_progress
 from services.reporting.reports.content import board_complete, campaign_report, monthly_district, psks_handover
 from services.reporting.reports.jobs import region_name
-from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
+from services.reporting.reports.render import neutralise, to_csv, to_pdf, to_xlsx
 from services.reporting.tests.scenario import CAMPAIGN, scenario
 from services.reporting.tests.test_domain import live
 
@@ -61,3 +64,45 @@ def test_monthly_district_groups_by_kecamatan() -> None:
     assert dict(report.meta)["Sesi dilaksanakan"] == 10
     csv_text = to_csv(report).decode()
     assert "# Per kecamatan" in csv_text and "34.03.01,Wonosari,5,200,5,1" in csv_text
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("  =1+1", "'  =1+1"),  # spreadsheets skip the leading spaces
+        ("WKSBM Kampung", "WKSBM Kampung"),
+        ("Ketua: Sutrisno", "Ketua: Sutrisno"),
+        ("-", "-"),  # the reports' "none": a lone character makes no formula
+        ("", ""),
+        (40, 40),  # numbers we write stay numbers
+        (-3, -3),
+        (12.5, 12.5),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(cell: str | int | float, written: str) -> None:
+    assert neutralise(cell) == written
+
+
+def test_a_campaign_report_and_progress_keep_to_the_campaigns_region_whatever_they_are_given() -> None:
+    states, _ = live([Fact.of(e) for e in scenario()])
+    campaign = states["campaigns"][CAMPAIGN]
+    sessions = [s for s in states["sessions"].values() if s.get("campaign_id") == CAMPAIGN]
+    institutions = list(states["institutions"].values())
+    stray_session = {**sessions[0], "_id": "ses_stray", "region_code": "35.11.01.2001", "participants": 99}
+    stray_wksbm = {**institutions[0], "_id": "ins_stray", "region_code": "35.11.01.2001", "campaign_id": CAMPAIGN}
+    stray_wksbm["board"] = [{"role": "ketua", "name": "Ketua Bondowoso"}]
+    stray_worker = {"_id": "wrk_bdw", "name": "Narasumber Bondowoso", "region_code": "35.11"}
+    workers = {**states["workers"], "wrk_bdw": stray_worker}
+    stray_session["narasumber_present_ids"] = ["wrk_bdw"]
+    clean = campaign_report(campaign, sessions, institutions, states["workers"], region_name)
+    given = campaign_report(campaign, [*sessions, stray_session], [*institutions, stray_wksbm], workers, region_name)
+    assert given == clean
+    assert campaign_progress(campaign, [*sessions, stray_session], [*institutions, stray_wksbm]) == campaign_progress(
+        campaign, sessions, institutions
+    )

@@ -205,7 +205,7 @@ async def test_bad_report_requests_get_a_clear_4xx(reporting: Reporting) -> None
         ),
         ({"kind": "monthly_district", "region_code": "34.03"}, GUNUNGKIDUL, 422, "period_start"),
         ({"kind": "campaign"}, GUNUNGKIDUL, 422, "campaign_id"),
-        ({"kind": "campaign", "campaign_id": "cmp_unknown"}, GUNUNGKIDUL, 422, "campaign_id"),
+        ({"kind": "campaign", "campaign_id": "cmp_unknown"}, GUNUNGKIDUL, 404, "cmp_unknown not found"),
         ({"kind": "psks_handover", "region_code": "34.03", **period, "colour": "red"}, GUNUNGKIDUL, 422, "colour"),
         ({"kind": "psks_handover", "region_code": "35.11", **period}, GUNUNGKIDUL, 403, "35.11"),
         ({"kind": "psks_handover", "region_code": "34.03", **period}, bearer("viewer", "34.03"), 403, "role"),
