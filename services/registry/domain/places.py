@@ -16,13 +16,14 @@ INSTITUTION_LEVELS: dict[InstitutionKind, tuple[Level, ...]] = {
     InstitutionKind.ORSOS: (Level.DESA, Level.KECAMATAN),
 }
 
-# A TKSK serves a kecamatan; a PSM a desa or kecamatan; officers and speakers work for the district.
+# A TKSK serves a kecamatan; a PSM a desa or kecamatan; officers work for the district; a narasumber may come from
+# the province's Dinas Sosial too (seed 004's FGD had provincial speakers).
 WORKER_LEVELS: dict[WorkerRole, tuple[Level, ...]] = {
     WorkerRole.TKSK: (Level.KECAMATAN,),
     WorkerRole.PSM: (Level.DESA, Level.KECAMATAN),
     WorkerRole.PENYULUH_SOSIAL: (Level.KABUPATEN, Level.KECAMATAN, Level.DESA),
     WorkerRole.PENDAMPING_PKH: (Level.KABUPATEN, Level.KECAMATAN, Level.DESA),
-    WorkerRole.NARASUMBER: (Level.KABUPATEN, Level.KECAMATAN, Level.DESA),
+    WorkerRole.NARASUMBER: (Level.PROVINSI, Level.KABUPATEN, Level.KECAMATAN, Level.DESA),
     WorkerRole.PETUGAS: (Level.KABUPATEN, Level.KECAMATAN, Level.DESA),
 }
 

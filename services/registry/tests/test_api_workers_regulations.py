@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pilar_runtime.testing import bearer
 from services.registry.tests.conftest import (
     BANGKA_BARAT,
     GUNUNGKIDUL,
@@ -122,3 +123,13 @@ async def test_a_village_adopts_a_community_regulation_drafted_by_its_pokja(regi
     assert (await registry.client.get("/community-regulations", headers=GUNUNGKIDUL)).json()["total"] == 0
     one = await registry.client.get(f"/community-regulations/{regulation['id']}", headers=BANGKA_BARAT)
     assert one.json()["title"].startswith("Kesepakatan warga")
+
+
+async def test_a_narasumber_may_come_from_the_province_and_other_roles_may_not(registry: Registry) -> None:
+    province = bearer("province_operator", "34", sub="op-diy")
+    speaker = await registry.created(
+        "/workers", {"role": "NARASUMBER", "name": "Dr. Wahyu", "region_code": "34"}, headers=province
+    )
+    assert speaker["region_code"] == "34"
+    psm = await registry.post("/workers", {"role": "PSM", "name": "Budi", "region_code": "34"}, headers=province)
+    assert psm.status_code == 422
