@@ -39,7 +39,9 @@ def _workbook() -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def _pack(parts: dict[str, bytes], sheet_chunks: Callable[[], list[bytes]] | None = None, stored: bool = False) -> bytes:
+def _pack(
+    parts: dict[str, bytes], sheet_chunks: Callable[[], list[bytes]] | None = None, stored: bool = False
+) -> bytes:
     """The workbook with its sheet replaced by the given chunks (streamed into the archive, never held whole)."""
     out = io.BytesIO()
     method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
