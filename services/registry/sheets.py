@@ -106,7 +106,7 @@ def _xlsx_lines(content: bytes) -> Lines:
         try:
             sheet = workbook.worksheets[0]
             # The declared <dimension> may claim a million rows of 16,384 columns: read only the cells there are.
-            sheet.reset_dimensions()  # type: ignore[union-attr]
+            sheet.reset_dimensions()
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield number, [_text(value) for value in values]
         finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from pilar_runtime.testing import bearer, eventually
 from services.registry.tests.conftest import ADMIN, BONDOWOSO, GUNUNGKIDUL, KAMPUNG, NGAWEN, Registry, registry
