@@ -33,7 +33,8 @@ MAX_UNPACKED_BYTES = 160 * 1024 * 1024
 MAX_ENTRY_RATIO = 100  # unpacked : packed, per entry (Apache POI's guard against zip bombs uses the same)
 RATIO_CHECKED_ABOVE = 1024 * 1024  # small entries may compress oddly well; they cannot hurt
 MAX_CELLS_PER_ROW = 1_000  # <c> elements in one <row>, empty styled ones included
-MAX_SHARED_STRINGS = MAX_ROWS * MAX_COLUMNS
+# Every cell of 50,000 rows of the widest import (17 columns) a distinct text, and some: openpyxl holds them all.
+MAX_SHARED_STRINGS = 1_000_000
 
 
 def read_table(content: bytes) -> Table:

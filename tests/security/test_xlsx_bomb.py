@@ -85,6 +85,22 @@ def one_wide_row() -> bytes:
     return _pack(_workbook(), chunks, stored=True)
 
 
+def too_many_texts() -> bytes:
+    """1.1 million distinct shared strings (openpyxl keeps every one in memory), deflated to a few MB."""
+    parts = _workbook()
+    parts["xl/sharedStrings.xml"] = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + b"".join(b"<si><t>%d</t></si>" % i for i in range(1_100_000))
+        + b"</sst>"
+    )
+    shared = (
+        b'<Override PartName="/xl/sharedStrings.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", shared + b"</Types>")
+    return _pack(parts)
+
+
 def _memory(pid: int, field: str) -> int:
     """VmRSS (now) or VmHWM (peak) of a process, in bytes."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -129,8 +145,9 @@ async def _import_watched(stack: Stack, content: bytes) -> tuple[httpx.Response,
         (lambda: decompression_bomb(9), "unpacks to more than 160 MB"),
         (lambda: decompression_bomb(2), "zip bomb"),
         (one_wide_row, "more than 1000 cells"),
+        (too_many_texts, "more than 1000000 distinct texts"),
     ],
-    ids=["forged-dimension", "decompression-bomb-400mb", "decompression-bomb-90mb", "one-wide-row"],
+    ids=["forged-dimension", "decompression-bomb-400mb", "decompression-bomb-90mb", "one-wide-row", "too-many-texts"],
 )
 async def test_a_hostile_workbook_is_refused_within_a_bounded_memory(
     registry_process: Stack, build: Callable[[], bytes], message: str | None
