@@ -49,12 +49,12 @@ class Value(BaseModel):
 
 
 class BoardMember(Value):
-    """One seat of a kepengurusan. NIK and phone are optional and never logged."""
+    """One seat of a kepengurusan: role and name only. The seat holder's NIK and phone stay in the registry
+    (data minimisation, UU PDP): no consumer needs them. Events of schema 1 from before may still carry them;
+    readers ignore unknown fields."""
 
     role: str = Field(min_length=1, max_length=50, description="ketua, sekretaris, bendahara, anggota, …")
     name: str = Field(min_length=1, max_length=200)
-    nik: str | None = None
-    phone: str | None = None
 
 
 class LegalBasis(Value):

@@ -99,7 +99,9 @@ async def _run(
             duplicates = await _existing(runtime, kind, candidates)
             for candidate in candidates:
                 if candidate.identity in duplicates:
-                    errors.append(_duplicate_error(kind, candidate.row, duplicates[candidate.identity]))
+                    existing_id, region = duplicates[candidate.identity]
+                    shown = existing_id if caller.can_see(region) else None
+                    errors.append(_duplicate_error(kind, candidate.row, shown))
             good = [c for c in candidates if c.identity not in duplicates]
             errors.extend(await _insert(runtime, kind, good, caller))
             failed_rows = {e.row for e in errors}
@@ -186,26 +188,28 @@ def _identity_field(kind: ImportKind) -> str:
     return "name" if kind == ImportKind.INSTITUTIONS else "nik"
 
 
-def _duplicate_error(kind: ImportKind, row: int, existing_id: str) -> RowError:
+def _duplicate_error(kind: ImportKind, row: int, existing_id: str | None) -> RowError:
+    """Names the existing record only when the caller may see it: a NIK must not reveal another region's worker."""
+    named = f": {existing_id}" if existing_id else ""
     if kind == ImportKind.INSTITUTIONS:
-        return RowError(row, "name", f"an institution of this kind with this name exists in this desa: {existing_id}")
-    return RowError(row, "nik", f"a worker with this NIK is registered: {existing_id}")
+        return RowError(row, "name", f"an institution of this kind with this name exists in this desa{named}")
+    return RowError(row, "nik", f"a worker with this NIK is registered{named}")
 
 
-async def _existing(runtime: Runtime, kind: ImportKind, candidates: list[Candidate]) -> dict[str, str]:
-    """identity → id of what is already registered."""
+async def _existing(runtime: Runtime, kind: ImportKind, candidates: list[Candidate]) -> dict[str, tuple[str, str]]:
+    """identity → (id, region) of what is already registered."""
     identities = [c.identity for c in candidates if c.identity]
     if not identities:
         return {}
     db = runtime.mongo.db
     if kind == ImportKind.WORKERS:
-        found = db[WORKERS].find({"_nik_key": {"$in": identities}}, {"_nik_key": 1})
-        return {d["_nik_key"]: d["_id"] async for d in found}
+        found = db[WORKERS].find({"_nik_key": {"$in": identities}}, {"_nik_key": 1, "region_code": 1})
+        return {d["_nik_key"]: (d["_id"], d["region_code"]) async for d in found}
     keys = [c.document["_name_key"] for c in candidates]
     found = db[INSTITUTIONS].find(
         {"_name_key": {"$in": keys}, "status": {"$ne": "dissolved"}}, {"kind": 1, "region_code": 1, "_name_key": 1}
     )
-    return {f"{d['kind']}|{d['region_code']}|{d['_name_key']}": d["_id"] async for d in found}
+    return {f"{d['kind']}|{d['region_code']}|{d['_name_key']}": (d["_id"], d["region_code"]) async for d in found}
 
 
 def _event(kind: ImportKind, document: dict[str, Any], actor: str) -> Envelope:
@@ -238,5 +242,5 @@ async def _insert(runtime: Runtime, kind: ImportKind, good: list[Candidate], cal
         try:
             await runtime.mongo.transact(work_for([candidate]))
         except DuplicateKeyError:
-            errors.append(_duplicate_error(kind, candidate.row, "registered meanwhile"))
+            errors.append(_duplicate_error(kind, candidate.row, None))
     return errors

@@ -10,7 +10,8 @@ from services.reporting import store
 from services.reporting.api import admin, events, reports, summary
 from services.reporting.dashboard import routes as dashboard
 from services.reporting.handlers import MONTHLY_TIMER, build_handlers, month_ended
-from services.reporting.reports.jobs import ReportWorker, withdraw_misscoped
+from services.reporting.migrations import run_migrations
+from services.reporting.reports.jobs import ReportWorker
 from services.reporting.settings import ReportingSettings
 
 
@@ -21,7 +22,7 @@ def build(settings: ServiceSettings | None = None) -> FastAPI:
 
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)
-        await withdraw_misscoped(runtime.mongo.db)
+        await run_migrations(runtime.mongo.db)
         worker = ReportWorker(runtime.mongo, poll_seconds=poll, lease_seconds=max(settings.lease_seconds, 120))
         runtime.extras[reports.WORKER] = worker
         runtime.background(worker.run(), name="report-worker")

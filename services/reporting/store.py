@@ -22,6 +22,7 @@ from contracts.envelope import Envelope
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.regions import ancestors
 from services.reporting.domain.facts import Fact
+from services.reporting.domain.personal import without_personal_data
 from services.reporting.domain.projection import (
     AGGREGATES,
     apply,
@@ -76,7 +77,7 @@ def event_document(envelope: Envelope, received_at: datetime) -> dict[str, Any]:
         "regions": ancestors(envelope.region_code),
         "aggregate_id": envelope.aggregate_id,
         "aggregate_version": envelope.aggregate_version,
-        "payload": envelope.payload,
+        "payload": without_personal_data(envelope.payload),
     }
 
 

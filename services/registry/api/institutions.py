@@ -16,7 +16,7 @@ from pilar_runtime.errors import Conflict
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import Runtime, RuntimeDep
 from services.registry import events
-from services.registry.api.common import now, scope_filter
+from services.registry.api.common import now, scope_filter, shown
 from services.registry.domain.institutions import (
     BoardReplacement,
     Formation,
@@ -106,12 +106,14 @@ async def list_institutions(
         query["status"] = status.value
     if q:
         query["name"] = {"$regex": re.escape(q.strip()), "$options": "i"}
-    return await page_of(runtime.mongo.db[INSTITUTIONS], query, page, [("created_at", 1), ("_id", 1)])
+    return await page_of(
+        runtime.mongo.db[INSTITUTIONS], query, page, [("created_at", 1), ("_id", 1)], show=lambda d: shown(caller, d)
+    )
 
 
 @router.get("/{institution_id}", summary="One institution")
 async def get(institution_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return public(await get_scoped(runtime, INSTITUTIONS, institution_id, caller, "institution"))
+    return shown(caller, await get_scoped(runtime, INSTITUTIONS, institution_id, caller, "institution"))
 
 
 @router.patch("/{institution_id}", summary="Change name, address, legal basis, members, issues or status")

@@ -16,7 +16,7 @@ from pilar_runtime.errors import Conflict
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import RuntimeDep
 from services.registry import events
-from services.registry.api.common import now, scope_filter
+from services.registry.api.common import now, scope_filter, shown
 from services.registry.domain.workers import WorkerChanges, WorkerRegistration, apply_changes, new_worker, with_nik_key
 from services.registry.store import WORKERS, get_scoped
 
@@ -60,12 +60,14 @@ async def list_workers(
         query["active"] = active
     if q:
         query["name"] = {"$regex": re.escape(q.strip()), "$options": "i"}
-    return await page_of(runtime.mongo.db[WORKERS], query, page, [("created_at", 1), ("_id", 1)])
+    return await page_of(
+        runtime.mongo.db[WORKERS], query, page, [("created_at", 1), ("_id", 1)], show=lambda d: shown(caller, d)
+    )
 
 
 @router.get("/{worker_id}", summary="One worker")
 async def get(worker_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return public(await get_scoped(runtime, WORKERS, worker_id, caller, "worker"))
+    return shown(caller, await get_scoped(runtime, WORKERS, worker_id, caller, "worker"))
 
 
 @router.patch("/{worker_id}", summary="Change a worker: emits worker_updated")

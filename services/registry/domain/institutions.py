@@ -297,4 +297,5 @@ def duplicate_key(kind: str, region_code: str, key: str) -> str:
 
 
 def board_members(board: list[dict[str, Any]]) -> list[BoardMember]:
-    return [BoardMember.model_validate(seat) for seat in board]
+    """The seats as events carry them: role and name, never the NIK or phone kept with them here."""
+    return [BoardMember(role=seat["role"], name=seat["name"]) for seat in board]

@@ -142,3 +142,30 @@ def test_a_job_cut_off_by_a_restart_reads_as_interrupted() -> None:
     assert stalled["status"] == "interrupted"
     assert "upload the rest" in stalled["message"]
     assert job_view({**job, "status": "done"}, beat + timedelta(hours=1))["status"] == "done"
+
+
+def test_limits_hold_while_reading() -> None:
+    from services.registry.sheets import MAX_COLUMNS, MAX_LINE_CHARS, MAX_LINES
+
+    with pytest.raises(FileError, match="longer than"):
+        read_table(b"role,name,region_code\n" + b"x" * (MAX_LINE_CHARS + 1) + b"\n")
+    with pytest.raises(FileError, match=f"more than {MAX_COLUMNS} columns"):
+        read_table(b"role,name,region_code\n" + b",".join([b"x"] * (MAX_COLUMNS + 1)) + b"\n")
+    # Empty cells past the limit are no content: a spreadsheet's trailing separators are fine.
+    assert read_table(b"a,b\n1,2" + b"," * (MAX_COLUMNS + 5) + b"\n")[1] == [(2, ["1", "2"])]
+    with pytest.raises(FileError, match=f"more than {MAX_LINES} lines"):
+        read_table(b"a\n" + b"\n" * MAX_LINES + b"1\n")
+
+
+def test_an_xlsx_declaring_a_dtd_is_refused() -> None:
+    import zipfile
+
+    content = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx([["a"], [1]]))) as source, zipfile.ZipFile(content, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/workbook.xml":
+                data = b'<!DOCTYPE x [<!ENTITY e "e">]>' + data
+            target.writestr(name, data)
+    with pytest.raises(FileError, match="DTD"):
+        read_table(content.getvalue())

@@ -1,0 +1,73 @@
+"""One-off data migrations reporting runs at start-up, each recorded as done in ``migrations`` so it runs once.
+
+A migration claims its marker with a lease (several replicas may start together: one works, the others go on;
+a replica that dies mid-way leaves the lease to expire and the next start resumes). Each one is idempotent, so
+work repeated after a lost lease does no harm.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from services.reporting.domain.personal import without_personal_data
+from services.reporting.reports.jobs import withdraw_misscoped
+from services.reporting.store import EVENTS, Db
+
+log = structlog.get_logger("reporting.migrations")
+
+MIGRATIONS = "migrations"
+SCRUB_PERSONAL_DATA = "2026-11-events-without-personal-data"
+WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
+BATCH = 500
+LEASE = timedelta(minutes=5)
+
+
+async def run_migrations(db: Db) -> None:
+    await _once(db, SCRUB_PERSONAL_DATA, scrub_personal_data)
+    await _once(db, WITHDRAW_MISSCOPED_REPORTS, lambda db, _still_working: withdraw_misscoped(db))
+
+
+async def _once(db: Db, name: str, migration: Any) -> None:
+    now = datetime.now(UTC)
+    try:
+        await db[MIGRATIONS].find_one_and_update(
+            {"_id": name, "done_at": None, "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": now + LEASE, "started_at": now, "done_at": None}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return  # done already, or another replica holds the lease
+    log.info("reporting.migration_started", migration=name)
+    await migration(db, lambda: _extend(db, name))
+    await db[MIGRATIONS].update_one({"_id": name}, {"$set": {"done_at": datetime.now(UTC), "lease_until": None}})
+    log.info("reporting.migration_done", migration=name)
+
+
+async def _extend(db: Db, name: str) -> None:
+    await db[MIGRATIONS].update_one({"_id": name}, {"$set": {"lease_until": datetime.now(UTC) + LEASE}})
+
+
+async def scrub_personal_data(db: Db, still_working: Any) -> None:
+    """Drops NIK, phone and e-mail from every stored event's payload, in batches in arrival order."""
+    after = 0
+    scrubbed = 0
+    while True:
+        batch = await db[EVENTS].find({"_id": {"$gt": after}}, {"payload": 1}).sort("_id", 1).limit(BATCH).to_list(None)
+        if not batch:
+            break
+        updates = [
+            UpdateOne({"_id": d["_id"]}, {"$set": {"payload": clean}})
+            for d in batch
+            if (clean := without_personal_data(d.get("payload"))) != d.get("payload")
+        ]
+        if updates:
+            await db[EVENTS].bulk_write(updates, ordered=False)
+            scrubbed += len(updates)
+        after = batch[-1]["_id"]
+        await still_working()
+    log.info("reporting.events_scrubbed", events=scrubbed)
