@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pilar_runtime.auth import Caller, decode_token
+from pilar_runtime.auth import Caller, caller_from_token
 from pilar_runtime.service import RuntimeDep
 from services.reporting.api.scope import region_of
 from services.reporting.domain.summary import institutions_total, summary
@@ -35,9 +35,7 @@ def _caller(request: Request, token: str | None) -> Caller:
     raw = token or (header[7:] if header.lower().startswith("bearer ") else "")
     if not raw:
         raise HTTPException(401, "missing token: open /dashboard?token=<JWT>", headers={"WWW-Authenticate": "Bearer"})
-    caller = decode_token(request.app.state.jwt_secret, raw)
-    request.state.actor = caller.sub
-    return caller
+    return caller_from_token(request, raw)
 
 
 def totals(s: dict[str, Any], counts: dict[str, int]) -> list[tuple[str, str, int]]:
