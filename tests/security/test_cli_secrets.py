@@ -1,6 +1,6 @@
 """Finding 10: a failing `pilar` command never prints the AMQP password (typer's tracebacks show no locals).
 
-Typer showed local variables in tracebacks by default before 0.16 (the lock has 0.29, whose default is off): the
+Older typer releases showed local variables in tracebacks by default (the locked 0.29 does not): the
 CLI turns them off itself, and with `pretty_exceptions_show_locals=True` this test fails.
 """
 
