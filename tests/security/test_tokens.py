@@ -165,3 +165,11 @@ def test_pilar_token_issues_integration_tokens_within_the_admin_set_cap(
     assert decode_token(secret, issued.stdout.strip()).region == "34.03"
     monkeypatch.setenv("PILAR_INTEGRATION_TOKEN_MAX_DAYS", "7")
     assert runner.invoke(cli, ["token", "--role", "integration", "--region", "34.03", "--ttl", "8d"]).exit_code == 2
+
+
+def test_the_local_stack_secret_is_long_random_and_private(cli_state: Path) -> None:
+    from pilar import state
+
+    secret = state.jwt_secret()
+    assert len(secret.encode()) >= 32 and secret == state.jwt_secret()
+    assert (cli_state / "jwt-secret").stat().st_mode & 0o777 == 0o600
