@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -14,8 +15,14 @@ from rich.table import Table
 from pilar import state
 from pilar.logview import LogFilter, parse_line, render
 from pilar_runtime.auth import Role, issue_token
+from pilar_runtime.settings import ServiceSettings
 
-app = typer.Typer(help="Pilar: the event-driven back office of a Dinas Sosial.", no_args_is_help=True)
+# A traceback's local variables would print AMQP_URL (with its password) and tokens: never show them.
+app = typer.Typer(
+    help="Pilar: the event-driven back office of a Dinas Sosial.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 dlq_app = typer.Typer(help="Dead-letter queues: list, show and redrive messages a service could not handle.")
 app.add_typer(dlq_app, name="dlq")
 console = Console()
@@ -34,18 +41,37 @@ def up(verbose: Annotated[bool, typer.Option(help="show debug lines too")] = Fal
         raise typer.Exit(2) from None
 
 
+TTL = re.compile(r"^(\d+)([mhd])$")
+TTL_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
 @app.command()
 def token(
     role: Annotated[Role, typer.Option(help="admin, province_operator, district_operator, viewer, integration")] = (
         Role.ADMIN
     ),
-    region: Annotated[str, typer.Option(help="region code prefix, e.g. 34.03; empty = every region")] = "",
+    region: Annotated[str, typer.Option(help="region code prefix, e.g. 34.03; only admin may leave it empty")] = "",
     sub: Annotated[str, typer.Option(help="who the token is for")] = "operator",
-    hours: Annotated[int, typer.Option(min=1, max=24 * 90)] = 12,
+    ttl: Annotated[
+        str,
+        typer.Option(
+            help="lifetime, e.g. 30m, 12h, 30d: at most PILAR_TOKEN_MAX_HOURS (12h), for integration tokens "
+            "PILAR_INTEGRATION_TOKEN_MAX_DAYS (90d)"
+        ),
+    ] = "12h",
 ) -> None:
     """Issue a JWT for an operator or a district system (signed with the stack's secret)."""
+    found = TTL.match(ttl)
+    if not found or int(found.group(1)) == 0:
+        console.print(f"[bold red]--ttl {ttl!r}: give a number and a unit, e.g. 30m, 12h or 30d")
+        raise typer.Exit(2)
+    lifetime = timedelta(**{TTL_UNITS[found.group(2)]: int(found.group(1))})
+    cap = ServiceSettings().token_limits.for_role(role)
+    if lifetime > cap:
+        console.print(f"[bold red]--ttl {ttl}: a {role.value} token may live at most {cap}")
+        raise typer.Exit(2)
     try:
-        print(issue_token(state.jwt_secret(), sub=sub, role=role.value, region=region, ttl=timedelta(hours=hours)))
+        print(issue_token(state.jwt_secret(), sub=sub, role=role.value, region=region, ttl=lifetime))
     except ValueError as exc:
         console.print(f"[bold red]{exc}")
         raise typer.Exit(2) from None

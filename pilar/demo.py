@@ -416,8 +416,8 @@ async def run_demo() -> int:
             console.print(f"report {report['id']}: {report.get('kind')} {report.get('status', '')}")
         deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
         console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
-        token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="")
-        console.print(f"dashboard: {state.service_url('reporting')}/dashboard?token={token}")
+        token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="34.03")
+        console.print(f"Gunungkidul's dashboard: {state.service_url('reporting')}/dashboard?token={token}")
         return 0
     except DemoError as exc:
         console.print(f"[bold red]{exc}")

@@ -28,14 +28,16 @@ def mail_dir() -> Path:
 
 
 def jwt_secret() -> str:
-    """PILAR_JWT_SECRET, or a random secret made once for this machine's local stack and kept in the state folder."""
+    """PILAR_JWT_SECRET, or a random secret made once for this checkout's local stack and kept in the state folder
+    (``.pilar/``, which git and the image ignore)."""
     given = os.environ.get("PILAR_JWT_SECRET")
     if given:
         return given
     path = state_dir() / "jwt-secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Created readable by its owner only from the first byte (no window in which others could read it).
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 

@@ -81,6 +81,9 @@ async def run_stack(verbose: bool = False) -> int:
         "AMQP_URL": amqp,
         "MONGODB_URL": mongodb_url,
         "PILAR_JWT_SECRET": state.jwt_secret(),
+        # A local stack: lets a short PILAR_JWT_SECRET through (the generated one is long) and serves /docs.
+        "PILAR_DEV_MODE": "1",
+        "PILAR_PUBLIC_DOCS": "1",
         "PILAR_LOG_FORMAT": "json",
         "NOTIFY_SMTP_HOST": os.environ.get("NOTIFY_SMTP_HOST", "127.0.0.1"),
         "NOTIFY_SMTP_PORT": os.environ.get("NOTIFY_SMTP_PORT", str(SMTP_PORT)),

@@ -1,7 +1,9 @@
 """JWT bearer auth with a region scope (DESIGN §7).
 
 A token's ``region`` claim is a Kemendagri code prefix: a Gunungkidul operator (``34.03``) may read and write
-``34.03`` and everything below it, nothing else. An empty region (admins, Kemensos) sees every region.
+``34.03`` and everything below it, nothing else. Every role but ``admin`` must carry a region; an admin without
+one sees every region. A token carries ``iat`` and ``exp``, and may live at most ``TokenLimits`` (12 h; an
+integration token up to an admin-set longer cap).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 ALGORITHM = "HS256"
+# Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
+LEEWAY = timedelta(seconds=60)
 _REGION = re.compile(r"^(\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)?$")
 
 
@@ -29,6 +33,17 @@ class Role(StrEnum):
 
 
 WRITERS = frozenset({Role.ADMIN, Role.PROVINCE_OPERATOR, Role.DISTRICT_OPERATOR})
+
+
+@dataclass(frozen=True)
+class TokenLimits:
+    """The longest a token may live (``exp - iat``): operators' tokens briefly, integration tokens longer."""
+
+    lifetime: timedelta = timedelta(hours=12)
+    integration_lifetime: timedelta = timedelta(days=90)
+
+    def for_role(self, role: Role) -> timedelta:
+        return self.integration_lifetime if role is Role.INTEGRATION else self.lifetime
 
 
 def in_region(code: str, scope: str) -> bool:
@@ -69,25 +84,48 @@ def issue_token(secret: str, *, sub: str, role: str, region: str = "", ttl: time
     Role(role)  # refuse unknown roles here too
     if not _REGION.match(region):
         raise ValueError(f"region {region!r} is not a dotted Kemendagri code prefix")
+    if not region and role != Role.ADMIN:
+        raise ValueError(f"a {role} token needs a region (only admin tokens span every region)")
     now = datetime.now(UTC)
     claims = {"sub": sub, "role": role, "region": region, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_token(secret: str, token: str) -> Caller:
-    """Validate signature, expiry and claims; raises HTTPException(401) with the reason."""
+def _refused(reason: str) -> HTTPException:
+    return HTTPException(401, f"invalid token: {reason}", headers={"WWW-Authenticate": "Bearer"})
+
+
+def decode_token(secret: str, token: str, limits: TokenLimits = TokenLimits()) -> Caller:
+    """Validate signature, ``iat`` and ``exp``, lifetime and claims; raises HTTPException(401) with the reason."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            leeway=LEEWAY,
+            options={"require": ["sub", "role", "iat", "exp"]},
+        )
     except jwt.PyJWTError as exc:
-        raise HTTPException(401, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise _refused(str(exc)) from exc
     try:
-        role = Role(str(claims.get("role")))
+        role = Role(str(claims["role"]))
     except ValueError as exc:
-        raise HTTPException(401, "invalid token: unknown role", headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise _refused("unknown role") from exc
+    if int(claims["exp"]) - int(claims["iat"]) > limits.for_role(role).total_seconds():
+        raise _refused(f"lifetime longer than a {role} token may live ({limits.for_role(role)})")
     region = str(claims.get("region") or "")
     if not _REGION.match(region):
-        raise HTTPException(401, "invalid token: bad region claim", headers={"WWW-Authenticate": "Bearer"})
+        raise _refused("bad region claim")
+    if not region and role is not Role.ADMIN:
+        raise _refused(f"a {role} token needs a region claim")
     return Caller(sub=str(claims["sub"]), role=role, region=region)
+
+
+def caller_from_token(request: Request, token: str) -> Caller:
+    """The caller a raw token names, checked against the app's secret and limits; recorded as the request's actor."""
+    caller = decode_token(request.app.state.jwt_secret, token, request.app.state.token_limits)
+    request.state.actor = caller.sub
+    return caller
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -98,10 +136,7 @@ async def current_caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    secret: str = request.app.state.jwt_secret
-    caller = decode_token(secret, credentials.credentials)
-    request.state.actor = caller.sub
-    return caller
+    return caller_from_token(request, credentials.credentials)
 
 
 async def current_writer(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:

@@ -17,10 +17,14 @@ from structlog.contextvars import bind_contextvars, bound_contextvars, clear_con
 
 __all__ = ["bind_contextvars", "bound_contextvars", "clear_contextvars", "configure_logging", "mask_pii"]
 
-# NIK: 16 digits standing alone. Phone: Indonesian mobile/landline forms (+62 / 62 / 0 then 8–13 digits,
-# separators allowed). E-mail: the common shape. Order matters: NIK before phone so a NIK is called a NIK.
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE = re.compile(r"(?<![\w])(?:\+62|62|0)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,5}){1,3}(?!\d)")
+# NIK: 16 digits. Phone: Indonesian mobile/landline forms (+62 / 62 / 0 then 8–13 digits, separators allowed).
+# E-mail: the common shape. Order matters: NIK before phone so a NIK is called a NIK. A NIK or a phone number
+# stands alone: not inside a longer run of word characters (``ins_0812…``, hex ``…0812345678ab``) nor a group of
+# a hyphen-joined hex id (a UUID's ``-0812-``), so correlation and event ids come out whole.
+_ALONE_BEFORE = r"(?<![\w])(?<![0-9A-Fa-f]-)"
+_ALONE_AFTER = r"(?![\w])(?!-[0-9A-Fa-f])"
+_NIK = re.compile(rf"{_ALONE_BEFORE}\d{{16}}{_ALONE_AFTER}")
+_PHONE = re.compile(rf"{_ALONE_BEFORE}(?:\+62|62|0)[\s.-]?\d{{2,4}}(?:[\s.-]?\d{{2,5}}){{1,3}}{_ALONE_AFTER}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Keys whose values are personal or secret whatever they look like.
 SENSITIVE_KEYS = frozenset(
@@ -35,9 +39,17 @@ def mask_text(text: str) -> str:
     return _PHONE.sub("[phone]", text)
 
 
+def _is_id_key(key: str) -> bool:
+    """``correlation_id``, ``event_id``, ``aggregate_id``, any ``*_id``: ids, never personal data."""
+    key = key.lower()
+    return key == "id" or key.endswith("_id")
+
+
 def _mask_value(key: str, value: Any) -> Any:
     if key.lower() in SENSITIVE_KEYS and value is not None:
         return "[masked]"
+    if isinstance(value, str) and _is_id_key(key):
+        return value
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, Mapping):
@@ -48,7 +60,7 @@ def _mask_value(key: str, value: Any) -> Any:
 
 
 def mask_pii(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """structlog processor: masks NIK, phone numbers and e-mail addresses wherever they appear."""
+    """structlog processor: masks NIK, phone numbers and e-mail addresses wherever they stand alone."""
     for key, value in list(event_dict.items()):
         if key in _KEEP and key != "event":
             continue

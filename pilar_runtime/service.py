@@ -7,6 +7,8 @@ event handlers, timer handlers and start-up work; everything else is shared.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,9 +17,10 @@ from typing import Annotated, Any
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import SecretStr
 
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
@@ -27,7 +30,7 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.outbox import OutboxRelay
-from pilar_runtime.settings import ServiceSettings
+from pilar_runtime.settings import InsecureSettings, ServiceSettings
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
 
 log = structlog.get_logger("pilar.service")
@@ -74,6 +77,9 @@ def create_app(
     on_startup: StartUp | None = None,
     body_limits: dict[str, int] | None = None,
 ) -> FastAPI:
+    settings.refuse_unsafe()
+    if settings.weak_secret():
+        log.warning("service.dev_mode", reason=settings.weak_secret(), note="never run like this in production")
     mongo = Mongo(settings.mongodb_url, settings.database)
     topo = Topology(settings.service, settings.namespace, delivery_limit=settings.delivery_limit)
     consumer = (
@@ -132,9 +138,19 @@ def create_app(
             await mongo.close()
             log.info("service.stopped")
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    docs = settings.public_docs
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.runtime = runtime
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.token_limits = settings.token_limits
     install_error_handlers(app)
     app.include_router(health_router())
     for router in routers:
@@ -159,9 +175,13 @@ def health_router() -> APIRouter:
         body = {"status": "ready" if ready else "not ready", "broker": broker, "mongo": mongo}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get("/metrics", summary="Prometheus metrics (loopback clients, or the bearer PILAR_METRICS_TOKEN)")
     async def metrics(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
+        if not may_read_metrics(request, runtime.settings.metrics_token):
+            raise HTTPException(
+                403, "metrics are served to loopback clients, or with the bearer token PILAR_METRICS_TOKEN"
+            )
         try:
             depth = await runtime.bus.dlq_depth()
             if depth is not None:
@@ -173,8 +193,23 @@ def health_router() -> APIRouter:
     return router
 
 
+def may_read_metrics(request: Request, token: SecretStr | None) -> bool:
+    """With a metrics token, only its bearer (a proxy on this host makes every caller look local); else loopback."""
+    if token is not None:
+        given = request.headers.get("authorization", "").encode()
+        return hmac.compare_digest(given, f"Bearer {token.get_secret_value()}".encode())
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
 def run(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
     """Entry point of ``python -m services.<name>``."""
     configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
-    app = app_factory(settings)
+    try:
+        app = app_factory(settings)
+    except InsecureSettings as exc:
+        log.error("service.refused_to_start", reason=str(exc))
+        raise SystemExit(2) from None
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=30)

@@ -3,8 +3,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pilar_runtime.auth import TokenLimits
+
+# Published in this repository, so good for nothing but a local development stack (PILAR_DEV_MODE=1).
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789"
+MIN_SECRET_BYTES = 32
+
+
+class InsecureSettings(RuntimeError):
+    """A setting that must not reach production: the service refuses to start."""
 
 
 def shared(name: str, prefix: str = "") -> AliasChoices:
@@ -21,9 +33,12 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?replicaSet=rs0", validation_alias=shared("MONGODB_URL"))
     mongodb_database: str | None = Field(None, description="defaults to the namespaced service name")
-    jwt_secret: SecretStr = Field(
-        SecretStr("dev-only-secret-change-me-0123456789"), validation_alias=shared("PILAR_JWT_SECRET")
-    )
+    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), validation_alias=shared("PILAR_JWT_SECRET"))
+    # Explicit development mode (`pilar up` sets it): the development secret or a short one is let through.
+    dev_mode: bool = Field(False, validation_alias=shared("PILAR_DEV_MODE"))
+    # The longest a token may live (exp - iat); integration tokens (`pilar token --ttl 30d`) get their own cap.
+    token_max_hours: float = Field(12.0, gt=0, validation_alias=shared("PILAR_TOKEN_MAX_HOURS"))
+    integration_token_max_days: float = Field(90.0, gt=0, validation_alias=shared("PILAR_INTEGRATION_TOKEN_MAX_DAYS"))
     # Prefix of every exchange, queue and database name: isolates test runs and parallel stacks on one broker.
     namespace: str = Field("", validation_alias=shared("PILAR_NAMESPACE"))
     # Inside a container this must be 0.0.0.0 (compose sets PILAR_HOST); locally only loopback listens.
@@ -44,7 +59,33 @@ class ServiceSettings(BaseSettings):
     # Published outbox documents are deleted this long after publishing (unpublished ones never).
     outbox_retention_days: float = 7.0
     max_body_bytes: int = 1_048_576
+    # /docs, /redoc and /openapi.json map every endpoint: served only when enabled (`pilar up` does).
+    public_docs: bool = Field(False, validation_alias=shared("PILAR_PUBLIC_DOCS"))
+    # /metrics: with a token set, only to `Authorization: Bearer <token>`; without one, only to loopback clients.
+    metrics_token: SecretStr | None = Field(None, validation_alias=shared("PILAR_METRICS_TOKEN"))
     public_url: str | None = None
+
+    @property
+    def token_limits(self) -> TokenLimits:
+        return TokenLimits(timedelta(hours=self.token_max_hours), timedelta(days=self.integration_token_max_days))
+
+    def weak_secret(self) -> str | None:
+        """Why the JWT secret is unfit for anything but development, or None when it is fine."""
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEV_JWT_SECRET:
+            return "PILAR_JWT_SECRET is unset and the published development default would sign tokens"
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            return f"PILAR_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes"
+        return None
+
+    def refuse_unsafe(self) -> None:
+        """Raise InsecureSettings (never echoing the secret) unless safe or in explicit development mode."""
+        reason = self.weak_secret()
+        if reason and not self.dev_mode:
+            raise InsecureSettings(
+                f"{reason}: set it to a random value of at least {MIN_SECRET_BYTES} bytes "
+                "(e.g. `openssl rand -base64 48`), or PILAR_DEV_MODE=1 for a local development stack"
+            )
 
     @property
     def database(self) -> str:

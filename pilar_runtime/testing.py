@@ -126,8 +126,8 @@ class RunningApp:
 TEST_JWT_SECRET = "test-only-secret-0123456789-abcdefghij"
 
 
-def bearer(role: str = "district_operator", region: str = "", sub: str = "op-test") -> dict[str, str]:
-    """An Authorization header for tests, signed with TEST_JWT_SECRET."""
+def bearer(role: str, region: str = "", sub: str = "op-test") -> dict[str, str]:
+    """An Authorization header for tests, signed with TEST_JWT_SECRET. Every role but admin needs a region."""
     from pilar_runtime.auth import issue_token
 
     return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, sub=sub, role=role, region=region)}"}

@@ -8,3 +8,5 @@ class RegistrySettings(ServiceSettings):
 
     service: str = "registry"
     port: int = 8001
+    # POST /imports per caller (token `sub`) and minute, counted per replica.
+    imports_per_minute: int = 10

@@ -19,3 +19,5 @@ class ReportingSettings(ServiceSettings):
     replay_batch: int = 5000
     # Monthly reports wait this long after month end (or after the last event of a past month) for stragglers.
     monthly_report_grace_seconds: float = 900.0
+    # POST /reports per caller (token `sub`) and minute, counted per replica.
+    reports_per_minute: int = 10

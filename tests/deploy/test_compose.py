@@ -40,7 +40,7 @@ def dockerfile_instructions() -> list[str]:
 
 
 def test_the_services_exist() -> None:
-    assert set(services()) == {"mongo", "rabbitmq", "mailcatcher", *APP_PORTS}
+    assert set(services()) == {"mongo-keyfile", "mongo", "rabbitmq", "mailcatcher", *APP_PORTS}
 
 
 def test_notify_sends_mail_to_the_mail_catcher() -> None:
@@ -55,6 +55,32 @@ def test_mongo_runs_a_single_node_replica_set_that_initiates_itself() -> None:
     assert command[command.index("--replSet") + 1] == "rs0"
     check = " ".join(mongo["healthcheck"]["test"])
     assert "rs.initiate" in check and "mongo:27017" in check
+
+
+def test_mongo_requires_authentication_with_a_generated_key_file() -> None:
+    mongo = services()["mongo"]
+    env = mongo["environment"]
+    assert required_variable(env["MONGO_INITDB_ROOT_USERNAME"]) == "MONGO_ROOT_USER"
+    assert required_variable(env["MONGO_INITDB_ROOT_PASSWORD"]) == "MONGO_ROOT_PASS"
+    # A replica set with authentication needs a key file (it also turns authorization on).
+    command = mongo["command"]
+    keyfile = command[command.index("--keyFile") + 1]
+    assert mongo["depends_on"] == {"mongo-keyfile": {"condition": "service_completed_successfully"}}
+    maker = services()["mongo-keyfile"]
+    made = " ".join(maker["entrypoint"])
+    assert "/dev/urandom" in made and "chmod 400" in made and "chown 999:999" in made
+    (keys,) = [v for v in maker["volumes"] if v.endswith(":/keys")]
+    assert f"{keys.split(':')[0]}:{keyfile.rsplit('/', 1)[0]}:ro" in mongo["volumes"]
+    # The healthcheck authenticates with the container's own variables: no credentials in its definition.
+    check = " ".join(mongo["healthcheck"]["test"])
+    assert '-p "$$MONGO_INITDB_ROOT_PASSWORD"' in check
+
+
+def test_mongo_publishes_no_port_and_infrastructure_listens_on_loopback_only() -> None:
+    assert "ports" not in services()["mongo"]
+    for name in ("rabbitmq", "mailcatcher", "mongo-keyfile"):
+        for published in services()[name].get("ports", []):
+            assert str(published).startswith("127.0.0.1:"), (name, published)
 
 
 def test_rabbitmq_is_a_management_image_with_required_credentials() -> None:
@@ -88,7 +114,11 @@ def test_app_service_environment(name: str) -> None:
     env = services()[name]["environment"]
     port = APP_PORTS[name]
     assert env[f"{name.upper()}_PORT"] == str(port)
-    assert env["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+    assert re.fullmatch(
+        r"mongodb://\$\{MONGO_ROOT_USER:\?[^}]+\}:\$\{MONGO_ROOT_PASS:\?[^}]+\}@mongo:27017/"
+        r"\?replicaSet=rs0&authSource=admin",
+        env["MONGODB_URL"],
+    )
     assert re.fullmatch(
         r"amqp://\$\{RABBITMQ_USER:\?[^}]+\}:\$\{RABBITMQ_PASS:\?[^}]+\}@rabbitmq:5672/", env["AMQP_URL"]
     )
@@ -116,7 +146,7 @@ def test_app_service_publishes_its_port(name: str) -> None:
 @pytest.mark.parametrize("name", ["mongo", "rabbitmq", "mailcatcher", *sorted(APP_PORTS)])
 def test_every_service_has_a_healthcheck(name: str) -> None:
     healthcheck = services()[name]["healthcheck"]
-    assert healthcheck["test"][0] == "CMD"
+    assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
     assert {"interval", "timeout", "retries"} <= set(healthcheck)
 
 
@@ -129,6 +159,8 @@ def test_every_variable_is_required_and_no_default_credentials_appear() -> None:
     assert {required_variable(variable) for variable in variables} == {
         "RABBITMQ_USER",
         "RABBITMQ_PASS",
+        "MONGO_ROOT_USER",
+        "MONGO_ROOT_PASS",
         "PILAR_JWT_SECRET",
     }
 
@@ -147,3 +179,10 @@ def test_dockerfile_installs_from_the_hashed_lock_as_non_root() -> None:
     assert lock_install < instructions.index("RUN pip install --no-deps .")
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
+
+
+def test_secrets_and_local_state_stay_out_of_git_and_the_image() -> None:
+    ignored = set((ROOT / ".gitignore").read_text(encoding="utf-8").split())
+    assert {".env", ".pilar/"} <= ignored
+    docker_ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {".git", ".venv", ".pilar", ".env", "**/__pycache__", ".pytest_cache"} <= docker_ignored

@@ -46,6 +46,7 @@ class Stack:
             "PILAR_NAMESPACE": self.namespace,
             "PILAR_JWT_SECRET": TEST_JWT_SECRET,
             "PILAR_LOG_FORMAT": "json",
+            "PILAR_PUBLIC_DOCS": "1",  # the hostile run reads each service's OpenAPI document
             f"{prefix}_PORT": str(self.ports[service]),
             f"{prefix}_RELAY_POLL_SECONDS": "0.2",
             f"{prefix}_TIMER_POLL_SECONDS": "0.2",

@@ -49,6 +49,7 @@ async def service(amqp_url: str, mongodb_url: str, namespace: str) -> AsyncItera
         namespace=namespace,
         jwt_secret=SECRET,
         max_body_bytes=1000,
+        public_docs=True,
     )
     app = create_app(settings, title="t", description="t", routers=[_router()], handlers=EventHandlers())
     async with RunningApp(app) as running, httpx.AsyncClient(base_url=running.url) as client:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.service import RuntimeDep
 from services.registry.api.common import now
 from services.registry.domain.rows import ImportKind
@@ -19,7 +20,12 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
-@router.post("", status_code=202, summary="Start an import of institutions or workers (CSV or XLSX)")
+@router.post(
+    "",
+    status_code=202,
+    summary="Start an import of institutions or workers (CSV or XLSX)",
+    dependencies=[per_caller_limit("imports_per_minute")],
+)
 async def create(
     caller: WriterDep,
     runtime: RuntimeDep,

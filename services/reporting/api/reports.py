@@ -12,6 +12,7 @@ from pilar_runtime.api import Command, PageDep, new_id, page_of, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
 from services.reporting.api.scope import visible_campaign
@@ -77,7 +78,12 @@ async def list_reports(
     return await page_of(runtime.mongo.db[REPORTS], query, page, [("created_at", -1), ("_id", 1)], show=_report)
 
 
-@router.post("/reports", status_code=202, summary="Request a report; it is built in the background")
+@router.post(
+    "/reports",
+    status_code=202,
+    summary="Request a report; it is built in the background",
+    dependencies=[per_caller_limit("reports_per_minute")],
+)
 async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
     if body.kind == "campaign":
         assert body.campaign_id is not None  # the request model requires it for a campaign report

@@ -1,7 +1,10 @@
 """GET /dashboard: a server-rendered page for operators, region-scoped, charts as inline SVG (no scripts, no CDN).
 
 A browser can't easily send a bearer header, so the page also takes the token as ``?token=<JWT>`` (the same
-token the API takes; it is never written into the page). ``?region=`` narrows the view inside the token's scope.
+token the API takes; it is never written into the page). On that first load the token moves into an HttpOnly,
+SameSite=Strict cookie scoped to /dashboard and the browser is sent to the URL without it, so the token stays out
+of history, proxy logs and Referer headers. Only the dashboard reads the cookie: the JSON API wants a bearer
+header, so a cross-site request can never act with it. ``?region=`` narrows the view inside the token's scope.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pilar_runtime.auth import Caller, decode_token
+from pilar_runtime.auth import Caller, caller_from_token
 from pilar_runtime.service import RuntimeDep
 from services.reporting.api.scope import region_of
 from services.reporting.domain.summary import institutions_total, summary
@@ -28,16 +31,17 @@ STATIC = {"dashboard.css": "text/css; charset=utf-8"}
 MONTHS_SHOWN = 24
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 router = APIRouter(tags=["dashboard"])
+COOKIE = "pilar_dashboard"
+# The page shows one region's figures: never cached on the way, never named in a Referer.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _caller(request: Request, token: str | None) -> Caller:
     header = request.headers.get("authorization", "")
-    raw = token or (header[7:] if header.lower().startswith("bearer ") else "")
+    raw = token or (header[7:] if header.lower().startswith("bearer ") else "") or request.cookies.get(COOKIE, "")
     if not raw:
         raise HTTPException(401, "missing token: open /dashboard?token=<JWT>", headers={"WWW-Authenticate": "Bearer"})
-    caller = decode_token(request.app.state.jwt_secret, raw)
-    request.state.actor = caller.sub
-    return caller
+    return caller_from_token(request, raw)
 
 
 def totals(s: dict[str, Any], counts: dict[str, int]) -> list[tuple[str, str, int]]:
@@ -85,11 +89,13 @@ def kecamatan_row(doc: dict[str, Any]) -> dict[str, Any]:
 async def dashboard(
     request: Request,
     runtime: RuntimeDep,
-    token: Annotated[str | None, Query(description="JWT, for browsers that can't send a bearer header")] = None,
+    token: Annotated[str | None, Query(description="JWT; moved into a cookie on first load")] = None,
     region: Annotated[str | None, Query(description="Kemendagri code inside your scope")] = None,
-) -> HTMLResponse:
+) -> Response:
     caller = _caller(request, token)
     code = region_of(caller, region)
+    if token:
+        return _token_to_cookie(request, token)
     db = runtime.mongo.db
     counts = await counts_of(db, code)
     s = summary(code, counts)
@@ -113,7 +119,22 @@ async def dashboard(
         kecamatan=[kecamatan_row(doc) for doc in kecamatan],
         recent=recent,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers=PRIVATE)
+
+
+def _token_to_cookie(request: Request, token: str) -> Response:
+    """Keep the (checked) token in a cookie only /dashboard gets, and reload the page without it in the URL."""
+    query = request.url.remove_query_params("token").query
+    response = RedirectResponse(request.url.path + (f"?{query}" if query else ""), status_code=303, headers=PRIVATE)
+    response.set_cookie(
+        COOKIE,
+        token,
+        path="/dashboard",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 @router.get("/dashboard/static/{name}", include_in_schema=False)
