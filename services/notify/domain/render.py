@@ -34,15 +34,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(left, int) and isinstance(right, int):
-            if right > 0 and abs(left) > 1 and right * max(abs(left), 2).bit_length() > _MAX_SIZE * 4:
-                raise jinja2.sandbox.SecurityError("power too large")
-        if operator == "*" and isinstance(right, int) and isinstance(left, str | list | tuple):
-            left, right = right, left
-        if operator == "*" and isinstance(left, int) and isinstance(right, str | list | tuple):
-            if left * len(right) > _MAX_SIZE:
-                raise jinja2.sandbox.SecurityError("repetition too large")
+        if _huge(operator, left, right):
+            raise jinja2.sandbox.SecurityError(f"the result of {operator} is too large")
         return super().call_binop(context, operator, left, right)
+
+
+def _huge(operator: str, left: Any, right: Any) -> bool:
+    """Whether `left <operator> right` would build a number, string or list big enough to exhaust the process."""
+    if operator == "**":
+        both_int = isinstance(left, int) and isinstance(right, int)
+        return both_int and abs(left) > 1 and right * abs(left).bit_length() > _MAX_SIZE * 4
+    count, items = (left, right) if isinstance(left, int) else (right, left)
+    return isinstance(count, int) and isinstance(items, str | list | tuple) and count * len(items) > _MAX_SIZE
 
 
 _env = _Sandbox(
@@ -98,8 +101,10 @@ def render(channel: str, subject: str, context: dict[str, Any], template: str | 
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"template needs a fact this notice lacks{_fact(exc)}") from exc
     except jinja2.sandbox.SecurityError as exc:
-        raise TemplateProblem("template uses something templates may not (underscore names, methods "
-                              "that change data, str.format, huge numbers or repetitions)") from exc
+        raise TemplateProblem(
+            "template uses something templates may not (underscore names, methods "
+            "that change data, str.format, huge numbers or repetitions)"
+        ) from exc
     except Exception as exc:  # any error a template can raise (TypeError, ZeroDivisionError, …): never its text
         raise TemplateProblem(f"template fails to render ({type(exc).__name__})") from exc
     if not body:

@@ -116,6 +116,25 @@ def test_a_template_missing_a_fact_fails_with_the_reason() -> None:
         render("sms", "outreach.followup_due", context, "{# nothing #}")
 
 
+FAILING_TEMPLATES = [
+    ("{{ tindak_lanjut.__class__ }}", "may not"),
+    ("{{ 10 ** 1000000 }}", "may not"),
+    ("{{ 'x' * 10 ** 7 }}", "may not"),
+    ("{{ tindak_lanjut.aksi / 0 }}", "fails to render (TypeError)"),
+    ("{{ {}[tindak_lanjut.aksi] }}", "lacks"),
+    ("{% for %}", "does not parse"),
+]
+
+
+@pytest.mark.parametrize(("template", "reason"), FAILING_TEMPLATES)
+def test_a_template_fails_without_quoting_what_it_computed(template: str, reason: str) -> None:
+    facts = SAMPLE_FACTS["outreach.followup_due"]
+    context = notice_context("outreach.followup_due", facts, public_base_url="", penerima="X")
+    with pytest.raises(TemplateProblem, match=reason.replace("(", r"\(").replace(")", r"\)")) as caught:
+        render("email", "outreach.followup_due", context, template)
+    assert context["tindak_lanjut"]["aksi"] not in str(caught.value) and "class" not in str(caught.value)
+
+
 def test_rule_validation() -> None:
     check_rule(rule())
     check_rule(rule(channel="sms", recipients=("officers", "+62 812-3456-7890")))
