@@ -36,7 +36,11 @@ class WebhookCommand(Command):
 
 
 def check_url(url: str) -> httpx.URL:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises on a malformed port
+    except ValueError as exc:
+        raise Unprocessable(f"url: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Unprocessable(f"url: {url!r} is not an http(s) URL with a host")
     if parts.username or parts.password:

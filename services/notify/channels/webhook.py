@@ -43,7 +43,7 @@ async def vetted_addresses(host: str, port: int, allowed: Sequence[Network]) -> 
     else:
         try:
             found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, ValueError) as exc:  # not found, or not a name at all (UnicodeError is a ValueError)
             raise AddressRefused(host, None) from exc
         addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0])) for info in found))
     if not addresses:
