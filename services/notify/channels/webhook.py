@@ -87,18 +87,21 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 
 def webhook_client(allowed: Iterable[Network], timeout: float) -> httpx.AsyncClient:
-    """An httpx client whose connections all go through PinnedBackend. No proxy from the environment (the proxy,
-    not the webhook's host, would be checked) and no redirects (they would lead past the check)."""
+    """An httpx client whose connections all go through PinnedBackend. No proxy or .netrc from the environment
+    (the proxy, not the webhook's host, would be checked) and no redirects (they would lead past the check);
+    SSL_CERT_FILE / SSL_CERT_DIR still name the CAs to trust."""
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx has no parameter for the network backend: give its transport a pool built with ours.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=httpx.create_ssl_context(),
         max_connections=100,  # httpx's default limits
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
         network_backend=PinnedBackend(allowed),
     )
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False)
+    return httpx.AsyncClient(
+        transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
+    )
 
 
 def check_answer(response: httpx.Response, what: str) -> None:
