@@ -31,8 +31,9 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.testing import RunningApp, new_namespace
 from services.notify import store
-from services.notify.channels.webhook import WebhookSender
+from services.notify.channels.webhook import WebhookSender, webhook_client
 from services.notify.dispatcher import Dispatcher
+from services.notify.domain.addresses import parse_networks
 from services.notify.domain.timing import QuietHours, TokenBucket
 from services.notify.notices import Notifier
 
@@ -97,7 +98,7 @@ async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurren
         await mongo.transact(plan_chunk)
     dispatcher = Dispatcher(
         mongo,
-        {"webhook": WebhookSender(httpx.AsyncClient())},
+        {"webhook": WebhookSender(webhook_client(parse_networks("127.0.0.0/8"), 10.0))},
         {"webhook": TokenBucket(rate=1e9, burst=10**9)},
         quiet=notifier.quiet,
         clock=_now,

@@ -88,6 +88,8 @@ async def run_stack(verbose: bool = False) -> int:
         "NOTIFY_SMTP_HOST": os.environ.get("NOTIFY_SMTP_HOST", "127.0.0.1"),
         "NOTIFY_SMTP_PORT": os.environ.get("NOTIFY_SMTP_PORT", str(SMTP_PORT)),
         "NOTIFY_PUBLIC_BASE_URL": os.environ.get("NOTIFY_PUBLIC_BASE_URL", state.service_url("reporting")),
+        # Local demos point webhooks at receivers on this machine; a deployment admits only its own networks.
+        "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": os.environ.get("NOTIFY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),
     }
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps: list[asyncio.Task[None]] = []

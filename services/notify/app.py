@@ -15,7 +15,7 @@ from services.notify.api import deliveries, rules, webhooks
 from services.notify.channels import Sender
 from services.notify.channels.email import EmailSender
 from services.notify.channels.sms import SmsSender
-from services.notify.channels.webhook import WebhookSender
+from services.notify.channels.webhook import WebhookSender, webhook_client
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.rules import default_rules
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
@@ -44,7 +44,7 @@ def senders(settings: NotifySettings) -> dict[str, Sender]:
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_seconds,
         ),
-        "webhook": WebhookSender(httpx.AsyncClient(timeout=timeout, follow_redirects=False)),
+        "webhook": WebhookSender(webhook_client(settings.webhook_allowed_networks, settings.webhook_timeout_seconds)),
         "sms": SmsSender(httpx.AsyncClient(timeout=timeout), settings.sms_gateway_url, auth),
     }
 

@@ -1,7 +1,10 @@
-from pydantic import SecretStr
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from pilar_runtime.settings import ServiceSettings
+from services.notify.domain.addresses import Network, parse_networks
 
 
 class NotifySettings(ServiceSettings):
@@ -28,6 +31,9 @@ class NotifySettings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     # Refuse a webhook whose host:port does not accept a connection when it is registered.
     webhook_check_reachable: bool = True
+    # Webhooks reach public addresses only; these networks (CIDRs, comma-separated) are admitted too, e.g. the
+    # district's own `10.20.0.0/16`. `pilar up` admits loopback for local demos.
+    webhook_allowed_networks: Annotated[list[Network], NoDecode] = Field(default_factory=list)
 
     # Where people download reports: report_generated.download_path is appended to it.
     public_base_url: str = "http://127.0.0.1:8004"
@@ -54,3 +60,8 @@ class NotifySettings(ServiceSettings):
 
     # Ship the default rules (session notices to officers and narasumber, follow-up notices to the owner).
     default_rules: bool = True
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        return parse_networks(value) if isinstance(value, str) else value

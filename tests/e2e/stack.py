@@ -51,6 +51,7 @@ class Stack:
             f"{prefix}_RELAY_POLL_SECONDS": "0.2",
             f"{prefix}_TIMER_POLL_SECONDS": "0.2",
             f"{prefix}_LEASE_SECONDS": "3",
+            "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",  # the tests' receivers listen on loopback
             **self.extra_env,
         }
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import httpcore
+import httpx
 from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
@@ -17,7 +17,9 @@ from pilar_runtime.errors import Unprocessable
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
 from services.notify.api.rules import region
+from services.notify.channels.webhook import AddressRefused, PinnedBackend, vetted_addresses
 from services.notify.domain.kinds import InvalidPattern, validate_pattern
+from services.notify.domain.signature import BadSecret, key
 from services.notify.settings import NotifySettings
 
 router = APIRouter(tags=["webhooks"])
@@ -27,35 +29,44 @@ class WebhookCommand(Command):
     url: str = Field(max_length=2000, examples=["https://sidinsos.gunungkidulkab.go.id/pilar/events"])
     event_patterns: list[str] = Field(min_length=1, max_length=50, examples=[["outreach.*", "registry.WKSBM_formed"]])
     region_code: str
-    secret: SecretStr = Field(description="HMAC-SHA256 key for X-Pilar-Signature; write-only, never returned")
+    secret: SecretStr = Field(
+        description="HMAC key: `whsec_<base64>` (Standard Webhooks) or 16+ characters; write-only"
+    )
     description: str | None = Field(None, max_length=500)
 
 
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
+def check_url(url: str) -> httpx.URL:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises on a malformed port
+    except ValueError as exc:
+        raise Unprocessable(f"url: {exc}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Unprocessable(f"url: {url!r} is not an http(s) URL with a host")
     if parts.username or parts.password:
         raise Unprocessable("url: credentials in the URL are refused; the signature authenticates Pilar")
     try:
-        parts.port  # noqa: B018 — raises on a malformed port
-    except ValueError as exc:
+        return httpx.URL(url)  # read as the sender will read it
+    except httpx.InvalidURL as exc:
         raise Unprocessable(f"url: {exc}") from exc
-    return url
 
 
-async def check_reachable(url: str, timeout: float) -> None:
-    """Configuration-time check that something listens at the URL's host and port (a TCP connect, nothing sent:
-    an unsigned probe would look like a forged delivery to the receiver)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+async def check_address(url: httpx.URL, settings: NotifySettings) -> None:
+    """The URL's host must stand for addresses webhooks may reach; when the settings ask, something must also
+    accept a TCP connection there (nothing is sent: an unsigned probe would look like a forged delivery).
+    Why a connection failed is not said — the answer would make notify a port scanner."""
+    host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
+    backend = PinnedBackend(settings.webhook_allowed_networks)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeout=timeout)
-    except (OSError, TimeoutError) as exc:
-        raise Unprocessable(f"url: {parts.hostname}:{port} is unreachable ({type(exc).__name__})") from exc
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
+        if not settings.webhook_check_reachable:
+            await vetted_addresses(host, port, backend.allowed)
+            return
+        stream = await backend.connect_tcp(host, port, timeout=min(settings.webhook_timeout_seconds, 5.0))
+    except AddressRefused as exc:
+        raise Unprocessable(f"url: {exc}") from exc
+    except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+        raise Unprocessable("url: nothing accepted a connection at this URL's host and port") from exc
+    await stream.aclose()
 
 
 def shown(document: dict[str, Any]) -> dict[str, Any]:
@@ -75,14 +86,15 @@ async def create_webhook(command: WebhookCommand, caller: WriterDep, runtime: Ru
         except InvalidPattern as exc:
             raise Unprocessable(f"event_patterns[{i}]: {exc}") from exc
     secret = command.secret.get_secret_value()
-    if len(secret) < 16:
-        raise Unprocessable("secret: use at least 16 characters")
-    settings = cast(NotifySettings, runtime.settings)
-    if settings.webhook_check_reachable:
-        await check_reachable(url, min(settings.webhook_timeout_seconds, 5.0))
+    try:
+        if len(secret) < 16 or len(key(secret)) < 16:
+            raise Unprocessable("secret: use at least 16 characters (or a whsec_ secret of at least 16 bytes)")
+    except BadSecret as exc:
+        raise Unprocessable(f"secret: {exc}") from exc
+    await check_address(url, cast(NotifySettings, runtime.settings))
     document = {
         "_id": new_id("wh"),
-        "url": url,
+        "url": command.url,
         "event_patterns": command.event_patterns,
         "region_code": code,
         "secret": secret,

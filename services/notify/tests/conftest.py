@@ -92,6 +92,7 @@ async def notify(
             "sms_gateway_url": f"{receiver_url}/sms/{{to}}",
             "sms_auth_header": "Authorization: Bearer gateway-token",
             "public_base_url": "https://pilar.example",
+            "webhook_allowed_networks": "127.0.0.0/8,::1/128",  # the receiver listens on loopback
             "retry_base_seconds": 0.05,
             "max_attempts": 3,
             "dispatch_poll_seconds": 0.05,

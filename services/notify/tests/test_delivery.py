@@ -74,7 +74,8 @@ async def _webhooks_retried_then_given_up(
 
     assert len(hooks.at("/fail")) == 3 and len(hooks.at("/ok")) == 1 and not hooks.at("/elsewhere")
     for call in hooks.at("/ok") + hooks.at("/fail"):
-        assert verify(call.body, SECRET, call.headers["x-pilar-signature"])
+        assert verify(call.body, SECRET, call.headers)
+        assert call.headers["webhook-id"] == call.headers["x-pilar-delivery-id"]  # the same on every retry
         assert call.headers["x-pilar-event-type"] == "session_scheduled"
         assert call.headers["x-pilar-event-id"] == str(envelope.event_id)
     assert json.loads(hooks.at("/ok")[0].body) == json.loads(envelope.to_json())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ from services.notify.domain.kinds import NOTICE_KINDS, InvalidPattern, matching_
 from services.notify.domain.plan import Contact, Webhook, plan_notices, plan_webhooks
 from services.notify.domain.render import TemplateProblem, default_template, render
 from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
-from services.notify.domain.signature import sign, verify
+from services.notify.domain.signature import sign, sign_legacy, signed_headers, verify
 from services.notify.domain.timing import (
     WIB,
     QuietHours,
@@ -116,6 +118,25 @@ def test_a_template_missing_a_fact_fails_with_the_reason() -> None:
         render("sms", "outreach.followup_due", context, "{# nothing #}")
 
 
+FAILING_TEMPLATES = [
+    ("{{ tindak_lanjut.__class__ }}", "may not"),
+    ("{{ 10 ** 1000000 }}", "may not"),
+    ("{{ 'x' * 10 ** 7 }}", "may not"),
+    ("{{ tindak_lanjut.aksi / 0 }}", "fails to render (TypeError)"),
+    ("{{ {}[tindak_lanjut.aksi] }}", "lacks"),
+    ("{% for %}", "does not parse"),
+]
+
+
+@pytest.mark.parametrize(("template", "reason"), FAILING_TEMPLATES)
+def test_a_template_fails_without_quoting_what_it_computed(template: str, reason: str) -> None:
+    facts = SAMPLE_FACTS["outreach.followup_due"]
+    context = notice_context("outreach.followup_due", facts, public_base_url="", penerima="X")
+    with pytest.raises(TemplateProblem, match=reason.replace("(", r"\(").replace(")", r"\)")) as caught:
+        render("email", "outreach.followup_due", context, template)
+    assert context["tindak_lanjut"]["aksi"] not in str(caught.value) and "class" not in str(caught.value)
+
+
 def test_rule_validation() -> None:
     check_rule(rule())
     check_rule(rule(channel="sms", recipients=("officers", "+62 812-3456-7890")))
@@ -165,10 +186,41 @@ def test_webhooks_want_their_patterns_in_their_region() -> None:
     assert [p.recipient_id for p in plan_webhooks("registry.WKSBM_formed", "35.11.01.2001", hooks)] == ["wh_b"]
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
+def test_signature_follows_standard_webhooks() -> None:
     body = b'{"event_type":"session_scheduled"}'
-    signature = sign(body, "s3cret")
-    assert signature == "sha256=" + __import__("hmac").new(b"s3cret", body, "sha256").hexdigest()
-    assert verify(body, "s3cret", signature)
-    assert not verify(body + b" ", "s3cret", signature)
-    assert not verify(body, "other", signature)
+    headers = signed_headers(body, "s3cret-s3cret-s3cret", message_id="dlv_1", timestamp=1_700_000_000)
+    expected = hmac.new(b"s3cret-s3cret-s3cret", b"dlv_1.1700000000." + body, "sha256").digest()
+    assert headers["webhook-signature"] == "v1," + base64.b64encode(expected).decode()
+    assert headers["webhook-id"] == "dlv_1" and headers["webhook-timestamp"] == "1700000000"
+    assert verify(body, "s3cret-s3cret-s3cret", headers, now=1_700_000_100)
+    assert not verify(body + b" ", "s3cret-s3cret-s3cret", headers, now=1_700_000_100)
+    assert not verify(body, "other-other-other", headers, now=1_700_000_100)
+    assert not verify(body, "s3cret-s3cret-s3cret", {**headers, "webhook-id": "dlv_2"}, now=1_700_000_100)
+
+
+def test_the_standard_webhooks_test_vector() -> None:
+    secret, body = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", b'{"test": 2432232314}'
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, secret) == expected
+
+
+def test_a_whsec_secret_is_its_base64_key_and_the_legacy_header_uses_the_same_key() -> None:
+    raw = b"\x00\x01key-bytes-0123456789"
+    secret = "whsec_" + base64.b64encode(raw).decode()
+    body = b"{}"
+    assert sign("m", 5, body, secret) == "v1," + base64.b64encode(hmac.new(raw, b"m.5.{}", "sha256").digest()).decode()
+    assert sign_legacy(body, "s3cret") == "sha256=" + hmac.new(b"s3cret", body, "sha256").hexdigest()
+    assert verify(body, secret, signed_headers(body, secret, message_id="m", timestamp=5), now=5)
+    assert not verify(body, "whsec_not base64!", {"webhook-id": "m", "webhook-timestamp": "5",
+                                                  "webhook-signature": "v1,x"}, now=5)  # fmt: skip
+
+
+def test_a_signature_outside_the_tolerance_or_among_rotated_keys() -> None:
+    body = b"{}"
+    headers = signed_headers(body, "s3cret-s3cret-s3cret", message_id="m", timestamp=1000)
+    assert not verify(body, "s3cret-s3cret-s3cret", headers, now=1000 + 301)  # replayed later
+    assert not verify(body, "s3cret-s3cret-s3cret", headers, now=1000 - 301)  # from the future
+    assert verify(body, "s3cret-s3cret-s3cret", headers, now=1000 + 300)
+    rotated = {**headers, "webhook-signature": "v1,b2xk " + headers["webhook-signature"]}
+    assert verify(body, "s3cret-s3cret-s3cret", rotated, now=1000)
+    assert not verify(body, "s3cret-s3cret-s3cret", {**headers, "webhook-timestamp": "1e3"}, now=1000)
