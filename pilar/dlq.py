@@ -8,7 +8,10 @@ from typing import Any
 import aio_pika
 
 from contracts import topology
-from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER
+from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER
+
+# What the consumer adds to a dead letter: a redriven copy goes back without them.
+CONSUMER_HEADERS = (REASON_HEADER, QUEUE_HEADER, ROUTING_KEY_HEADER, USER_HEADER)
 
 
 @dataclass
@@ -71,7 +74,8 @@ async def redrive(
     """Send dead letters back to the service's own queue (not the exchange: other services already had them).
 
     The copy is published with confirms before the dead letter is acked, so a crash in between at worst
-    leaves a duplicate, which the service's inbox absorbs.
+    leaves a duplicate, which the service's inbox absorbs. It keeps its producer's ``user_id``, which consumers
+    require: with one broker user per service the operator's user needs RabbitMQ's ``impersonator`` tag.
     """
     connection, taken = await _drain(url, topology.dead_letter_queue(service, namespace), limit)
     target = topology.service_queue(service, namespace)
@@ -82,9 +86,7 @@ async def redrive(
             if message_ids is not None and letter.message_id not in message_ids:
                 continue
             headers = {
-                k: v
-                for k, v in letter.headers.items()
-                if k not in (REASON_HEADER, QUEUE_HEADER, ROUTING_KEY_HEADER, "x-death", "x-delivery-count")
+                k: v for k, v in letter.headers.items() if k not in (*CONSUMER_HEADERS, "x-death", "x-delivery-count")
             }
             headers["x-pilar-redriven"] = True
             await publisher.default_exchange.publish(
@@ -95,6 +97,8 @@ async def redrive(
                     type=letter.event_type,
                     content_type=message.content_type,
                     correlation_id=message.correlation_id,
+                    # Dead-lettered by the broker, the message kept its own; by a consumer, the header has it.
+                    user_id=message.user_id or letter.headers.get(USER_HEADER),
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),
                 routing_key=target,

@@ -20,7 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, Abstra
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
-from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, EventConsumer
+from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER, EventConsumer
 
 log = structlog.get_logger("pilar.bus")
 
@@ -151,6 +151,8 @@ class RabbitDelivery:
         self._bus = bus
         self.body: bytes = message.body
         self.routing_key: str = message.routing_key or ""
+        self.exchange: str = message.exchange or ""
+        self.user_id: str | None = message.user_id
 
     @property
     def headers(self) -> dict[str, Any]:
@@ -178,6 +180,8 @@ class RabbitDelivery:
             ROUTING_KEY_HEADER: self.routing_key,
             QUEUE_HEADER: self._bus.topology.queue.name,
         }
+        if self.user_id:
+            headers[USER_HEADER] = self.user_id
         await self._bus.dead_letters().publish(
             aio_pika.Message(
                 body=self.body,
