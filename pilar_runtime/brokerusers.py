@@ -17,7 +17,8 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urlparse
+from typing import Any
+from urllib.parse import quote, unquote, urlparse, urlunparse
 
 from contracts import topology
 from contracts.envelope import PRODUCERS
@@ -91,13 +92,37 @@ def permissions(service: str, namespace: str = "") -> Permissions:
     )
 
 
+def definitions(users: Mapping[str, tuple[str, str]], namespace: str = "", vhost: str = "/") -> dict[str, Any]:
+    """RabbitMQ definitions (its import format) giving each service's user, ``{service: (user, password)}``, its
+    grant and nothing else."""
+    grants = {service: permissions(service, namespace) for service in users}
+    return {
+        "users": [{"name": user, "password": password, "tags": ""} for user, password in users.values()],
+        "permissions": [
+            {"user": user, "vhost": vhost, "configure": g.configure, "write": g.write, "read": g.read}
+            for (user, _), g in zip(users.values(), grants.values(), strict=True)
+        ],
+        "topic_permissions": [
+            {"user": user, "vhost": vhost, "exchange": g.exchange, "write": g.topic_write, "read": g.topic_read}
+            for (user, _), g in zip(users.values(), grants.values(), strict=True)
+        ],
+    }
+
+
+def with_user(amqp_url: str, user: str, password: str) -> str:
+    """The same broker, logged in as another user."""
+    parsed = urlparse(amqp_url)
+    host = parsed.netloc.rpartition("@")[2]
+    return urlunparse(parsed._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+
+
 class RabbitmqctlError(RuntimeError):
     pass
 
 
 class Rabbitmqctl:
     """The local broker's ``rabbitmqctl``: usable only where it runs and may talk to the node (root, or the
-    rabbitmq user's Erlang cookie)."""
+    rabbitmq user's Erlang cookie). Each call starts an Erlang VM (seconds), so users go in with one import."""
 
     def __init__(self, vhost: str = "/") -> None:
         self.vhost = vhost
@@ -105,8 +130,6 @@ class Rabbitmqctl:
 
     def unavailable(self) -> str | None:
         """Why it can't be used here, or None."""
-        if self.path is None:
-            return "rabbitmqctl is not on PATH"
         try:
             self._run("list_users", "--formatter", "json")
         except RabbitmqctlError as exc:
@@ -117,31 +140,21 @@ class Rabbitmqctl:
         if self.path is None:
             raise RabbitmqctlError("rabbitmqctl is not on PATH")
         done = subprocess.run(
-            [self.path, "-q", *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+            [self.path, "-q", *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
         )
         if done.returncode != 0:
-            # Passwords go through stdin, never the command line, so the error is safe to show.
+            # Passwords go through stdin, never the command line, and rabbitmqctl does not echo them.
             first = (done.stderr or done.stdout).strip().splitlines()
             raise RabbitmqctlError(f"rabbitmqctl {args[0]} failed: {first[0] if first else done.returncode}")
         return done.stdout
 
-    def user_tags(self, user: str) -> list[str] | None:
-        for entry in json.loads(self._run("list_users", "--formatter", "json") or "[]"):
-            if entry.get("user") == user:
-                return [str(tag) for tag in entry.get("tags", [])]
-        return None
-
-    def put_user(self, user: str, password: str, grant: Permissions) -> None:
-        """Create the user (or reset its password) and give it exactly ``grant`` on the vhost."""
-        if self.user_tags(user) is None:
-            self._run("add_user", user, stdin=password)
-        else:
-            self._run("change_password", user, stdin=password)
-        self._run("set_permissions", "-p", self.vhost, user, grant.configure, grant.write, grant.read)
-        self._run("set_topic_permissions", "-p", self.vhost, user, grant.exchange, grant.topic_write, grant.topic_read)
+    def put_service_users(self, users: Mapping[str, tuple[str, str]], namespace: str = "") -> None:
+        """Create (or reset) each service's user, ``{service: (user, password)}``, with exactly its grant."""
+        self._run("import_definitions", stdin=json.dumps(definitions(users, namespace, self.vhost)))
 
     def add_tags(self, user: str, tags: Sequence[str]) -> None:
-        current = self.user_tags(user) or []
+        entries = json.loads(self._run("list_users", "--formatter", "json") or "[]")
+        current = next((list(e.get("tags", [])) for e in entries if e.get("user") == user), [])
         wanted = [*current, *(t for t in tags if t not in current)]
         if wanted != current:
             self._run("set_user_tags", user, *wanted)
