@@ -97,7 +97,7 @@ def definitions(users: Mapping[str, tuple[str, str]], namespace: str = "", vhost
     grant and nothing else."""
     grants = {service: permissions(service, namespace) for service in users}
     return {
-        "users": [{"name": user, "password": password, "tags": ""} for user, password in users.values()],
+        "users": [{"name": user, "password": password, "tags": []} for user, password in users.values()],
         "permissions": [
             {"user": user, "vhost": vhost, "configure": g.configure, "write": g.write, "read": g.read}
             for (user, _), g in zip(users.values(), grants.values(), strict=True)
