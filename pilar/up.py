@@ -114,7 +114,9 @@ async def run_stack(verbose: bool = False) -> int:
         amqp_urls, broker_users = dict.fromkeys(state.SERVICES, amqp), os.environ["PILAR_BROKER_USERS"]
     else:
         amqp_urls = service_amqp_urls(amqp, os.environ.get("PILAR_NAMESPACE", ""))
-        broker_users = json.dumps({service: broker_user(url) for service, url in amqp_urls.items()})
+        users = {service: broker_user(url) for service, url in amqp_urls.items()}
+        state.keep_broker_users(users)
+        broker_users = json.dumps(users)
     env = {
         **os.environ,
         "AMQP_URL": amqp,

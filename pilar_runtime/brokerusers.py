@@ -128,14 +128,6 @@ class Rabbitmqctl:
         self.vhost = vhost
         self.path = shutil.which("rabbitmqctl")
 
-    def unavailable(self) -> str | None:
-        """Why it can't be used here, or None."""
-        try:
-            self._run("list_users", "--formatter", "json")
-        except RabbitmqctlError as exc:
-            return str(exc)
-        return None
-
     def _run(self, *args: str, stdin: str | None = None) -> str:
         if self.path is None:
             raise RabbitmqctlError("rabbitmqctl is not on PATH")

@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, Abstra
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
+from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER, EventConsumer
 
 log = structlog.get_logger("pilar.bus")
@@ -175,7 +176,7 @@ class RabbitDelivery:
         """Publish a copy with the reason to the DLQ (confirmed), then ack the original: never lost, never twice."""
         raw = self._message
         headers = {
-            **self.headers,
+            **{k: v for k, v in self.headers.items() if k != USER_HEADER},  # only this consumer says who published
             REASON_HEADER: reason[:1000],
             ROUTING_KEY_HEADER: self.routing_key,
             QUEUE_HEADER: self._bus.topology.queue.name,
@@ -190,6 +191,8 @@ class RabbitDelivery:
                 message_id=raw.message_id,
                 correlation_id=raw.correlation_id,
                 type=raw.type,
+                # The copy is this consumer's own: a redrive trusts its user header for that reason only.
+                user_id=self._bus.user,
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
             routing_key=self._bus.topology.dead_letter_key,
@@ -211,6 +214,7 @@ class Bus:
         self.consumer = consumer
         self.prefetch = prefetch
         self.broker = RabbitBroker(url, logger=None, reconnect_interval=1.0)
+        self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None

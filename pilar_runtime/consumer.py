@@ -38,8 +38,8 @@ log = structlog.get_logger("pilar.consumer")
 REASON_HEADER = "x-pilar-reason"
 ROUTING_KEY_HEADER = "x-pilar-routing-key"
 QUEUE_HEADER = "x-pilar-queue"
-# The user_id of a dead-lettered message: the DLQ copy is published by the consumer, which can't set another
-# user's user_id, so a redrive (by an operator allowed to impersonate) restores it from here.
+# The user_id of a dead-lettered message: the DLQ copy is published by the consumer as itself (it can't set
+# another user's user_id), so a redrive (by an operator allowed to impersonate) restores it from here.
 USER_HEADER = "x-pilar-user-id"
 
 Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]

@@ -16,7 +16,7 @@ from contracts.envelope import Envelope
 from pilar.cli import app
 from pilar.dlq import list_dead_letters, redrive
 from pilar_runtime.auth import decode_token
-from pilar_runtime.brokerusers import producer_users
+from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
@@ -101,7 +101,7 @@ async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fi
         assert len(await list_dead_letters(amqp_url, "notify", namespace)) == 1  # listing keeps them
 
         fixed = True
-        assert await redrive(amqp_url, "notify", namespace) == 1
+        assert await redrive(amqp_url, "notify", namespace, consumer_user=broker_user(amqp_url)) == 1
 
         async def handled() -> bool:
             return await mongo.db.effects.count_documents({"_id": "w-dlq"}) == 1

@@ -23,6 +23,7 @@ from aiormq.exceptions import ChannelAccessRefused, ChannelPreconditionFailed
 from contracts import topology
 from contracts.envelope import Envelope
 from contracts.events.registry import InstitutionFormed
+from pilar.dlq import redriven_user_id
 from pilar_runtime.brokerusers import (
     Rabbitmqctl,
     RabbitmqctlError,
@@ -32,7 +33,7 @@ from pilar_runtime.brokerusers import (
     with_user,
 )
 from pilar_runtime.bus import Bus, Topology
-from pilar_runtime.consumer import REASON_HEADER, EventConsumer, EventHandlers
+from pilar_runtime.consumer import REASON_HEADER, USER_HEADER, EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.testing import eventually, publish_event
@@ -110,7 +111,9 @@ async def events(amqp: AbstractConnection, namespace: str) -> AbstractExchange:
 
 
 async def publish(exchange: AbstractExchange, event: Envelope, routing_key: str, user_id: str | None) -> None:
-    await exchange.publish(aio_pika.Message(event.to_json(), user_id=user_id), routing_key=routing_key)
+    # The header a consumer puts on its dead letters for a redrive, claimed by the forger in advance.
+    message = aio_pika.Message(event.to_json(), user_id=user_id, headers={USER_HEADER: "pilar-registry"})
+    await exchange.publish(message, routing_key=routing_key)
 
 
 def claimed_by_outreach() -> Envelope:
@@ -145,6 +148,9 @@ async def test_a_forged_event_is_dead_lettered_with_its_reason_and_has_no_effect
     [letter] = await consumer.dead_letters(amqp, expect=1)
     assert reason in str(letter.headers[REASON_HEADER])
     assert letter.body == forged.to_json()
+    # The dead letter names who really published it, and comes from the consumer itself.
+    assert letter.headers.get(USER_HEADER) == (broker_user(amqp_url) if with_user_id else None)
+    assert letter.user_id == broker_user(amqp_url)
 
     genuine = wksbm_formed()
     await publish_event(events, genuine, amqp_url=amqp_url)
@@ -240,3 +246,14 @@ async def test_a_consumer_running_as_its_own_user_takes_registrys_events_only_fr
         assert await consumer.effects() == {str(genuine.event_id)}
     finally:
         await consumer.bus.stop()
+
+
+def test_a_redrive_believes_the_user_header_only_from_the_services_own_consumer() -> None:
+    # Any service may write to the dead-letter exchange: a letter outreach put in notify's DLQ, claiming registry
+    # published it, goes back as outreach's (and is refused again), never as registry's.
+    claims = {USER_HEADER: "pilar-registry", REASON_HEADER: "handler failed"}
+    assert redriven_user_id("pilar-outreach", claims, consumer_user="pilar-notify") == "pilar-outreach"
+    assert redriven_user_id(None, claims, consumer_user="pilar-notify") is None
+    # notify's own copy names the producer the broker validated; one the broker dead-lettered kept its user_id.
+    assert redriven_user_id("pilar-notify", claims, consumer_user="pilar-notify") == "pilar-registry"
+    assert redriven_user_id("pilar-registry", {}, consumer_user="pilar-notify") == "pilar-registry"
