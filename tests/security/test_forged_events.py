@@ -183,7 +183,7 @@ def service_users(amqp_url: str, namespace: str) -> Iterator[dict[str, str]]:
             ctl.delete_user(user)
 
 
-async def test_the_broker_refuses_another_users_user_id_and_another_services_routing_key(
+async def test_the_broker_refuses_another_users_user_id_another_services_routing_key_and_the_default_exchange(
     service_users: dict[str, str], namespace: str
 ) -> None:
     # The exchange exists before anyone publishes (services declare it when they start).
@@ -206,6 +206,14 @@ async def test_the_broker_refuses_another_users_user_id_and_another_services_rou
         exchange = await channel.get_exchange(name)
         with pytest.raises(ChannelAccessRefused, match=r"registry\.WKSBM_formed"):
             await publish(exchange, event, "registry.WKSBM_formed", broker_user(service_users["outreach"]))
+
+        # Nor straight into another service's queue, where no routing key is compared (only operators redrive).
+        channel = await outreach.channel(publisher_confirms=True)
+        with pytest.raises(ChannelAccessRefused, match=r"amq\.default"):
+            await channel.default_exchange.publish(
+                aio_pika.Message(event.to_json(), user_id=broker_user(service_users["outreach"])),
+                routing_key=topology.service_queue("notify", namespace),
+            )
 
         # registry itself may publish it, as itself.
         channel = await registry.channel(publisher_confirms=True)
