@@ -18,6 +18,7 @@ import aio_pika
 
 from contracts.envelope import Envelope
 from contracts.events.outreach import SessionScheduled
+from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
@@ -51,10 +52,11 @@ def _event(i: int) -> bytes:
     return event.to_json()
 
 
-async def _fill(connection: aio_pika.abc.AbstractConnection, queue_name: str, bodies: list[bytes]) -> None:
+async def _fill(connection: aio_pika.abc.AbstractConnection, queue_name: str, bodies: list[bytes], user: str) -> None:
+    """Straight into the queue, as the producer's broker user (the consumer checks who published)."""
     channel = await connection.channel(publisher_confirms=False)
     for i, body in enumerate(bodies):
-        await channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue_name)
+        await channel.default_exchange.publish(aio_pika.Message(body, user_id=user), routing_key=queue_name)
         if i % 1000 == 999:
             await asyncio.sleep(0)
     await channel.close()
@@ -73,7 +75,7 @@ async def raw_loop(url: str, namespace: str, bodies: list[bytes], prefetch: int,
     connection = await (aio_pika.connect_robust(url) if robust else aio_pika.connect(url))
     channel = await connection.channel()
     await channel.declare_queue(f"{namespace}.raw", durable=True, arguments={"x-queue-type": "quorum"})
-    await _fill(connection, f"{namespace}.raw", bodies)
+    await _fill(connection, f"{namespace}.raw", bodies, broker_user(url))
     await channel.set_qos(prefetch_count=prefetch)
     queue = await channel.declare_queue(f"{namespace}.raw", passive=True)
     done = asyncio.Event()
@@ -114,13 +116,20 @@ async def service_path(url: str, namespace: str, bodies: list[bytes], prefetch: 
             done.set()
 
     topo = Topology("reporting", namespace, patterns=())
-    consumer = EventConsumer("reporting", handlers, None, delivery_limit=5, batch_size=batch_size)
+    consumer = EventConsumer(
+        "reporting",
+        handlers,
+        None,
+        producer_users=producer_users(url, {}, "reporting"),
+        delivery_limit=5,
+        batch_size=batch_size,
+    )
     # Declare the queue (no bindings needed: messages go straight to it), fill it, then start consuming.
     declare = Bus(url, topo, None)
     await declare.start()
     await declare.broker.declare_queue(topo.queue)
     connection = await aio_pika.connect(url)
-    await _fill(connection, topo.queue.name, bodies)
+    await _fill(connection, topo.queue.name, bodies, broker_user(url))
     await connection.close()
     await declare.stop()
 

@@ -150,8 +150,12 @@ def dlq_redrive(
 ) -> None:
     """Send dead letters back to the service's queue, e.g. after fixing what made them fail."""
     from pilar.dlq import redrive
+    from pilar_runtime.brokerusers import broker_user
 
-    sent = asyncio.run(redrive(state.amqp_url(), service, namespace, set(message_id) if message_id else None))
+    url = state.amqp_url()
+    consumer_user = state.broker_users().get(service) or broker_user(url)
+    ids = set(message_id) if message_id else None
+    sent = asyncio.run(redrive(url, service, namespace, ids, consumer_user=consumer_user))
     console.print(f"redrove {sent} message(s) to {service}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -43,6 +44,20 @@ def jwt_secret() -> str:
 
 def amqp_url() -> str:
     return os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def broker_users() -> dict[str, str]:
+    """Each service's broker user: PILAR_BROKER_USERS, or the users `pilar up` made; empty when all are one."""
+    given = os.environ.get("PILAR_BROKER_USERS")
+    if given:
+        return dict(json.loads(given))
+    path = state_dir() / "broker-users.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def keep_broker_users(users: dict[str, str]) -> None:
+    """What `pilar up` made, for the commands run beside it (`pilar dlq redrive`). Names only, no passwords."""
+    (state_dir() / "broker-users.json").write_text(json.dumps(users))
 
 
 def service_url(service: str) -> str:

@@ -2,6 +2,7 @@
 
 RabbitMQ comes from AMQP_URL (default local). MongoDB comes from MONGODB_URL or, when unset, an embedded
 SecantusDB process with its data in the state folder. A catch-all SMTP server keeps every mail notify sends.
+On the local broker each service gets its own broker user when ``rabbitmqctl`` may make them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -17,9 +19,12 @@ from urllib.parse import urlparse
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 
+from contracts import topology
 from pilar import state
 from pilar.logview import parse_line, render
+from pilar_runtime.brokerusers import Rabbitmqctl, RabbitmqctlError, broker_user, broker_vhost, with_user
 from pilar_runtime.devstack import LocalMongo, port_open
 
 console = Console(stderr=True)
@@ -40,6 +45,34 @@ def check_rabbitmq(url: str) -> None:
             "Start one: `rabbitmq-server -detached` (Debian/Ubuntu: `apt-get install rabbitmq-server`),\n"
             "or `docker compose up -d rabbitmq`, or point AMQP_URL at a running broker."
         )
+
+
+def service_amqp_urls(amqp_url: str, namespace: str) -> dict[str, str]:
+    """Each service's AMQP URL: its own broker user on the local broker, made (or given a fresh password) with
+    ``rabbitmqctl`` when this machine may; otherwise AMQP_URL's user for all, with a warning."""
+    one_user = dict.fromkeys(state.SERVICES, amqp_url)
+    if urlparse(amqp_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[yellow]broker users: the broker is not on this machine; every service runs as AMQP_URL's user")
+        return one_user
+    users = {s: (topology.namespaced(f"pilar-{s}", namespace), secrets.token_urlsafe(24)) for s in state.SERVICES}
+    operator = broker_user(amqp_url)
+    ctl = Rabbitmqctl(broker_vhost(amqp_url))
+    try:
+        ctl.put_service_users(users, namespace)
+        # `pilar dlq redrive` hands a message back with its producer's user_id.
+        ctl.add_tags(operator, ["impersonator"])
+    except RabbitmqctlError as exc:
+        console.print(
+            f"[yellow]broker users: every service runs as {operator!r}, so any client with those credentials can "
+            f"publish as any service ({escape(str(exc))}; run `pilar up` where rabbitmqctl may reach the node, "
+            "e.g. as root)"
+        )
+        return one_user
+    console.print(
+        f"[dim]broker users {', '.join(u for u, _ in users.values())}: each publishes only its own routing keys;"
+        f" {operator} may redrive dead letters as their producer"
+    )
+    return {service: with_user(amqp_url, user, password) for service, (user, password) in users.items()}
 
 
 async def _pump(stream: asyncio.StreamReader, service: str, log_file: Path, verbose: bool) -> None:
@@ -76,10 +109,19 @@ async def run_stack(verbose: bool = False) -> int:
         mongo = LocalMongo(state.state_dir() / "mongo", port=MONGO_PORT, log_file=logs / "mongo.log").start()
         mongodb_url = mongo.url
         console.print(f"[dim]embedded MongoDB-wire server (SecantusDB) on :{MONGO_PORT}, data in {mongo.data_dir}")
+    # Broker users the operator set up (PILAR_BROKER_USERS, per-service AMQP URLs) are left as they are.
+    if "PILAR_BROKER_USERS" in os.environ:
+        amqp_urls, broker_users = dict.fromkeys(state.SERVICES, amqp), os.environ["PILAR_BROKER_USERS"]
+    else:
+        amqp_urls = service_amqp_urls(amqp, os.environ.get("PILAR_NAMESPACE", ""))
+        users = {service: broker_user(url) for service, url in amqp_urls.items()}
+        state.keep_broker_users(users)
+        broker_users = json.dumps(users)
     env = {
         **os.environ,
         "AMQP_URL": amqp,
         "MONGODB_URL": mongodb_url,
+        "PILAR_BROKER_USERS": broker_users,
         "PILAR_JWT_SECRET": state.jwt_secret(),
         # A local stack: lets a short PILAR_JWT_SECRET through (the generated one is long) and serves /docs.
         "PILAR_DEV_MODE": "1",
@@ -94,9 +136,13 @@ async def run_stack(verbose: bool = False) -> int:
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps: list[asyncio.Task[None]] = []
 
-    async def spawn(name: str, *args: str) -> None:
+    async def spawn(name: str, *args: str, extra: dict[str, str] | None = None) -> None:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            sys.executable,
+            *args,
+            env={**env, **(extra or {})},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         processes[name] = process
         assert process.stdout is not None
@@ -118,7 +164,7 @@ async def run_stack(verbose: bool = False) -> int:
                 str(state.mail_dir()),
             )
         for service in state.SERVICES:
-            await spawn(service, "-m", f"services.{service}")
+            await spawn(service, "-m", f"services.{service}", extra={"AMQP_URL": amqp_urls[service]})
         ready = await asyncio.gather(*(_ready(s) for s in state.SERVICES))
         if all(ready):
             console.print(

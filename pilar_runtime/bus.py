@@ -20,7 +20,8 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, Abstra
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
-from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, EventConsumer
+from pilar_runtime.brokerusers import broker_user
+from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER, EventConsumer
 
 log = structlog.get_logger("pilar.bus")
 
@@ -151,6 +152,8 @@ class RabbitDelivery:
         self._bus = bus
         self.body: bytes = message.body
         self.routing_key: str = message.routing_key or ""
+        self.exchange: str = message.exchange or ""
+        self.user_id: str | None = message.user_id
 
     @property
     def headers(self) -> dict[str, Any]:
@@ -173,11 +176,13 @@ class RabbitDelivery:
         """Publish a copy with the reason to the DLQ (confirmed), then ack the original: never lost, never twice."""
         raw = self._message
         headers = {
-            **self.headers,
+            **{k: v for k, v in self.headers.items() if k != USER_HEADER},  # only this consumer says who published
             REASON_HEADER: reason[:1000],
             ROUTING_KEY_HEADER: self.routing_key,
             QUEUE_HEADER: self._bus.topology.queue.name,
         }
+        if self.user_id:
+            headers[USER_HEADER] = self.user_id
         await self._bus.dead_letters().publish(
             aio_pika.Message(
                 body=self.body,
@@ -186,6 +191,8 @@ class RabbitDelivery:
                 message_id=raw.message_id,
                 correlation_id=raw.correlation_id,
                 type=raw.type,
+                # The copy is this consumer's own: a redrive trusts its user header for that reason only.
+                user_id=self._bus.user,
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
             routing_key=self._bus.topology.dead_letter_key,
@@ -207,6 +214,7 @@ class Bus:
         self.consumer = consumer
         self.prefetch = prefetch
         self.broker = RabbitBroker(url, logger=None, reconnect_interval=1.0)
+        self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None

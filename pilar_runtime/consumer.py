@@ -5,6 +5,7 @@ the inbox record, and decides what happens to the message:
 
 - handled, or a duplicate            → ack
 - invalid (not JSON, schema, unknown) → dead-lettered at once, the reason in ``x-pilar-reason``, error logged
+- forged (routing key, ``producer``, ``event_type`` and the broker-validated ``user_id`` disagree) → the same
 - the handler failed                  → nack and redeliver; at the delivery limit dead-lettered with the reason
 
 With ``batch_size`` above 1 the deliveries waiting are handled together in one transaction (one inbox write,
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +38,9 @@ log = structlog.get_logger("pilar.consumer")
 REASON_HEADER = "x-pilar-reason"
 ROUTING_KEY_HEADER = "x-pilar-routing-key"
 QUEUE_HEADER = "x-pilar-queue"
+# The user_id of a dead-lettered message: the DLQ copy is published by the consumer as itself (it can't set
+# another user's user_id), so a redrive (by an operator allowed to impersonate) restores it from here.
+USER_HEADER = "x-pilar-user-id"
 
 Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
 
@@ -50,6 +54,8 @@ class IncomingMessage(Protocol):
 
     body: bytes
     routing_key: str
+    exchange: str  # "" when published straight into the queue (an operator's redrive)
+    user_id: str | None  # validated by the broker: the publisher's own user
 
     @property
     def delivery_count(self) -> int: ...
@@ -111,6 +117,27 @@ def parse(body: bytes) -> tuple[Envelope, EventPayload | None]:
         raise InvalidMessage(f"{envelope.event_type} payload schema violation: {_errors(exc)}") from exc
 
 
+def provenance_problem(
+    envelope: Envelope, *, routing_key: str | None, user_id: str | None, producer_users: Mapping[str, str]
+) -> str | None:
+    """Why this can't be the event its envelope claims, or None when it can.
+
+    The envelope's ``producer`` must be the catalogue's producer of its ``event_type``, the routing key must be
+    ``<producer>.<event_type>`` (None: published straight into the queue, where no routing key was chosen), and
+    the AMQP ``user_id`` — which the broker guarantees is the publisher's own user — the producer's broker user.
+    """
+    entry = EVENT_TYPES.get(envelope.event_type)
+    if entry is not None and entry.producer != envelope.producer:
+        return f"forged: {envelope.event_type} is produced by {entry.producer}, not {envelope.producer}"
+    if routing_key is not None and routing_key != envelope.routing_key:
+        return f"forged: routing key {routing_key!r} disagrees with the envelope's {envelope.routing_key!r}"
+    expected = producer_users.get(envelope.producer)
+    if expected is None or user_id != expected:
+        published_by = f"broker user {user_id!r}" if user_id else "no user_id"
+        return f"forged: published with {published_by}, not {envelope.producer}'s broker user {expected!r}"
+    return None
+
+
 def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])
 
@@ -147,10 +174,18 @@ class EventConsumer:
     """
 
     def __init__(
-        self, service: str, handlers: EventHandlers, mongo: Mongo | None, *, delivery_limit: int, batch_size: int = 1
+        self,
+        service: str,
+        handlers: EventHandlers,
+        mongo: Mongo | None,
+        *,
+        producer_users: Mapping[str, str],
+        delivery_limit: int,
+        batch_size: int = 1,
     ) -> None:
         self.service = service
         self.handlers = handlers
+        self.producer_users = producer_users
         self.mongo = mongo
         self.delivery_limit = delivery_limit
         self.batch_size = batch_size
@@ -247,6 +282,15 @@ class EventConsumer:
             else:  # a known event this service has no use for (wide binding): done
                 self._meter(envelope.event_type)[0].inc()
                 await message.ack()
+            return None
+        problem = provenance_problem(
+            envelope,
+            routing_key=message.routing_key if message.exchange else None,
+            user_id=message.user_id,
+            producer_users=self.producer_users,
+        )
+        if problem is not None:
+            await self._reject(message, envelope.event_type, problem)
             return None
         return Delivery(message, envelope, payload if payload is not None else envelope.payload, route)
 

@@ -30,6 +30,7 @@ class OutboxRelay:
         exchange: AbstractExchange,
         *,
         service: str,
+        user_id: str,
         batch: int = 200,
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
@@ -38,6 +39,7 @@ class OutboxRelay:
         self.mongo = mongo
         self.exchange = exchange
         self.service = service
+        self.user_id = user_id
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
@@ -109,6 +111,8 @@ class OutboxRelay:
             type=document["event_type"],
             correlation_id=document["correlation_id"],
             app_id=self.service,
+            # The connection's own broker user: the broker vouches for it, consumers check it is the producer's.
+            user_id=self.user_id,
         )
         # The channel is in confirm mode: this returns once the broker has taken responsibility for it.
         await self.exchange.publish(message, routing_key=document["routing_key"], mandatory=False)

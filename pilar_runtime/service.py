@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 
+from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.errors import install_error_handlers
@@ -87,6 +88,7 @@ def create_app(
             settings.service,
             handlers,
             mongo,
+            producer_users=settings.producer_users(),
             delivery_limit=settings.delivery_limit,
             batch_size=settings.batch_size,
         )
@@ -105,6 +107,7 @@ def create_app(
             mongo,
             bus.events(),
             service=settings.service,
+            user_id=broker_user(settings.amqp_url),
             batch=settings.relay_batch,
             poll_seconds=settings.relay_poll_seconds,
             lease_seconds=settings.lease_seconds,

@@ -1,14 +1,15 @@
 """Settings base: one env prefix per service (``REGISTRY_PORT``), plus the few names the whole stack shares
-(``AMQP_URL``, ``MONGODB_URL``, ``PILAR_JWT_SECRET``, ``PILAR_NAMESPACE``)."""
+(``AMQP_URL``, ``MONGODB_URL``, ``PILAR_JWT_SECRET``, ``PILAR_NAMESPACE``, ``PILAR_BROKER_USERS``)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pilar_runtime.auth import TokenLimits
+from pilar_runtime.brokerusers import producer_users
 
 # Published in this repository, so good for nothing but a local development stack (PILAR_DEV_MODE=1).
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789"
@@ -41,6 +42,9 @@ class ServiceSettings(BaseSettings):
     integration_token_max_days: float = Field(90.0, gt=0, validation_alias=shared("PILAR_INTEGRATION_TOKEN_MAX_DAYS"))
     # Prefix of every exchange, queue and database name: isolates test runs and parallel stacks on one broker.
     namespace: str = Field("", validation_alias=shared("PILAR_NAMESPACE"))
+    # The broker user each producer publishes as, e.g. {"registry": "pilar-registry", ...}; consumers refuse an
+    # event whose AMQP user_id is not its producer's. Empty: the whole stack runs as this service's AMQP_URL user.
+    broker_users: dict[str, str] = Field(default_factory=dict, validation_alias=shared("PILAR_BROKER_USERS"))
     # Inside a container this must be 0.0.0.0 (compose sets PILAR_HOST); locally only loopback listens.
     host: str = Field("127.0.0.1", validation_alias=shared("PILAR_HOST"))
     port: int = 8000
@@ -64,6 +68,14 @@ class ServiceSettings(BaseSettings):
     # /metrics: with a token set, only to `Authorization: Bearer <token>`; without one, only to loopback clients.
     metrics_token: SecretStr | None = Field(None, validation_alias=shared("PILAR_METRICS_TOKEN"))
     public_url: str | None = None
+
+    @model_validator(mode="after")
+    def _broker_users_complete(self) -> ServiceSettings:
+        self.producer_users()  # a service with a map that can't be right refuses to start
+        return self
+
+    def producer_users(self) -> dict[str, str]:
+        return producer_users(self.amqp_url, self.broker_users, self.service)
 
     @property
     def token_limits(self) -> TokenLimits:

@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 from contracts import topology
+from contracts.envelope import Envelope
+from pilar_runtime.brokerusers import broker_user
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -42,6 +44,20 @@ async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[st
         for exchange in (topology.EVENTS_EXCHANGE, topology.DEAD_LETTER_EXCHANGE):
             channel = await connection.channel()
             await channel.exchange_delete(topology.namespaced(exchange, namespace))
+
+
+async def publish_event(exchange: AbstractExchange, event: Envelope, *, amqp_url: str, **properties: Any) -> None:
+    """Put an event on the bus as its producer's outbox relay would: under ``<producer>.<event_type>``, with the
+    connection's broker user as ``user_id`` (tests run the whole stack as that one user)."""
+    message = aio_pika.Message(
+        event.to_json(),
+        content_type="application/json",
+        message_id=str(event.event_id),
+        type=event.event_type,
+        user_id=broker_user(amqp_url),
+        **properties,
+    )
+    await exchange.publish(message, routing_key=event.routing_key)
 
 
 class Tap:

@@ -16,10 +16,11 @@ from contracts.envelope import Envelope
 from pilar.cli import app
 from pilar.dlq import list_dead_letters, redrive
 from pilar_runtime.auth import decode_token
+from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import eventually
+from pilar_runtime.testing import eventually, publish_event
 from tests.runtime.helpers import worker_event
 
 runner = CliRunner()
@@ -79,13 +80,16 @@ async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fi
         await uow.db.effects.insert_one({"_id": payload.worker_id}, session=uow.session)
 
     topo = Topology("notify", namespace, delivery_limit=2)
-    bus = Bus(amqp_url, topo, EventConsumer("notify", handlers, mongo, delivery_limit=2))
+    consumer = EventConsumer(
+        "notify", handlers, mongo, producer_users=producer_users(amqp_url, {}, "notify"), delivery_limit=2
+    )
+    bus = Bus(amqp_url, topo, consumer)
     await bus.start()
     try:
         channel = await amqp.channel()
         exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
         event = worker_event("w-dlq")
-        await exchange.publish(aio_pika.Message(event.to_json(), message_id=str(event.event_id)), "registry.x")
+        await publish_event(exchange, event, amqp_url=amqp_url)
 
         async def dead_lettered() -> bool:
             return len(await list_dead_letters(amqp_url, "notify", namespace)) == 1
@@ -97,7 +101,7 @@ async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fi
         assert len(await list_dead_letters(amqp_url, "notify", namespace)) == 1  # listing keeps them
 
         fixed = True
-        assert await redrive(amqp_url, "notify", namespace) == 1
+        assert await redrive(amqp_url, "notify", namespace, consumer_user=broker_user(amqp_url)) == 1
 
         async def handled() -> bool:
             return await mongo.db.effects.count_documents({"_id": "w-dlq"}) == 1

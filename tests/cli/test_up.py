@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from contracts import topology
+from pilar.up import service_amqp_urls
+from pilar_runtime.brokerusers import Rabbitmqctl
 from pilar_runtime.devstack import free_port
 from pilar_runtime.testing import delete_namespace, new_namespace
 
@@ -60,6 +64,24 @@ async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, t
         process.send_signal(signal.SIGINT)
         stderr = await asyncio.wait_for(process.communicate(), timeout=90)
         await delete_namespace(amqp_url, namespace)
-    assert process.returncode == 0, stderr[1].decode()[-2000:]
+        output = stderr[1].decode()
+        said = " ".join(output.split())  # the console wraps long lines
+        users = [topology.namespaced(f"pilar-{service}", namespace) for service in SERVICES]
+        made_users = f"broker users {', '.join(users)}:" in said
+        for user in users if made_users else []:  # the broker keeps users between runs
+            Rabbitmqctl().delete_user(user)
+    assert process.returncode == 0, output[-2000:]
+    # Each service ran as its own broker user, or pilar up said why it could not make them.
+    assert made_users or "broker users: every service runs as" in said, output[-2000:]
     logs = {p.stem for p in (tmp_path / "logs").glob("*.log")}
     assert set(SERVICES) <= logs
+
+
+def test_where_rabbitmqctl_may_not_make_users_every_service_runs_as_amqp_urls_user_and_pilar_up_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    url = "amqp://guest:guest@127.0.0.1:5672/"
+    assert service_amqp_urls(url, "") == dict.fromkeys(SERVICES, url)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "every service runs as 'guest'" in said and "rabbitmqctl is not on PATH" in said

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from pilar_runtime.brokerusers import definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
@@ -83,12 +86,49 @@ def test_mongo_publishes_no_port_and_infrastructure_listens_on_loopback_only() -
             assert str(published).startswith("127.0.0.1:"), (name, published)
 
 
-def test_rabbitmq_is_a_management_image_with_required_credentials() -> None:
+def broker_definitions() -> Any:
+    """The definitions file compose gives RabbitMQ, each required variable read as ``<NAME>``."""
+    content = compose()["configs"]["rabbitmq-definitions"]["content"]
+    content = REQUIRED_VARIABLE.sub(lambda m: f"<{m.group(1)}>", content).replace("$$", "$")
+    return json.loads(content)
+
+
+def test_rabbitmq_is_a_management_image_that_loads_pilars_definitions() -> None:
     rabbitmq = services()["rabbitmq"]
     assert rabbitmq["image"].startswith("rabbitmq:") and rabbitmq["image"].endswith("-management")
-    env = rabbitmq["environment"]
-    assert required_variable(env["RABBITMQ_DEFAULT_USER"]) == "RABBITMQ_USER"
-    assert required_variable(env["RABBITMQ_DEFAULT_PASS"]) == "RABBITMQ_PASS"
+    mounts = {m["source"]: m["target"] for m in rabbitmq["configs"]}
+    conf = compose()["configs"]["rabbitmq-conf"]["content"]
+    assert mounts["rabbitmq-conf"].startswith("/etc/rabbitmq/conf.d/")
+    assert f"load_definitions = {mounts['rabbitmq-definitions']}" in conf
+    # With definitions imported the node creates no default user: every user is one of the definitions'.
+    assert "environment" not in rabbitmq
+    assert broker_definitions()["vhosts"] == [{"name": "/"}]
+
+
+def test_the_operators_broker_user_has_required_credentials_and_may_redrive_as_the_producer() -> None:
+    users = {u["name"]: u for u in broker_definitions()["users"]}
+    operator = users["<RABBITMQ_USER>"]
+    assert operator["password"] == "<RABBITMQ_PASS>"
+    assert set(operator["tags"]) == {"administrator", "impersonator"}
+    assert set(users) == {"<RABBITMQ_USER>", *(f"pilar-{name}" for name in APP_PORTS)}
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_each_service_has_its_own_broker_user_limited_to_its_own_names_and_routing_keys(name: str) -> None:
+    # The same grant `pilar up` and the tests give a service's user (the regular expressions are checked there).
+    expected = definitions({name: (f"pilar-{name}", f"<RABBITMQ_{name.upper()}_PASS>")})
+    found = broker_definitions()
+    for part in ("users", "permissions", "topic_permissions"):
+        mine = [entry for entry in found[part] if entry.get("name", entry.get("user")) == f"pilar-{name}"]
+        assert mine == expected[part], part
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_each_service_connects_as_its_own_user_and_knows_every_producers(name: str) -> None:
+    env = services()[name]["environment"]
+    match = re.fullmatch(rf"amqp://pilar-{name}:(\$\{{[^}}]+\}})@rabbitmq:5672/", env["AMQP_URL"])
+    assert match and required_variable(match.group(1)) == f"RABBITMQ_{name.upper()}_PASS"
+    assert json.loads(env["PILAR_BROKER_USERS"]) == {service: f"pilar-{service}" for service in APP_PORTS}
 
 
 @pytest.mark.parametrize("name", sorted(APP_PORTS))
@@ -118,9 +158,6 @@ def test_app_service_environment(name: str) -> None:
         r"mongodb://\$\{MONGO_ROOT_USER:\?[^}]+\}:\$\{MONGO_ROOT_PASS:\?[^}]+\}@mongo:27017/"
         r"\?replicaSet=rs0&authSource=admin",
         env["MONGODB_URL"],
-    )
-    assert re.fullmatch(
-        r"amqp://\$\{RABBITMQ_USER:\?[^}]+\}:\$\{RABBITMQ_PASS:\?[^}]+\}@rabbitmq:5672/", env["AMQP_URL"]
     )
     assert required_variable(env["PILAR_JWT_SECRET"]) == "PILAR_JWT_SECRET"
 
@@ -161,6 +198,7 @@ def test_every_variable_is_required_and_no_default_credentials_appear() -> None:
         "RABBITMQ_PASS",
         "MONGO_ROOT_USER",
         "MONGO_ROOT_PASS",
+        *(f"RABBITMQ_{name.upper()}_PASS" for name in APP_PORTS),
         "PILAR_JWT_SECRET",
     }
 

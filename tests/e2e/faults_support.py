@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contracts import topology
+from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.devstack import free_port
 from tests.e2e.stack import Stack
 
@@ -102,7 +103,8 @@ def assert_each_once(feed_items: list[dict[str, Any]], delivery_items: list[dict
 async def publish_raw(
     amqp_url: str, namespace: str, routing_key: str, body: bytes, *, times: int = 1, message_type: str | None = None
 ) -> None:
-    """Publish bytes straight to the namespaced events exchange, with publisher confirms."""
+    """Publish bytes straight to the namespaced events exchange, with publisher confirms, as the stack's one broker
+    user (every service's user in the test stack)."""
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -113,6 +115,7 @@ async def publish_raw(
                     body=body,
                     content_type="application/json",
                     type=message_type,
+                    user_id=broker_user(amqp_url),
                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 ),
                 routing_key=routing_key,

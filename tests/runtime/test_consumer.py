@@ -12,25 +12,29 @@ import pytest
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import REASON_HEADER, EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import eventually
+from pilar_runtime.testing import eventually, publish_event
 from tests.runtime.helpers import worker_event
 
 Publish = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
-async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publish:
+async def publish(amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str) -> Publish:
     channel = await amqp.channel()
     exchange = await channel.declare_exchange(
         topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
     )
 
     async def send(body: bytes | Envelope, routing_key: str = "registry.worker_registered") -> None:
-        data = body.to_json() if isinstance(body, Envelope) else body
-        await exchange.publish(aio_pika.Message(data), routing_key=routing_key)
+        """An event as its producer publishes it, or raw bytes under ``routing_key`` by the same broker user."""
+        if isinstance(body, Envelope):
+            await publish_event(exchange, body, amqp_url=amqp_url)
+        else:
+            await exchange.publish(aio_pika.Message(body, user_id=broker_user(amqp_url)), routing_key=routing_key)
 
     return send
 
@@ -42,7 +46,14 @@ class Service:
         self, amqp_url: str, namespace: str, mongo: Mongo, handlers: EventHandlers, limit: int, batch_size: int
     ) -> None:
         topo = Topology("reporting", namespace, delivery_limit=limit)
-        self.consumer = EventConsumer("reporting", handlers, mongo, delivery_limit=limit, batch_size=batch_size)
+        self.consumer = EventConsumer(
+            "reporting",
+            handlers,
+            mongo,
+            producer_users=producer_users(amqp_url, {}, "reporting"),
+            delivery_limit=limit,
+            batch_size=batch_size,
+        )
         self.bus = Bus(amqp_url, topo, self.consumer, prefetch=max(8, 2 * batch_size))
 
     async def dead_letters(self, amqp: aio_pika.abc.AbstractConnection, expect: int) -> list[Any]:
@@ -195,7 +206,7 @@ async def test_unknown_types_reach_a_fallback_handler_when_the_service_has_one(
         await uow.db.stored.insert_one({"type": envelope.event_type}, session=uow.session)
 
     await service_factory(handlers)
-    await publish(worker_event().model_copy(update={"event_type": "dragon_sighted"}).to_json())
+    await publish(worker_event().model_copy(update={"event_type": "dragon_sighted"}))
 
     async def stored() -> bool:
         return await mongo.db.stored.count_documents({"type": "dragon_sighted"}) == 1

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.mongo import OUTBOX, OUTBOX_TTL, Mongo, UnitOfWork
 from pilar_runtime.outbox import OutboxRelay
 from pilar_runtime.testing import Tap
@@ -49,7 +50,7 @@ async def test_state_and_event_commit_together_or_not_at_all(mongo: Mongo) -> No
 
 
 async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
-    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, namespace: str
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
 ) -> None:
     tap = await Tap.open(amqp, namespace)
     exchange = await _exchange(amqp, namespace)
@@ -57,11 +58,11 @@ async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
     await mongo.transact(lambda uow: emit(uow, event))
 
     # The first relay claims the batch and dies before publishing: its lease must run out, nothing is lost.
-    dead = OutboxRelay(mongo, exchange, service="registry", lease_seconds=0.5)
+    dead = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     claimed = await dead._claim()
     assert [d["event_id"] for d in claimed] == [str(event.event_id)]
 
-    restarted = OutboxRelay(mongo, exchange, service="registry", lease_seconds=0.5)
+    restarted = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     assert await restarted.relay_once() == 0  # the lease still holds
     await asyncio.sleep(0.6)
     assert await restarted.relay_once() == 1
@@ -75,7 +76,7 @@ async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
 
 
 async def test_two_relays_publish_every_event_once(
-    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, namespace: str
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
 ) -> None:
     tap = await Tap.open(amqp, namespace)
     events = [worker_event(f"w-{i}") for i in range(60)]
@@ -86,7 +87,14 @@ async def test_two_relays_publish_every_event_once(
 
     await mongo.transact(emit_all)
     relays = [
-        OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", batch=7, poll_seconds=0.05)
+        OutboxRelay(
+            mongo,
+            await _exchange(amqp, namespace),
+            service="registry",
+            user_id=broker_user(amqp_url),
+            batch=7,
+            poll_seconds=0.05,
+        )
         for _ in range(2)
     ]
     tasks = [asyncio.create_task(r.run()) for r in relays]
@@ -116,7 +124,7 @@ async def test_relay_retries_with_backoff_until_the_broker_takes_the_event(mongo
     await mongo.transact(lambda uow: emit(uow, worker_event("w-retry")))
     # The one stand-in here: a broker that refuses twice, to watch the relay back off without a restart.
     refusing = cast(AbstractExchange, RefusingExchange())
-    relay = OutboxRelay(mongo, refusing, service="registry", lease_seconds=0.01, poll_seconds=0.05)
+    relay = OutboxRelay(mongo, refusing, service="registry", user_id="guest", lease_seconds=0.01, poll_seconds=0.05)
     relay.max_backoff = 0.05
     task = asyncio.create_task(relay.run())
     for _ in range(100):

@@ -18,7 +18,7 @@ from contracts.envelope import Envelope
 from pilar_runtime.devstack import free_port
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.service import Runtime
-from pilar_runtime.testing import RunningApp
+from pilar_runtime.testing import RunningApp, publish_event
 from pilar_runtime.timers import TimerPoller
 from services.notify.app import build
 from services.notify.mailcatcher import MailFolder, StoredMail, list_mail
@@ -106,7 +106,7 @@ async def notify(
     )
 
     async def publish(envelope: Envelope) -> None:
-        await exchange.publish(aio_pika.Message(envelope.to_json()), routing_key=envelope.routing_key)
+        await publish_event(exchange, envelope, amqp_url=settings.amqp_url)
 
     app = build(settings, clock=clock)
     async with RunningApp(app) as running:

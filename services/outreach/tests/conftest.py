@@ -16,7 +16,7 @@ from contracts import topology
 from contracts.events.registry import WorkerRegistered, WorkerUpdated
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, Tap, bearer, eventually
+from pilar_runtime.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.timers import TimerPoller
 from services.outreach.app import build
 from services.outreach.handlers import timer_handlers
@@ -30,6 +30,7 @@ class Outreach:
     tap: Tap
     mongo: Mongo
     exchange: aio_pika.abc.AbstractExchange
+    amqp_url: str
 
     async def worker(
         self, worker_id: str, *, version: int = 1, active: bool = True, region: str = "34.03", role: str = "PSM"
@@ -44,7 +45,7 @@ class Outreach:
             aggregate_id=worker_id,
             aggregate_version=version,
         )
-        await self.exchange.publish(aio_pika.Message(event.to_json()), routing_key=f"registry.{event.event_type}")
+        await publish_event(self.exchange, event, amqp_url=self.amqp_url)
 
     async def workers(self, *ids: str, region: str = "34.03") -> None:
         for worker_id in ids:
@@ -85,6 +86,6 @@ async def outreach(
     )
     mongo = Mongo(settings.mongodb_url, settings.database)
     async with RunningApp(build(settings)) as running, httpx.AsyncClient(base_url=running.url, timeout=30) as client:
-        yield Outreach(client, tap, mongo, exchange)
+        yield Outreach(client, tap, mongo, exchange, settings.amqp_url)
     await mongo.close()
     await channel.close()

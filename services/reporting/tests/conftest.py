@@ -14,7 +14,7 @@ import pytest
 from contracts import topology
 from contracts.envelope import Envelope
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, bearer, eventually
+from pilar_runtime.testing import RunningApp, bearer, eventually, publish_event
 from services.reporting.app import build
 from services.reporting.settings import ReportingSettings
 from services.reporting.tests.scenario import scenario
@@ -55,7 +55,7 @@ async def reporting(stack_settings: dict[str, str]) -> AsyncIterator[Reporting]:
 
 
 @pytest.fixture
-async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publish:
+async def publish(amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str) -> Publish:
     channel = await amqp.channel()
     exchange = await channel.declare_exchange(
         topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
@@ -63,7 +63,7 @@ async def publish(amqp: aio_pika.abc.AbstractConnection, namespace: str) -> Publ
 
     async def send(events: list[Envelope]) -> None:
         for event in events:
-            await exchange.publish(aio_pika.Message(event.to_json(), message_id=str(event.event_id)), event.routing_key)
+            await publish_event(exchange, event, amqp_url=amqp_url)
 
     return send
 
