@@ -83,8 +83,12 @@ def configure_logging(service: str, *, fmt: str = "auto", level: str = "INFO") -
         if pretty
         else structlog.processors.JSONRenderer()
     )
+    # Loggers cached on first use keep the processor list they saw: change that list in place, so configuring again
+    # (another app in the same process, or a test capturing logs) reaches them too.
+    processors = structlog.get_config()["processors"]
+    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,

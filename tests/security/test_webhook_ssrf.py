@@ -23,7 +23,7 @@ import pytest
 from contracts import topology
 from contracts.envelope import Envelope
 from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import RunningApp, bearer, eventually
+from pilar_runtime.testing import RunningApp, bearer, eventually, publish_event
 from services.notify.app import build
 from services.notify.settings import NotifySettings
 from services.notify.tests.conftest import Notify, receiver  # noqa: F401 — fixture
@@ -100,7 +100,7 @@ def start_notify(stack_settings: dict[str, str], amqp: aio_pika.abc.AbstractRobu
         )
 
         async def publish(envelope: Envelope) -> None:
-            await exchange.publish(aio_pika.Message(envelope.to_json()), routing_key=envelope.routing_key)
+            await publish_event(exchange, envelope, amqp_url=config.amqp_url)
 
         clock = FakeClock(daytime_start())
         app = build(config, clock=clock)

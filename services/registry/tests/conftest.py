@@ -16,7 +16,7 @@ from contracts.events.common import SessionKind
 from contracts.events.outreach import CampaignPlanned, SessionScheduled
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, Tap, bearer, eventually
+from pilar_runtime.testing import RunningApp, Tap, bearer, eventually, publish_event
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 
@@ -40,6 +40,7 @@ class Registry:
     amqp: aio_pika.abc.AbstractRobustConnection
     namespace: str
     mongo: Mongo  # the registry's own database, for checks the API does not expose
+    amqp_url: str
 
     async def post(self, path: str, body: dict[str, Any], headers: dict[str, str] = GUNUNGKIDUL) -> httpx.Response:
         return await self.client.post(path, json=body, headers=headers)
@@ -116,8 +117,7 @@ class Registry:
             topology.namespaced(topology.EVENTS_EXCHANGE, self.namespace), aio_pika.ExchangeType.TOPIC, durable=True
         )
         for envelope in envelopes:
-            message = aio_pika.Message(envelope.to_json(), message_id=str(envelope.event_id))
-            await exchange.publish(message, envelope.routing_key)
+            await publish_event(exchange, envelope, amqp_url=self.amqp_url)
         await channel.close()
 
         async def known() -> bool:
@@ -136,7 +136,7 @@ async def registry(
     async with RunningApp(build(settings)) as running, httpx.AsyncClient(base_url=running.url, timeout=30) as client:
         tap = await Tap.open(amqp, namespace)
         mongo = Mongo(settings.mongodb_url, settings.database)
-        yield Registry(client, tap, amqp, namespace, mongo)
+        yield Registry(client, tap, amqp, namespace, mongo, settings.amqp_url)
         await mongo.close()
 
 
