@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 import uuid
@@ -16,13 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_runtime.testing import bearer
+from pilar_runtime.testing import TEST_JWT_SECRET, bearer
 from services.registry.api.imports import MAX_IMPORT_BYTES
 from tests.e2e.stack import SERVICES, Stack
 
 GUNUNGKIDUL = "34.03"
 BONDOWOSO = "35.11"
 DESA = {GUNUNGKIDUL: "34.03.13.2004", BONDOWOSO: "35.11.01.2001"}
+NIK = {GUNUNGKIDUL: "3403135208900001", BONDOWOSO: "3511011208850001"}
 MAX_BODY = 1_048_576
 
 # Every write endpoint of every service, with an id that needs no record: the body is refused before any lookup.
@@ -162,6 +164,8 @@ async def _region_data(api: dict[str, httpx.AsyncClient], region: str, webhook_u
             "region_code": desa[:8] if role == "TKSK" else region,
             "email": f"{role.lower()}.{region.replace('.', '')}@dinsos.example.id",
         }
+        if role == "PENYULUH_SOSIAL":  # personal data a viewer must never see whole (the fuzzer checks)
+            body |= {"nik": NIK[region], "phone": "0812-2700-3333"}
         workers.append((await _created(await api["registry"].post("/workers", json=body)))["id"])
     ids["worker"] = workers[0]
     ids["institution"] = (
@@ -277,14 +281,25 @@ async def regions(
     return made
 
 
-@pytest.mark.timeout(300)  # includes the module's set-up: the Stack and both regions' records
-async def test_schemathesis_finds_no_server_error_and_every_service_still_answers(
+FUZZ_CALLERS = {
+    "admin": ("admin", ""),
+    "operator": ("district_operator", GUNUNGKIDUL),
+    "viewer": ("viewer", GUNUNGKIDUL),
+}
+# Beyond "no 500": endpoints that declare bearer auth refuse a request without it, and no answer carries a secret of
+# the stack, a traceback, or (to a viewer) a whole NIK — our own checks in tests/e2e/fuzz_checks.py.
+FUZZ_CHECKS = "not_a_server_error,ignored_auth,no_secret_or_traceback,no_nik_for_readers"
+
+
+@pytest.mark.timeout(420)  # includes the module's set-up: the Stack and both regions' records
+async def test_schemathesis_finds_no_server_error_nor_leak_and_every_service_still_answers(
     stack: Stack, regions: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     st = shutil.which("st") or str(Path(sys.executable).parent / "st")
+    root = Path(__file__).resolve().parents[2]
     runs = []
     for service in SERVICES:
-        for who, (role, region) in {"admin": ("admin", ""), "operator": ("district_operator", GUNUNGKIDUL)}.items():
+        for who, (role, region) in FUZZ_CALLERS.items():
             command = [
                 st,
                 "run",
@@ -294,7 +309,7 @@ async def test_schemathesis_finds_no_server_error_and_every_service_still_answer
             ]
             command += [
                 "-c",
-                "not_a_server_error",
+                FUZZ_CHECKS,
                 "--max-examples",
                 "3",
                 "--seed",
@@ -313,11 +328,17 @@ async def test_schemathesis_finds_no_server_error_and_every_service_still_answer
                 "30",
             ]
             command += ["--exclude-path", "/admin/replay"]  # a replay drops and rebuilds the projections: not fuzz
-            runs.append((f"{service}/{who}", command))
+            env = os.environ | {
+                "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_checks",
+                "PYTHONPATH": str(root),
+                "PILAR_FUZZ_ROLE": role,
+                "PILAR_FUZZ_SECRETS": "\n".join([TEST_JWT_SECRET, stack.mongo.url]),
+            }
+            runs.append((f"{service}/{who}", command, env))
 
-    async def fuzz(name: str, command: list[str]) -> tuple[str, int, str]:
+    async def fuzz(name: str, command: list[str], env: dict[str, str]) -> tuple[str, int, str]:
         process = await asyncio.create_subprocess_exec(
-            *command, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            *command, cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
         out, _ = await asyncio.wait_for(process.communicate(), timeout=300)
         return name, process.returncode or 0, out.decode(errors="replace")
@@ -325,7 +346,7 @@ async def test_schemathesis_finds_no_server_error_and_every_service_still_answer
     # Two services at a time: the machine has two cores and the services are busy answering.
     results = []
     for i in range(0, len(runs), 2):
-        results += await asyncio.gather(*(fuzz(name, command) for name, command in runs[i : i + 2]))
+        results += await asyncio.gather(*(fuzz(*run) for run in runs[i : i + 2]))
     failed = {name: out[-3000:] for name, code, out in results if code != 0 or "generated" not in out}
     assert not failed, json.dumps(failed, indent=1)
     async with httpx.AsyncClient(timeout=10) as client:
