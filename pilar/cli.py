@@ -65,8 +65,11 @@ def token(
     if not found or int(found.group(1)) == 0:
         console.print(f"[bold red]--ttl {ttl!r}: give a number and a unit, e.g. 30m, 12h or 30d")
         raise typer.Exit(2)
-    lifetime = timedelta(**{TTL_UNITS[found.group(2)]: int(found.group(1))})
     cap = ServiceSettings().token_limits.for_role(role)
+    try:
+        lifetime = timedelta(**{TTL_UNITS[found.group(2)]: int(found.group(1))})
+    except OverflowError:
+        lifetime = timedelta.max
     if lifetime > cap:
         console.print(f"[bold red]--ttl {ttl}: a {role.value} token may live at most {cap}")
         raise typer.Exit(2)

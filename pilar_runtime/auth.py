@@ -72,6 +72,12 @@ class Caller:
         if not self.can_see(region_code):
             raise HTTPException(403, f"region {region_code} is outside your scope ({self.region or 'all'})")
 
+    def require_record(self, region_code: str, what: str, record_id: str) -> None:
+        """403 unless a record asked for by id lies in the caller's subtree. The answer names no detail of a record
+        outside it, not even where it is."""
+        if not self.can_see(region_code):
+            raise HTTPException(403, f"{what} {record_id} is outside your region")
+
     def require_writer(self) -> None:
         if self.role not in WRITERS:
             raise HTTPException(403, f"role {self.role} may not change data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -13,6 +14,7 @@ from pilar_runtime.logs import bound_contextvars
 
 log = structlog.get_logger("pilar.http")
 CORRELATION_HEADER = "x-correlation-id"
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class CorrelationMiddleware:
@@ -26,8 +28,9 @@ class CorrelationMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        given = headers.get(CORRELATION_HEADER.encode(), b"").decode("latin-1")[:200]
-        correlation_id = given or str(uuid.uuid4())
+        given = headers.get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
+        # Only an id-shaped value is taken: the id is logged unmasked and travels on every event of the flow.
+        correlation_id = given if _CORRELATION_ID.fullmatch(given) else str(uuid.uuid4())
         status = 500
         started = time.perf_counter()
 

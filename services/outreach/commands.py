@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
-from fastapi import HTTPException
 
 from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
@@ -127,9 +126,7 @@ async def visible(mongo: Mongo, collection: str, item_id: str, caller: Caller, w
     found = await mongo.db[collection].find_one({"_id": item_id})
     if found is None:
         raise NotFound(f"{what} {item_id} not found")
-    if not caller.can_see(found["region_code"]):
-        # The answer names no detail of a record outside the caller's scope, not even where it is.
-        raise HTTPException(403, f"{what} {item_id} is outside your region")
+    caller.require_record(found["region_code"], what, item_id)
     return found
 
 

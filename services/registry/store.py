@@ -41,7 +41,7 @@ async def get_scoped(
     document = await runtime.mongo.db[collection].find_one({"_id": doc_id}, session=session)
     if document is None:
         raise NotFound(f"{what} {doc_id} does not exist")
-    caller.require_region(document["region_code"])
+    caller.require_record(document["region_code"], what, doc_id)
     return document
 
 

@@ -150,6 +150,7 @@ def cli_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ["--role", "integration", "--region", "34.03", "--ttl", "91d"],
         ["--role", "viewer"],
         ["--role", "admin", "--ttl", "forever"],
+        ["--role", "integration", "--region", "34.03", "--ttl", "9999999999d"],
     ],
 )
 def test_pilar_token_refuses_long_lifetimes_and_missing_regions(cli_state: Path, args: list[str]) -> None:
