@@ -281,6 +281,7 @@ async def regions(
     return made
 
 
+ROOT = Path(__file__).resolve().parents[2]
 FUZZ_CALLERS = {
     "admin": ("admin", ""),
     "operator": ("district_operator", GUNUNGKIDUL),
@@ -296,7 +297,6 @@ async def test_schemathesis_finds_no_server_error_nor_leak_and_every_service_sti
     stack: Stack, regions: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     st = shutil.which("st") or str(Path(sys.executable).parent / "st")
-    root = Path(__file__).resolve().parents[2]
     runs = []
     for service in SERVICES:
         for who, (role, region) in FUZZ_CALLERS.items():
@@ -330,7 +330,7 @@ async def test_schemathesis_finds_no_server_error_nor_leak_and_every_service_sti
             command += ["--exclude-path", "/admin/replay"]  # a replay drops and rebuilds the projections: not fuzz
             env = os.environ | {
                 "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_checks",
-                "PYTHONPATH": str(root),
+                "PYTHONPATH": str(ROOT),
                 "PILAR_FUZZ_ROLE": role,
                 "PILAR_FUZZ_SECRETS": "\n".join([TEST_JWT_SECRET, stack.mongo.url]),
             }
