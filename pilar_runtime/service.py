@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
@@ -207,8 +207,16 @@ def may_read_metrics(request: Request, token: SecretStr | None) -> bool:
         return False
 
 
-def run(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
-    """Entry point of ``python -m services.<name>``."""
+def run(app_factory: Callable[[ServiceSettings], FastAPI], settings_type: type[ServiceSettings]) -> None:
+    """Entry point of ``python -m services.<name>``: settings read from the environment, then the app served."""
+    try:
+        settings = settings_type()
+    except ValidationError as exc:
+        # Name each bad setting and why, never its value: AMQP_URL and MONGODB_URL carry passwords.
+        configure_logging(settings_type.model_fields["service"].default)
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
+        log.error("service.refused_to_start", reason="; ".join(problems))
+        raise SystemExit(2) from None
     configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
     try:
         app = app_factory(settings)

@@ -2,4 +2,4 @@ from pilar_runtime.service import run
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 
-run(build, RegistrySettings())
+run(build, RegistrySettings)

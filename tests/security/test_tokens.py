@@ -61,6 +61,19 @@ def test_a_service_refuses_to_start_with_the_default_or_a_short_secret(secret: s
     assert "Traceback" not in output
 
 
+def test_a_service_with_bad_settings_names_them_without_echoing_their_values() -> None:
+    # A broker-user map that disagrees with AMQP_URL's user: the refusal must not quote AMQP_URL and its password.
+    started = start_registry(
+        "Zq9" * 12,
+        AMQP_URL="amqp://pilar-registry:Sandi-Rahasia-77@127.0.0.1:9/",
+        PILAR_BROKER_USERS='{"registry": "x", "outreach": "x", "notify": "x", "reporting": "x"}',
+    )
+    output = started.stdout + started.stderr
+    assert started.returncode == 2, output
+    assert "service.refused_to_start" in output and "PILAR_BROKER_USERS" in output
+    assert "Sandi-Rahasia-77" not in output and "Traceback" not in output
+
+
 @pytest.fixture
 async def registry(stack_settings: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     settings = RegistrySettings.model_validate(stack_settings)
