@@ -71,7 +71,9 @@ class Permissions:
 
 
 def permissions(service: str, namespace: str = "") -> Permissions:
-    """Its own queue and DLQ, the events exchange and the dead-letter exchange; publishing only ``<service>.*``.
+    """Its own queue and DLQ, the events exchange and the dead-letter exchange; publishing only ``<service>.*``;
+    binding its queue only with its own subscriptions (so it reads no event it has no business with, e.g. workers'
+    contacts).
 
     No write on the default exchange (``amq.default``): only an operator publishes straight into a queue.
     """
@@ -88,7 +90,7 @@ def permissions(service: str, namespace: str = "") -> Permissions:
         read=own,
         exchange=names[0],
         topic_write=f"^{re.escape(service)}\\.",
-        topic_read=".*",
+        topic_read="^(" + "|".join(re.escape(pattern) for pattern in topology.SUBSCRIPTIONS[service]) + ")$",
     )
 
 

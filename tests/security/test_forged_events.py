@@ -265,3 +265,24 @@ def test_a_redrive_believes_the_user_header_only_from_the_services_own_consumer(
     # notify's own copy names the producer the broker validated; one the broker dead-lettered kept its user_id.
     assert redriven_user_id("pilar-notify", claims, consumer_user="pilar-notify") == "pilar-registry"
     assert redriven_user_id("pilar-registry", {}, consumer_user="pilar-notify") == "pilar-registry"
+
+
+async def test_a_service_user_binds_its_queue_only_with_its_own_subscriptions(
+    service_users: dict[str, str], namespace: str
+) -> None:
+    # outreach has no business with notify's events nor with everything (`#`): the broker refuses the binding.
+    outreach = await aio_pika.connect(service_users["outreach"])
+    async with outreach:
+        channel = await outreach.channel()
+        events = await channel.declare_exchange(
+            topology.namespaced(topology.EVENTS_EXCHANGE, namespace), aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(
+            topology.service_queue("outreach", namespace), durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await queue.bind(events, routing_key="registry.*")  # its own subscription
+        for pattern in ("#", "notify.*"):
+            channel = await outreach.channel()
+            queue = await channel.get_queue(topology.service_queue("outreach", namespace))
+            with pytest.raises(ChannelAccessRefused, match="topic"):
+                await queue.bind(events.name, routing_key=pattern)
