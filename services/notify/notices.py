@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from contracts.envelope import Envelope
-from contracts.events.notify import NotificationFailed, NotificationSent
+from contracts.events.notify import FailureReason, NotificationFailed, NotificationSent
 from pilar_runtime.api import new_id
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import UnitOfWork
@@ -23,12 +23,24 @@ from services.notify import store
 from services.notify.domain.context import notice_context
 from services.notify.domain.kinds import kind_name
 from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
-from services.notify.domain.render import TemplateProblem, render
+from services.notify.domain.render import TemplateProblem, render, template_label
 from services.notify.domain.rules import Rule, role_members
 from services.notify.domain.timing import QuietHours
 
 log = structlog.get_logger("notify.notices")
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed attempt: the category the event tells, and the detail only the delivery log keeps (a server's
+    refusal names the mailbox, a template's problem names the fact)."""
+
+    reason: FailureReason
+    detail: str
+
+    def attempt(self, at: datetime) -> dict[str, Any]:
+        return {"at": at, "outcome": "failed", "reason": self.reason.value, "error": self.detail}
 
 
 @dataclass
@@ -73,7 +85,7 @@ class Notifier:
             )  # fmt: skip
         return new
 
-    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], Failure | None]:
         if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
             return {"subject": subject, "body": json.dumps({"notice": subject, "facts": facts})}, None
         try:
@@ -82,9 +94,10 @@ class Notifier:
             )
             rendered = render(item.channel, subject, context, item.template)
         except KeyError as exc:
-            return {"subject": "", "body": ""}, f"the event lacks the fact {exc.args[0]!r} the template needs"
+            detail = f"the event lacks the fact {exc.args[0]!r} the template needs"
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, detail)
         except TemplateProblem as exc:
-            return {"subject": "", "body": ""}, str(exc)
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, str(exc))
         return {"subject": rendered.subject, "body": rendered.body, "template": rendered.template}, None
 
     async def _record(
@@ -97,11 +110,11 @@ class Notifier:
         event_type: str,
         region_code: str,
         message: dict[str, str],
-        problem: str | None,
+        problem: Failure | None,
     ) -> int:
         now = self.clock()
         delivery_id = new_id("dlv")
-        template = message.get("template") or ("envelope" if item.channel == "webhook" else item.template or "")
+        template = message.get("template") or ("envelope" if item.channel == "webhook" else template_label(item.template))
         document: dict[str, Any] = {
             "_id": delivery_id,
             "event_id": event_id,
@@ -114,8 +127,9 @@ class Notifier:
             "template": template,
             "region_code": region_code,
             "status": "failed" if problem else "pending",
-            "attempts": [{"at": now, "outcome": "failed", "error": problem}] if problem else [],
-            "failed_reason": problem,
+            "attempts": [problem.attempt(now)] if problem else [],
+            "failed_reason": problem.detail if problem else None,
+            "failure": problem.reason.value if problem else None,
             "created_at": now,
             # SMS planned in quiet hours waits for the morning; everything else goes at once.
             "next_attempt_at": self.quiet.release(now) if item.channel == "sms" else now,
@@ -126,15 +140,15 @@ class Notifier:
         if not await store.record_delivery(uow.db, uow.session, document):
             return 0
         if problem:
-            log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem)
-            uow.emit(outcome_event(document, attempts=1, reason=problem))
+            log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem.detail)
+            uow.emit(outcome_event(document, attempts=1, reason=problem.reason))
         else:
             log.info("notify.delivery_planned", delivery_id=delivery_id, channel=item.channel)
         return 1
 
 
-def outcome_event(document: dict[str, Any], *, attempts: int, reason: str | None = None) -> Envelope:
-    """`notification_sent`, or `notification_failed` with the reason, for a delivery document."""
+def outcome_event(document: dict[str, Any], *, attempts: int, reason: FailureReason | None = None) -> Envelope:
+    """`notification_sent`, or `notification_failed` with the reason's category, for a delivery document."""
     facts = {
         "delivery_id": document["_id"],
         "channel": document["channel"],
@@ -143,7 +157,7 @@ def outcome_event(document: dict[str, Any], *, attempts: int, reason: str | None
         "source_event_type": document["event_type"],
         "attempts": attempts,
     }
-    payload = NotificationSent(**facts) if reason is None else NotificationFailed(**facts, reason=reason)
+    payload = NotificationSent(**facts) if reason is None else NotificationFailed(**facts, reason=reason.value)
     return new_event(
         "notification_sent" if reason is None else "notification_failed",
         payload,

@@ -75,6 +75,18 @@ def default_template(channel: str, subject: str) -> str | None:
     return name if (TEMPLATES / name).is_file() else None
 
 
+def _shipped(template: str) -> bool:
+    """Whether a rule's `template` names a shipped template rather than being Jinja2 text."""
+    return set(template) <= _NAME_CHARS and (TEMPLATES / f"{template}.j2").is_file()
+
+
+def template_label(template: str | None) -> str:
+    """How deliveries and events name a rule's template: its text is the operator's, and stays in the rule."""
+    if template is None:
+        return ""
+    return template if _shipped(template) else "custom"
+
+
 def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Template, str]:
     try:
         if template is None:
@@ -82,7 +94,7 @@ def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Temp
             if name is None:
                 raise TemplateProblem(f"no shipped {channel} template for {subject}; give the rule a `template`")
             return _env.get_template(name), name
-        if set(template) <= _NAME_CHARS and (TEMPLATES / f"{template}.j2").is_file():
+        if _shipped(template):
             return _env.get_template(f"{template}.j2"), template  # a shipped template named by the rule
         return _env.from_string(template), "custom"
     except jinja2.TemplateSyntaxError as exc:
