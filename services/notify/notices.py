@@ -19,6 +19,7 @@ from contracts.events.notify import FailureReason, NotificationFailed, Notificat
 from pilar_runtime.api import new_id
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.domain.context import notice_context
 from services.notify.domain.kinds import kind_name
@@ -74,10 +75,12 @@ class Notifier:
         return new
 
     async def webhooks(self, uow: UnitOfWork, envelope: Envelope) -> int:
-        """Every registered webhook that wants this bus event gets the envelope itself."""
+        """Every registered webhook that wants this bus event gets the envelope, without personal data: notify
+        needs a worker's phone and e-mail to invite them, a district system does not."""
         hooks = await store.load_webhooks(uow.db, uow.session)
         new = 0
-        message = {"subject": "", "body": envelope.to_json().decode()}
+        shared = envelope.model_copy(update={"payload": without_personal_data(envelope.payload)})
+        message = {"subject": "", "body": shared.to_json().decode()}
         for item in plan_webhooks(envelope.routing_key, envelope.region_code, hooks):
             new += await self._record(
                 uow, item, subject=envelope.routing_key, event_id=str(envelope.event_id),
@@ -87,7 +90,8 @@ class Notifier:
 
     def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], Failure | None]:
         if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
-            return {"subject": subject, "body": json.dumps({"notice": subject, "facts": facts})}, None
+            body = {"notice": subject, "facts": without_personal_data(facts)}
+            return {"subject": subject, "body": json.dumps(body)}, None
         try:
             context = notice_context(
                 subject, facts, public_base_url=self.public_base_url, penerima=item.recipient_name or "Bapak/Ibu"

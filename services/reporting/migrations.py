@@ -14,7 +14,7 @@ import structlog
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from services.reporting.domain.personal import without_personal_data
+from pilar_runtime.personal import without_personal_data
 from services.reporting.reports.jobs import withdraw_misscoped
 from services.reporting.store import EVENTS, Db
 

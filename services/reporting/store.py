@@ -20,9 +20,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import Envelope
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.personal import without_personal_data
 from pilar_runtime.regions import ancestors
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.personal import without_personal_data
 from services.reporting.domain.projection import (
     AGGREGATES,
     apply,
