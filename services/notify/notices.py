@@ -118,7 +118,8 @@ class Notifier:
     ) -> int:
         now = self.clock()
         delivery_id = new_id("dlv")
-        template = message.get("template") or ("envelope" if item.channel == "webhook" else template_label(item.template))
+        shipped_or_custom = "envelope" if item.channel == "webhook" else template_label(item.template)
+        template = message.get("template") or shipped_or_custom
         document: dict[str, Any] = {
             "_id": delivery_id,
             "event_id": event_id,
@@ -127,6 +128,7 @@ class Notifier:
             "channel": item.channel,
             "recipient": item.recipient,
             "recipient_id": item.recipient_id,
+            "recipient_region": item.recipient_region,
             "rule_id": item.rule_id,
             "template": template,
             "region_code": region_code,
