@@ -6,6 +6,7 @@ slow SMTP server never holds a consumer's transaction and a rolled-back handler 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ class Notifier:
         if unreachable:
             log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
         new = 0
-        for item in planned:
-            message, problem = self._compose(item, subject, facts)
+        for item in planned:  # rendering is bounded, but takes the consumer's loop: done on a thread
+            message, problem = await asyncio.to_thread(self._compose, item, subject, facts)
             new += await self._record(
                 uow, item, subject=subject, event_id=event_id, event_type=kind_name(subject),
                 region_code=region_code, message=message, problem=problem,
