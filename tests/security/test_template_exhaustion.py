@@ -45,6 +45,7 @@ PAYLOADS = [
     (S + "{% set t %}{% for i in range(99999) %}{{ s }}{% endfor %}{% endset %}{{ t|length }}", TOO_MUCH),
     ('{{ range(100000)|map("string")|map("center", 99999)|join|length }}', TOO_MUCH),
     ('{% for i in range(99999) %}{{ "a" * 1000 }}{% endfor %}', TOO_MUCH),  # longer than any message may be
+    (S + "{% for c in s recursive %}{% if loop.depth < 3 %}{{ loop(s) }}{% endif %}{% endfor %}x", TOO_MUCH),
     ("{% macro m() %}{% for i in range(100000) %}{{ m() }}{% endfor %}{% endmacro %}{{ m() }}", "template"),
 ]
 

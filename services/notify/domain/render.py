@@ -194,6 +194,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         receiver = getattr(method, "__self__", None)
         formats = isinstance(receiver, str) and getattr(method, "__name__", "") in ("format", "format_map")
         _check(receiver, [*args, *kwargs.values()], receiver if formats else None)
+        if isinstance(__obj, jinja2.runtime.LoopContext) and args:  # `loop(children)` in a recursive for: counted too
+            args = (_counted(args[0]), *args[1:])
         return _charged(super().call(__context, __obj, *args, **kwargs))
 
 
