@@ -25,6 +25,33 @@ class FailureReason(StrEnum):
     INTERNAL = "internal"  # a fault in notify itself
 
 
+# What the senders wrote before the categories, in the order to try (the first that appears in the text wins).
+_OLD_TEXTS = (
+    ("template", FailureReason.TEMPLATE),
+    ("lacks the fact", FailureReason.TEMPLATE),
+    ("webhook refused", FailureReason.BLOCKED_ADDRESS),
+    ("no longer registered", FailureReason.NOT_CONFIGURED),
+    ("no SMS gateway", FailureReason.NOT_CONFIGURED),
+    ("Timeout", FailureReason.TIMEOUT),
+    ("answered HTTP 5", FailureReason.SERVER_5XX),
+    ("answered HTTP", FailureReason.REJECTED_4XX),
+    ("unreachable", FailureReason.UNREACHABLE),
+    ("SMTPConnect", FailureReason.UNREACHABLE),
+    ("SMTPServerDisconnected", FailureReason.UNREACHABLE),
+    ("OSError", FailureReason.UNREACHABLE),
+    ("ConnectionRefusedError", FailureReason.UNREACHABLE),
+    ("SMTP", FailureReason.REFUSED),
+)
+
+
+def failure_reason(reason: str) -> FailureReason:
+    """The category of a `notification_failed` reason, also of one written before categories as free text (which
+    may quote the address: a reader that keeps events keeps the category instead)."""
+    if reason in FailureReason.__members__.values():
+        return FailureReason(reason)
+    return next((category for text, category in _OLD_TEXTS if text in reason), FailureReason.INTERNAL)
+
+
 class NotificationSent(EventPayload):
     delivery_id: str
     channel: Channel

@@ -3,6 +3,8 @@ served on its `GET /events` to viewers and integration tokens, and sent to `noti
 server's refusal quotes the mailbox it refused. The detail stays in notify's delivery log.
 
 A real SMTP server (aiosmtpd on loopback) refuses the recipient; the dispatcher runs against the Mongo-wire server.
+Reporting, fed over the real broker, keeps only the category of a reason a notify from before still wrote as text,
+and its start-up migration rewrites the events it stored before.
 """
 
 from __future__ import annotations
@@ -17,14 +19,21 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from pilar_runtime.devstack import free_port
 from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_runtime.testing import bearer
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
 from services.notify.notices import Notifier
 from services.notify.tests.support import FakeClock, session_facts
+from services.reporting.migrations import FAILURE_REASONS, MIGRATIONS, run_migrations
+from services.reporting.tests.conftest import Publish, Reporting, fed, publish, reporting
+from services.reporting.tests.scenario import envelope
+
+__all__ = ["publish", "reporting"]  # reporting's own running fixtures
 
 NOON = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB
+VIEWER = bearer("viewer", "34.03")
 REFUSED = "budi.santoso@example.id"
 NO_FACT = "lost.fact@example.id"
 
@@ -87,3 +96,33 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
     # What happened, for the operator who fixes it, stays in the delivery record (masked for readers there).
     assert "SMTPRecipientsRefused" in refused["failed_reason"] and REFUSED in refused["failed_reason"]
     assert refused["attempts"][0]["reason"] == "refused" and "lost_fact" in broken["failed_reason"]
+
+
+def _failed(n: int) -> dict[str, object]:
+    return {
+        "delivery_id": f"dlv_old{n}", "channel": "email", "template": "default", "source_event_id": f"evt-{n}",
+        "source_event_type": "session_scheduled", "attempts": 3,
+        "reason": f"SMTP 127.0.0.1:25: SMTPRecipientsRefused: [SMTPRecipientRefused(550, '<{REFUSED}>', '{REFUSED}')]",
+    }  # fmt: skip
+
+
+async def test_reporting_keeps_only_the_category_of_a_failure(reporting: Reporting, publish: Publish) -> None:
+    at = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+    events = [
+        envelope("notification_failed", _failed(n), region="34.03.13.2004", aggregate=f"dlv_old{n}", version=2, at=at)
+        for n in range(2)
+    ]
+    await fed(reporting, publish, events)
+    db = reporting.mongo.db
+    # The first arrives from a notify that still writes the server's words: reporting keeps the category.
+    stored = await db.events.find_one({"event_id": str(events[0].event_id)})
+    assert stored is not None and stored["payload"]["reason"] == "refused"
+    # The second was stored before this rule, whole: the start-up migration rewrites it, once.
+    await db.events.update_one({"event_id": str(events[1].event_id)}, {"$set": {"payload": events[1].payload}})
+    await db[MIGRATIONS].delete_one({"_id": FAILURE_REASONS})  # as on the first start after the upgrade
+    await run_migrations(db)
+    assert await db[MIGRATIONS].count_documents({"_id": FAILURE_REASONS, "done_at": {"$ne": None}}) == 1
+    feed = await reporting.http.get("/events", params={"type": "notification_failed"}, headers=VIEWER)
+    assert feed.status_code == 200 and feed.json()["total"] == 2, feed.text
+    assert REFUSED not in feed.text and "SMTP" not in feed.text
+    assert {e["payload"]["reason"] for e in feed.json()["items"]} == {"refused"}
