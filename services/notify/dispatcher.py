@@ -17,12 +17,13 @@ from typing import Any
 
 import structlog
 
+from contracts.events.notify import FailureReason
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.domain.timing import QuietHours, TokenBucket, backoff
-from services.notify.notices import outcome_event
+from services.notify.notices import Failure, outcome_event
 
 log = structlog.get_logger("notify.dispatcher")
 
@@ -121,13 +122,13 @@ class Dispatcher:
                     event_type=delivery["event_type"],
                     secret=secret,
                 )
+                error: Failure | None = None
                 try:
                     await self.senders[delivery["channel"]].send(message)
-                    error = None
                 except DeliveryError as exc:
-                    error = str(exc)
+                    error = Failure(exc.reason, str(exc))
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
                 try:
                     await self.mongo.transact(lambda uow: self._record(uow, delivery, error))
                 except Exception:
@@ -146,16 +147,16 @@ class Dispatcher:
         )
         log.info("notify.sms_held_quiet_hours", until=release.isoformat())
 
-    async def _record(self, uow: UnitOfWork, delivery: dict[str, Any], error: str | None) -> None:
+    async def _record(self, uow: UnitOfWork, delivery: dict[str, Any], error: Failure | None) -> None:
         now = self.clock()
         attempt = len(delivery.get("attempts", [])) + 1
         version = delivery["version"] + 1
-        entry = {"at": now, "outcome": "failed" if error else "sent", "error": error}
+        entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
         changes: dict[str, Any] = {"version": version, "lease_until": store.NO_LEASE}
         if error is None:
             changes.update(status="sent", sent_at=now)
         elif attempt >= self.max_attempts:
-            changes.update(status="failed", failed_reason=error)
+            changes.update(status="failed", failed_reason=error.detail, failure=error.reason.value)
         else:
             changes.update(next_attempt_at=now + backoff(attempt, self.retry_base, self.retry_cap))
         result = await uow.db[store.DELIVERIES].update_one(
@@ -170,8 +171,8 @@ class Dispatcher:
             log.info("notify.delivery_sent", attempt=attempt)
             uow.emit(outcome_event(document, attempts=attempt))
         elif changes.get("status") == "failed":
-            log.warning("notify.delivery_gave_up", attempt=attempt, error=error)
-            uow.emit(outcome_event(document, attempts=attempt, reason=error))
+            log.warning("notify.delivery_gave_up", attempt=attempt, error=error.detail)
+            uow.emit(outcome_event(document, attempts=attempt, reason=error.reason))
         else:
             retry_at = changes["next_attempt_at"].isoformat()
-            log.info("notify.delivery_retry", attempt=attempt, error=error, next_at=retry_at)
+            log.info("notify.delivery_retry", attempt=attempt, error=error.detail, next_at=retry_at)

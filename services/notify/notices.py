@@ -6,6 +6,7 @@ slow SMTP server never holds a consumer's transaction and a rolled-back handler 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,20 +16,33 @@ from typing import Any
 import structlog
 
 from contracts.envelope import Envelope
-from contracts.events.notify import NotificationFailed, NotificationSent
+from contracts.events.notify import FailureReason, NotificationFailed, NotificationSent
 from pilar_runtime.api import new_id
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.domain.context import notice_context
 from services.notify.domain.kinds import kind_name
 from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
-from services.notify.domain.render import TemplateProblem, render
+from services.notify.domain.render import TemplateProblem, render, template_label
 from services.notify.domain.rules import Rule, role_members
 from services.notify.domain.timing import QuietHours
 
 log = structlog.get_logger("notify.notices")
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed attempt: the category the event tells, and the detail only the delivery log keeps (a server's
+    refusal names the mailbox, a template's problem names the fact)."""
+
+    reason: FailureReason
+    detail: str
+
+    def attempt(self, at: datetime) -> dict[str, Any]:
+        return {"at": at, "outcome": "failed", "reason": self.reason.value, "error": self.detail}
 
 
 @dataclass
@@ -53,8 +67,8 @@ class Notifier:
         if unreachable:
             log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
         new = 0
-        for item in planned:
-            message, problem = self._compose(item, subject, facts)
+        for item in planned:  # rendering is bounded, but takes the consumer's loop: done on a thread
+            message, problem = await asyncio.to_thread(self._compose, item, subject, facts)
             new += await self._record(
                 uow, item, subject=subject, event_id=event_id, event_type=kind_name(subject),
                 region_code=region_code, message=message, problem=problem,
@@ -62,10 +76,12 @@ class Notifier:
         return new
 
     async def webhooks(self, uow: UnitOfWork, envelope: Envelope) -> int:
-        """Every registered webhook that wants this bus event gets the envelope itself."""
+        """Every registered webhook that wants this bus event gets the envelope, without personal data: notify
+        needs a worker's phone and e-mail to invite them, a district system does not."""
         hooks = await store.load_webhooks(uow.db, uow.session)
         new = 0
-        message = {"subject": "", "body": envelope.to_json().decode()}
+        shared = envelope.model_copy(update={"payload": without_personal_data(envelope.payload)})
+        message = {"subject": "", "body": shared.to_json().decode()}
         for item in plan_webhooks(envelope.routing_key, envelope.region_code, hooks):
             new += await self._record(
                 uow, item, subject=envelope.routing_key, event_id=str(envelope.event_id),
@@ -73,18 +89,20 @@ class Notifier:
             )  # fmt: skip
         return new
 
-    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], Failure | None]:
         if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
-            return {"subject": subject, "body": json.dumps({"notice": subject, "facts": facts})}, None
+            body = {"notice": subject, "facts": without_personal_data(facts)}
+            return {"subject": subject, "body": json.dumps(body)}, None
         try:
             context = notice_context(
                 subject, facts, public_base_url=self.public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
             )
             rendered = render(item.channel, subject, context, item.template)
         except KeyError as exc:
-            return {"subject": "", "body": ""}, f"the event lacks the fact {exc.args[0]!r} the template needs"
+            detail = f"the event lacks the fact {exc.args[0]!r} the template needs"
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, detail)
         except TemplateProblem as exc:
-            return {"subject": "", "body": ""}, str(exc)
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, str(exc))
         return {"subject": rendered.subject, "body": rendered.body, "template": rendered.template}, None
 
     async def _record(
@@ -97,11 +115,12 @@ class Notifier:
         event_type: str,
         region_code: str,
         message: dict[str, str],
-        problem: str | None,
+        problem: Failure | None,
     ) -> int:
         now = self.clock()
         delivery_id = new_id("dlv")
-        template = message.get("template") or ("envelope" if item.channel == "webhook" else item.template or "")
+        shipped_or_custom = "envelope" if item.channel == "webhook" else template_label(item.template)
+        template = message.get("template") or shipped_or_custom
         document: dict[str, Any] = {
             "_id": delivery_id,
             "event_id": event_id,
@@ -110,12 +129,14 @@ class Notifier:
             "channel": item.channel,
             "recipient": item.recipient,
             "recipient_id": item.recipient_id,
+            "recipient_region": item.recipient_region,
             "rule_id": item.rule_id,
             "template": template,
             "region_code": region_code,
             "status": "failed" if problem else "pending",
-            "attempts": [{"at": now, "outcome": "failed", "error": problem}] if problem else [],
-            "failed_reason": problem,
+            "attempts": [problem.attempt(now)] if problem else [],
+            "failed_reason": problem.detail if problem else None,
+            "failure": problem.reason.value if problem else None,
             "created_at": now,
             # SMS planned in quiet hours waits for the morning; everything else goes at once.
             "next_attempt_at": self.quiet.release(now) if item.channel == "sms" else now,
@@ -126,15 +147,15 @@ class Notifier:
         if not await store.record_delivery(uow.db, uow.session, document):
             return 0
         if problem:
-            log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem)
-            uow.emit(outcome_event(document, attempts=1, reason=problem))
+            log.warning("notify.delivery_failed", delivery_id=delivery_id, reason=problem.detail)
+            uow.emit(outcome_event(document, attempts=1, reason=problem.reason))
         else:
             log.info("notify.delivery_planned", delivery_id=delivery_id, channel=item.channel)
         return 1
 
 
-def outcome_event(document: dict[str, Any], *, attempts: int, reason: str | None = None) -> Envelope:
-    """`notification_sent`, or `notification_failed` with the reason, for a delivery document."""
+def outcome_event(document: dict[str, Any], *, attempts: int, reason: FailureReason | None = None) -> Envelope:
+    """`notification_sent`, or `notification_failed` with the reason's category, for a delivery document."""
     facts = {
         "delivery_id": document["_id"],
         "channel": document["channel"],
@@ -143,7 +164,7 @@ def outcome_event(document: dict[str, Any], *, attempts: int, reason: str | None
         "source_event_type": document["event_type"],
         "attempts": attempts,
     }
-    payload = NotificationSent(**facts) if reason is None else NotificationFailed(**facts, reason=reason)
+    payload = NotificationSent(**facts) if reason is None else NotificationFailed(**facts, reason=reason.value)
     return new_event(
         "notification_sent" if reason is None else "notification_failed",
         payload,

@@ -50,7 +50,9 @@ async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | Non
         return {}
     found = db[CONTACTS].find({"_id": {"$in": sorted(ids)}}, session=session)
     return {
-        d["_id"]: Contact(d["_id"], d.get("name", ""), d.get("email"), d.get("phone"), d.get("active", True))
+        d["_id"]: Contact(
+            d["_id"], d.get("name", ""), d.get("email"), d.get("phone"), d.get("active", True), d.get("region_code", "")
+        )
         async for d in found
     }
 

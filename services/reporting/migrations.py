@@ -14,14 +14,14 @@ import structlog
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from services.reporting.domain.personal import without_personal_data
 from services.reporting.reports.jobs import withdraw_misscoped
-from services.reporting.store import EVENTS, Db
+from services.reporting.store import EVENTS, Db, stored_payload
 
 log = structlog.get_logger("reporting.migrations")
 
 MIGRATIONS = "migrations"
 SCRUB_PERSONAL_DATA = "2026-11-events-without-personal-data"
+FAILURE_REASONS = "2026-11-notification-failures-as-categories"
 WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
 BATCH = 500
 LEASE = timedelta(minutes=5)
@@ -30,6 +30,7 @@ LEASE = timedelta(minutes=5)
 async def run_migrations(db: Db) -> None:
     await _once(db, SCRUB_PERSONAL_DATA, scrub_personal_data)
     await _once(db, WITHDRAW_MISSCOPED_REPORTS, lambda db, _still_working: withdraw_misscoped(db))
+    await _once(db, FAILURE_REASONS, failure_reasons)
 
 
 async def _once(db: Db, name: str, migration: Any) -> None:
@@ -53,17 +54,29 @@ async def _extend(db: Db, name: str) -> None:
 
 
 async def scrub_personal_data(db: Db, still_working: Any) -> None:
-    """Drops NIK, phone and e-mail from every stored event's payload, in batches in arrival order."""
+    """Drops NIK, phone and e-mail from every stored event's payload."""
+    await _keep_only_what_is_stored(db, still_working, {})
+
+
+async def failure_reasons(db: Db, still_working: Any) -> None:
+    """Replaces the free-text reason of stored `notification_failed` events (it may quote an address) by its
+    category, as events are stored now."""
+    await _keep_only_what_is_stored(db, still_working, {"event_type": "notification_failed"})
+
+
+async def _keep_only_what_is_stored(db: Db, still_working: Any, query: dict[str, Any]) -> None:
+    """Rewrites stored events' payloads to what `stored_payload` keeps today, in batches in arrival order."""
     after = 0
     scrubbed = 0
     while True:
-        batch = await db[EVENTS].find({"_id": {"$gt": after}}, {"payload": 1}).sort("_id", 1).limit(BATCH).to_list(None)
+        page = {**query, "_id": {"$gt": after}}
+        batch = await db[EVENTS].find(page, {"event_type": 1, "payload": 1}).sort("_id", 1).limit(BATCH).to_list(None)
         if not batch:
             break
         updates = [
             UpdateOne({"_id": d["_id"]}, {"$set": {"payload": clean}})
             for d in batch
-            if (clean := without_personal_data(d.get("payload"))) != d.get("payload")
+            if (clean := stored_payload(d["event_type"], d.get("payload"))) != d.get("payload")
         ]
         if updates:
             await db[EVENTS].bulk_write(updates, ordered=False)

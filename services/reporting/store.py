@@ -19,10 +19,11 @@ from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.envelope import Envelope
+from contracts.events.notify import failure_reason
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.personal import without_personal_data
 from pilar_runtime.regions import ancestors
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.personal import without_personal_data
 from services.reporting.domain.projection import (
     AGGREGATES,
     apply,
@@ -77,8 +78,17 @@ def event_document(envelope: Envelope, received_at: datetime) -> dict[str, Any]:
         "regions": ancestors(envelope.region_code),
         "aggregate_id": envelope.aggregate_id,
         "aggregate_version": envelope.aggregate_version,
-        "payload": without_personal_data(envelope.payload),
+        "payload": stored_payload(envelope.event_type, envelope.payload),
     }
+
+
+def stored_payload(event_type: str, payload: Any) -> Any:
+    """What reporting keeps of a payload: no personal data, and a failed delivery's reason as its category (notify
+    wrote the mail server's words there before, which quote the mailbox)."""
+    kept = without_personal_data(payload)
+    if event_type == "notification_failed" and isinstance(kept, dict) and isinstance(kept.get("reason"), str):
+        kept["reason"] = failure_reason(kept["reason"]).value
+    return kept
 
 
 WRITES = "reporting.writes"

@@ -18,6 +18,7 @@ from contracts import Envelope
 from contracts.__main__ import main
 from contracts.events import common, notify, outreach, reporting
 from contracts.events import registry as registry_events
+from contracts.events.notify import failure_reason
 from contracts.generate import ASYNCAPI_PATH, SCHEMAS_DIR, artefacts, stale, topic_matches
 from contracts.registry import EVENT_TYPES, FORMED_EVENT_BY_KIND, routing_key, typed_payload
 from contracts.topology import EVENTS_EXCHANGE, SERVICES, SUBSCRIPTIONS
@@ -357,3 +358,23 @@ def test_asyncapi_receive_operations_follow_the_subscriptions() -> None:
     assert receivers(document, "notify.notification_failed") == {"reporting"}
     assert receivers(document, "reporting.report_generated") == {"notify", "reporting"}
     assert receivers(document, "outreach.FGD_held") == {"notify", "reporting"}
+
+
+@pytest.mark.parametrize(
+    ("reason", "category"),
+    [
+        ("server_5xx", "server_5xx"),
+        ("SMTP 127.0.0.1:25: SMTPRecipientsRefused: [SMTPRecipientRefused(550, '<a@b.id>', 'a@b.id')]", "refused"),
+        ("SMTP 127.0.0.1:25: SMTPConnectError: refused", "unreachable"),
+        ("SMTP 127.0.0.1:25: SMTPReadTimeoutError: timed out", "timeout"),
+        ("webhook answered HTTP 503", "server_5xx"),
+        ("SMS gateway answered HTTP 401", "rejected_4xx"),
+        ("webhook unreachable: ConnectError: [Errno 111]", "unreachable"),
+        ("webhook refused: loopback addresses are not reachable by webhooks", "blocked_address"),
+        ("template needs a fact this notice lacks: sesi", "template"),
+        ("the webhook is no longer registered", "not_configured"),
+        ("KeyError: 'x'", "internal"),
+    ],
+)
+def test_a_failure_reason_of_either_age_reads_as_its_category(reason: str, category: str) -> None:
+    assert failure_reason(reason) == category

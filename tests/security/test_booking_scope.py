@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 
+from contracts.events.registry import WorkerRegistered
 from pilar_runtime.testing import bearer, eventually
 from services.notify.tests import conftest as notify_fixtures
 from services.notify.tests.conftest import Notify
-from services.notify.tests.support import NARASUMBER, NARASUMBER_EMAIL, OFFICER, OFFICER_EMAIL, OFFICER_PHONE
+from services.notify.tests.support import NARASUMBER, NARASUMBER_EMAIL, OFFICER, OFFICER_EMAIL, OFFICER_PHONE, event
 from services.notify.tests.support import scheduled as session_scheduled
 from services.notify.tests.support import worker as registered_worker
 from services.outreach.store import WORKERS
@@ -37,6 +38,7 @@ GK_OFFICER, GK_NARASUMBER, GK_TKSK = "gk-penyuluh", "gk-narasumber", "gk-tksk"
 BDW_OFFICER, BDW_NARASUMBER, BDW_TKSK = "bdw-penyuluh", "bdw-narasumber", "bdw-tksk"
 PROVINCE_NARASUMBER = "diy-narasumber"  # serves the whole province of DI Yogyakarta (34)
 OUTSIDE = "people_in_region"
+PROVINCE_DESK = "psks@dinsos.jogjaprov.example.id"  # an address a province rule names
 
 
 async def _people(outreach: Outreach) -> None:
@@ -247,3 +249,47 @@ async def test_delivery_addresses_are_shown_to_writer_roles_only(notify: Notify,
         probe = await client.get("/deliveries", params={"recipient": OFFICER_EMAIL}, headers=bearer(role, "34.03"))
         assert probe.status_code == 403 and OFFICER_EMAIL not in probe.text
     assert (await client.get("/deliveries", headers=bearer("district_operator", "35.11"))).json()["total"] == 0
+
+
+async def test_a_province_narasumbers_address_is_shown_to_writers_of_the_province_only(
+    notify: Notify, client: httpx.AsyncClient
+) -> None:
+    """A province worker may serve a desa session; the desa's district operator sees the delivery, not the address
+    registry masks for them. Addresses written into a rule belong to the rule's region."""
+    province_worker = WorkerRegistered(
+        worker_id=NARASUMBER, role="NARASUMBER", name="Dr. Wening", region_code="34", email=NARASUMBER_EMAIL
+    )
+    await notify.publish(registered_worker(OFFICER, email=OFFICER_EMAIL, phone=OFFICER_PHONE))
+    await notify.publish(event("worker_registered", province_worker, aggregate_id=NARASUMBER, region="34"))
+    rule = {"event_pattern": "outreach.session_scheduled", "region_code": "34", "channel": "email",
+            "recipients": [PROVINCE_DESK]}  # fmt: skip
+    assert (await client.post("/rules", json=rule, headers=bearer("province_operator", "34"))).status_code == 201
+
+    async def known() -> bool:
+        return await notify.mongo.db.contacts.count_documents({}) == 2
+
+    await eventually(known, what="contacts copied")
+    await notify.publish(session_scheduled("ses_prov", (notify.clock() + timedelta(days=7)).replace(microsecond=0)))
+
+    async def recorded() -> bool:
+        return await notify.mongo.db.deliveries.count_documents({}) >= 3
+
+    await eventually(recorded, what="deliveries recorded")
+
+    def addresses(answer: httpx.Response) -> dict[str, str | None]:
+        assert answer.status_code == 200, answer.text
+        return {d["recipient_id"]: d.get("recipient") for d in answer.json()["items"]}
+
+    district = await client.get("/deliveries", headers=bearer("district_operator", "34.03"))
+    shown = addresses(district)
+    assert shown[OFFICER] == OFFICER_EMAIL  # a Gunungkidul officer: their own operator sees the address
+    assert shown[NARASUMBER] is None and shown["fixed"] is None  # the province's people and desk: masked
+    assert NARASUMBER_EMAIL not in district.text and PROVINCE_DESK not in district.text
+    lookup = {"recipient": NARASUMBER_EMAIL}
+    probe = await client.get("/deliveries", params=lookup, headers=bearer("district_operator", "34.03"))
+    assert probe.status_code == 200 and probe.json()["total"] == 0  # no oracle: the address is not theirs to look up
+
+    province = addresses(await client.get("/deliveries", headers=bearer("province_operator", "34")))
+    assert province[NARASUMBER] == NARASUMBER_EMAIL and province["fixed"] == PROVINCE_DESK
+    assert province[OFFICER] == OFFICER_EMAIL
+    assert addresses(await client.get("/deliveries", headers=bearer("admin")))[NARASUMBER] == NARASUMBER_EMAIL

@@ -1,5 +1,7 @@
 """`GET /deliveries`: the delivery log with every attempt, for your region subtree. Message bodies stay inside;
-recipients' addresses are shown to writer roles only (DESIGN §7: contacts travel only where needed)."""
+a recipient's address is shown only to a writer whose scope covers the recipient's own region (DESIGN §7:
+contacts travel only where needed) — a province narasumber serving a desa session stays masked for that desa's
+district operator, as registry masks them."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from contracts.events.common import Channel
 from pilar_runtime.api import PageDep, page_of, public
-from pilar_runtime.auth import WRITERS, CallerDep
+from pilar_runtime.auth import WRITERS, Caller, CallerDep
 from pilar_runtime.logs import mask_text
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
@@ -20,8 +22,8 @@ Status = Annotated[str | None, Query(pattern="^(pending|sent|failed)$")]
 
 
 def without_contacts(delivery: dict[str, Any]) -> dict[str, Any]:
-    """A delivery as a viewer or an integration sees it: no address, and none left in the error texts (an SMTP
-    server's refusal names the mailbox)."""
+    """A delivery without its address, and none left in the error texts (an SMTP server's refusal names the
+    mailbox): as a reader sees it, or a writer whose scope does not hold the recipient."""
     delivery.pop("recipient", None)
     if delivery.get("failed_reason"):
         delivery["failed_reason"] = mask_text(delivery["failed_reason"])
@@ -29,6 +31,12 @@ def without_contacts(delivery: dict[str, Any]) -> dict[str, Any]:
         if attempt.get("error"):
             attempt["error"] = mask_text(attempt["error"])
     return public(delivery)
+
+
+def sees_address(caller: Caller, delivery: dict[str, Any]) -> bool:
+    """A writer of the recipient's region or above. A delivery recorded before recipients had a region shows its
+    address to admins only."""
+    return caller.role in WRITERS and caller.can_see(delivery.get("recipient_region", ""))
 
 
 @router.get("/deliveries", summary="Deliveries, filtered by event, recipient, status, channel")
@@ -41,17 +49,21 @@ async def list_deliveries(
     status: Status = None,
     channel: Channel | None = None,
 ) -> dict[str, Any]:
-    sees_contacts = caller.role in WRITERS
-    if recipient is not None and not sees_contacts:
+    if recipient is not None and caller.role not in WRITERS:
         # Filtering by an address would tell a reader whether that person is on the list.
         raise HTTPException(403, f"role {caller.role} may not look deliveries up by recipient")
     query: dict[str, Any] = caller.region_filter()
-    for name, value in (("event_id", event_id), ("recipient", recipient), ("status", status)):
+    if recipient is not None:  # only among recipients whose address the caller may see: no oracle for the rest
+        query.update(caller.region_filter("recipient_region"), recipient=recipient)
+    for name, value in (("event_id", event_id), ("status", status)):
         if value is not None:
             query[name] = value
     if channel is not None:
         query["channel"] = channel.value
     collection = runtime.mongo.db[store.DELIVERIES]
     projection = {"_message": 0, "lease_owner": 0}
-    show = public if sees_contacts else without_contacts
+
+    def show(delivery: dict[str, Any]) -> dict[str, Any]:
+        return public(delivery) if sees_address(caller, delivery) else without_contacts(delivery)
+
     return await page_of(collection, query, page, [("created_at", -1)], projection=projection, show=show)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -60,7 +61,7 @@ async def create_rule(command: RuleCommand, caller: WriterDep, runtime: RuntimeD
         template=command.template,
     )
     try:
-        check_rule(rule)
+        await asyncio.to_thread(check_rule, rule)  # renders the template against samples: not on the event loop
     except InvalidRule as exc:
         raise Unprocessable(str(exc)) from exc
     if rule.channel == "webhook":

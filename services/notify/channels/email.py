@@ -8,6 +8,7 @@ from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 
+from contracts.events.notify import FailureReason
 from services.notify.channels import DeliveryError, Outgoing
 from services.notify.domain.timing import WIB
 
@@ -48,8 +49,17 @@ class EmailSender:
                 start_tls=self.start_tls,
                 timeout=self.timeout,
             )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            detail = f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+            raise DeliveryError(_reason(exc), detail) from exc
 
     async def close(self) -> None:
         return None
+
+
+def _reason(exc: Exception) -> FailureReason:
+    if isinstance(exc, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors, and OSErrors
+        return FailureReason.TIMEOUT
+    if isinstance(exc, OSError):  # could not connect, or the server hung up
+        return FailureReason.UNREACHABLE
+    return FailureReason.REFUSED  # the server answered no: to the recipient, the sender or the message

@@ -6,8 +6,9 @@ from urllib.parse import quote
 
 import httpx
 
+from contracts.events.notify import FailureReason
 from services.notify.channels import DeliveryError, Outgoing
-from services.notify.channels.webhook import check_answer
+from services.notify.channels.webhook import check_answer, failed_request
 
 
 class SmsSender:
@@ -23,13 +24,13 @@ class SmsSender:
 
     async def send(self, message: Outgoing) -> None:
         if not self.url_template:
-            raise DeliveryError("no SMS gateway configured (NOTIFY_SMS_GATEWAY_URL)")
+            raise DeliveryError(FailureReason.NOT_CONFIGURED, "no SMS gateway configured (NOTIFY_SMS_GATEWAY_URL)")
         url = self.url_template.replace("{to}", quote(message.recipient))
         body = {"to": message.recipient, "message": message.body, "delivery_id": message.delivery_id}
         try:
             response = await self.client.post(url, json=body, headers=self.headers)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"SMS gateway unreachable: {type(exc).__name__}: {exc}") from exc
+            raise failed_request(exc, "SMS gateway") from exc
         check_answer(response, "SMS gateway")
 
     async def close(self) -> None:

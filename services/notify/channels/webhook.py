@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 import httpcore
 import httpx
 
+from contracts.events.notify import FailureReason
 from services.notify.channels import DeliveryError, Outgoing
 from services.notify.domain.addresses import Address, Network, parse_literal, refusal
 from services.notify.domain.signature import signed_headers
@@ -106,7 +107,13 @@ def webhook_client(allowed: Iterable[Network], timeout: float) -> httpx.AsyncCli
 
 def check_answer(response: httpx.Response, what: str) -> None:
     if not response.is_success:
-        raise DeliveryError(f"{what} answered HTTP {response.status_code}")
+        reason = FailureReason.SERVER_5XX if response.status_code >= 500 else FailureReason.REJECTED_4XX
+        raise DeliveryError(reason, f"{what} answered HTTP {response.status_code}")
+
+
+def failed_request(exc: httpx.HTTPError, what: str) -> DeliveryError:
+    reason = FailureReason.TIMEOUT if isinstance(exc, httpx.TimeoutException) else FailureReason.UNREACHABLE
+    return DeliveryError(reason, f"{what} unreachable: {type(exc).__name__}: {exc}")
 
 
 class WebhookSender:
@@ -117,7 +124,7 @@ class WebhookSender:
 
     async def send(self, message: Outgoing) -> None:
         if not message.secret:
-            raise DeliveryError("the webhook is no longer registered")
+            raise DeliveryError(FailureReason.NOT_CONFIGURED, "the webhook is no longer registered")
         body = message.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -129,9 +136,9 @@ class WebhookSender:
         try:
             response = await self.client.post(message.recipient, content=body, headers=headers)
         except AddressRefused as exc:
-            raise DeliveryError(f"webhook refused: {exc}") from exc
+            raise DeliveryError(FailureReason.BLOCKED_ADDRESS, f"webhook refused: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
+            raise failed_request(exc, "webhook") from exc
         check_answer(response, "webhook")
 
     async def close(self) -> None:

@@ -22,6 +22,7 @@ class Contact:
     email: str | None
     phone: str | None
     active: bool = True
+    region_code: str = ""  # where the worker serves; unknown ("") shows the address to admins only
 
     def address(self, channel: str) -> str | None:
         if not self.active:
@@ -38,6 +39,7 @@ class Planned:
     channel: str
     recipient: str  # the address: e-mail, phone, or webhook URL
     recipient_id: str  # the worker id, "fixed", or the webhook id
+    recipient_region: str  # whose address it is: the worker's region, or the rule's / webhook's for theirs
     recipient_name: str
     rule_id: str
     template: str | None
@@ -76,24 +78,30 @@ def plan_notices(
                     unreachable.append(person)
                     continue
                 key = (rule.channel, address)
-                planned.setdefault(key, Planned(rule.channel, address, person, contact.name, rule.id, rule.template))
+                planned.setdefault(
+                    key,
+                    Planned(rule.channel, address, person, contact.region_code, contact.name, rule.id, rule.template),
+                )
         for address in rule.addresses:
             if rule.channel == "webhook":
                 hook = webhooks.get(address)
                 if hook is None or not in_region(region_code, hook.region_code):
                     unreachable.append(address)
                     continue
-                planned.setdefault(("webhook", hook.url), Planned("webhook", hook.url, hook.id, "", rule.id, None))
+                planned.setdefault(
+                    ("webhook", hook.url), Planned("webhook", hook.url, hook.id, hook.region_code, "", rule.id, None)
+                )
                 continue
             value = normalize_phone(address) if rule.channel == "sms" else address
-            planned.setdefault((rule.channel, value), Planned(rule.channel, value, "fixed", "", rule.id, rule.template))
+            fixed = Planned(rule.channel, value, "fixed", rule.region_code, "", rule.id, rule.template)
+            planned.setdefault((rule.channel, value), fixed)
     return list(planned.values()), sorted(set(unreachable))
 
 
 def plan_webhooks(routing_key: str, region_code: str, webhooks: Sequence[Webhook]) -> list[Planned]:
     """Registered webhooks that want this bus event (any event, not only notices)."""
     return [
-        Planned("webhook", hook.url, hook.id, "", f"webhook:{hook.id}", None)
+        Planned("webhook", hook.url, hook.id, hook.region_code, "", f"webhook:{hook.id}", None)
         for hook in webhooks
         if hook.wants(routing_key, region_code)
     ]

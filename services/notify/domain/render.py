@@ -5,38 +5,198 @@ does not have fails loudly — at rule creation against the sample facts, or as 
 An e-mail template sets its subject with `{% set subjek %}…{% endset %}`.
 
 A rule's template is text from a district operator, so every template renders in Jinja2's immutable sandbox: no
-underscore attributes (the way out to Python's globals and `os`), no str.format escapes, no mutating methods,
-and no huge powers or repetitions. The reasons a template fails never quote the exception's text, which could
-carry what the template computed.
+underscore attributes (the way out to Python's globals and `os`), no mutating methods. And a template may not
+exhaust the process: each render has a budget (`_Budget`) of loop iterations, characters built and time, and an
+operation is refused *before* it runs when its inputs could make it build too much (`_check`: a number argument
+above 100 000, as in `"".center(10**10)`, or inputs whose sizes multiply past ten million characters, as in
+`s.replace("a", s)`). Every call, filter, operator, `~`, loop and output goes through those checks — the last
+three by rewriting the template's syntax tree (`_Bounded`) to pass through guard filters. The only global is a
+counted `range` (no `lipsum`, `cycler`, `joiner`, `namespace`, `dict`). The reasons a template fails never quote
+the exception's text, which could carry what the template computed.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 from services.notify.domain.kinds import kind_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_/")
-_MAX_SIZE = 100_000  # longest string or list `*` may build, biggest number `**` may compute (in digits)
 _FACT = re.compile(r"'([A-Za-z_]\w{0,39})' is undefined|has no attribute '([A-Za-z_]\w{0,39})'", re.ASCII)
+
+_MAX_SIZE = 100_000  # longest string or list a value may be; biggest number an argument may be
+_MAX_WORK = 10_000_000  # most characters one operation may build, judged from its inputs before it runs
+_MAX_STEPS = 100_000  # loop iterations and `range` items in one render, all together
+_MAX_BUILT = 10_000_000  # characters and items one render may build, all together
+_MAX_OUTPUT = 100_000  # characters of a rendered message
+_MAX_SECONDS = 1.0  # of one render
+_NUMBERS = re.compile(r"\d{1,7}")  # widths and precisions in a format string (a longer run is split: still huge)
+
+
+class TooMuch(SecurityError):
+    """The template would take more memory or time than a notice may."""
+
+
+@dataclass
+class _Budget:
+    steps: int
+    built: int
+    deadline: float
+
+    def spend(self, *, steps: int = 0, built: int = 0) -> None:
+        self.steps -= steps
+        self.built -= built
+        if self.steps < 0 or self.built < 0 or time.monotonic() > self.deadline:
+            raise TooMuch("the template's budget is spent")
+
+
+# The render in progress. Unset outside `render`, so the compiler's constant folding cannot run a guard early.
+_budget: ContextVar[_Budget] = ContextVar("template_budget")
+
+
+def _size(value: Any) -> int:
+    """How much a value weighs: a string's or list's length, plus the strings a list holds."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple | dict | set | frozenset):
+        return len(value) + sum(len(v) for v in value if isinstance(v, str))
+    return 0
+
+
+def _check(subject: Any, arguments: Iterable[Any], format_string: str | None = None) -> None:
+    """Refuse an operation whose inputs could make it build too much, before it runs."""
+    numbers = [abs(a) for a in arguments if isinstance(a, int) and not isinstance(a, bool)]
+    if format_string is not None:  # "{:>99999999}".format(1), "%099999999d" % 1
+        numbers += [int(n) for n in _NUMBERS.findall(format_string)]
+    if any(n > _MAX_SIZE for n in numbers):
+        raise TooMuch("a number argument is too large")
+    sizes = sorted([_size(subject), *(_size(a) for a in arguments), *numbers], reverse=True)
+    if sizes[0] > _MAX_WORK or (len(sizes) > 1 and sizes[0] * sizes[1] > _MAX_WORK):
+        raise TooMuch("the operation would build too much")
+
+
+def _charged(value: Any) -> Any:
+    """An operation's result, charged to the render's budget; a lazy result is charged item by item."""
+    if isinstance(value, Iterator):
+        return _counted(value)
+    if isinstance(value, str | list | tuple | dict) and len(value) > _MAX_SIZE:
+        raise TooMuch("a value is too large")
+    _budget.get().spend(built=_size(value))
+    return value
+
+
+def _counted(items: Iterable[Any]) -> Iterator[Any]:
+    budget = _budget.get()
+    for item in items:
+        budget.spend(steps=1, built=_size(item))
+        yield item
+
+
+def _range(*args: int) -> range:
+    """`range`, its items counted against the render's steps when it is made."""
+    _check(None, args)
+    numbers = range(*args)
+    _budget.get().spend(steps=len(numbers))
+    return numbers
+
+
+def _concat(parts: list[Any]) -> str:
+    """`a ~ b ~ c`, refused before the joined text would be too long."""
+    texts = [str(p) for p in parts]
+    if sum(map(len, texts)) > _MAX_SIZE:
+        raise TooMuch("a value is too large")
+    return _charged("".join(texts))
+
+
+def _output(value: Any) -> str:
+    """Every piece of output, also into a `{% set %}` block or a macro's result, charged as it is written."""
+    text = str(value)
+    _budget.get().spend(built=len(text))
+    return text
+
+
+def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that checks its inputs first and charges its result."""
+    skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # the context or environment Jinja passes first
+
+    @functools.wraps(function)  # keeps `jinja_pass_arg`
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        value, rest = args[skip], [*args[skip + 1 :], *kwargs.values()]
+        _check(value, rest, value if function.__name__ == "do_format" and isinstance(value, str) else None)
+        return _charged(function(*args, **kwargs))
+
+    return guarded
+
+
+_GUARDS = {"_loop": _counted, "_concat": _concat, "_output": _output}
+
+
+class _Bounded(NodeTransformer):
+    """Rewrites a parsed template so loops, `~` and output pass through the guards (syntax has no other hook)."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _filter(node.iter, "_loop")
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _filter(nodes.List(node.nodes, lineno=node.lineno), "_concat")
+
+    def visit_Output(self, node: nodes.Output) -> nodes.Node:
+        self.generic_visit(node)
+        node.nodes = [
+            _filter(nodes.Const(n.data, lineno=n.lineno) if isinstance(n, nodes.TemplateData) else n, "_output")
+            for n in node.nodes
+        ]
+        return node
+
+
+def _filter(node: nodes.Node, name: str) -> nodes.Filter:
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
+
+
+class _Generator(CodeGenerator):
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        super().visit_Template(_Bounded().visit(node), frame)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, which also refuses `*` and `**` results big enough to exhaust the process."""
+    """The immutable sandbox, with every call, filter and operator checked against the render's budget."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = _Generator
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if _huge(operator, left, right):
-            raise jinja2.sandbox.SecurityError(f"the result of {operator} is too large")
-        return super().call_binop(context, operator, left, right)
+            raise TooMuch(f"the result of {operator} is too large")
+        if operator == "%" and isinstance(left, str):
+            _check(left, [right] if not isinstance(right, tuple | dict) else list(right), left)
+        return _charged(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        method = inspect.unwrap(__obj)  # str.format comes wrapped by the sandbox's safe formatter
+        receiver = getattr(method, "__self__", None)
+        formats = isinstance(receiver, str) and getattr(method, "__name__", "") in ("format", "format_map")
+        _check(receiver, [*args, *kwargs.values()], receiver if formats else None)
+        if isinstance(__obj, jinja2.runtime.LoopContext) and args:  # `loop(children)` in a recursive for: counted too
+            args = (_counted(args[0]), *args[1:])
+        return _charged(super().call(__context, __obj, *args, **kwargs))
 
 
 def _huge(operator: str, left: Any, right: Any) -> bool:
@@ -44,8 +204,10 @@ def _huge(operator: str, left: Any, right: Any) -> bool:
     if operator == "**":
         both_int = isinstance(left, int) and isinstance(right, int)
         return both_int and abs(left) > 1 and right * abs(left).bit_length() > _MAX_SIZE * 4
+    if operator != "*":
+        return False
     count, items = (left, right) if isinstance(left, int) else (right, left)
-    return isinstance(count, int) and isinstance(items, str | list | tuple) and count * len(items) > _MAX_SIZE
+    return isinstance(count, int) and isinstance(items, str | list | tuple) and count * _size(items) > _MAX_SIZE
 
 
 _env = _Sandbox(
@@ -56,6 +218,9 @@ _env = _Sandbox(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals.clear()
+_env.globals["range"] = _range
+_env.filters = {**{name: _guarded(f) for name, f in _env.filters.items()}, **_GUARDS}
 
 
 class TemplateProblem(ValueError):
@@ -75,6 +240,18 @@ def default_template(channel: str, subject: str) -> str | None:
     return name if (TEMPLATES / name).is_file() else None
 
 
+def _shipped(template: str) -> bool:
+    """Whether a rule's `template` names a shipped template rather than being Jinja2 text."""
+    return set(template) <= _NAME_CHARS and (TEMPLATES / f"{template}.j2").is_file()
+
+
+def template_label(template: str | None) -> str:
+    """How deliveries and events name a rule's template: its text is the operator's, and stays in the rule."""
+    if template is None:
+        return ""
+    return template if _shipped(template) else "custom"
+
+
 def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Template, str]:
     try:
         if template is None:
@@ -82,7 +259,7 @@ def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Temp
             if name is None:
                 raise TemplateProblem(f"no shipped {channel} template for {subject}; give the rule a `template`")
             return _env.get_template(name), name
-        if set(template) <= _NAME_CHARS and (TEMPLATES / f"{template}.j2").is_file():
+        if _shipped(template):
             return _env.get_template(f"{template}.j2"), template  # a shipped template named by the rule
         return _env.from_string(template), "custom"
     except jinja2.TemplateSyntaxError as exc:
@@ -94,19 +271,33 @@ def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Temp
 
 def render(channel: str, subject: str, context: dict[str, Any], template: str | None = None) -> Rendered:
     compiled, name = _load(channel, subject, template)
+    budget = _budget.set(_Budget(steps=_MAX_STEPS, built=_MAX_BUILT, deadline=time.monotonic() + _MAX_SECONDS))
     try:
-        module = compiled.make_module(context)
-        body = str(module).strip()
-        title = str(getattr(module, "subjek", "")).strip()
+        facts = compiled.new_context(context)
+        pieces: list[str] = []
+        length = 0
+        for piece in compiled.root_render_func(facts):  # output arrives piece by piece: stop at the cap
+            length += len(piece)
+            if length > _MAX_OUTPUT:
+                raise TooMuch("the message is too long")
+            pieces.append(piece)
+        body = "".join(pieces).strip()
+        title = str(facts.get_exported().get("subjek", "")).strip()
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"template needs a fact this notice lacks{_fact(exc)}") from exc
-    except jinja2.sandbox.SecurityError as exc:
+    except TooMuch as exc:
         raise TemplateProblem(
-            "template uses something templates may not (underscore names, methods "
-            "that change data, str.format, huge numbers or repetitions)"
+            "template may not take this much memory or time (too many loop rounds, too long a text or list, "
+            "or too large a number)"
+        ) from exc
+    except SecurityError as exc:
+        raise TemplateProblem(
+            "template uses something templates may not (underscore names, methods that change data)"
         ) from exc
     except Exception as exc:  # any error a template can raise (TypeError, ZeroDivisionError, …): never its text
         raise TemplateProblem(f"template fails to render ({type(exc).__name__})") from exc
+    finally:
+        _budget.reset(budget)
     if not body:
         raise TemplateProblem("template renders an empty message")
     return Rendered(subject=title or "Pemberitahuan Dinas Sosial", body=body, template=name)

@@ -63,4 +63,5 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: M
     [event] = [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
     assert event["event_type"] == "notification_failed"
     assert event["payload"]["attempts"] == 3 and event["payload"]["source_event_id"] == "evt-1"
+    assert event["payload"]["reason"] == "unreachable" == final["failure"]
     assert event["aggregate_id"] == final["_id"] and event["aggregate_version"] == final["version"]

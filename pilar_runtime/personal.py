@@ -1,7 +1,9 @@
-"""Data minimisation (UU PDP): reporting keeps no NIK, phone number or e-mail address. Events of schema 1 from
-before the registry stopped sending them may still carry board seats' NIK and phone, and worker events carry
-the contacts notify needs; none of it is needed for projections, reports or the feed, so it is dropped before
-an event is stored."""
+"""Data minimisation (UU PDP): the personal keys events may carry, and a copy of a value without them.
+
+Events carry no NIK, and worker events carry the phone and e-mail notify needs to invite and remind people. Any
+copy that leaves for a reader who does not need them — reporting's stored events and feed, a district system's
+webhook — goes through `without_personal_data`.
+"""
 
 from __future__ import annotations
 

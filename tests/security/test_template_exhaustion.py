@@ -1,0 +1,101 @@
+"""A rule's template must not exhaust notify: no huge allocation, no endless loop, no blocked event loop.
+
+Each payload would, in the sandbox as first hardened (only `*` and `**` guarded), allocate gigabytes or loop
+10^10 times. Posted as rules to the real notify app (POST /rules renders them against sample notices), each is
+answered 422 with the reason, quickly, and the process's peak memory does not grow by more than ~100 MB.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import httpx
+import pytest
+
+from pilar_runtime.testing import bearer
+from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
+
+OPERATOR = bearer("district_operator", "34.03")
+RULE = {"event_pattern": "outreach.session_scheduled", "region_code": "34.03", "channel": "email",
+        "recipients": ["pengelola@dinsos.example.id"]}  # fmt: skip
+TOO_MUCH = "may not take this much memory or time"
+S = '{% set s = "a" * 100000 %}'  # the longest text a template may make in one go
+
+PAYLOADS = [
+    ('{{ "".center(10**10) }}', TOO_MUCH),
+    ('{{ "x".ljust(10000000000) }}', TOO_MUCH),
+    ('{{ "x".rjust(10**9) }}', TOO_MUCH),
+    ('{{ "1".zfill(10**10) }}', TOO_MUCH),
+    ('{{ ""|center(10**10) }}', TOO_MUCH),
+    ('{{ "a"|indent(width=10**10, first=True) }}', TOO_MUCH),
+    (S + '{{ (s ~ "\\n")|indent(width=s, first=True) }}', TOO_MUCH),
+    ('{{ "{:>999999999}".format(1) }}', TOO_MUCH),
+    ('{{ "%0999999999d" % 1 }}', TOO_MUCH),
+    ('{{ "%0999999999d"|format(1) }}', TOO_MUCH),
+    ("{{ lipsum(n=1000) }}", "lacks: lipsum"),  # no such global any more
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}x", TOO_MUCH),
+    (S + "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}x", TOO_MUCH),
+    (S + "{% set s = s ~ s %}{% set s = s ~ s %}{% set s = s ~ s %}{{ s|length }}", TOO_MUCH),
+    (S + "{% set s = s + s %}{% set s = s + s %}{% set s = s + s %}{{ s|length }}", TOO_MUCH),
+    (S + '{{ s.replace("a", s)|length }}', TOO_MUCH),
+    (S + '{{ s|replace("a", s)|length }}', TOO_MUCH),
+    (S + "{{ ([s] * 100000)|join|length }}", TOO_MUCH),
+    (S + "{{ [" + ", ".join(["s"] * 400) + "]|join|length }}", TOO_MUCH),
+    (S + "{% set t %}{% for i in range(99999) %}{{ s }}{% endfor %}{% endset %}{{ t|length }}", TOO_MUCH),
+    ('{{ range(100000)|map("string")|map("center", 99999)|join|length }}', TOO_MUCH),
+    ('{% for i in range(99999) %}{{ "a" * 1000 }}{% endfor %}', TOO_MUCH),  # longer than any message may be
+    (S + "{% for c in s recursive %}{% if loop.depth < 3 %}{{ loop(s) }}{% endif %}{% endfor %}x", TOO_MUCH),
+    ("{% macro m() %}{% for i in range(100000) %}{{ m() }}{% endfor %}{% endmacro %}{{ m() }}", "template"),
+]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(("template", "reason"), PAYLOADS, ids=range(len(PAYLOADS)))
+async def test_exhausting_templates_are_refused_quickly(
+    notify: Notify,  # noqa: F811
+    client: httpx.AsyncClient,  # noqa: F811
+    template: str,
+    reason: str,
+) -> None:
+    before = _peak_mb()
+    started = time.monotonic()
+    answer = await client.post("/rules", json={**RULE, "template": template}, headers=OPERATOR, timeout=60)
+    elapsed = time.monotonic() - started
+    assert answer.status_code == 422, (template, answer.text)
+    assert reason in answer.json()["detail"], answer.text
+    assert elapsed < 5, f"{elapsed:.1f} s"  # a guard only: the 422 and its reason are the assertion
+    assert _peak_mb() - before < 100, f"peak memory grew by {_peak_mb() - before:.0f} MB"
+
+
+async def test_the_event_loop_answers_while_a_rule_is_checked(
+    notify: Notify,  # noqa: F811
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    """A slow template (within its budget) renders on a thread: the service keeps answering meanwhile."""
+    import asyncio
+
+    slow = S + "{% for i in range(30000) %}{{ s|list|length }}{% endfor %}"  # runs into the time budget
+    check = asyncio.create_task(client.post("/rules", json={**RULE, "template": slow}, headers=OPERATOR))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    health = await client.get("/healthz")
+    assert health.status_code == 200 and time.monotonic() - started < 0.5
+    assert not check.done()
+    assert (await check).status_code == 422
+
+
+async def test_ordinary_templates_still_render(
+    notify: Notify,  # noqa: F811
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    template = (
+        "{% set subjek %}Undangan: {{ sesi.topik }}{% endset %}Yth. {{ penerima }},\n"
+        "{% for i in range(3) %}{{ loop.index }}. {{ sesi.topik|upper ~ ' — ' ~ sesi.desa }}\n{% endfor %}"
+        '{{ "%s, %s"|format(sesi.mulai, sesi.tempat) }} {{ "{:>10}".format(sesi.desa) }}'
+    )
+    answer = await client.post("/rules", json={**RULE, "template": template}, headers=OPERATOR)
+    assert answer.status_code == 201, answer.text
