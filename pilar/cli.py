@@ -174,6 +174,42 @@ def replay(service: Annotated[str, typer.Argument(help="only `reporting` keeps p
 
 
 @app.command()
+def backfill(
+    service: Annotated[str, typer.Argument(help="only `registry` keeps a reference of another service's records")],
+    namespace: NamespaceOpt = "",
+) -> None:
+    """Fill the registry's reference of outreach's campaigns and sessions from reporting's event store (after an
+    upgrade from a registry that did not keep them)."""
+    if service != "registry":
+        console.print("[bold red]only the registry keeps a reference to backfill")
+        raise typer.Exit(2)
+    import httpx
+    from aiormq.exceptions import AMQPError
+
+    from pilar.backfill import backfill_registry
+    from pilar_runtime.brokerusers import broker_user
+
+    url = state.amqp_url()
+    producer_user = state.broker_users().get("outreach") or broker_user(url)
+    token = issue_token(state.jwt_secret(), sub="pilar-backfill", role="admin", ttl=timedelta(minutes=30))
+
+    async def run() -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=state.service_url("reporting"), headers=headers, timeout=60) as client:
+            with console.status("reading reporting's event store") as status:
+                return await backfill_registry(
+                    client, url, producer_user, namespace, lambda kind, n: status.update(f"{n} sent ({kind})")
+                )
+
+    try:
+        sent = asyncio.run(run())
+    except (httpx.HTTPError, OSError, AMQPError) as exc:
+        console.print(f"[bold red]backfill stopped: {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"sent {sent} stored event(s) to the registry; it keeps the newest version of each")
+
+
+@app.command()
 def mail(show: Annotated[int | None, typer.Option(help="print message N in full")] = None) -> None:
     """The mails notify sent while running locally (kept by `pilar up`'s mail catcher)."""
     from services.notify.mailcatcher import list_mail
