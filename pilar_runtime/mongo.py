@@ -63,6 +63,17 @@ class UnitOfWork:
             found = self.buffers[name] = make()
         return cast(B, found)
 
+    async def keep_copy(self, collection: str, doc_id: str, fields: dict[str, Any], version: int) -> bool:
+        """Upsert a local copy of another service's record unless it already holds this ``aggregate_version`` or a
+        newer one (events may arrive out of order after retries); True when it changed."""
+        current = await self.db[collection].find_one({"_id": doc_id}, {"version": 1}, session=self.session)
+        if current is not None and current.get("version", 0) >= version:
+            return False
+        await self.db[collection].update_one(
+            {"_id": doc_id}, {"$set": {**fields, "version": version}}, upsert=True, session=self.session
+        )
+        return True
+
 
 class Mongo:
     def __init__(self, url: str, database: str) -> None:

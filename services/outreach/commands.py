@@ -20,7 +20,7 @@ from services.outreach.domain.calendar import WIB, at_wib, end_of_day, jakarta_d
 from services.outreach.domain.completion import CANCELLED, HELD, SCHEDULED, all_sessions_done, campaign_totals
 from services.outreach.domain.rules import people_region, serves, time_problem, violations
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
-from services.outreach.store import CAMPAIGNS, FOLLOWUPS, SESSIONS, WORKERS
+from services.outreach.store import CAMPAIGNS, FOLLOWUPS, SESSIONS
 
 log = structlog.get_logger("outreach")
 
@@ -511,18 +511,3 @@ async def mark_followup_overdue(uow: UnitOfWork, followup_id: str) -> None:
     )
     uow.emit(events.followup_overdue(followup, SERVICE_ACTOR))
     log.info("followup.overdue", followup_id=followup_id)
-
-
-# Workers -----------------------------------------------------------------------------------------------------
-
-
-async def keep_worker(uow: UnitOfWork, worker: dict[str, Any], version: int) -> bool:
-    """Upsert the local copy unless it already holds this version or a newer one (events may arrive out of order)."""
-    current = await uow.db[WORKERS].find_one({"_id": worker["_id"]}, {"version": 1}, session=uow.session)
-    if current is not None and current.get("version", 0) >= version:
-        return False
-    fields = {k: v for k, v in worker.items() if k != "_id"}
-    await uow.db[WORKERS].update_one(
-        {"_id": worker["_id"]}, {"$set": {**fields, "version": version}}, upsert=True, session=uow.session
-    )
-    return True

@@ -11,7 +11,7 @@ from contracts.events.registry import WorkerRegistered
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import TimerHandler
-from services.outreach import commands
+from services.outreach import commands, store
 
 log = structlog.get_logger("outreach")
 handlers = EventHandlers()
@@ -21,13 +21,12 @@ handlers = EventHandlers()
 async def keep_worker(envelope: Envelope, payload: WorkerRegistered, uow: UnitOfWork) -> None:
     # Contacts stay with registry and notify: outreach only needs who exists, their role, region and status.
     worker = {
-        "_id": payload.worker_id,
         "role": payload.role.value,
         "name": payload.name,
         "region_code": payload.region_code,
         "active": payload.active,
     }
-    kept = await commands.keep_worker(uow, worker, envelope.aggregate_version)
+    kept = await uow.keep_copy(store.WORKERS, payload.worker_id, worker, envelope.aggregate_version)
     log.info("worker.copied" if kept else "worker.stale_skipped", worker_id=payload.worker_id)
 
 

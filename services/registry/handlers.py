@@ -17,12 +17,12 @@ handlers = EventHandlers()
 @handlers.on("campaign_planned")
 async def keep_campaign(envelope: Envelope, payload: CampaignPlanned, uow: UnitOfWork) -> None:
     fields = {"region_code": payload.region_code}
-    kept = await store.keep_reference(uow, store.CAMPAIGNS, payload.campaign_id, fields, envelope.aggregate_version)
+    kept = await uow.keep_copy(store.CAMPAIGNS, payload.campaign_id, fields, envelope.aggregate_version)
     log.info("campaign.copied" if kept else "campaign.stale_skipped", campaign_id=payload.campaign_id)
 
 
 @handlers.on("session_scheduled", "session_rescheduled")
 async def keep_session(envelope: Envelope, payload: SessionScheduled, uow: UnitOfWork) -> None:
     fields = {"region_code": payload.region_code, "campaign_id": payload.campaign_id}
-    kept = await store.keep_reference(uow, store.SESSIONS, payload.session_id, fields, envelope.aggregate_version)
+    kept = await uow.keep_copy(store.SESSIONS, payload.session_id, fields, envelope.aggregate_version)
     log.info("session.copied" if kept else "session.stale_skipped", session_id=payload.session_id)

@@ -69,18 +69,6 @@ async def find_duplicate(
     return str(found["_id"]) if found else None
 
 
-async def keep_reference(uow: UnitOfWork, collection: str, ref_id: str, fields: dict[str, Any], version: int) -> bool:
-    """Upsert the local reference unless it already holds this version or a newer one (events arrive out of
-    order); True when it changed."""
-    current = await uow.db[collection].find_one({"_id": ref_id}, {"version": 1}, session=uow.session)
-    if current is not None and current.get("version", 0) >= version:
-        return False
-    await uow.db[collection].update_one(
-        {"_id": ref_id}, {"$set": {**fields, "version": version}}, upsert=True, session=uow.session
-    )
-    return True
-
-
 async def cited(uow: UnitOfWork, collection: str, ref_id: str | None) -> Cited | None:
     """The campaign or session a formation cites, as the registry knows it; None when not cited or not known."""
     if not ref_id:
