@@ -6,52 +6,18 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import aio_pika
 
 from contracts import topology
-from contracts.envelope import Envelope
-from contracts.events.common import SessionKind
-from contracts.events.outreach import CampaignPlanned, SessionScheduled
 from pilar_runtime.brokerusers import broker_user
-from pilar_runtime.events import new_event
 from pilar_runtime.testing import TEST_JWT_SECRET, eventually
-from services.registry.tests.conftest import KAMPUNG, Registry, board, registry  # noqa: F401
+from services.registry.tests.conftest import KAMPUNG, Registry, board, outreach_plan, registry  # noqa: F401
 from services.reporting.tests.conftest import Reporting, reporting  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN, SESSION = "cmp_before_upgrade", "ses_before_upgrade"
-
-
-def planned_before_upgrade() -> list[Envelope]:
-    campaign = CampaignPlanned(
-        campaign_id=CAMPAIGN,
-        name="Penumbuhan WKSBM 2019",
-        topic="Penumbuhan WKSBM",
-        region_code="34.03",
-        start_date=date(2019, 8, 8),
-        end_date=date(2019, 8, 30),
-        desa_codes=[KAMPUNG],
-        max_sessions_per_day=2,
-    )
-    session = SessionScheduled(
-        session_id=SESSION,
-        campaign_id=CAMPAIGN,
-        kind=SessionKind.PENYULUHAN,
-        topic="Penumbuhan WKSBM",
-        region_code=KAMPUNG,
-        venue="Balai desa",
-        starts_at=datetime(2019, 8, 15, 2, tzinfo=UTC),
-        ends_at=datetime(2019, 8, 15, 5, tzinfo=UTC),
-    )
-    return [
-        new_event("campaign_planned", campaign, actor="op", region_code="34.03", aggregate_id=CAMPAIGN,
-                  aggregate_version=1),
-        new_event("session_scheduled", session, actor="op", region_code=KAMPUNG, aggregate_id=SESSION,
-                  aggregate_version=1),
-    ]  # fmt: skip
 
 
 async def test_backfill_gives_the_registry_campaigns_planned_before_it_kept_them(
@@ -63,7 +29,7 @@ async def test_backfill_gives_the_registry_campaigns_planned_before_it_kept_them
 ) -> None:
     # Straight into reporting's queue only: the registry never had them, as before the upgrade.
     channel = await registry.amqp.channel()
-    for event in planned_before_upgrade():
+    for event in outreach_plan(CAMPAIGN, "34.03", {SESSION: KAMPUNG}):
         message = aio_pika.Message(event.to_json(), message_id=str(event.event_id), user_id=broker_user(amqp_url))
         await channel.default_exchange.publish(message, routing_key=topology.service_queue("reporting", namespace))
     await eventually(lambda: _stored(reporting), timeout=30, what="reporting to store the campaign and session")

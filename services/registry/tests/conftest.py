@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from contracts import topology
+from contracts.envelope import Envelope
 from contracts.events.common import SessionKind
 from contracts.events.outreach import CampaignPlanned, SessionScheduled
 from pilar_runtime.events import new_event
@@ -31,6 +32,53 @@ BEJI = "34.03.13.2005"
 NGAWEN = "34.03.13"
 PELANGAS = "19.05.02.2001"  # Desa Pelangas, Simpang Teritip, Bangka Barat (seed 000)
 SUCOLOR = "35.11.01.2001"  # Desa Sucolor, Maesan, Bondowoso (seed 004)
+
+
+def outreach_plan(campaign_id: str, region_code: str, sessions: dict[str, str]) -> list[Envelope]:
+    """Outreach's campaign_planned and session_scheduled (session id → desa) for a campaign in August 2019."""
+    day = date(2019, 8, 8)
+    planned = CampaignPlanned(
+        campaign_id=campaign_id,
+        name=f"Kampanye {campaign_id}",
+        topic="Penumbuhan WKSBM",
+        region_code=region_code,
+        start_date=day,
+        end_date=date(2019, 8, 30),
+        desa_codes=sorted(set(sessions.values())),
+        max_sessions_per_day=2,
+    )
+    envelopes = [
+        new_event(
+            "campaign_planned",
+            planned,
+            actor="op",
+            region_code=region_code,
+            aggregate_id=campaign_id,
+            aggregate_version=1,
+        )
+    ]
+    for session_id, desa in sessions.items():
+        scheduled = SessionScheduled(
+            session_id=session_id,
+            campaign_id=campaign_id,
+            kind=SessionKind.PENYULUHAN,
+            topic="Penumbuhan WKSBM",
+            region_code=desa,
+            venue="Balai desa",
+            starts_at=datetime(2019, 8, 15, 2, tzinfo=UTC),
+            ends_at=datetime(2019, 8, 15, 5, tzinfo=UTC),
+        )
+        envelopes.append(
+            new_event(
+                "session_scheduled",
+                scheduled,
+                actor="op",
+                region_code=desa,
+                aggregate_id=session_id,
+                aggregate_version=1,
+            )
+        )
+    return envelopes
 
 
 @dataclass
@@ -70,48 +118,7 @@ class Registry:
     async def outreach_planned(self, campaign_id: str, region_code: str, sessions: dict[str, str]) -> None:
         """Publish outreach's campaign_planned and session_scheduled (session id → desa) and wait until the
         registry has taken them into its reference of campaigns and sessions."""
-        day = date(2019, 8, 8)
-        planned = CampaignPlanned(
-            campaign_id=campaign_id,
-            name=f"Kampanye {campaign_id}",
-            topic="Penumbuhan WKSBM",
-            region_code=region_code,
-            start_date=day,
-            end_date=date(2019, 8, 30),
-            desa_codes=sorted(set(sessions.values())),
-            max_sessions_per_day=2,
-        )
-        envelopes = [
-            new_event(
-                "campaign_planned",
-                planned,
-                actor="op",
-                region_code=region_code,
-                aggregate_id=campaign_id,
-                aggregate_version=1,
-            )
-        ]
-        for session_id, desa in sessions.items():
-            scheduled = SessionScheduled(
-                session_id=session_id,
-                campaign_id=campaign_id,
-                kind=SessionKind.PENYULUHAN,
-                topic="Penumbuhan WKSBM",
-                region_code=desa,
-                venue="Balai desa",
-                starts_at=datetime(2019, 8, 15, 2, tzinfo=UTC),
-                ends_at=datetime(2019, 8, 15, 5, tzinfo=UTC),
-            )
-            envelopes.append(
-                new_event(
-                    "session_scheduled",
-                    scheduled,
-                    actor="op",
-                    region_code=desa,
-                    aggregate_id=session_id,
-                    aggregate_version=1,
-                )
-            )
+        envelopes = outreach_plan(campaign_id, region_code, sessions)
         channel = await self.amqp.channel()
         exchange = await channel.declare_exchange(
             topology.namespaced(topology.EVENTS_EXCHANGE, self.namespace), aio_pika.ExchangeType.TOPIC, durable=True
