@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pilar_runtime.logs import bound_contextvars
+from pilar_runtime.logs import bound_contextvars, mask_text
 
 log = structlog.get_logger("pilar.http")
 CORRELATION_HEADER = "x-correlation-id"
@@ -30,7 +30,8 @@ class CorrelationMiddleware:
         headers = dict(scope.get("headers") or [])
         given = headers.get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
         # Only an id-shaped value is taken: the id is logged unmasked and travels on every event of the flow.
-        correlation_id = given if _CORRELATION_ID.fullmatch(given) else str(uuid.uuid4())
+        taken = _CORRELATION_ID.fullmatch(given) and mask_text(given) == given  # not a NIK or phone number either
+        correlation_id = given if taken else str(uuid.uuid4())
         status = 500
         started = time.perf_counter()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
 
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
@@ -207,15 +209,22 @@ def may_read_metrics(request: Request, token: SecretStr | None) -> bool:
         return False
 
 
+_USERINFO = re.compile(r"://[^@/\s]*@")  # the user and password part of a URL
+
+
 def run(app_factory: Callable[[ServiceSettings], FastAPI], settings_type: type[ServiceSettings]) -> None:
     """Entry point of ``python -m services.<name>``: settings read from the environment, then the app served."""
     try:
         settings = settings_type()
-    except ValidationError as exc:
-        # Name each bad setting and why, never its value: AMQP_URL and MONGODB_URL carry passwords.
+    except (ValidationError, SettingsError) as exc:
+        # Name each bad setting and why, never its value: AMQP_URL and MONGODB_URL carry passwords, and a
+        # validator's message may quote the value it refused.
         configure_logging(settings_type.model_fields["service"].default)
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
-        log.error("service.refused_to_start", reason="; ".join(problems))
+        if isinstance(exc, ValidationError):
+            problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)]
+        else:
+            problems = [str(exc)]  # which setting could not be parsed from which source
+        log.error("service.refused_to_start", reason=_USERINFO.sub("://[masked]@", "; ".join(problems)))
         raise SystemExit(2) from None
     configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
     try:

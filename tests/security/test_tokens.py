@@ -61,16 +61,26 @@ def test_a_service_refuses_to_start_with_the_default_or_a_short_secret(secret: s
     assert "Traceback" not in output
 
 
-def test_a_service_with_bad_settings_names_them_without_echoing_their_values() -> None:
-    # A broker-user map that disagrees with AMQP_URL's user: the refusal must not quote AMQP_URL and its password.
+@pytest.mark.parametrize(
+    "broker_users",
+    [
+        # disagrees with AMQP_URL's user
+        '{"registry": "x", "outreach": "x", "notify": "x", "reporting": "x"}',
+        # not JSON at all
+        "{registry: pilar-registry",
+        # a value a validator's message would quote, holding a password
+        '{"registry": "amqp://u:Sandi-Rahasia-77@h/", "outreach": "x", "notify": "x", "reporting": "x"}',
+    ],
+    ids=["disagrees", "not-json", "quoted-value"],
+)
+def test_a_service_with_bad_settings_names_them_without_echoing_their_values(broker_users: str) -> None:
+    # The refusal must not quote AMQP_URL, its password, or a password inside the refused value.
     started = start_registry(
-        "Zq9" * 12,
-        AMQP_URL="amqp://pilar-registry:Sandi-Rahasia-77@127.0.0.1:9/",
-        PILAR_BROKER_USERS='{"registry": "x", "outreach": "x", "notify": "x", "reporting": "x"}',
+        "Zq9" * 12, AMQP_URL="amqp://pilar-registry:Sandi-Rahasia-77@127.0.0.1:9/", PILAR_BROKER_USERS=broker_users
     )
     output = started.stdout + started.stderr
     assert started.returncode == 2, output
-    assert "service.refused_to_start" in output and "PILAR_BROKER_USERS" in output
+    assert "service.refused_to_start" in output and "broker_users" in output.lower()
     assert "Sandi-Rahasia-77" not in output and "Traceback" not in output
 
 
