@@ -11,11 +11,13 @@ from pydantic import Field
 
 from contracts.events.common import Channel
 from pilar_runtime.api import Command, PageDep, new_id, page_of, public
-from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.auth import WRITERS, CallerDep, WriterDep
 from pilar_runtime.errors import Unprocessable
+from pilar_runtime.logs import mask_text
 from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
+from services.notify.domain.kinds import ROLES
 from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
 from services.notify.settings import NotifySettings
 
@@ -86,9 +88,17 @@ async def create_rule(command: RuleCommand, caller: WriterDep, runtime: RuntimeD
     return public(document)
 
 
-@router.get("/rules", summary="Rules of your region subtree")
+def _recipients_masked(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule as a viewer or integration sees it: roles and webhook ids whole, e-mail addresses and phone numbers
+    masked (writers of the region set them; readers see contacts masked everywhere)."""
+    rule["recipients"] = [r if r in ROLES or r.startswith("wh_") else mask_text(r) for r in rule["recipients"]]
+    return public(rule)
+
+
+@router.get("/rules", summary="Rules of your region subtree (addresses masked for viewers and integrations)")
 async def list_rules(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
-    return await page_of(runtime.mongo.db[store.RULES], caller.region_filter(), page, [("created_at", 1)])
+    show = public if caller.role in WRITERS else _recipients_masked
+    return await page_of(runtime.mongo.db[store.RULES], caller.region_filter(), page, [("created_at", 1)], show=show)
 
 
 @router.get("/rules/defaults", summary="The shipped rules, active in every region")

@@ -56,6 +56,15 @@ async def test_rules_are_created_listed_and_scoped_by_region(notify: Notify, cli
     defaults = (await client.get("/rules/defaults", headers=OPERATOR)).json()
     assert {r["channel"] for r in defaults["items"]} == {"email", "sms"}
 
+    # Contacts a writer put in a rule: whole for writers, masked for viewers and integrations.
+    async def sms_recipients(headers: dict[str, str]) -> list[str]:
+        rules = (await client.get("/rules", headers=headers)).json()["items"]
+        return next(r["recipients"] for r in rules if r["channel"] == "sms")
+
+    assert await sms_recipients(OPERATOR) == ["narasumber", "+62 812-3456-7890"]
+    for reader in (bearer("viewer", "34.03"), bearer("integration", "34.03")):
+        assert await sms_recipients(reader) == ["narasumber", "[phone]"]
+
 
 async def test_bad_webhooks_are_refused(
     notify: Notify, client: httpx.AsyncClient, receiver: tuple[Receiver, str]
