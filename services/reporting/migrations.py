@@ -59,9 +59,10 @@ async def scrub_personal_data(db: Db, still_working: Any) -> None:
 
 
 async def failure_reasons(db: Db, still_working: Any) -> None:
-    """Replaces the free-text reason of stored `notification_failed` events (it may quote an address) by its
-    category, as events are stored now."""
-    await _keep_only_what_is_stored(db, still_working, {"event_type": "notification_failed"})
+    """Replaces the free-text reason of stored delivery events (it may quote an address) by its category, and a
+    rule's template text by `custom`, as events are stored now."""
+    query = {"event_type": {"$in": ["notification_sent", "notification_failed"]}}
+    await _keep_only_what_is_stored(db, still_working, query)
 
 
 async def _keep_only_what_is_stored(db: Db, still_working: Any, query: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -83,12 +84,21 @@ def event_document(envelope: Envelope, received_at: datetime) -> dict[str, Any]:
 
 
 def stored_payload(event_type: str, payload: Any) -> Any:
-    """What reporting keeps of a payload: no personal data, and a failed delivery's reason as its category (notify
-    wrote the mail server's words there before, which quote the mailbox)."""
+    """What reporting keeps of a payload: no personal data; of a delivery, a failure's category (notify wrote the mail
+    server's words there before, which quote the mailbox) and the template's name (it wrote a rule's own template
+    text there before)."""
     kept = without_personal_data(payload)
-    if event_type == "notification_failed" and isinstance(kept, dict) and isinstance(kept.get("reason"), str):
+    if not event_type.startswith("notification_") or not isinstance(kept, dict):
+        return kept
+    if isinstance(kept.get("reason"), str):
         kept["reason"] = failure_reason(kept["reason"]).value
+    if isinstance(kept.get("template"), str) and not _TEMPLATE_NAME.fullmatch(kept["template"]):
+        kept["template"] = "custom"
     return kept
+
+
+# A shipped template's name (`email/session_reminder.j2`) or a word for one (`custom`); anything else is template text.
+_TEMPLATE_NAME = re.compile(r"[a-z_]+(/[a-z_]+(\.j2)?)?")
 
 
 WRITES = "reporting.writes"

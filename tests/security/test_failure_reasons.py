@@ -98,9 +98,13 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
     assert refused["attempts"][0]["reason"] == "refused" and "lost_fact" in broken["failed_reason"]
 
 
+# Before, a failing custom rule's whole template text went into the event.
+OLD_TEMPLATES = ["email/session_scheduled.j2", "Yth. {{ penerima }}, hubungi Bu Sri di 0812-2700-3333"]
+
+
 def _failed(n: int) -> dict[str, object]:
     return {
-        "delivery_id": f"dlv_old{n}", "channel": "email", "template": "default", "source_event_id": f"evt-{n}",
+        "delivery_id": f"dlv_old{n}", "channel": "email", "template": OLD_TEMPLATES[n], "source_event_id": f"evt-{n}",
         "source_event_type": "session_scheduled", "attempts": 3,
         "reason": f"SMTP 127.0.0.1:25: SMTPRecipientsRefused: [SMTPRecipientRefused(550, '<{REFUSED}>', '{REFUSED}')]",
     }  # fmt: skip
@@ -126,3 +130,5 @@ async def test_reporting_keeps_only_the_category_of_a_failure(reporting: Reporti
     assert feed.status_code == 200 and feed.json()["total"] == 2, feed.text
     assert REFUSED not in feed.text and "SMTP" not in feed.text
     assert {e["payload"]["reason"] for e in feed.json()["items"]} == {"refused"}
+    assert {e["payload"]["template"] for e in feed.json()["items"]} == {"email/session_scheduled.j2", "custom"}
+    assert "{{" not in feed.text and "2700" not in feed.text
