@@ -35,6 +35,7 @@ from services.notify.domain.timing import QuietHours
 log = structlog.get_logger("notify.notices")
 Clock = Callable[[], datetime]
 RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
+_SPENT = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,7 @@ class Notifier:
             body = {"notice": subject, "facts": without_personal_data(facts)}
             return {"subject": subject, "body": json.dumps(body)}, None
         if time.monotonic() >= deadline:
-            detail = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
-            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, detail)
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, _SPENT)
         try:
             context = notice_context(
                 subject, facts, public_base_url=self.public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
@@ -116,7 +116,8 @@ class Notifier:
             detail = f"the event lacks the fact {exc.args[0]!r} the template needs"
             return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, detail)
         except TemplateProblem as exc:
-            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, str(exc))
+            cut_short = time.monotonic() >= deadline  # by the notice's time, not by its own budget
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, _SPENT if cut_short else str(exc))
         return {"subject": rendered.subject, "body": rendered.body, "template": rendered.template}, None
 
     async def _record(

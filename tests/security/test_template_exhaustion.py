@@ -7,17 +7,22 @@ answered 422 with the reason, quickly, and the process's peak memory does not gr
 
 from __future__ import annotations
 
+import json
 import resource
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.testing import bearer, eventually
+from services.notify import store
+from services.notify.domain.timing import QuietHours, parse_clock
+from services.notify.notices import RENDER_SECONDS, Notifier
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
-from services.notify.tests.support import scheduled
+from services.notify.tests.support import FakeClock, scheduled, session_facts
 
 OPERATOR = bearer("district_operator", "34.03")
 RULE = {"event_pattern": "outreach.session_scheduled", "region_code": "34.03", "channel": "email",
@@ -166,3 +171,33 @@ async def test_a_slow_template_for_a_hundred_recipients_renders_once(
     await eventually(all_recorded, timeout=10, what="a delivery for each of the rule's hundred recipients")
     assert time.monotonic() - started < 10
     assert {d["status"] for d in await recorded()} <= {"pending", "sent"}  # rendered, not failed
+
+
+async def test_a_notice_past_its_render_time_fails_the_remaining_recipients(mongo: Mongo) -> None:
+    """Ten rules with ten different slow templates: together they get the notice's two seconds, not ten."""
+    await store.ensure_indexes(mongo)
+    clock = FakeClock(datetime(2027, 8, 2, 5, 0, tzinfo=UTC))
+    slow = "{% for i in range(15000) %}{% if (i ~ i)|length > 99 %}{% endif %}{% endfor %}Yth. {{ penerima }}"
+    await mongo.db[store.RULES].insert_many(
+        [
+            {"_id": f"rul_{n}", "event_pattern": "outreach.session_*", "region_code": "34.03", "channel": "email",
+             "recipients": [f"kader{n}@dinsos.example.id"], "template": f"{{# aturan {n} #}}{slow}"}
+            for n in range(10)
+        ]
+    )  # fmt: skip
+    quiet = QuietHours(parse_clock("21:00", "start"), parse_clock("06:00", "end"))
+    notifier = Notifier(defaults=[], quiet=quiet, public_base_url="https://pilar.example", clock=clock)
+    facts = json.loads(json.dumps(session_facts("ses_x", clock() + timedelta(days=7)), default=str))
+
+    async def plan(uow: UnitOfWork) -> int:
+        return await notifier.notice(
+            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
+        )
+
+    started = time.monotonic()
+    assert await mongo.transact(plan) == 10
+    assert time.monotonic() - started < RENDER_SECONDS + 2  # a guard: the failures below are the assertion
+    deliveries = [d async for d in mongo.db[store.DELIVERIES].find()]
+    late = [d for d in deliveries if d["status"] == "failed"]
+    assert late and all(d["failure"] == "template" and "were spent" in d["failed_reason"] for d in late)
+    assert any(d["status"] == "pending" for d in deliveries)  # the first rules' messages were written
