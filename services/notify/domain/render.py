@@ -14,9 +14,8 @@ above 100 000 — the width of `center`/`indent`…, or a width or precision in 
 sizes. A value's size counts everything it holds, nested lists included, so lists of lists cannot hide a string
 of gigabytes from `str()`. Every call, filter, operator, list/tuple/dict literal, `~`, loop and output goes
 through those checks — the last five by rewriting the template's syntax tree (`_Bounded`) to pass through guard
-filters. The only global is a
-counted `range` (no `lipsum`, `cycler`, `joiner`, `namespace`, `dict`). The reasons a template fails never quote
-the exception's text, which could carry what the template computed.
+filters. The only global is a counted `range` (no `lipsum`, `cycler`, `joiner`, `namespace`, `dict`). The reasons
+a template fails never quote the exception's text, which could carry what the template computed.
 """
 
 from __future__ import annotations
