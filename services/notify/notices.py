@@ -1,13 +1,16 @@
 """Turning a notice into recorded deliveries, inside the caller's transaction (a handler or a timer).
 
 Nothing is sent here: deliveries are written `pending` and the dispatcher sends them after the commit, so a
-slow SMTP server never holds a consumer's transaction and a rolled-back handler sends nothing.
+slow SMTP server never holds a consumer's transaction and a rolled-back handler sends nothing. Rendering does
+happen inside it, so it is bounded per notice: each distinct message is rendered once (every address a rule
+lists shares one), and all of a notice's renders share `RENDER_SECONDS`; recipients past it fail (`template`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +34,8 @@ from services.notify.domain.timing import QuietHours
 
 log = structlog.get_logger("notify.notices")
 Clock = Callable[[], datetime]
+RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
+_SPENT = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,13 @@ class Notifier:
         if unreachable:
             log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
         new = 0
-        for item in planned:  # rendering is bounded, but takes the consumer's loop: done on a thread
-            message, problem = await asyncio.to_thread(self._compose, item, subject, facts)
+        deadline = time.monotonic() + RENDER_SECONDS
+        messages: dict[tuple[str, str | None, str], tuple[dict[str, str], Failure | None]] = {}
+        for item in planned:
+            same = (item.channel, item.template, item.recipient_name)  # all a message depends on, with the notice
+            if same not in messages:  # rendering is bounded, but takes the consumer's loop: done on a thread
+                messages[same] = await asyncio.to_thread(self._compose, item, subject, facts, deadline)
+            message, problem = messages[same]
             new += await self._record(
                 uow, item, subject=subject, event_id=event_id, event_type=kind_name(subject),
                 region_code=region_code, message=message, problem=problem,
@@ -89,20 +99,25 @@ class Notifier:
             )  # fmt: skip
         return new
 
-    def _compose(self, item: Planned, subject: str, facts: dict[str, Any]) -> tuple[dict[str, str], Failure | None]:
+    def _compose(
+        self, item: Planned, subject: str, facts: dict[str, Any], deadline: float
+    ) -> tuple[dict[str, str], Failure | None]:
         if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
             body = {"notice": subject, "facts": without_personal_data(facts)}
             return {"subject": subject, "body": json.dumps(body)}, None
+        if time.monotonic() >= deadline:
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, _SPENT)
         try:
             context = notice_context(
                 subject, facts, public_base_url=self.public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
             )
-            rendered = render(item.channel, subject, context, item.template)
+            rendered = render(item.channel, subject, context, item.template, deadline=deadline)
         except KeyError as exc:
             detail = f"the event lacks the fact {exc.args[0]!r} the template needs"
             return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, detail)
         except TemplateProblem as exc:
-            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, str(exc))
+            cut_short = time.monotonic() >= deadline  # by the notice's time, not by its own budget
+            return {"subject": "", "body": ""}, Failure(FailureReason.TEMPLATE, _SPENT if cut_short else str(exc))
         return {"subject": rendered.subject, "body": rendered.body, "template": rendered.template}, None
 
     async def _record(

@@ -7,12 +7,15 @@ An e-mail template sets its subject with `{% set subjek %}…{% endset %}`.
 A rule's template is text from a district operator, so every template renders in Jinja2's immutable sandbox: no
 underscore attributes (the way out to Python's globals and `os`), no mutating methods. And a template may not
 exhaust the process: each render has a budget (`_Budget`) of loop iterations, characters built and time, and an
-operation is refused *before* it runs when its inputs could make it build too much (`_check`: a number argument
-above 100 000, as in `"".center(10**10)`, or inputs whose sizes multiply past ten million characters, as in
-`s.replace("a", s)`). Every call, filter, operator, `~`, loop and output goes through those checks — the last
-three by rewriting the template's syntax tree (`_Bounded`) to pass through guard filters. The only global is a
-counted `range` (no `lipsum`, `cycler`, `joiner`, `namespace`, `dict`). The reasons a template fails never quote
-the exception's text, which could carry what the template computed.
+operation is refused *before* it runs when its inputs could make it build too much (`_check`: a size argument
+above 100 000 — the width of `center`/`indent`…, or a width or precision in a format spec, as in
+`"".center(10**10)` or `"%99999999d" % 1`; or inputs whose sizes multiply past ten million characters, as in
+`s.replace("a", s)`). Other numbers (an amount, a count in the facts, `"{:,}".format(anggaran)`) are data, not
+sizes. A value's size counts everything it holds, nested lists included, so lists of lists cannot hide a string
+of gigabytes from `str()`. Every call, filter, operator, list/tuple/dict literal, `~`, loop and output goes
+through those checks — the last five by rewriting the template's syntax tree (`_Bounded`) to pass through guard
+filters. The only global is a counted `range` (no `lipsum`, `cycler`, `joiner`, `namespace`, `dict`). The reasons
+a template fails never quote the exception's text, which could carry what the template computed.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import string
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +34,8 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.filters import do_format
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter, SecurityError
 from jinja2.visitor import NodeTransformer
 
 from services.notify.domain.kinds import kind_name
@@ -39,13 +44,18 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_/")
 _FACT = re.compile(r"'([A-Za-z_]\w{0,39})' is undefined|has no attribute '([A-Za-z_]\w{0,39})'", re.ASCII)
 
-_MAX_SIZE = 100_000  # longest string or list a value may be; biggest number an argument may be
+_MAX_SIZE = 100_000  # longest string or list a value may be; biggest size argument, width or precision
 _MAX_WORK = 10_000_000  # most characters one operation may build, judged from its inputs before it runs
 _MAX_STEPS = 100_000  # loop iterations and `range` items in one render, all together
 _MAX_BUILT = 10_000_000  # characters and items one render may build, all together
 _MAX_OUTPUT = 100_000  # characters of a rendered message
 _MAX_SECONDS = 1.0  # of one render
-_NUMBERS = re.compile(r"\d{1,7}")  # widths and precisions in a format string (a longer run is split: still huge)
+# The arguments that size what an operation builds: str methods' widths, filters' widths, lengths and counts.
+_SIZED_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_SIZED_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "tojson"})
+# A %-style conversion spec (`%-10s`, `%(nama)08.2f`, `%*d`): its flags, width and precision, without the key.
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?([#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d*))?)[hlL]?[diouxXeEfFgGcrsa%]")
+_DIGITS = re.compile(r"\d+")
 
 
 class TooMuch(SecurityError):
@@ -69,23 +79,46 @@ class _Budget:
 _budget: ContextVar[_Budget] = ContextVar("template_budget")
 
 
-def _size(value: Any) -> int:
-    """How much a value weighs: a string's or list's length, plus the strings a list holds."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list | tuple | dict | set | frozenset):
-        return len(value) + sum(len(v) for v in value if isinstance(v, str))
-    return 0
+def _size(value: Any, limit: int = _MAX_WORK) -> int:
+    """How much a value weighs: a string's or container's length plus all it holds, however deeply nested (what
+    `str()` would write, give or take quotes). Counting stops once past `limit`: the answer is then just "more"."""
+    total, pending = 0, [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            total += len(item)
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list | tuple | set | frozenset | MappingView):
+            total += len(item)
+            pending += item
+    return total
 
 
-def _check(subject: Any, arguments: Iterable[Any], format_string: str | None = None) -> None:
-    """Refuse an operation whose inputs could make it build too much, before it runs."""
-    numbers = [abs(a) for a in arguments if isinstance(a, int) and not isinstance(a, bool)]
-    if format_string is not None:  # "{:>99999999}".format(1), "%099999999d" % 1
-        numbers += [int(n) for n in _NUMBERS.findall(format_string)]
-    if any(n > _MAX_SIZE for n in numbers):
-        raise TooMuch("a number argument is too large")
-    sizes = sorted([_size(subject), *(_size(a) for a in arguments), *numbers], reverse=True)
+def _numbers(arguments: Iterable[Any]) -> list[int]:
+    return [abs(a) for a in arguments if isinstance(a, int) and not isinstance(a, bool)]
+
+
+def _format_widths(text: str, *, percent: bool) -> list[int]:
+    """The widths and precisions a format string's conversion specs ask for — never digits of its literal text
+    (`"Hubungi 0274-512345 untuk %s"`). A width taken from an argument (`{:{}}`, `%*d`) is refused outright."""
+    if percent:
+        specs = _PERCENT_SPEC.findall(text)
+    else:  # a malformed string raises ValueError here, as its formatting would
+        specs = [spec for _, field, spec, _ in string.Formatter().parse(text) if field is not None and spec]
+    if any("*" in spec or "{" in spec for spec in specs):
+        return [_MAX_SIZE + 1]
+    return [int(n) if len(n) <= 7 else _MAX_SIZE + 1 for spec in specs for n in _DIGITS.findall(spec)]
+
+
+def _check(subject: Any, arguments: Iterable[Any], widths: Iterable[int] = ()) -> None:
+    """Refuse an operation whose inputs could make it build too much, before it runs. `widths`: the size
+    arguments and format-spec widths of the operation — the numbers that say how much it builds."""
+    widths = list(widths)
+    if any(w > _MAX_SIZE for w in widths):
+        raise TooMuch("a width or size argument is too large")
+    sizes = sorted([_size(subject), *(_size(a) for a in arguments), *widths], reverse=True)
     if sizes[0] > _MAX_WORK or (len(sizes) > 1 and sizes[0] * sizes[1] > _MAX_WORK):
         raise TooMuch("the operation would build too much")
 
@@ -109,14 +142,27 @@ def _counted(items: Iterable[Any]) -> Iterator[Any]:
 
 def _range(*args: int) -> range:
     """`range`, its items counted against the render's steps when it is made."""
-    _check(None, args)
+    _check(None, args, _numbers(args))
     numbers = range(*args)
     _budget.get().spend(steps=len(numbers))
     return numbers
 
 
+def _fits(value: Any, limit: int = _MAX_SIZE) -> None:
+    """Refuse to write a value as text when its text would be too long, before `str()` builds it."""
+    if _size(value, limit) > limit:
+        raise TooMuch("a value is too large")
+
+
+def _built(value: Any) -> Any:
+    """A list, tuple or dict literal as it is built, charged with all it holds."""
+    _fits(value, _MAX_WORK)
+    return _charged(value)
+
+
 def _concat(parts: list[Any]) -> str:
     """`a ~ b ~ c`, refused before the joined text would be too long."""
+    _fits(parts)
     texts = [str(p) for p in parts]
     if sum(map(len, texts)) > _MAX_SIZE:
         raise TooMuch("a value is too large")
@@ -125,25 +171,43 @@ def _concat(parts: list[Any]) -> str:
 
 def _output(value: Any) -> str:
     """Every piece of output, also into a `{% set %}` block or a macro's result, charged as it is written."""
+    _fits(value)
     text = str(value)
     _budget.get().spend(built=len(text))
     return text
 
 
-def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+def _guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """A filter that checks its inputs first and charges its result."""
     skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # the context or environment Jinja passes first
 
     @functools.wraps(function)  # keeps `jinja_pass_arg`
     def guarded(*args: Any, **kwargs: Any) -> Any:
         value, rest = args[skip], [*args[skip + 1 :], *kwargs.values()]
-        _check(value, rest, value if function.__name__ == "do_format" and isinstance(value, str) else None)
+        if name == "format" and isinstance(value, str):
+            widths = _format_widths(value, percent=_printf_style(value))
+        else:
+            widths = _numbers(rest) if name in _SIZED_FILTERS else []
+        _check(value, rest, widths)
         return _charged(function(*args, **kwargs))
 
     return guarded
 
 
-_GUARDS = {"_loop": _counted, "_concat": _concat, "_output": _output}
+def _printf_style(text: str) -> bool:
+    return _PERCENT_SPEC.search(text) is not None
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    """The `format` filter: printf-style as in Jinja2 (`"%d peserta"|format(n)`), or, for a string without a
+    `%` conversion, `str.format`-style (`"Rp {:,.0f}"|format(anggaran)`) — through the sandbox's formatter, which
+    refuses `{0.__class__}` as the sandbox refuses `x.__class__`."""
+    if isinstance(value, str) and not _printf_style(value):
+        return SandboxedFormatter(_env).vformat(value, args, kwargs)
+    return do_format(value, *args, **kwargs)
+
+
+_GUARDS = {"_loop": _counted, "_concat": _concat, "_output": _output, "_built": _built}
 
 
 class _Bounded(NodeTransformer):
@@ -157,6 +221,16 @@ class _Bounded(NodeTransformer):
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         return _filter(nodes.List(node.nodes, lineno=node.lineno), "_concat")
+
+    def visit_List(self, node: nodes.List) -> nodes.Node:
+        self.generic_visit(node)
+        return _filter(node, "_built")
+
+    visit_Dict = visit_List
+
+    def visit_Tuple(self, node: nodes.Tuple) -> nodes.Node:
+        self.generic_visit(node)
+        return _filter(node, "_built") if node.ctx == "load" else node  # not `{% for k, v in … %}`'s names
 
     def visit_Output(self, node: nodes.Output) -> nodes.Node:
         self.generic_visit(node)
@@ -186,14 +260,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if _huge(operator, left, right):
             raise TooMuch(f"the result of {operator} is too large")
         if operator == "%" and isinstance(left, str):
-            _check(left, [right] if not isinstance(right, tuple | dict) else list(right), left)
+            _check(left, [right], _format_widths(left, percent=True))
         return _charged(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         method = inspect.unwrap(__obj)  # str.format comes wrapped by the sandbox's safe formatter
         receiver = getattr(method, "__self__", None)
-        formats = isinstance(receiver, str) and getattr(method, "__name__", "") in ("format", "format_map")
-        _check(receiver, [*args, *kwargs.values()], receiver if formats else None)
+        name, arguments = getattr(method, "__name__", ""), [*args, *kwargs.values()]
+        if isinstance(receiver, str) and name in ("format", "format_map"):
+            widths = _format_widths(receiver, percent=False)
+        else:
+            widths = _numbers(arguments) if isinstance(receiver, str) and name in _SIZED_METHODS else []
+        _check(receiver, arguments, widths)
         if isinstance(__obj, jinja2.runtime.LoopContext) and args:  # `loop(children)` in a recursive for: counted too
             args = (_counted(args[0]), *args[1:])
         return _charged(super().call(__context, __obj, *args, **kwargs))
@@ -220,7 +298,7 @@ _env = _Sandbox(
 )
 _env.globals.clear()
 _env.globals["range"] = _range
-_env.filters = {**{name: _guarded(f) for name, f in _env.filters.items()}, **_GUARDS}
+_env.filters = {**{name: _guarded(name, f) for name, f in {**_env.filters, "format": _format}.items()}, **_GUARDS}
 
 
 class TemplateProblem(ValueError):
@@ -269,9 +347,14 @@ def _load(channel: str, subject: str, template: str | None) -> tuple[jinja2.Temp
         raise TemplateProblem("template does not compile") from exc
 
 
-def render(channel: str, subject: str, context: dict[str, Any], template: str | None = None) -> Rendered:
+def render(
+    channel: str, subject: str, context: dict[str, Any], template: str | None = None, *, deadline: float | None = None
+) -> Rendered:
+    """The notice's message; `deadline` (a `time.monotonic()` instant) ends the render sooner than its own second,
+    when the caller has less time left for all of a notice's messages."""
     compiled, name = _load(channel, subject, template)
-    budget = _budget.set(_Budget(steps=_MAX_STEPS, built=_MAX_BUILT, deadline=time.monotonic() + _MAX_SECONDS))
+    ends = min(time.monotonic() + _MAX_SECONDS, deadline or float("inf"))
+    budget = _budget.set(_Budget(steps=_MAX_STEPS, built=_MAX_BUILT, deadline=ends))
     try:
         facts = compiled.new_context(context)
         pieces: list[str] = []

@@ -125,6 +125,7 @@ FAILING_TEMPLATES = [
     ("{{ tindak_lanjut.aksi / 0 }}", "fails to render (TypeError)"),
     ("{{ {}[tindak_lanjut.aksi] }}", "lacks"),
     ("{% for %}", "does not parse"),
+    ('{{ "{0.__class__}"|format(tindak_lanjut.aksi) }}', "may not"),  # the brace-style `format` is sandboxed too
 ]
 
 
@@ -135,6 +136,31 @@ def test_a_template_fails_without_quoting_what_it_computed(template: str, reason
     with pytest.raises(TemplateProblem, match=reason.replace("(", r"\(").replace(")", r"\)")) as caught:
         render("email", "outreach.followup_due", context, template)
     assert context["tindak_lanjut"]["aksi"] not in str(caught.value) and "class" not in str(caught.value)
+
+
+# Amounts and counts are data, not sizes: templates a Dinas Sosial writes, with what each must say.
+NUMBER_TEMPLATES = [
+    ('{{ "{:,}".format(kampanye.peserta) }}', "250,000"),
+    ('{{ "Rp {:,.0f}"|format(anggaran) }}', "Rp 150,000,000"),
+    ('{{ "%d peserta"|format(123456) }}', "123456 peserta"),
+    ('{{ "%s: %s"|format("Jumlah", 150000000) }}', "Jumlah: 150000000"),
+    ('{{ "Hubungi 0274-512345 untuk %s" % penerima }}', "Hubungi 0274-512345 untuk Sri"),
+    ('{{ desa|selectattr("peserta", "gt", 150000)|map(attribute="nama")|join(", ") }}', "Sidoharjo"),
+    ("{{ kampanye.peserta }} orang ({{ kampanye.peserta * 2 }} kursi)", "250000 orang (500000 kursi)"),
+    (
+        '{{ "%(nama)s: %(n)08d"|format(nama="Peserta", n=250000) }} {{ "{:>8}|".format("ok") }}',
+        "Peserta: 00250000       ok|",
+    ),
+]
+
+
+@pytest.mark.parametrize(("template", "message"), NUMBER_TEMPLATES)
+def test_amounts_and_counts_above_the_size_cap_render(template: str, message: str) -> None:
+    facts = {**SAMPLE_FACTS["outreach.campaign_planned"], "participants_reached": 250_000}  # a province's count
+    context = notice_context("outreach.campaign_planned", facts, public_base_url="", penerima="Sri")
+    desa = [{"nama": "Sidoharjo", "peserta": 160_000}, {"nama": "Ngawis", "peserta": 900}]
+    context |= {"anggaran": 150_000_000, "desa": desa}
+    assert render("email", "outreach.campaign_planned", context, template).body == message
 
 
 def test_rule_validation() -> None:
