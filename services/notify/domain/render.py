@@ -25,7 +25,7 @@ import inspect
 import re
 import string
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MappingView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +90,7 @@ def _size(value: Any, limit: int = _MAX_WORK) -> int:
         elif isinstance(item, Mapping):
             total += len(item)
             pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list | tuple | set | frozenset | MappingView):
+        elif isinstance(item, list | tuple | set | frozenset | KeysView | ValuesView | ItemsView):
             total += len(item)
             pending += item
     return total
