@@ -11,28 +11,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from pilar_runtime.devstack import free_port
-from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.testing import bearer
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
-from services.notify.notices import Notifier
-from services.notify.tests.support import FakeClock, session_facts
+from services.notify.tests.support import NOON, FakeClock, plan_session_notices
 from services.reporting.migrations import FAILURE_REASONS, MIGRATIONS, run_migrations
 from services.reporting.tests.conftest import Publish, Reporting, fed, publish, reporting
 from services.reporting.tests.scenario import envelope
 
 __all__ = ["publish", "reporting"]  # reporting's own running fixtures
 
-NOON = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB
 VIEWER = bearer("viewer", "34.03")
 REFUSED = "budi.santoso@example.id"
 NO_FACT = "lost.fact@example.id"
@@ -66,15 +64,7 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
              "recipients": [NO_FACT], "template": "{{ " + NO_FACT.split("@")[0].replace(".", "_") + " }}"},
         ]
     )  # fmt: skip
-    notifier = Notifier(defaults=[], quiet=quiet, public_base_url="https://pilar.example", clock=clock)
-    facts = json.loads(json.dumps(session_facts("ses_x", NOON + timedelta(days=7)), default=str))
-
-    async def plan(uow: UnitOfWork) -> int:
-        return await notifier.notice(
-            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
-        )
-
-    assert await mongo.transact(plan) == 2
+    assert await plan_session_notices(mongo, clock, quiet) == 2
     sender = EmailSender(host="127.0.0.1", port=refusing_smtp, sender="pilar@dinsos.example.id", timeout=5)
     dispatcher = Dispatcher(
         mongo, {"email": sender}, {"email": TokenBucket(10, 10)}, quiet=quiet, clock=clock,

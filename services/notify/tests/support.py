@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +17,9 @@ from contracts.envelope import Envelope, EventPayload
 from contracts.events.outreach import FollowupAssigned, SessionCancelled, SessionRescheduled, SessionScheduled
 from contracts.events.registry import WorkerRegistered, WorkerUpdated
 from pilar_runtime.events import new_event
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from services.notify.domain.timing import QuietHours
+from services.notify.notices import Notifier
 
 DESA = "34.03.13.2004"  # Kampung, Ngawen, Gunungkidul
 OFFICER = "wrk_petugas01"
@@ -133,3 +137,20 @@ class Receiver:
 
     def at(self, prefix: str) -> list[Call]:
         return [c for c in self.calls if c.path.startswith(prefix)]
+
+
+NOON = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB, a Monday: outside SMS quiet hours
+
+
+async def plan_session_notices(mongo: Mongo, clock: FakeClock, quiet: QuietHours) -> int:
+    """Notify plans, from the stored rules, the notices of one `session_scheduled` (event `evt-1`, a session in Desa
+    Kampung a week after NOON); returns how many deliveries it recorded."""
+    notifier = Notifier(defaults=[], quiet=quiet, public_base_url="https://pilar.example", clock=clock)
+    facts = json.loads(json.dumps(session_facts("ses_x", NOON + timedelta(days=7)), default=str))
+
+    async def plan(uow: UnitOfWork) -> int:
+        return await notifier.notice(
+            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
+        )
+
+    return await mongo.transact(plan)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pilar_runtime.devstack import free_port
-from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_runtime.mongo import OUTBOX, Mongo
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
-from services.notify.notices import Notifier
-from services.notify.tests.support import FakeClock, session_facts
-
-NOON = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)  # 12:00 WIB
+from services.notify.tests.support import NOON, FakeClock, plan_session_notices
 
 
 async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: Mongo) -> None:
@@ -25,16 +22,8 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: M
         {"_id": "rul_1", "event_pattern": "outreach.session_*", "region_code": "34.03", "channel": "email",
          "recipients": ["kabid@dinsos.example.id"], "template": None}
     )  # fmt: skip
-    notifier = Notifier(defaults=[], quiet=quiet, public_base_url="https://pilar.example", clock=clock)
-    facts = json.loads(json.dumps(session_facts("ses_x", NOON + timedelta(days=7)), default=str))
-
-    async def plan(uow: UnitOfWork) -> int:
-        return await notifier.notice(
-            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
-        )
-
-    assert await mongo.transact(plan) == 1
-    assert await mongo.transact(plan) == 0  # the idempotency key holds
+    assert await plan_session_notices(mongo, clock, quiet) == 1
+    assert await plan_session_notices(mongo, clock, quiet) == 0  # the idempotency key holds
     nobody_listens = EmailSender(host="127.0.0.1", port=free_port(), sender="pilar@x.id", timeout=2)
     dispatcher = Dispatcher(
         mongo, {"email": nobody_listens}, {"email": TokenBucket(10, 10)}, quiet=quiet, clock=clock,
