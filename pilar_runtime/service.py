@@ -154,7 +154,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.runtime = runtime
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.jwt_secret = settings.secret()
     app.state.token_limits = settings.token_limits
     install_error_handlers(app)
     app.include_router(health_router())

@@ -11,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pilar_runtime.auth import TokenLimits
 from pilar_runtime.brokerusers import producer_users
 
-# Published in this repository, so good for nothing but a local development stack (PILAR_DEV_MODE=1).
-DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789"
 MIN_SECRET_BYTES = 32
 
 
@@ -34,8 +32,9 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?replicaSet=rs0", validation_alias=shared("MONGODB_URL"))
     mongodb_database: str | None = Field(None, description="defaults to the namespaced service name")
-    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), validation_alias=shared("PILAR_JWT_SECRET"))
-    # Explicit development mode (`pilar up` sets it): the development secret or a short one is let through.
+    # No default: a service without a secret of its deployment's refuses to start (`pilar up` makes one per checkout).
+    jwt_secret: SecretStr | None = Field(None, validation_alias=shared("PILAR_JWT_SECRET"))
+    # Explicit development mode (`pilar up` sets it): a short secret is let through, with a warning.
     dev_mode: bool = Field(False, validation_alias=shared("PILAR_DEV_MODE"))
     # The longest a token may live (exp - iat); integration tokens (`pilar token --ttl 30d`) get their own cap.
     token_max_hours: float = Field(12.0, gt=0, validation_alias=shared("PILAR_TOKEN_MAX_HOURS"))
@@ -83,15 +82,21 @@ class ServiceSettings(BaseSettings):
 
     def weak_secret(self) -> str | None:
         """Why the JWT secret is unfit for anything but development, or None when it is fine."""
-        secret = self.jwt_secret.get_secret_value()
-        if secret == DEV_JWT_SECRET:
-            return "PILAR_JWT_SECRET is unset and the published development default would sign tokens"
-        if len(secret.encode()) < MIN_SECRET_BYTES:
+        if len(self.secret().encode()) < MIN_SECRET_BYTES:
             return f"PILAR_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes"
         return None
 
+    def secret(self) -> str:
+        return self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+
     def refuse_unsafe(self) -> None:
-        """Raise InsecureSettings (never echoing the secret) unless safe or in explicit development mode."""
+        """Raise InsecureSettings (never echoing the secret) without a secret, or with a short one outside explicit
+        development mode."""
+        if self.jwt_secret is None:
+            raise InsecureSettings(
+                "PILAR_JWT_SECRET is unset: set it to a random value of at least "
+                f"{MIN_SECRET_BYTES} bytes (e.g. `openssl rand -base64 48`)"
+            )
         reason = self.weak_secret()
         if reason and not self.dev_mode:
             raise InsecureSettings(
