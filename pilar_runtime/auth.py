@@ -78,6 +78,11 @@ class Caller:
         if not self.can_see(region_code):
             raise HTTPException(403, f"{what} {record_id} is outside your region")
 
+    def sees_personal_data(self, region_code: str) -> bool:
+        """NIK, phone numbers and e-mail addresses of a record of ``region_code`` show whole only to a writer whose
+        scope covers it (DESIGN §7); everyone else sees them masked."""
+        return self.role in WRITERS and self.can_see(region_code)
+
     def require_writer(self) -> None:
         if self.role not in WRITERS:
             raise HTTPException(403, f"role {self.role} may not change data")

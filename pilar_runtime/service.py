@@ -81,8 +81,8 @@ def create_app(
     body_limits: dict[str, int] | None = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
-    if settings.weak_secret():
-        log.warning("service.dev_mode", reason=settings.weak_secret(), note="never run like this in production")
+    if weak := settings.weak_secret():
+        log.warning("service.dev_mode", reason=weak, note="never run like this in production")
     mongo = Mongo(settings.mongodb_url, settings.database)
     topo = Topology(settings.service, settings.namespace, delivery_limit=settings.delivery_limit)
     consumer = (

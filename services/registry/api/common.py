@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from pilar_runtime.api import public
-from pilar_runtime.auth import WRITERS, Caller, in_region, region_filter
+from pilar_runtime.auth import Caller, in_region, region_filter
 from pilar_runtime.regions import normalize
 from services.registry.domain.privacy import masked
 
@@ -30,6 +30,6 @@ def scope_filter(caller: Caller, region: str | None) -> dict[str, Any]:
 
 def shown(caller: Caller, document: dict[str, Any]) -> dict[str, Any]:
     """The record as the caller may see it: NIK, phone and e-mail whole only for a writer of its region."""
-    if caller.role in WRITERS and caller.can_see(document["region_code"]):
+    if caller.sees_personal_data(document["region_code"]):
         return public(document)
     return public(masked(document))

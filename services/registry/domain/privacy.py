@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-PERSONAL = ("nik", "phone", "email")
-
 
 def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * max(len(nik) - 6, 0) + nik[-2:] if len(nik) > 6 else "*" * len(nik)
