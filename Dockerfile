@@ -22,6 +22,5 @@ COPY pilar ./pilar
 RUN pip install --no-deps .
 
 # Never run as root. A home directory gives matplotlib and friends somewhere to keep their caches.
-RUN useradd --create-home --uid 10001 pilar \
-    && install -d -o pilar /home/pilar/mail
+RUN useradd --create-home --uid 10001 pilar
 USER pilar

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 import aio_pika
 import pytest
 
-from pilar_runtime import containers
-from pilar_runtime.devstack import LocalMongo, port_open
+from pilar_dev import containers
+from pilar_dev.devstack import LocalMongo, port_open
+from pilar_dev.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 
 
 def _local_rabbitmq_answers(url: str) -> bool:
@@ -84,6 +84,6 @@ async def amqp(amqp_url: str) -> AsyncIterator[aio_pika.abc.AbstractRobustConnec
 @pytest.fixture
 def stack_settings(amqp_url: str, mongodb_url: str, namespace: str) -> dict[str, str]:
     """Keyword arguments that point any service's settings at this test's broker, database and namespace."""
-    from pilar_runtime.testing import TEST_JWT_SECRET
+    from pilar_dev.testing import TEST_JWT_SECRET
 
     return {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwt_secret": TEST_JWT_SECRET}

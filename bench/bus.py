@@ -18,13 +18,13 @@ import aio_pika
 
 from contracts.envelope import Envelope
 from contracts.events.outreach import SessionScheduled
+from pilar_dev.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.settings import ServiceSettings
-from pilar_runtime.testing import DEFAULT_AMQP_URL, delete_namespace, new_namespace
 
 
 def _event(i: int) -> bytes:

@@ -60,8 +60,8 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from pilar_runtime.regions import ancestors, children
-from pilar_runtime.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
 from services.reporting.handlers import MONTHLY_TIMER, WIB, month_end

@@ -25,11 +25,11 @@ from starlette.routing import Route
 
 from contracts.envelope import Envelope
 from contracts.events.outreach import SessionScheduled
-from pilar_runtime.devstack import LocalMongo
+from pilar_dev.devstack import LocalMongo
+from pilar_dev.testing import RunningApp, new_namespace
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import RunningApp, new_namespace
 from services.notify import store
 from services.notify.channels.webhook import WebhookSender, webhook_client
 from services.notify.dispatcher import Dispatcher

@@ -22,10 +22,10 @@ from datetime import date, timedelta
 import httpx
 
 from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
+from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
-from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from services.outreach.app import build
 from services.outreach.domain.rules import Booking, CampaignTerms, violations
 from services.outreach.domain.scheduler import ScheduleRequest, auto_schedule, usable_days

@@ -23,10 +23,10 @@ import httpx
 from pydantic import SecretStr
 
 from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
+from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
-from pilar_runtime.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 from services.registry.store import INSTITUTIONS, WORKERS

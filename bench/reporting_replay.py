@@ -23,8 +23,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from contracts.registry import EVENT_TYPES
-from pilar_runtime.devstack import LocalMongo
+from contracts.catalogue import EVENT_TYPES
+from pilar_dev.devstack import LocalMongo
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import ancestors, children
 from services.reporting.replay import replay

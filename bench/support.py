@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pilar_runtime.devstack import LocalMongo
+from pilar_dev.devstack import LocalMongo
+from pilar_dev.testing import delete_namespace
 from pilar_runtime.mongo import OUTBOX, Mongo
-from pilar_runtime.testing import delete_namespace
 
 
 @contextmanager

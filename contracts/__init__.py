@@ -3,7 +3,7 @@
 No I/O and no logic beyond validation lives here, so district systems can read it as the contract.
 """
 
+from contracts.catalogue import EVENT_TYPES, payload_model, routing_key
 from contracts.envelope import Envelope, EventPayload
-from contracts.registry import EVENT_TYPES, payload_model, routing_key
 
 __all__ = ["EVENT_TYPES", "Envelope", "EventPayload", "payload_model", "routing_key"]

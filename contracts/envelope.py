@@ -24,7 +24,7 @@ class EventPayload(BaseModel):
 
 
 class Envelope(BaseModel):
-    """One event on `pilar.events`. The payload stays a plain dict here; `contracts.registry` types it."""
+    """One event on `pilar.events`. The payload stays a plain dict here; `contracts.catalogue` types it."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
 

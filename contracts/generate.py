@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from contracts.catalogue import EVENT_TYPES, EventType, routing_key
 from contracts.envelope import REGION_CODE, Envelope
-from contracts.registry import EVENT_TYPES, EventType, routing_key
 from contracts.topology import (
     DEAD_LETTER_EXCHANGE,
     EVENTS_EXCHANGE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import re
 from datetime import timedelta
@@ -29,10 +30,18 @@ console = Console()
 NamespaceOpt = Annotated[str, typer.Option(envvar="PILAR_NAMESPACE", help="name prefix of the stack's broker objects")]
 
 
+def require_development_package() -> None:
+    """`up`, `demo` and `mail` run a local stack; the production image ships without that code."""
+    if importlib.util.find_spec("pilar_dev") is None:
+        console.print("[bold red]this is a development command: install Pilar from a checkout (./dev test sets it up)")
+        raise typer.Exit(2)
+
+
 @app.command()
 def up(verbose: Annotated[bool, typer.Option(help="show debug lines too")] = False) -> None:
     """Run the whole system locally: the four services, MongoDB (embedded unless MONGODB_URL) and a mail catcher."""
-    from pilar.up import StackError, run_stack
+    require_development_package()
+    from pilar_dev.up import StackError, run_stack
 
     try:
         raise typer.Exit(asyncio.run(run_stack(verbose)))
@@ -212,7 +221,8 @@ def backfill(
 @app.command()
 def mail(show: Annotated[int | None, typer.Option(help="print message N in full")] = None) -> None:
     """The mails notify sent while running locally (kept by `pilar up`'s mail catcher)."""
-    from services.notify.mailcatcher import list_mail
+    require_development_package()
+    from pilar_dev.mailcatcher import list_mail
 
     messages = list_mail(state.mail_dir())
     if show is not None:
@@ -230,6 +240,7 @@ def mail(show: Annotated[int | None, typer.Option(help="print message N in full"
 @app.command()
 def demo() -> None:
     """Load the seeds' three programmes into a running stack through the public APIs."""
-    from pilar.demo import run_demo
+    require_development_package()
+    from pilar_dev.demo import run_demo
 
     raise typer.Exit(asyncio.run(run_demo()))

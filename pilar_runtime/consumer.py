@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import structlog
 from pydantic import ValidationError
 
+from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope, EventPayload
-from contracts.registry import EVENT_TYPES
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.metrics import HANDLER_SECONDS, MESSAGES_FAILED, MESSAGES_HANDLED
 from pilar_runtime.mongo import AlreadyHandled, Mongo, UnitOfWork, claim_inbox

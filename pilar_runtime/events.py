@@ -6,8 +6,8 @@ import uuid
 
 import structlog
 
+from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope, EventPayload
-from contracts.registry import EVENT_TYPES
 
 
 def current_correlation_id() -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 import aio_pika
 
 from contracts import topology
+from pilar_dev.testing import TEST_JWT_SECRET, eventually
 from pilar_runtime.brokerusers import broker_user
-from pilar_runtime.testing import TEST_JWT_SECRET, eventually
 from services.registry.tests.conftest import KAMPUNG, Registry, board, outreach_plan, registry  # noqa: F401
 from services.reporting.tests.conftest import Reporting, reporting  # noqa: F401
 

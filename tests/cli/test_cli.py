@@ -15,12 +15,12 @@ from contracts import topology
 from contracts.envelope import Envelope
 from pilar.cli import app
 from pilar.dlq import list_dead_letters, redrive
+from pilar_dev.testing import eventually, publish_event
 from pilar_runtime.auth import decode_token
 from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import eventually, publish_event
 from tests.runtime.helpers import worker_event
 
 runner = CliRunner()

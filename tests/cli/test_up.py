@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from contracts import topology
-from pilar.up import service_amqp_urls
+from pilar_dev.devstack import free_port
+from pilar_dev.testing import delete_namespace, new_namespace
+from pilar_dev.up import service_amqp_urls
 from pilar_runtime.brokerusers import Rabbitmqctl
-from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import delete_namespace, new_namespace
 
 SERVICES = ("registry", "outreach", "notify", "reporting")
 

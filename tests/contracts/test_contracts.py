@@ -16,11 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from contracts import Envelope
 from contracts.__main__ import main
+from contracts.catalogue import EVENT_TYPES, FORMED_EVENT_BY_KIND, routing_key, typed_payload
 from contracts.events import common, notify, outreach, reporting
 from contracts.events import registry as registry_events
 from contracts.events.notify import failure_reason
 from contracts.generate import ASYNCAPI_PATH, SCHEMAS_DIR, artefacts, stale, topic_matches
-from contracts.registry import EVENT_TYPES, FORMED_EVENT_BY_KIND, routing_key, typed_payload
 from contracts.topology import EVENTS_EXCHANGE, SERVICES, SUBSCRIPTIONS
 
 # The users' style: an optional subject in its own spelling (an upper-case acronym such as WKSBM or FGD,

@@ -48,7 +48,7 @@ def test_the_services_exist() -> None:
 
 def test_notify_sends_mail_to_the_mail_catcher() -> None:
     assert services()["notify"]["environment"]["NOTIFY_SMTP_HOST"] == "mailcatcher"
-    assert "services.notify.mailcatcher" in services()["mailcatcher"]["command"]
+    assert services()["mailcatcher"]["image"].startswith("axllent/mailpit:")
 
 
 def test_mongo_runs_a_single_node_replica_set_that_initiates_itself() -> None:
@@ -224,3 +224,16 @@ def test_secrets_and_local_state_stay_out_of_git_and_the_image() -> None:
     assert {".env", ".pilar/"} <= ignored
     docker_ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".git", ".venv", ".pilar", ".env", "**/__pycache__", ".pytest_cache"} <= docker_ignored
+
+
+def test_the_image_holds_no_development_code() -> None:
+    copied = {line.split()[1] for line in dockerfile_instructions() if line.startswith("COPY ")}
+    assert "pilar_dev" not in copied and "tests" not in copied
+    # Production code may name the development package only behind the CLI's guard for its dev commands.
+    for package in ("contracts", "pilar_runtime", "services", "pilar"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "tests" in path.relative_to(ROOT).parts:
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if "pilar_dev" in line:
+                    assert path == ROOT / "pilar" / "cli.py", (path, line)

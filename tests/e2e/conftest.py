@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pilar_runtime.testing import bearer, delete_namespace, new_namespace
+from pilar_dev.testing import bearer, delete_namespace, new_namespace
 from tests.e2e.stack import Stack
 
 

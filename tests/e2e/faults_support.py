@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contracts import topology
+from pilar_dev.devstack import free_port
 from pilar_runtime.brokerusers import broker_user
-from pilar_runtime.devstack import free_port
 from tests.e2e.stack import Stack
 
 WORKER_REGION = "34.03.13"

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from pilar_runtime.devstack import LocalMongo, free_port
-from pilar_runtime.testing import TEST_JWT_SECRET
+from pilar_dev.devstack import LocalMongo, free_port
+from pilar_dev.testing import TEST_JWT_SECRET
 
 SERVICES = ("registry", "outreach", "notify", "reporting")
 

@@ -19,8 +19,8 @@ import pytest
 
 from contracts.events.registry import WorkerRegistered
 from pilar.dlq import list_dead_letters
+from pilar_dev.testing import RunningApp, Tap, eventually
 from pilar_runtime.events import new_event
-from pilar_runtime.testing import RunningApp, Tap, eventually
 from tests.e2e.faults_support import (
     SECRET,
     WORKER_REGION,

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_runtime.testing import TEST_JWT_SECRET, bearer
+from pilar_dev.testing import TEST_JWT_SECRET, bearer
 from services.registry.api.imports import MAX_IMPORT_BYTES
 from tests.e2e.stack import SERVICES, Stack
 

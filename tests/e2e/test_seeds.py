@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pilar.demo import WIB, Api, Scenario, load_scenario
-from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp, eventually
+from pilar_dev.demo import WIB, Api, Scenario, load_scenario
+from pilar_dev.devstack import free_port
+from pilar_dev.mailcatcher import MailFolder, list_mail
+from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, eventually
 from services.notify.domain.signature import verify
-from services.notify.mailcatcher import MailFolder, list_mail
 from tests.e2e.stack import SERVICES, Stack
 
 WEBHOOK_SECRET = "district-bondowoso-secret-0123456789"

@@ -12,11 +12,11 @@ import pytest
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_dev.testing import eventually, publish_event
 from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import REASON_HEADER, EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import eventually, publish_event
 from tests.runtime.helpers import worker_event
 
 Publish = Callable[..., Awaitable[None]]

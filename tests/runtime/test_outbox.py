@@ -15,10 +15,10 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_dev.testing import Tap
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.mongo import OUTBOX, OUTBOX_TTL, Mongo, UnitOfWork
 from pilar_runtime.outbox import OutboxRelay
-from pilar_runtime.testing import Tap
 from tests.runtime.helpers import worker_event
 
 

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
+from pilar_dev.testing import RunningApp
 from pilar_runtime.auth import CallerDep, WriterDep, issue_token
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
-from pilar_runtime.testing import RunningApp
 
 SECRET = "test-secret-0123456789-abcdefghijkl"
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from contracts.events.registry import WorkerRegistered
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.notify.tests import conftest as notify_fixtures
 from services.notify.tests.conftest import Notify
 from services.notify.tests.support import NARASUMBER, NARASUMBER_EMAIL, OFFICER, OFFICER_EMAIL, OFFICER_PHONE, event

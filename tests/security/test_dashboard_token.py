@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pilar_dev.testing import TEST_JWT_SECRET, RunningApp
 from pilar_runtime.auth import issue_token
-from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp
 from services.reporting.app import build
 from services.reporting.dashboard.routes import COOKIE
 from services.reporting.settings import ReportingSettings

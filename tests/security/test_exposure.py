@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_runtime.testing import RunningApp
+from pilar_dev.testing import RunningApp
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 

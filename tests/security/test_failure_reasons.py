@@ -17,9 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from pilar_runtime.devstack import free_port
+from pilar_dev.devstack import free_port
+from pilar_dev.testing import bearer
 from pilar_runtime.mongo import OUTBOX, Mongo
-from pilar_runtime.testing import bearer
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher

@@ -24,6 +24,7 @@ from contracts import topology
 from contracts.envelope import Envelope
 from contracts.events.registry import InstitutionFormed
 from pilar.dlq import redriven_user_id
+from pilar_dev.testing import eventually, publish_event
 from pilar_runtime.brokerusers import (
     Rabbitmqctl,
     RabbitmqctlError,
@@ -36,7 +37,6 @@ from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import REASON_HEADER, USER_HEADER, EventConsumer, EventHandlers
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import eventually, publish_event
 
 
 def wksbm_formed() -> Envelope:

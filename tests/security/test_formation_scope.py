@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pilar_runtime.testing import eventually
+from pilar_dev.testing import eventually
 from services.registry.tests.conftest import GUNUNGKIDUL, KAMPUNG, SUCOLOR, Registry, board, registry  # noqa: F401
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed, publish, reporting  # noqa: F401
 from services.reporting.tests.scenario import at, envelope

@@ -12,7 +12,7 @@ from typing import Any
 
 import openpyxl
 
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.reporting.tests.conftest import Publish, Reporting, fed, publish, reporting  # noqa: F401
 from services.reporting.tests.scenario import at, envelope
 

@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.registry.tests.conftest import ADMIN, BONDOWOSO, GUNUNGKIDUL, KAMPUNG, NGAWEN, Registry, registry
 from services.reporting.migrations import MIGRATIONS, SCRUB_PERSONAL_DATA, run_migrations
 from services.reporting.tests.conftest import Publish, Reporting, fed, publish, reporting, settled

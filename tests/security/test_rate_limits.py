@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from pilar_dev.testing import RunningApp, bearer
 from pilar_runtime.ratelimit import SlidingWindow
-from pilar_runtime.testing import RunningApp, bearer
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting

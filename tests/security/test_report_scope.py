@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 
 from contracts.envelope import Envelope
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.reporting.reports.jobs import withdraw_misscoped
 from services.reporting.tests.conftest import (  # noqa: F401 (fixtures)
     ADMIN,

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from pilar_dev.testing import bearer, eventually
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.testing import bearer, eventually
 from services.notify import store
 from services.notify.domain.timing import QuietHours, parse_clock
 from services.notify.notices import RENDER_SECONDS, Notifier

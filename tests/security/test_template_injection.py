@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pilar_runtime.testing import TEST_JWT_SECRET, bearer, eventually
+from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
 from services.notify import store
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import scheduled

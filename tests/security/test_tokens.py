@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pilar.cli import app as cli
+from pilar_dev.testing import TEST_JWT_SECRET, RunningApp
 from pilar_runtime.auth import decode_token, issue_token
-from pilar_runtime.testing import TEST_JWT_SECRET, RunningApp
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 

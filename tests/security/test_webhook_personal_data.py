@@ -10,7 +10,7 @@ import json
 
 import httpx
 
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.notify import store
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import OFFICER, OFFICER_EMAIL, OFFICER_PHONE, Receiver, worker

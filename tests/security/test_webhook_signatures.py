@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import httpx
 
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.notify.domain.signature import verify
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import Receiver, scheduled

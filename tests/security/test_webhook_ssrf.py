@@ -22,8 +22,8 @@ import pytest
 
 from contracts import topology
 from contracts.envelope import Envelope
-from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import RunningApp, bearer, eventually, publish_event
+from pilar_dev.devstack import free_port
+from pilar_dev.testing import RunningApp, bearer, eventually, publish_event
 from services.notify.app import build
 from services.notify.settings import NotifySettings
 from services.notify.tests.conftest import Notify, receiver  # noqa: F401 — fixture

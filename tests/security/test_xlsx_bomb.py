@@ -18,7 +18,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from pilar_runtime.testing import bearer, delete_namespace, new_namespace
+from pilar_dev.testing import bearer, delete_namespace, new_namespace
 from tests.e2e.stack import Stack
 
 OPERATOR = bearer("district_operator", "34.03", sub="op-gunungkidul")

@@ -15,13 +15,13 @@ from aiosmtpd.controller import Controller
 
 from contracts import topology
 from contracts.envelope import Envelope
-from pilar_runtime.devstack import free_port
+from pilar_dev.devstack import free_port
+from pilar_dev.mailcatcher import MailFolder, StoredMail, list_mail
+from pilar_dev.testing import RunningApp, publish_event
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.service import Runtime
-from pilar_runtime.testing import RunningApp, publish_event
 from pilar_runtime.timers import TimerPoller
 from services.notify.app import build
-from services.notify.mailcatcher import MailFolder, StoredMail, list_mail
 from services.notify.settings import NotifySettings
 from services.notify.tests.support import FakeClock, Receiver, daytime_start
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from pilar_runtime.devstack import free_port
-from pilar_runtime.testing import bearer
+from pilar_dev.devstack import free_port
+from pilar_dev.testing import bearer
 from services.notify.tests.conftest import Notify
 from services.notify.tests.support import Receiver
 

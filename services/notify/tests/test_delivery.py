@@ -12,7 +12,7 @@ import httpx
 from structlog.testing import capture_logs
 
 from contracts.events.reporting import ReportGenerated
-from pilar_runtime.testing import Tap, bearer, eventually
+from pilar_dev.testing import Tap, bearer, eventually
 from services.notify.domain.signature import verify
 from services.notify.tests.conftest import Mailbox, Notify
 from services.notify.tests.support import (

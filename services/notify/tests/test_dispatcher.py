@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from pilar_runtime.devstack import free_port
+from pilar_dev.devstack import free_port
 from pilar_runtime.mongo import OUTBOX, Mongo
 from services.notify import store
 from services.notify.channels.email import EmailSender

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiosmtplib
 
-from pilar_runtime.devstack import free_port
-from services.notify.mailcatcher import list_mail, serve
+from pilar_dev.devstack import free_port
+from pilar_dev.mailcatcher import list_mail, serve
 
 
 async def test_caught_mail_is_kept_and_listed(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import aio_pika
 from structlog.testing import capture_logs
 
-from pilar_runtime.testing import Tap, eventually
+from pilar_dev.testing import Tap, eventually
 from pilar_runtime.timers import schedule_timer
 from services.notify.tests.conftest import Mailbox, Notify
 from services.notify.tests.support import (

@@ -14,9 +14,9 @@ import pytest
 
 from contracts import topology
 from contracts.events.registry import WorkerRegistered, WorkerUpdated
+from pilar_dev.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.timers import TimerPoller
 from services.outreach.app import build
 from services.outreach.handlers import timer_handlers

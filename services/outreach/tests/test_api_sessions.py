@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_runtime.testing import eventually
+from pilar_dev.testing import eventually
 from services.outreach import store
 from services.outreach.domain.rules import Booking
 from services.outreach.store import FOLLOWUPS, WORKERS

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from contracts.catalogue import FORMED_EVENT_BY_KIND
 from contracts.events.common import BoardMember, InstitutionKind, InstitutionStatus
-from contracts.registry import FORMED_EVENT_BY_KIND
 from pilar_runtime.api import Command
 from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.regions import is_within, normalize

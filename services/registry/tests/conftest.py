@@ -15,9 +15,9 @@ from contracts import topology
 from contracts.envelope import Envelope
 from contracts.events.common import SessionKind
 from contracts.events.outreach import CampaignPlanned, SessionScheduled
+from pilar_dev.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, Tap, bearer, eventually, publish_event
 from services.registry.app import build
 from services.registry.settings import RegistrySettings
 

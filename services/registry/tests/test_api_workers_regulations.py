@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilar_runtime.testing import bearer
+from pilar_dev.testing import bearer
 from services.registry.tests.conftest import (
     BANGKA_BARAT,
     GUNUNGKIDUL,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope
-from contracts.registry import EVENT_TYPES
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ import pytest
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_dev.testing import RunningApp, bearer, eventually, publish_event
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.testing import RunningApp, bearer, eventually, publish_event
 from services.reporting.app import build
 from services.reporting.settings import ReportingSettings
 from services.reporting.tests.scenario import scenario

@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope
-from contracts.registry import EVENT_TYPES
 
 CAMPAIGN = "cmp_gunungkidul_2019"
 KEC_WONOSARI = "34.03.01"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pilar_dev.testing import TEST_JWT_SECRET, bearer
 from pilar_runtime.auth import issue_token
-from pilar_runtime.testing import TEST_JWT_SECRET, bearer
 from services.reporting.tests.conftest import Publish, Reporting, fed, settled
 from services.reporting.tests.scenario import scenario
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pilar_runtime.testing import bearer, eventually
+from pilar_dev.testing import bearer, eventually
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.summary import summary
 from services.reporting.store import PROJECTIONS

@@ -9,7 +9,7 @@ from typing import Any
 import aio_pika
 import openpyxl
 
-from pilar_runtime.testing import Tap, bearer, eventually
+from pilar_dev.testing import Tap, bearer, eventually
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
 from services.reporting.tests.scenario import CAMPAIGN, scenario
 

@@ -24,8 +24,8 @@ from rich.markup import escape
 from contracts import topology
 from pilar import state
 from pilar.logview import parse_line, render
+from pilar_dev.devstack import LocalMongo, port_open
 from pilar_runtime.brokerusers import Rabbitmqctl, RabbitmqctlError, broker_user, broker_vhost, with_user
-from pilar_runtime.devstack import LocalMongo, port_open
 
 console = Console(stderr=True)
 MONGO_PORT = int(os.environ.get("PILAR_MONGO_PORT", "27217"))
@@ -157,7 +157,7 @@ async def run_stack(verbose: bool = False) -> int:
             await spawn(
                 "mailcatcher",
                 "-m",
-                "services.notify.mailcatcher",
+                "pilar_dev.mailcatcher",
                 "--port",
                 str(SMTP_PORT),
                 "--dir",

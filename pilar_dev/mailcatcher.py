@@ -1,7 +1,7 @@
 """A catch-all SMTP server for local runs: every message that arrives is kept as a `.eml` file in a folder, so
 a newcomer sees every e-mail the system would have sent.
 
-    python -m services.notify.mailcatcher --port 1025 --dir .pilar/mail
+    python -m pilar_dev.mailcatcher --port 1025 --dir .pilar/mail
 
 `list_mail(folder)` reads them back (newest last) for `pilar mail`.
 """

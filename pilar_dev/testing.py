@@ -114,7 +114,7 @@ class RunningApp:
     def __init__(self, app: Any) -> None:
         import uvicorn
 
-        from pilar_runtime.devstack import free_port
+        from pilar_dev.devstack import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
