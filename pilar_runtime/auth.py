@@ -18,6 +18,9 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from pilar_runtime.errors import Unprocessable
+from pilar_runtime.regions import RegionError, normalize
+
 ALGORITHM = "HS256"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
 LEEWAY = timedelta(seconds=60)
@@ -89,6 +92,19 @@ class Caller:
 
     def region_filter(self, field: str = "region_code") -> dict[str, Any]:
         return region_filter(self.region, field)
+
+    def list_filter(self, region: str | None = None, field: str = "region_code") -> dict[str, Any]:
+        """The filter of every list: the caller's subtree, narrowed to ``region`` when asked. A region outside the
+        scope simply matches nothing (lists are silently limited; a record asked for by id answers 403 instead);
+        a malformed region is a 422."""
+        clauses = [self.region_filter(field)]
+        if region:
+            try:
+                clauses.append(region_filter(normalize(region), field))
+            except RegionError as exc:
+                raise Unprocessable(f"region: {exc}") from exc
+        clauses = [c for c in clauses if c]
+        return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
 
 
 def issue_token(secret: str, *, sub: str, role: str, region: str = "", ttl: timedelta = timedelta(hours=12)) -> str:
