@@ -18,7 +18,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from pilar_runtime.errors import Unprocessable
+from pilar_runtime.errors import Forbidden, Unprocessable
 from pilar_runtime.regions import RegionError, normalize
 
 ALGORITHM = "HS256"
@@ -73,13 +73,13 @@ class Caller:
     def require_region(self, region_code: str) -> None:
         """403 unless the region lies in the caller's subtree."""
         if not self.can_see(region_code):
-            raise HTTPException(403, f"region {region_code} is outside your scope ({self.region or 'all'})")
+            raise Forbidden(f"region {region_code} is outside your scope ({self.region or 'all'})")
 
     def require_record(self, region_code: str, what: str, record_id: str) -> None:
         """403 unless a record asked for by id lies in the caller's subtree. The answer names no detail of a record
         outside it, not even where it is."""
         if not self.can_see(region_code):
-            raise HTTPException(403, f"{what} {record_id} is outside your region")
+            raise Forbidden(f"{what} {record_id} is outside your region")
 
     def sees_personal_data(self, region_code: str) -> bool:
         """NIK, phone numbers and e-mail addresses of a record of ``region_code`` show whole only to a writer whose
@@ -88,7 +88,7 @@ class Caller:
 
     def require_writer(self) -> None:
         if self.role not in WRITERS:
-            raise HTTPException(403, f"role {self.role} may not change data")
+            raise Forbidden(f"role {self.role} may not change data")
 
     def region_filter(self, field: str = "region_code") -> dict[str, Any]:
         return region_filter(self.region, field)
