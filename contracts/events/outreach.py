@@ -54,7 +54,9 @@ class CampaignCompleted(EventPayload):
     targets: CampaignTargets | None = None
 
 
-class SessionScheduled(EventPayload):
+class SessionPlaced(EventPayload):
+    """What every event about a session's place in the calendar carries."""
+
     session_id: str
     campaign_id: str | None = None
     kind: SessionKind
@@ -62,6 +64,9 @@ class SessionScheduled(EventPayload):
     region_code: str
     venue: str
     starts_at: datetime
+
+
+class SessionScheduled(SessionPlaced):
     ends_at: datetime
     officer_ids: list[str] = Field(default_factory=list)
     narasumber_ids: list[str] = Field(default_factory=list)
@@ -75,14 +80,7 @@ class SessionRescheduled(SessionScheduled):
     previous_ends_at: datetime
 
 
-class SessionCancelled(EventPayload):
-    session_id: str
-    campaign_id: str | None = None
-    kind: SessionKind
-    topic: str
-    region_code: str
-    venue: str
-    starts_at: datetime
+class SessionCancelled(SessionPlaced):
     ends_at: datetime | None = None
     reason: str | None = None
     officer_ids: list[str] = Field(default_factory=list)
