@@ -211,10 +211,18 @@ def test_app_services_share_one_definition() -> None:
 
 def test_dockerfile_installs_from_the_hashed_lock_as_non_root() -> None:
     instructions = dockerfile_instructions()
-    assert instructions[0] == "FROM python:3.11-slim"
+    assert instructions[0] == "FROM python:3.11-slim AS build"
+    # The image is the last stage: it takes the wheel from the build stage, nothing else.
+    image = instructions[[i for i, line in enumerate(instructions) if line.startswith("FROM ")][-1] :]
+    assert image[0] == "FROM python:3.11-slim"
+    assert [line for line in image if line.startswith("COPY ")] == [
+        "COPY requirements.lock ./",
+        "COPY --from=build /wheels /wheels",
+    ]
+    instructions = image
     lock_install = instructions.index("RUN pip install --require-hashes -r requirements.lock")
     assert instructions.index("COPY requirements.lock ./") < lock_install
-    assert lock_install < instructions.index("RUN pip install --no-deps .")
+    assert lock_install < instructions.index("RUN pip install --no-deps /wheels/*.whl && rm -rf /wheels")
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
 
@@ -224,6 +232,25 @@ def test_secrets_and_local_state_stay_out_of_git_and_the_image() -> None:
     assert {".env", ".pilar/"} <= ignored
     docker_ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".git", ".venv", ".pilar", ".env", "**/__pycache__", ".pytest_cache"} <= docker_ignored
+
+
+def _locked(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+    return dict(line.split(" ")[0].split("==") for line in lines if re.match(r"^[a-z0-9]", line, re.I))
+
+
+def test_the_image_lock_holds_runtime_dependencies_only_at_the_development_locks_versions() -> None:
+    runtime, development = _locked("requirements.lock"), _locked("requirements-dev.lock")
+    test_tools = {"pytest", "mypy", "ruff", "schemathesis", "hypothesis", "docker", "testcontainers"}
+    development_only = {"secantusdb", "aiosmtpd", "pyyaml"}
+    assert not (test_tools | development_only) & set(runtime)
+    assert (test_tools | development_only) <= set(development)
+    assert {name: development[name] for name in runtime} == runtime  # one version of each package in both
+
+
+def test_services_share_one_tagged_image() -> None:
+    images = {services()[name]["image"] for name in APP_PORTS}
+    assert len(images) == 1 and ":" in images.pop()
 
 
 def test_the_image_holds_no_development_code() -> None:
