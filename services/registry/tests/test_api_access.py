@@ -36,6 +36,9 @@ async def test_a_gunungkidul_operator_never_sees_bondowoso(registry: Registry) -
     elsewhere = await registry.client.get("/institutions?region=35.11", headers=GUNUNGKIDUL)
     assert elsewhere.status_code == 200
     assert elsewhere.json() == {"items": [], "total": 0}
+    for path in ("/workers", "/community-regulations"):
+        listed_elsewhere = await registry.client.get(f"{path}?region=35.11.01", headers=GUNUNGKIDUL)
+        assert listed_elsewhere.json() == {"items": [], "total": 0}, path
     bad_region = await registry.client.get("/workers?region=34-03", headers=GUNUNGKIDUL)
     assert bad_region.status_code == 422
     assert "34-03" in bad_region.json()["detail"]
