@@ -1,14 +1,17 @@
-"""The registry's collections and indexes, and the scoped reads every route shares."""
+"""The registry's collections and indexes, and the queries the commands and the routes' reads share."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import ASCENDING
 
+from pilar_runtime.api import PageParams, page_of
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import NotFound
-from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.service import Runtime
 from services.registry.domain.institutions import Cited, MemberView
 
@@ -19,6 +22,8 @@ IMPORTS = "imports"
 # Outreach's campaigns and sessions as far as formation needs them (id → region), kept from outreach's events.
 CAMPAIGNS = "campaigns"
 SESSIONS = "sessions"
+
+Show = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
@@ -33,12 +38,15 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await db[REGULATIONS].create_index([("region_code", ASCENDING), ("adopted_on", ASCENDING)])
 
 
+# --- records by id -----------------------------------------------------------------------------------------------
+
+
 async def get_scoped(
-    runtime: Runtime, collection: str, doc_id: str, caller: Caller, what: str, uow: UnitOfWork | None = None
+    mongo: Mongo, collection: str, doc_id: str, caller: Caller, what: str, uow: UnitOfWork | None = None
 ) -> dict[str, Any]:
     """The document if it exists (404) and lies in the caller's region (403)."""
     session = uow.session if uow else None
-    document = await runtime.mongo.db[collection].find_one({"_id": doc_id}, session=session)
+    document = await mongo.db[collection].find_one({"_id": doc_id}, session=session)
     if document is None:
         raise NotFound(f"{what} {doc_id} does not exist")
     caller.require_record(document["region_code"], what, doc_id)
@@ -69,9 +77,92 @@ async def find_duplicate(
     return str(found["_id"]) if found else None
 
 
+async def holder_of_duplicate_key(mongo: Mongo, key: str) -> str | None:
+    """The institution that holds a duplicate key (the one that won a race of two registrations)."""
+    found = await mongo.db[INSTITUTIONS].find_one({"_dup_key": key}, {"_id": 1})
+    return str(found["_id"]) if found else None
+
+
 async def cited(uow: UnitOfWork, collection: str, ref_id: str | None) -> Cited | None:
     """The campaign or session a formation cites, as the registry knows it; None when not cited or not known."""
     if not ref_id:
         return None
     found = await uow.db[collection].find_one({"_id": ref_id}, session=uow.session)
     return Cited(ref_id, found["region_code"], found.get("campaign_id")) if found else None
+
+
+async def registered_workers(mongo: Mongo, nik_keys: list[str]) -> dict[str, tuple[str, str]]:
+    """NIK key → (id, region) of the workers already registered with one of these NIKs."""
+    found = mongo.db[WORKERS].find({"_nik_key": {"$in": nik_keys}}, {"_nik_key": 1, "region_code": 1})
+    return {d["_nik_key"]: (d["_id"], d["region_code"]) async for d in found}
+
+
+async def registered_institutions(mongo: Mongo, name_keys: list[str]) -> dict[str, tuple[str, str]]:
+    """Duplicate key → (id, region) of the live institutions bearing one of these name keys."""
+    found = mongo.db[INSTITUTIONS].find(
+        {"_name_key": {"$in": name_keys}, "status": {"$ne": "dissolved"}}, {"kind": 1, "region_code": 1, "_name_key": 1}
+    )
+    return {f"{d['kind']}|{d['region_code']}|{d['_name_key']}": (d["_id"], d["region_code"]) async for d in found}
+
+
+# --- lists -------------------------------------------------------------------------------------------------------
+
+
+def _name_contains(text: str) -> dict[str, Any]:
+    return {"$regex": re.escape(text.strip()), "$options": "i"}
+
+
+async def institutions_page(
+    mongo: Mongo,
+    scope: dict[str, Any],
+    page: PageParams,
+    show: Show,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    query = dict(scope)
+    if kind:
+        query["kind"] = kind
+    if status:
+        query["status"] = status
+    if name:
+        query["name"] = _name_contains(name)
+    return await page_of(mongo.db[INSTITUTIONS], query, page, [("created_at", 1), ("_id", 1)], show=show)
+
+
+async def workers_page(
+    mongo: Mongo,
+    scope: dict[str, Any],
+    page: PageParams,
+    show: Show,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    query = dict(scope)
+    if role:
+        query["role"] = role
+    if active is not None:
+        query["active"] = active
+    if name:
+        query["name"] = _name_contains(name)
+    return await page_of(mongo.db[WORKERS], query, page, [("created_at", 1), ("_id", 1)], show=show)
+
+
+async def regulations_page(
+    mongo: Mongo, scope: dict[str, Any], page: PageParams, *, topic: str | None = None
+) -> dict[str, Any]:
+    query = dict(scope)
+    if topic:
+        query["topics"] = topic
+    return await page_of(mongo.db[REGULATIONS], query, page, [("adopted_on", 1), ("_id", 1)])
+
+
+async def imports_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
+    """Import jobs, newest first, without their error lists."""
+    return await page_of(
+        mongo.db[IMPORTS], scope, page, [("created_at", -1), ("_id", 1)], projection={"errors": 0}, show=show
+    )

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from pilar_runtime.api import Page
 from pilar_runtime.auth import CallerDep
 from pilar_runtime.errors import NotFound
 from pilar_runtime.regions import Level, Region, ancestors, children, lookup, require
+from services.registry.api import schemas
 
 router = APIRouter(prefix="/regions", tags=["regions"])
 
@@ -24,7 +26,9 @@ def _view(region: Region) -> dict[str, Any]:
     }
 
 
-@router.get("/{code}", summary="One region: name, level, type and its parents")
+@router.get(
+    "/{code}", response_model=schemas.RegionWithParents, summary="One region: name, level, type and its parents"
+)
 async def get_region(code: str, _caller: CallerDep) -> dict[str, Any]:
     region = lookup(code)
     if region is None:
@@ -33,7 +37,9 @@ async def get_region(code: str, _caller: CallerDep) -> dict[str, Any]:
     return {**_view(region), "parents": [_view(p) for p in parents if p is not None]}
 
 
-@router.get("", summary="The children of a region (the provinces without `parent`)")
+@router.get(
+    "", response_model=Page[schemas.Region], summary="The children of a region (the provinces without `parent`)"
+)
 async def list_regions(
     _caller: CallerDep,
     parent: Annotated[str | None, Query(description="dotted or plain code; omit for the provinces")] = None,

@@ -4,41 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import structlog
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import PageDep, new_id, page_of, public
+from pilar_runtime.api import Page, PageDep, public
 from pilar_runtime.auth import CallerDep, WriterDep
-from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.service import RuntimeDep
-from services.registry import events
-from services.registry.api.common import now, scope_filter
-from services.registry.domain.regulations import RegulationAdoption, check_pokja, new_regulation
+from services.registry import store
+from services.registry.api.schemas import CommunityRegulation
+from services.registry.commands.regulations import adopt_regulation
+from services.registry.domain.regulations import RegulationAdoption
 from services.registry.domain.values import Topic
-from services.registry.store import REGULATIONS, get_scoped, member_views
 
-log = structlog.get_logger("registry.regulations")
 router = APIRouter(prefix="/community-regulations", tags=["community regulations"])
 
 
-@router.post("", status_code=201, summary="Record a community regulation: emits community_regulation_adopted")
+@router.post(
+    "",
+    status_code=201,
+    response_model=CommunityRegulation,
+    summary="Record a community regulation: emits community_regulation_adopted",
+)
 async def create(command: RegulationAdoption, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
-    caller.require_region(command.region_code)
-    document = new_regulation(command, new_id("reg"), caller.sub, now())
-
-    async def work(uow: UnitOfWork) -> None:
-        if command.pokja_id:
-            pokja = (await member_views(uow, [command.pokja_id], caller))[command.pokja_id]
-            check_pokja(command.pokja_id, pokja, command.region_code)
-        await uow.db[REGULATIONS].insert_one(document, session=uow.session)
-        uow.emit(events.regulation_adopted(document, caller.sub))
-
-    await runtime.mongo.transact(work)
-    log.info("community_regulation.adopted", regulation_id=document["_id"], region_code=command.region_code)
-    return public(document)
+    return public(await adopt_regulation(runtime.mongo, command, caller))
 
 
-@router.get("", summary="Community regulations in your region")
+@router.get("", response_model=Page[CommunityRegulation], summary="Community regulations in your region")
 async def list_regulations(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -46,12 +36,10 @@ async def list_regulations(
     region: Annotated[str | None, Query(description="a region code: its whole subtree")] = None,
     topic: Annotated[Topic | None, Query(description="NAPZA, PORNOGRAFI, PMB, …")] = None,
 ) -> dict[str, Any]:
-    query = scope_filter(caller, region)
-    if topic:
-        query["topics"] = topic
-    return await page_of(runtime.mongo.db[REGULATIONS], query, page, [("adopted_on", 1), ("_id", 1)])
+    return await store.regulations_page(runtime.mongo, caller.list_filter(region), page, topic=topic)
 
 
-@router.get("/{regulation_id}", summary="One community regulation")
+@router.get("/{regulation_id}", response_model=CommunityRegulation, summary="One community regulation")
 async def get(regulation_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return public(await get_scoped(runtime, REGULATIONS, regulation_id, caller, "community regulation"))
+    found = await store.get_scoped(runtime.mongo, store.REGULATIONS, regulation_id, caller, "community regulation")
+    return public(found)

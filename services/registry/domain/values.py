@@ -1,4 +1,5 @@
-"""Value checks shared by institutions, workers and import rows: NIK, phone, e-mail, topics, dates.
+"""Value checks shared by institutions, workers and import rows: NIK, phone, e-mail, topics, dates; and the clock
+dates are checked and changes recorded against.
 
 Messages never repeat the value itself: NIKs, phones and e-mails are personal data.
 """
@@ -49,6 +50,11 @@ def _check_topic(value: str) -> str:
     if not _TOPIC.match(value):
         raise ValueError(f"topic {value!r} must be a short code such as {', '.join(KNOWN_TOPICS)}")
     return value
+
+
+def now() -> datetime:
+    """The time a change is recorded at (stored in UTC)."""
+    return datetime.now(UTC)
 
 
 def today() -> date:

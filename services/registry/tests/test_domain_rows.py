@@ -133,7 +133,7 @@ def test_worker_rows() -> None:
 def test_a_job_cut_off_by_a_restart_reads_as_interrupted() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from services.registry.imports import job_view
+    from services.registry.domain.imports import job_view
 
     beat = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
     job = {"_id": "imp_1", "status": "running", "heartbeat_at": beat, "processed": 500}

@@ -5,22 +5,22 @@ good ones in batches (each batch one transaction with its events in the outbox) 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
 from contracts.envelope import Envelope
-from pilar_runtime.api import new_id, public
+from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
-from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.service import Runtime
-from services.registry import events
-from services.registry.api.common import now
+from services.registry import events, store
+from services.registry.domain.imports import duplicate_error, identity_field, new_job
 from services.registry.domain.institutions import InstitutionRegistration, new_institution
 from services.registry.domain.rows import (
     FileError,
@@ -31,6 +31,7 @@ from services.registry.domain.rows import (
     institution_from_row,
     worker_from_row,
 )
+from services.registry.domain.values import now
 from services.registry.domain.workers import WorkerRegistration, new_worker
 from services.registry.sheets import read_table
 from services.registry.store import IMPORTS, INSTITUTIONS, WORKERS
@@ -39,8 +40,8 @@ log = structlog.get_logger("registry.imports")
 
 BATCH = 250
 MAX_STORED_ERRORS = 5_000
-# A running job that has not written progress for this long was cut off by a restart.
-STALLED_AFTER = timedelta(minutes=5)
+
+Records = list[tuple[int, dict[str, str]]]
 
 
 @dataclass
@@ -61,49 +62,30 @@ async def start_import(
         columns = check_header(kind, header)
     except FileError as exc:
         raise Unprocessable({"message": str(exc), "field": "file"}) from exc
-    job: dict[str, Any] = {
-        "_id": new_id("imp"),
-        "kind": kind.value,
-        "filename": filename[:200],
-        "status": "running",
-        "total": len(rows),
-        "processed": 0,
-        "imported": 0,
-        "failed": 0,
-        "errors": [],
-        "errors_truncated": False,
-        # The job is visible in the region scope of whoever started it.
-        "region_code": caller.region,
-        "created_by": caller.sub,
-        "created_at": now(),
-        "heartbeat_at": now(),
-        "finished_at": None,
-    }
+    job = new_job(new_id("imp"), kind, filename, len(rows), caller.region, caller.sub, now())
     await runtime.mongo.db[IMPORTS].insert_one(job)
     records = [(number, dict(zip(columns, cells, strict=True))) for number, cells in rows]
-    runtime.background(_run(runtime, caller, kind, job["_id"], records), name=f"import-{job['_id']}")
+    runtime.background(_run(runtime.mongo, caller, kind, job["_id"], records), name=f"import-{job['_id']}")
     log.info("import.started", import_id=job["_id"], kind=kind.value, rows=len(rows))
-    return public(job)
+    return job
 
 
-async def _run(
-    runtime: Runtime, caller: Caller, kind: ImportKind, job_id: str, records: list[tuple[int, dict[str, str]]]
-) -> None:
-    jobs = runtime.mongo.db[IMPORTS]
+async def _run(mongo: Mongo, caller: Caller, kind: ImportKind, job_id: str, records: Records) -> None:
+    jobs = mongo.db[IMPORTS]
     seen: dict[str, int] = {}
     imported = failed = stored_errors = 0
     truncated = False
     try:
         for batch in _batches(records):
             candidates, errors = _validate(kind, batch, caller, seen)
-            duplicates = await _existing(runtime, kind, candidates)
+            duplicates = await _existing(mongo, kind, candidates)
             for candidate in candidates:
                 if candidate.identity in duplicates:
                     existing_id, region = duplicates[candidate.identity]
                     shown = existing_id if caller.can_see(region) else None
-                    errors.append(_duplicate_error(kind, candidate.row, shown))
+                    errors.append(duplicate_error(kind, candidate.row, shown))
             good = [c for c in candidates if c.identity not in duplicates]
-            errors.extend(await _insert(runtime, kind, good, caller))
+            errors.extend(await _insert(mongo, kind, good, caller))
             failed_rows = {e.row for e in errors}
             failed += len(failed_rows)
             imported += len(batch) - len(failed_rows)
@@ -134,22 +116,13 @@ async def _run(
         )
 
 
-def job_view(job: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """The job as operators see it: a job cut off by a restart says so instead of running forever."""
-    view = public(job)
-    if job["status"] == "running" and at - job["heartbeat_at"] > STALLED_AFTER:
-        view["status"] = "interrupted"
-        view["message"] = "the service stopped during the import: the rows processed are in; upload the rest again"
-    return view
-
-
-def _batches(records: list[tuple[int, dict[str, str]]]) -> Iterator[list[tuple[int, dict[str, str]]]]:
+def _batches(records: Records) -> Iterator[Records]:
     for start in range(0, len(records), BATCH):
         yield records[start : start + BATCH]
 
 
 def _validate(
-    kind: ImportKind, batch: list[tuple[int, dict[str, str]]], caller: Caller, seen: dict[str, int]
+    kind: ImportKind, batch: Records, caller: Caller, seen: dict[str, int]
 ) -> tuple[list[Candidate], list[RowError]]:
     """Rows → candidates, or errors by column; also refuses rows outside the caller's region and repeats in the file."""
     candidates: list[Candidate] = []
@@ -166,7 +139,7 @@ def _validate(
             continue
         document, identity = _document(command, caller, at)
         if identity is not None and identity in seen:
-            errors.append(RowError(number, _identity_field(kind), f"repeats row {seen[identity]} of this file"))
+            errors.append(RowError(number, identity_field(kind), f"repeats row {seen[identity]} of this file"))
             continue
         if identity is not None:
             seen[identity] = number
@@ -184,32 +157,14 @@ def _document(
     return document, document.get("_nik_key")
 
 
-def _identity_field(kind: ImportKind) -> str:
-    return "name" if kind == ImportKind.INSTITUTIONS else "nik"
-
-
-def _duplicate_error(kind: ImportKind, row: int, existing_id: str | None) -> RowError:
-    """Names the existing record only when the caller may see it: a NIK must not reveal another region's worker."""
-    named = f": {existing_id}" if existing_id else ""
-    if kind == ImportKind.INSTITUTIONS:
-        return RowError(row, "name", f"an institution of this kind with this name exists in this desa{named}")
-    return RowError(row, "nik", f"a worker with this NIK is registered{named}")
-
-
-async def _existing(runtime: Runtime, kind: ImportKind, candidates: list[Candidate]) -> dict[str, tuple[str, str]]:
+async def _existing(mongo: Mongo, kind: ImportKind, candidates: list[Candidate]) -> dict[str, tuple[str, str]]:
     """identity → (id, region) of what is already registered."""
     identities = [c.identity for c in candidates if c.identity]
     if not identities:
         return {}
-    db = runtime.mongo.db
     if kind == ImportKind.WORKERS:
-        found = db[WORKERS].find({"_nik_key": {"$in": identities}}, {"_nik_key": 1, "region_code": 1})
-        return {d["_nik_key"]: (d["_id"], d["region_code"]) async for d in found}
-    keys = [c.document["_name_key"] for c in candidates]
-    found = db[INSTITUTIONS].find(
-        {"_name_key": {"$in": keys}, "status": {"$ne": "dissolved"}}, {"kind": 1, "region_code": 1, "_name_key": 1}
-    )
-    return {f"{d['kind']}|{d['region_code']}|{d['_name_key']}": (d["_id"], d["region_code"]) async for d in found}
+        return await store.registered_workers(mongo, identities)
+    return await store.registered_institutions(mongo, [c.document["_name_key"] for c in candidates])
 
 
 def _event(kind: ImportKind, document: dict[str, Any], actor: str) -> Envelope:
@@ -218,13 +173,13 @@ def _event(kind: ImportKind, document: dict[str, Any], actor: str) -> Envelope:
     return events.worker_registered(document, actor)
 
 
-async def _insert(runtime: Runtime, kind: ImportKind, good: list[Candidate], caller: Caller) -> list[RowError]:
+async def _insert(mongo: Mongo, kind: ImportKind, good: list[Candidate], caller: Caller) -> list[RowError]:
     """One transaction for the batch; if a concurrent write makes it collide, row by row to find the culprits."""
     if not good:
         return []
     collection = INSTITUTIONS if kind == ImportKind.INSTITUTIONS else WORKERS
 
-    def work_for(candidates: list[Candidate]) -> Any:
+    def work_for(candidates: list[Candidate]) -> Callable[[UnitOfWork], Awaitable[None]]:
         async def work(uow: UnitOfWork) -> None:
             await uow.db[collection].insert_many([dict(c.document) for c in candidates], session=uow.session)
             for candidate in candidates:
@@ -233,14 +188,14 @@ async def _insert(runtime: Runtime, kind: ImportKind, good: list[Candidate], cal
         return work
 
     try:
-        await runtime.mongo.transact(work_for(good))
+        await mongo.transact(work_for(good))
         return []
     except DuplicateKeyError:
         pass
     errors = []
     for candidate in good:
         try:
-            await runtime.mongo.transact(work_for([candidate]))
+            await mongo.transact(work_for([candidate]))
         except DuplicateKeyError:
-            errors.append(_duplicate_error(kind, candidate.row, None))
+            errors.append(duplicate_error(kind, candidate.row, None))
     return errors

@@ -1,0 +1,123 @@
+"""What the registry's routes answer: stored records as readers see them (``_id`` as ``id``, internal fields
+dropped, personal data masked for who may not see it whole)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from contracts.events.common import InstitutionKind, InstitutionStatus, WorkerRole
+
+# Times are written as they always were (``2026-08-01T02:00:00.123000+00:00``), not pydantic's ``Z`` form.
+Timestamp = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json")]
+
+
+class View(BaseModel):
+    # A stored record may carry fields modelled nowhere here (older or newer writers): they are shown as they are.
+    model_config = ConfigDict(extra="allow")
+
+
+class BoardSeatView(View):
+    role: str
+    name: str
+    nik: str | None = None
+    phone: str | None = None
+
+
+class LegalBasisView(View):
+    sk_number: str
+    sk_date: date
+
+
+class FormationView(View):
+    formed_on: date
+    session_id: str | None = None
+    campaign_id: str | None = None
+
+
+class Institution(View):
+    kind: InstitutionKind
+    name: str
+    region_code: str
+    address: str | None = None
+    legal_basis: LegalBasisView | None = None
+    status: InstitutionStatus
+    board: list[BoardSeatView]
+    member_ids: list[str]
+    issues: list[str]
+    formation: FormationView | None = None
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    created_by: str
+    id: str
+
+
+class Worker(View):
+    role: WorkerRole
+    name: str
+    region_code: str
+    nik: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    active: bool
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    created_by: str
+    id: str
+
+
+class CommunityRegulation(View):
+    region_code: str
+    title: str
+    topics: list[str]
+    adopted_on: date
+    pokja_id: str | None = None
+    description: str | None = None
+    version: int
+    created_at: Timestamp
+    created_by: str
+    id: str
+
+
+class RowErrorView(View):
+    row: int
+    field: str
+    message: str
+
+
+class ImportJob(View):
+    """A job; the list leaves out ``errors``, and ``message`` says why a job failed or was interrupted."""
+
+    kind: Literal["institutions", "workers"]
+    filename: str
+    status: Literal["running", "done", "failed", "interrupted"]
+    total: int
+    processed: int
+    imported: int
+    failed: int
+    errors: list[RowErrorView] | None = None
+    errors_truncated: bool
+    region_code: str
+    created_by: str
+    created_at: Timestamp
+    heartbeat_at: Timestamp
+    finished_at: Timestamp | None
+    message: str | None = None
+    id: str
+
+
+class Region(BaseModel):
+    code: str
+    name: str
+    level: Literal["provinsi", "kabupaten", "kecamatan", "desa"]
+    type: str
+    path: str
+    parent_code: str | None
+
+
+class RegionWithParents(Region):
+    parents: list[Region]
