@@ -15,6 +15,8 @@ from typing import Any
 import structlog
 from structlog.contextvars import bind_contextvars, bound_contextvars, clear_contextvars
 
+from pilar_runtime.personal import PERSONAL_KEYS
+
 __all__ = ["bind_contextvars", "bound_contextvars", "clear_contextvars", "configure_logging", "mask_pii"]
 
 # NIK: 16 digits. Phone: Indonesian mobile/landline forms (+62 / 62 / 0 then 8–13 digits, separators allowed).
@@ -27,9 +29,7 @@ _NIK = re.compile(rf"{_ALONE_BEFORE}\d{{16}}{_ALONE_AFTER}")
 _PHONE = re.compile(rf"{_ALONE_BEFORE}(?:\+62|62|0)[\s.-]?\d{{2,4}}(?:[\s.-]?\d{{2,5}}){{1,3}}{_ALONE_AFTER}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Keys whose values are personal or secret whatever they look like.
-SENSITIVE_KEYS = frozenset(
-    {"nik", "phone", "email", "password", "secret", "token", "authorization", "body", "recipient", "name"}
-)
+SENSITIVE_KEYS = PERSONAL_KEYS | {"password", "secret", "token", "authorization", "body", "recipient", "name"}
 _KEEP = frozenset({"event", "level", "timestamp", "logger", "service"})
 
 
