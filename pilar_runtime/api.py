@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pymongo.asynchronous.collection import AsyncCollection
 
 T = TypeVar("T")
@@ -22,6 +23,17 @@ class Command(BaseModel):
 def new_id(prefix: str) -> str:
     """Readable, unique ids: ``ins_3f2a…`` for an institution, ``ses_…`` for a session."""
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+# Times in answers are written as they always were (``2026-08-01T02:00:00.123000+00:00``), not pydantic's ``Z``.
+Timestamp = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json")]
+
+
+class View(BaseModel):
+    """Base of every answer's model. A stored record may carry fields modelled nowhere (older or newer writers):
+    they are shown as they are."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class PageParams(BaseModel):

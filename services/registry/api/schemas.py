@@ -3,20 +3,13 @@ dropped, personal data masked for who may not see it whole)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel
 
 from contracts.events.common import InstitutionKind, InstitutionStatus, WorkerRole
-
-# Times are written as they always were (``2026-08-01T02:00:00.123000+00:00``), not pydantic's ``Z`` form.
-Timestamp = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json")]
-
-
-class View(BaseModel):
-    # A stored record may carry fields modelled nowhere here (older or newer writers): they are shown as they are.
-    model_config = ConfigDict(extra="allow")
+from pilar_runtime.api import Timestamp, View
 
 
 class BoardSeatView(View):
