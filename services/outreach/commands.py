@@ -15,9 +15,9 @@ from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import Level, RegionError, is_within, lookup, require
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
-from services.outreach.api.schemas import CampaignIn, CompleteFollowupIn, ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.calendar import WIB, at_wib, end_of_day, jakarta_day
 from services.outreach.domain.completion import CANCELLED, HELD, SCHEDULED, all_sessions_done, campaign_totals
+from services.outreach.domain.models import CampaignIn, CompleteFollowupIn, ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.rules import people_region, serves, time_problem, violations
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
 from services.outreach.store import CAMPAIGNS, FOLLOWUPS, SESSIONS

@@ -11,7 +11,7 @@ from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
 from services.outreach import commands
 from services.outreach.api.listing import region_scope
-from services.outreach.api.schemas import CampaignIn
+from services.outreach.domain.models import CampaignIn
 from services.outreach.store import CAMPAIGNS
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])

@@ -11,7 +11,7 @@ from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
 from services.outreach import commands
 from services.outreach.api.listing import region_scope
-from services.outreach.api.schemas import CompleteFollowupIn
+from services.outreach.domain.models import CompleteFollowupIn
 from services.outreach.store import FOLLOWUPS
 
 router = APIRouter(prefix="/followups", tags=["followups"])

@@ -12,7 +12,8 @@ from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
 from services.outreach import commands
 from services.outreach.api.listing import region_scope
-from services.outreach.api.schemas import CancelIn, ReportIn, SessionIn, SessionPatch
+from services.outreach.api.schemas import CancelIn
+from services.outreach.domain.models import ReportIn, SessionIn, SessionPatch
 from services.outreach.store import SESSIONS
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
