@@ -1,11 +1,120 @@
-"""Shapes only the HTTP API knows: the cancel body and the answers (stored documents as clients read them)."""
+"""Shapes only the HTTP API knows: the cancel body, and the answers (stored documents as clients read them).
+
+Answers allow fields they do not name, so a stored document reaches clients whole; optional fields appear only
+when the document has them (the routes answer with ``response_model_exclude_unset``)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import date, datetime
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from contracts.events.common import SessionKind
 from pilar_runtime.api import Command
+
+# An instant as ISO 8601 with its offset (``…+00:00``), as the API has always written it.
+Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
 
 
 class CancelIn(Command):
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Targets(_Answer):
+    new_wksbm: int | None = None
+    new_pokja: int | None = None
+    participants_per_session: int | None = None
+
+
+class DesaTotals(_Answer):
+    sessions_held: int
+    participants: int
+
+
+class CampaignTotals(_Answer):
+    sessions_planned: int
+    sessions_held: int
+    sessions_cancelled: int
+    participants_reached: int
+    per_desa: dict[str, DesaTotals]
+    participants_by_category: dict[str, int]
+
+
+class Campaign(_Answer):
+    id: str
+    name: str
+    topic: str
+    region_code: str
+    start_date: date
+    end_date: date
+    desa_codes: list[str]
+    targets: Targets
+    max_sessions_per_day: int
+    officer_ids: list[str]
+    narasumber_ids: list[str]
+    officers_per_session: int
+    narasumber_per_session: int
+    status: Literal["planned", "completed"]
+    version: int
+    created_by: str
+    created_at: Moment
+    completed_reason: Literal["all_sessions_done", "period_ended"] | None = None
+    totals: CampaignTotals | None = Field(default=None, description="once the campaign is completed")
+
+
+class Attendance(_Answer):
+    total: int
+    by_category: dict[str, int]
+
+
+class HeldReport(_Answer):
+    held_on: date
+    attendance: Attendance
+    narasumber_present_ids: list[str]
+    summary: str
+    pilot_desa_codes: list[str]
+    reported_by: str
+
+
+class Session(_Answer):
+    id: str
+    kind: SessionKind
+    campaign_id: str | None
+    topic: str
+    region_code: str
+    venue: str
+    starts_at: Moment
+    ends_at: Moment
+    officer_ids: list[str]
+    narasumber_ids: list[str]
+    expected_participants: int
+    expected_by_category: dict[str, int]
+    status: Literal["scheduled", "held", "cancelled"]
+    version: int
+    created_by: str
+    created_at: Moment
+    auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
+    cancel_reason: str | None = None
+    report: HeldReport | None = Field(default=None, description="once the session is held")
+
+
+class Followup(_Answer):
+    id: str
+    session_id: str
+    campaign_id: str | None
+    region_code: str
+    action: str
+    owner_id: str
+    due_on: date
+    status: Literal["open", "done"]
+    overdue: bool
+    version: int
+    created_at: Moment
+    completed_on: date | None = None
+    completed_by: str | None = None
+    note: str | None = None
