@@ -15,7 +15,7 @@ from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
 from services.outreach.commands.shared import log, require_workers, visible
 from services.outreach.domain.calendar import at_wib, end_of_day
-from services.outreach.domain.campaigns import COMPLETED, new_campaign
+from services.outreach.domain.campaigns import COMPLETED, completed_campaign, new_campaign
 from services.outreach.domain.completion import campaign_totals, completion_reason
 from services.outreach.domain.models import CampaignIn
 from services.outreach.domain.places import checked_region
@@ -70,7 +70,7 @@ async def complete_campaign_if_done(uow: UnitOfWork, campaign_id: str, actor: st
     if reason is None:
         return
     totals = campaign_totals(outcomes)
-    campaign.update(status=COMPLETED, completed_reason=reason, totals=totals, version=campaign["version"] + 1)
+    campaign = completed_campaign(campaign, reason, totals)
     changed = ("status", "completed_reason", "totals", "version")
     await store.set_fields(uow, CAMPAIGNS, campaign_id, {k: campaign[k] for k in changed})
     if not period_ended:

@@ -16,12 +16,12 @@ from services.outreach.commands.campaigns import complete_campaign_if_done, open
 from services.outreach.commands.followups import FOLLOWUP_DUE
 from services.outreach.commands.shared import log, people_area, require_workers, today_wib, visible
 from services.outreach.domain.calendar import end_of_day, jakarta_day
-from services.outreach.domain.completion import CANCELLED
 from services.outreach.domain.models import ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.places import session_region
 from services.outreach.domain.report import assigned_followups, held_report, held_session, require_reportable
 from services.outreach.domain.rules import violations
 from services.outreach.domain.sessions import (
+    cancelled_session,
     changed_session,
     new_session,
     require_scheduled,
@@ -82,7 +82,7 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
 async def cancel_session(mongo: Mongo, session_id: str, reason: str | None, caller: Caller) -> dict[str, Any]:
     before = await read_session(mongo, session_id, caller)
     require_scheduled(before, "it can no longer be cancelled")
-    after = {**before, "status": CANCELLED, "cancel_reason": reason, "version": before["version"] + 1}
+    after = cancelled_session(before, reason)
 
     async def work(uow: UnitOfWork) -> None:
         await _replace_if_unchanged(uow, before, after)

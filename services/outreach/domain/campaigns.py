@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import Level, is_within
-from services.outreach.domain.models import CampaignIn
+from services.outreach.domain.models import CampaignIn, Document
 from services.outreach.domain.places import checked_region, unique
 
 PLANNED, COMPLETED = "planned", "completed"
@@ -46,4 +47,15 @@ def new_campaign(body: CampaignIn, region: str, *, campaign_id: str, created_by:
         "version": 1,
         "created_by": created_by,
         "created_at": now,
+    }
+
+
+def completed_campaign(campaign: Document, reason: str, totals: Mapping[str, Any]) -> dict[str, Any]:
+    """The campaign completed for ``reason`` with its ``totals``, one version on."""
+    return {
+        **campaign,
+        "status": COMPLETED,
+        "completed_reason": reason,
+        "totals": dict(totals),
+        "version": campaign["version"] + 1,
     }

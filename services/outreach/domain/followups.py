@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from pilar_runtime.errors import Conflict, Unprocessable
-from services.outreach.domain.models import CompleteFollowupIn
+from services.outreach.domain.models import CompleteFollowupIn, Document
 
 OPEN, DONE = "open", "done"
-
-Document = Mapping[str, Any]
 
 
 def completed_followup(before: Document, body: CompleteFollowupIn, *, today: date, by: str) -> dict[str, Any]:

@@ -3,8 +3,9 @@ refused; numbers are bounded; times without an offset mean Asia/Jakarta."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -12,6 +13,9 @@ from contracts.events.common import SessionKind
 from pilar_runtime.api import Command
 from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
 from services.outreach.domain.calendar import to_utc
+
+# A stored campaign, session or follow-up as the rules read it.
+Document = Mapping[str, Any]
 
 WorkerId = Annotated[str, Field(min_length=1, max_length=100)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]

@@ -11,11 +11,9 @@ from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import Level
 from services.outreach.domain.completion import CANCELLED, HELD
 from services.outreach.domain.followups import OPEN
-from services.outreach.domain.models import ReportIn
+from services.outreach.domain.models import Document, ReportIn
 from services.outreach.domain.places import checked_region, unique
 from services.outreach.domain.sessions import state_conflict
-
-Document = Mapping[str, Any]
 
 
 def require_reportable(session: Document) -> None:

@@ -9,13 +9,11 @@ from typing import Any
 
 from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.regions import lookup
-from services.outreach.domain.completion import SCHEDULED
-from services.outreach.domain.models import SessionIn, SessionPatch
+from services.outreach.domain.completion import CANCELLED, SCHEDULED
+from services.outreach.domain.models import Document, SessionIn, SessionPatch
 from services.outreach.domain.places import unique
 from services.outreach.domain.rules import time_problem
 from services.outreach.domain.scheduler import PlannedSession
-
-Document = Mapping[str, Any]
 
 
 def state_conflict(rule: str, message: str) -> Conflict:
@@ -28,6 +26,10 @@ def require_scheduled(session: Document, doing: str) -> None:
     if session["status"] != SCHEDULED:
         status = session["status"]
         raise state_conflict(f"session_{status}", f"session {session['_id']} is {status}; {doing}")
+
+
+def cancelled_session(session: Document, reason: str | None) -> dict[str, Any]:
+    return {**session, "status": CANCELLED, "cancel_reason": reason, "version": session["version"] + 1}
 
 
 def session_topic(topic: str | None, campaign: Document | None) -> str:

@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 
 from pilar_runtime.errors import Conflict, Unprocessable
 from services.outreach.domain.calendar import at_wib
-from services.outreach.domain.campaigns import campaign_desa
-from services.outreach.domain.completion import SessionOutcome, completion_reason
+from services.outreach.domain.campaigns import campaign_desa, completed_campaign
+from services.outreach.domain.completion import SessionOutcome, campaign_totals, completion_reason
 from services.outreach.domain.followups import DONE, OPEN, completed_followup, turns_overdue
 from services.outreach.domain.models import CompleteFollowupIn, ReportIn, SessionPatch
 from services.outreach.domain.report import assigned_followups, held_report, held_session, require_reportable
 from services.outreach.domain.scheduler import PlannedSession
 from services.outreach.domain.sessions import (
     auto_session,
+    cancelled_session,
     changed_session,
     expected_participants,
     require_scheduled,
@@ -147,6 +148,11 @@ def test_a_change_moves_the_version_once_and_repeating_it_changes_nothing(patch:
     assert after["officer_ids"] == list(dict.fromkeys(after["officer_ids"]))
     assert after["narasumber_ids"] == list(dict.fromkeys(after["narasumber_ids"]))
     assert changed_session(after, changes, CAMPAIGN) is None
+
+
+def test_a_cancelled_session_keeps_its_reason_one_version_on() -> None:
+    cancelled = cancelled_session(scheduled(), "banjir")
+    assert (cancelled["status"], cancelled["cancel_reason"], cancelled["version"]) == ("cancelled", "banjir", 2)
 
 
 def test_a_change_that_ends_before_it_starts_is_invalid() -> None:
@@ -309,3 +315,7 @@ def test_a_campaign_completes_when_its_period_ends_or_every_session_is_done(done
         assert reason == "all_sessions_done"
     else:
         assert reason is None
+        return
+    completed = completed_campaign({**CAMPAIGN, "status": "planned", "version": 1}, reason, campaign_totals(outcomes))
+    assert (completed["status"], completed["completed_reason"], completed["version"]) == ("completed", reason, 2)
+    assert completed["totals"]["sessions_planned"] == len(done)
