@@ -11,7 +11,9 @@ from contracts.events.registry import WorkerRegistered
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import TimerHandler
-from services.outreach import commands, store
+from services.outreach import store
+from services.outreach.commands import campaigns, followups
+from services.outreach.commands.shared import SERVICE_ACTOR
 
 log = structlog.get_logger("outreach")
 handlers = EventHandlers()
@@ -31,14 +33,14 @@ async def keep_worker(envelope: Envelope, payload: WorkerRegistered, uow: UnitOf
 
 
 async def followup_due(data: dict[str, Any], uow: UnitOfWork) -> None:
-    await commands.mark_followup_overdue(uow, data["followup_id"])
+    await followups.mark_followup_overdue(uow, data["followup_id"])
 
 
 async def campaign_period_end(data: dict[str, Any], uow: UnitOfWork) -> None:
-    await commands.complete_campaign_if_done(uow, data["campaign_id"], commands.SERVICE_ACTOR, period_ended=True)
+    await campaigns.complete_campaign_if_done(uow, data["campaign_id"], SERVICE_ACTOR, period_ended=True)
 
 
 timer_handlers: dict[str, TimerHandler] = {
-    commands.FOLLOWUP_DUE: followup_due,
-    commands.CAMPAIGN_PERIOD_END: campaign_period_end,
+    followups.FOLLOWUP_DUE: followup_due,
+    campaigns.CAMPAIGN_PERIOD_END: campaign_period_end,
 }

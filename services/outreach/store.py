@@ -1,4 +1,5 @@
-"""The outreach collections and the queries the commands need. Every write takes the unit of work's session."""
+"""The outreach collections, the queries the commands and the lists need, and the writes. Every read inside a
+command and every write takes the unit of work's session."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from pilar_runtime.api import PageParams, page_of
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.outreach.domain.calendar import at_wib
 from services.outreach.domain.completion import HELD, SCHEDULED, SessionOutcome
@@ -112,3 +114,84 @@ async def active_workers(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, str]:
 
 async def campaign_sessions(uow: UnitOfWork, campaign_id: str) -> list[dict[str, Any]]:
     return [s async for s in uow.db[SESSIONS].find({"campaign_id": campaign_id}, session=uow.session).sort("_id", 1)]
+
+
+# Reads by id and writes ---------------------------------------------------------------------------------------
+
+
+async def read(mongo: Mongo, collection: str, item_id: str) -> dict[str, Any] | None:
+    """A document by id, outside any unit of work (what a command loads before it decides)."""
+    return await mongo.db[collection].find_one({"_id": item_id})
+
+
+async def get(uow: UnitOfWork, collection: str, item_id: str) -> dict[str, Any] | None:
+    return await uow.db[collection].find_one({"_id": item_id}, session=uow.session)
+
+
+async def add(uow: UnitOfWork, collection: str, documents: Iterable[dict[str, Any]]) -> None:
+    # Copies: the driver writes an ``_id`` into what it inserts, the callers keep their documents as they were.
+    copies = [dict(d) for d in documents]
+    if copies:
+        await uow.db[collection].insert_many(copies, session=uow.session)
+
+
+async def replace_unchanged(
+    uow: UnitOfWork, collection: str, before: dict[str, Any], after: dict[str, Any], *same: str
+) -> bool:
+    """Write ``after`` only over the version read (and the ``same`` fields as read); False when it changed."""
+    expected = {"_id": before["_id"], "version": before["version"], **{f: before[f] for f in same}}
+    result = await uow.db[collection].replace_one(expected, after, session=uow.session)
+    return result.matched_count > 0
+
+
+async def set_fields(uow: UnitOfWork, collection: str, item_id: str, fields: dict[str, Any]) -> None:
+    await uow.db[collection].update_one({"_id": item_id}, {"$set": fields}, session=uow.session)
+
+
+# Lists (pages of ``{items, total}``) ----------------------------------------------------------------------------
+
+
+def _narrowed(scope: dict[str, Any], filters: dict[str, Any]) -> dict[str, Any]:
+    """The caller's list scope and the filters given (a None filter is not given)."""
+    return {**scope, **{k: v for k, v in filters.items() if v is not None}}
+
+
+async def campaigns_page(
+    mongo: Mongo, scope: dict[str, Any], page: PageParams, *, status: str | None
+) -> dict[str, Any]:
+    query = _narrowed(scope, {"status": status})
+    return await page_of(mongo.db[CAMPAIGNS], query, page, sort=[("start_date", -1), ("_id", 1)])
+
+
+async def sessions_page(
+    mongo: Mongo,
+    scope: dict[str, Any],
+    page: PageParams,
+    *,
+    campaign_id: str | None,
+    status: str | None,
+    kind: str | None,
+) -> dict[str, Any]:
+    query = _narrowed(scope, {"campaign_id": campaign_id, "status": status, "kind": kind})
+    return await page_of(mongo.db[SESSIONS], query, page, sort=[("starts_at", 1), ("_id", 1)])
+
+
+async def followups_page(
+    mongo: Mongo,
+    scope: dict[str, Any],
+    page: PageParams,
+    *,
+    session_id: str | None,
+    campaign_id: str | None,
+    owner_id: str | None,
+    status: str | None,
+    overdue: bool | None,
+) -> dict[str, Any]:
+    filters = {
+        "session_id": session_id,
+        "campaign_id": campaign_id,
+        "owner_id": owner_id,
+        "status": status,
+        "overdue": overdue,
+    }
+    return await page_of(mongo.db[FOLLOWUPS], _narrowed(scope, filters), page, sort=[("due_on", 1), ("_id", 1)])

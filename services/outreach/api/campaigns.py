@@ -6,23 +6,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import PageDep, page_of, public
+from pilar_runtime.api import Page, PageDep, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
-from services.outreach import commands
-from services.outreach.api.listing import region_scope
-from services.outreach.api.schemas import CampaignIn
-from services.outreach.store import CAMPAIGNS
+from services.outreach import store
+from services.outreach.api.schemas import Campaign, Session
+from services.outreach.commands import campaigns
+from services.outreach.domain.models import CampaignIn
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-@router.post("", status_code=201, summary="Plan an outreach campaign (→ campaign_planned)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=Campaign,
+    response_model_exclude_unset=True,
+    summary="Plan an outreach campaign (→ campaign_planned)",
+)
 async def plan_campaign(body: CampaignIn, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return public(await commands.plan_campaign(runtime.mongo, body, caller))
+    return public(await campaigns.plan_campaign(runtime.mongo, body, caller))
 
 
-@router.get("", summary="Campaigns in your region")
+@router.get("", response_model=Page[Campaign], response_model_exclude_unset=True, summary="Campaigns in your region")
 async def list_campaigns(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -30,22 +36,21 @@ async def list_campaigns(
     status: Annotated[str | None, Query(pattern="^(planned|completed)$")] = None,
     region: Annotated[str | None, Query(description="a region code: only campaigns inside it")] = None,
 ) -> dict[str, Any]:
-    query = region_scope(caller, region)
-    if status:
-        query["status"] = status
-    return await page_of(runtime.mongo.db[CAMPAIGNS], query, page, sort=[("start_date", -1), ("_id", 1)])
+    return await store.campaigns_page(runtime.mongo, caller.list_filter(region), page, status=status)
 
 
-@router.get("/{campaign_id}", summary="One campaign")
+@router.get("/{campaign_id}", response_model=Campaign, response_model_exclude_unset=True, summary="One campaign")
 async def get_campaign(campaign_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return public(await commands.visible(runtime.mongo, CAMPAIGNS, campaign_id, caller, "campaign"))
+    return public(await campaigns.read_campaign(runtime.mongo, campaign_id, caller))
 
 
 @router.post(
     "/{campaign_id}/schedule",
     status_code=201,
+    response_model=Page[Session],
+    response_model_exclude_unset=True,
     summary="Place one session per remaining desa over the period (→ session_scheduled each), or 422 with why not",
 )
 async def schedule_campaign(campaign_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
-    created = await commands.schedule_campaign(runtime.mongo, campaign_id, caller)
+    created = await campaigns.schedule_campaign(runtime.mongo, campaign_id, caller)
     return {"items": [public(s) for s in created], "total": len(created)}

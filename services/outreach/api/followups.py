@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import PageDep, page_of, public
+from pilar_runtime.api import Page, PageDep, public
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.service import RuntimeDep
-from services.outreach import commands
-from services.outreach.api.listing import region_scope
-from services.outreach.api.schemas import CompleteFollowupIn
-from services.outreach.store import FOLLOWUPS
+from services.outreach import store
+from services.outreach.api.schemas import Followup
+from services.outreach.commands import followups
+from services.outreach.domain.models import CompleteFollowupIn
 
 router = APIRouter(prefix="/followups", tags=["followups"])
 
 
-@router.get("", summary="Follow-ups in your region")
+@router.get("", response_model=Page[Followup], response_model_exclude_unset=True, summary="Follow-ups in your region")
 async def list_followups(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -29,16 +29,26 @@ async def list_followups(
     overdue: bool | None = None,
     region: Annotated[str | None, Query(description="a region code: only follow-ups inside it")] = None,
 ) -> dict[str, Any]:
-    query = region_scope(caller, region)
-    filters = {"session_id": session_id, "campaign_id": campaign_id, "owner_id": owner_id, "status": status}
-    query.update({k: v for k, v in filters.items() if v is not None})
-    if overdue is not None:
-        query["overdue"] = overdue
-    return await page_of(runtime.mongo.db[FOLLOWUPS], query, page, sort=[("due_on", 1), ("_id", 1)])
+    return await store.followups_page(
+        runtime.mongo,
+        caller.list_filter(region),
+        page,
+        session_id=session_id,
+        campaign_id=campaign_id,
+        owner_id=owner_id,
+        status=status,
+        overdue=overdue,
+    )
 
 
-@router.post("/{followup_id}/complete", summary="Mark a follow-up done (→ followup_completed)")
+@router.post(
+    "/{followup_id}/complete",
+    response_model=Followup,
+    response_model_exclude_unset=True,
+    summary="Mark a follow-up done (→ followup_completed)",
+)
 async def complete_followup(
     followup_id: str, caller: WriterDep, runtime: RuntimeDep, body: CompleteFollowupIn | None = None
 ) -> dict[str, Any]:
-    return public(await commands.complete_followup(runtime.mongo, followup_id, body or CompleteFollowupIn(), caller))
+    done = await followups.complete_followup(runtime.mongo, followup_id, body or CompleteFollowupIn(), caller)
+    return public(done)

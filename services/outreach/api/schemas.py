@@ -1,119 +1,120 @@
-"""Request bodies. Unknown fields are refused; numbers are bounded; times without an offset mean Asia/Jakarta."""
+"""Shapes only the HTTP API knows: the cancel body, and the answers (stored documents as clients read them).
+
+Answers allow fields they do not name, so a stored document reaches clients whole; optional fields appear only
+when the document has them (the routes answer with ``response_model_exclude_unset``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from contracts.events.common import SessionKind
 from pilar_runtime.api import Command
-from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
-from services.outreach.domain.calendar import to_utc
 
-WorkerId = Annotated[str, Field(min_length=1, max_length=100)]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
-
-
-class CampaignTargetsIn(Command):
-    new_wksbm: Count | None = None
-    new_pokja: Count | None = None
-    participants_per_session: Count | None = None
-
-
-class CampaignIn(Command):
-    name: str = Field(min_length=1, max_length=200)
-    topic: str = Field(min_length=1, max_length=200, description="e.g. penumbuhan WKSBM; pencegahan NAPZA")
-    region_code: str = Field(description="the kabupaten or kecamatan of the campaign")
-    start_date: date
-    end_date: date
-    desa_codes: list[str] = Field(min_length=1, max_length=5000, description="the desa to visit")
-    targets: CampaignTargetsIn = Field(default_factory=CampaignTargetsIn)
-    max_sessions_per_day: int = Field(ge=1, le=200)
-    officer_ids: list[WorkerId] = Field(default_factory=list, max_length=2000)
-    narasumber_ids: list[WorkerId] = Field(default_factory=list, max_length=2000)
-    officers_per_session: int = Field(default=1, ge=1, le=20)
-    narasumber_per_session: int = Field(default=1, ge=0, le=20)
-
-    @model_validator(mode="after")
-    def _period(self) -> CampaignIn:
-        if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
-        if (self.end_date - self.start_date).days > 366:
-            raise ValueError("a campaign period lasts at most a year")
-        return self
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return to_utc(value) if value is not None else None
-
-
-class SessionIn(Command):
-    kind: SessionKind
-    campaign_id: str | None = Field(default=None, max_length=100, description="absent for a stand-alone FGD")
-    topic: str | None = Field(default=None, min_length=1, max_length=200, description="defaults to the campaign's")
-    region_code: str = Field(description="the desa (an FGD may also sit at kecamatan or kabupaten level)")
-    venue: str = Field(min_length=1, max_length=300)
-    starts_at: datetime = Field(description="ISO 8601; without an offset it means Asia/Jakarta")
-    ends_at: datetime
-    officer_ids: list[WorkerId] = Field(min_length=1, max_length=50)
-    narasumber_ids: list[WorkerId] = Field(default_factory=list, max_length=50)
-    expected_participants: Count | None = None
-    expected_by_category: dict[ParticipantCategory, Count] = Field(default_factory=dict)
-
-    _times = field_validator("starts_at", "ends_at")(_utc)
-
-
-class SessionPatch(Command):
-    topic: str | None = Field(default=None, min_length=1, max_length=200)
-    region_code: str | None = None
-    venue: str | None = Field(default=None, min_length=1, max_length=300)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    officer_ids: list[WorkerId] | None = Field(default=None, min_length=1, max_length=50)
-    narasumber_ids: list[WorkerId] | None = Field(default=None, max_length=50)
-    expected_participants: Count | None = None
-    expected_by_category: dict[ParticipantCategory, Count] | None = None
-
-    _times = field_validator("starts_at", "ends_at")(_utc)
+# An instant as ISO 8601 with its offset (``…+00:00``), as the API has always written it.
+Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
 
 
 class CancelIn(Command):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class AttendanceIn(Command):
-    total: int = Field(ge=0, le=1_000_000)
-    by_category: dict[ParticipantCategory, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _adds_up(self) -> AttendanceIn:
-        problem = attendance_problem(self.total, {k.value: v for k, v in self.by_category.items()})
-        if problem:
-            raise ValueError(problem)
-        return self
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
 
 
-class FollowupIn(Command):
-    action: str = Field(min_length=1, max_length=500)
-    owner_id: WorkerId
-    due_on: date
+class Targets(_Answer):
+    new_wksbm: int | None = None
+    new_pokja: int | None = None
+    participants_per_session: int | None = None
 
 
-class OutcomesIn(Command):
-    pilot_desa_codes: list[str] = Field(default_factory=list, max_length=500)
-    followups: list[FollowupIn] = Field(default_factory=list, max_length=100)
+class DesaTotals(_Answer):
+    sessions_held: int
+    participants: int
 
 
-class ReportIn(Command):
+class CampaignTotals(_Answer):
+    sessions_planned: int
+    sessions_held: int
+    sessions_cancelled: int
+    participants_reached: int
+    per_desa: dict[str, DesaTotals]
+    participants_by_category: dict[str, int]
+
+
+class Campaign(_Answer):
+    id: str
+    name: str
+    topic: str
+    region_code: str
+    start_date: date
+    end_date: date
+    desa_codes: list[str]
+    targets: Targets
+    max_sessions_per_day: int
+    officer_ids: list[str]
+    narasumber_ids: list[str]
+    officers_per_session: int
+    narasumber_per_session: int
+    status: Literal["planned", "completed"]
+    version: int
+    created_by: str
+    created_at: Moment
+    completed_reason: Literal["all_sessions_done", "period_ended"] | None = None
+    totals: CampaignTotals | None = Field(default=None, description="once the campaign is completed")
+
+
+class Attendance(_Answer):
+    total: int
+    by_category: dict[str, int]
+
+
+class HeldReport(_Answer):
     held_on: date
-    attendance: AttendanceIn
-    narasumber_present_ids: list[WorkerId] = Field(default_factory=list, max_length=50)
-    summary: str = Field(default="", max_length=20_000)
-    outcomes: OutcomesIn = Field(default_factory=OutcomesIn)
+    attendance: Attendance
+    narasumber_present_ids: list[str]
+    summary: str
+    pilot_desa_codes: list[str]
+    reported_by: str
 
 
-class CompleteFollowupIn(Command):
-    completed_on: date | None = Field(default=None, description="defaults to today in Asia/Jakarta")
-    note: str | None = Field(default=None, max_length=2000)
+class Session(_Answer):
+    id: str
+    kind: SessionKind
+    campaign_id: str | None
+    topic: str
+    region_code: str
+    venue: str
+    starts_at: Moment
+    ends_at: Moment
+    officer_ids: list[str]
+    narasumber_ids: list[str]
+    expected_participants: int
+    expected_by_category: dict[str, int]
+    status: Literal["scheduled", "held", "cancelled"]
+    version: int
+    created_by: str
+    created_at: Moment
+    auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
+    cancel_reason: str | None = None
+    report: HeldReport | None = Field(default=None, description="once the session is held")
+
+
+class Followup(_Answer):
+    id: str
+    session_id: str
+    campaign_id: str | None
+    region_code: str
+    action: str
+    owner_id: str
+    due_on: date
+    status: Literal["open", "done"]
+    overdue: bool
+    version: int
+    created_at: Moment
+    completed_on: date | None = None
+    completed_by: str | None = None
+    note: str | None = None

@@ -1,2 +1,3 @@
-"""Pure outreach rules: the calendar (Asia/Jakarta, public holidays), the scheduling rules, the auto-scheduler,
-attendance and campaign totals. No I/O here."""
+"""Pure outreach rules and models, no I/O: what the commands take (``models``), the calendar (Asia/Jakarta, public
+holidays), places, the scheduling rules, the auto-scheduler, campaigns, sessions, held-session reports, follow-ups,
+attendance and campaign completion."""

@@ -43,3 +43,12 @@ def campaign_totals(outcomes: Iterable[SessionOutcome]) -> dict[str, Any]:
         "per_desa": dict(sorted(per_desa.items())),
         "participants_by_category": dict(sorted(by_category.items())),
     }
+
+
+def completion_reason(outcomes: Iterable[SessionOutcome], *, period_ended: bool) -> str | None:
+    """Why a campaign completes now (``campaign_completed``'s reason), or None while it runs on."""
+    if period_ended:
+        return "period_ended"
+    if all_sessions_done(outcomes):
+        return "all_sessions_done"
+    return None

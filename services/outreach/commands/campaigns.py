@@ -1,0 +1,132 @@
+"""Campaigns: plan one, read one, auto-schedule its desa, complete it when its sessions are done or its period
+has ended."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pilar_runtime.api import new_id
+from pilar_runtime.auth import Caller
+from pilar_runtime.errors import Unprocessable
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.regions import Level
+from pilar_runtime.timers import cancel_timer, schedule_timer
+from services.outreach import events, store
+from services.outreach.commands.shared import log, require_workers, visible
+from services.outreach.domain.calendar import at_wib, end_of_day
+from services.outreach.domain.campaigns import COMPLETED, completed_campaign, new_campaign
+from services.outreach.domain.completion import campaign_totals, completion_reason
+from services.outreach.domain.models import CampaignIn
+from services.outreach.domain.places import checked_region
+from services.outreach.domain.rules import serves
+from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
+from services.outreach.domain.sessions import auto_session, state_conflict
+from services.outreach.store import CAMPAIGNS, SESSIONS
+
+CAMPAIGN_PERIOD_END = "campaign_period_end"  # the timer at the end of a campaign's last day
+
+
+async def plan_campaign(mongo: Mongo, body: CampaignIn, caller: Caller) -> dict[str, Any]:
+    region = checked_region(body.region_code, "region_code", Level.KABUPATEN, Level.KECAMATAN)
+    caller.require_region(region)
+    campaign = new_campaign(body, region, campaign_id=new_id("cmp"), created_by=caller.sub, now=datetime.now(UTC))
+
+    async def work(uow: UnitOfWork) -> None:
+        area = (region, "campaign")
+        await require_workers(uow, campaign["officer_ids"], "officer_ids", area)
+        await require_workers(uow, campaign["narasumber_ids"], "narasumber_ids", area)
+        await store.add(uow, CAMPAIGNS, [campaign])
+        # When the period is over the campaign completes even if some sessions were never reported.
+        await schedule_timer(
+            uow, CAMPAIGN_PERIOD_END, campaign["_id"], end_of_day(body.end_date), {"campaign_id": campaign["_id"]}
+        )
+        uow.emit(events.campaign_planned(campaign, caller.sub))
+
+    await mongo.transact(work)
+    log.info("campaign.planned", campaign_id=campaign["_id"], region_code=region, desa=len(campaign["desa_codes"]))
+    return campaign
+
+
+async def read_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> dict[str, Any]:
+    return await visible(mongo, CAMPAIGNS, campaign_id, caller, "campaign")
+
+
+async def open_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> dict[str, Any]:
+    """A campaign the caller may see that still takes sessions."""
+    campaign = await read_campaign(mongo, campaign_id, caller)
+    if campaign["status"] == COMPLETED:
+        raise state_conflict("campaign_open", f"campaign {campaign_id} is completed; it takes no more sessions")
+    return campaign
+
+
+async def complete_campaign_if_done(uow: UnitOfWork, campaign_id: str, actor: str, *, period_ended: bool) -> None:
+    """Emit ``campaign_completed`` once: when every session is held or cancelled, or when the period has ended."""
+    campaign = await store.get(uow, CAMPAIGNS, campaign_id)
+    if campaign is None or campaign["status"] == COMPLETED:
+        return
+    outcomes = [store.outcome(s) for s in await store.campaign_sessions(uow, campaign_id)]
+    reason = completion_reason(outcomes, period_ended=period_ended)
+    if reason is None:
+        return
+    totals = campaign_totals(outcomes)
+    campaign = completed_campaign(campaign, reason, totals)
+    changed = ("status", "completed_reason", "totals", "version")
+    await store.set_fields(uow, CAMPAIGNS, campaign_id, {k: campaign[k] for k in changed})
+    if not period_ended:
+        await cancel_timer(uow, CAMPAIGN_PERIOD_END, campaign_id)
+    uow.emit(events.campaign_completed(campaign, reason, totals, actor))
+    log.info("campaign.completed", campaign_id=campaign_id, reason=reason, sessions_held=totals["sessions_held"])
+
+
+async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> list[dict[str, Any]]:
+    """One session per desa of the campaign that has none yet, or 422 with why not (creating nothing)."""
+    campaign = await open_campaign(mongo, campaign_id, caller)
+    terms = store.campaign_terms(campaign)
+    pools = set(campaign["officer_ids"]) | set(campaign["narasumber_ids"])
+    created: list[dict[str, Any]] = []
+
+    async def work(uow: UnitOfWork) -> None:
+        created.clear()
+        await store.lock(uow, [f"person:{p}" for p in pools] + [f"campaign:{campaign_id}"])
+        serving = await store.active_workers(uow, pools)
+        # A worker who left, or moved to another region since the campaign was planned, is left out.
+        inactive = pools - set(serving)
+        outside = {p for p, served in serving.items() if not serves(served, terms.region_code)}
+        unavailable = inactive | outside
+        own = await store.campaign_sessions(uow, campaign_id)
+        covered = {s["region_code"] for s in own if s["status"] in store.ACTIVE}
+        existing = await store.bookings_around(
+            uow,
+            people=pools,
+            starts_at=at_wib(terms.start_date, datetime.min.time()),
+            ends_at=end_of_day(terms.end_date),
+            campaign_id=campaign_id,
+            days=(terms.start_date, terms.end_date),
+        )
+        request = ScheduleRequest(
+            campaign=terms,
+            desa_codes=tuple(d for d in campaign["desa_codes"] if d not in covered),
+            officer_ids=tuple(p for p in campaign["officer_ids"] if p not in unavailable),
+            narasumber_ids=tuple(p for p in campaign["narasumber_ids"] if p not in unavailable),
+            officers_per_session=campaign["officers_per_session"],
+            narasumber_per_session=campaign["narasumber_per_session"],
+            existing=tuple(existing),
+        )
+        try:
+            plan = auto_schedule(request) if request.desa_codes else []
+        except ScheduleImpossible as exc:
+            left_out = {"inactive_or_unknown_workers": len(inactive), "workers_outside_region": len(outside)}
+            raise Unprocessable({**exc.as_detail(), **left_out}) from exc
+        now = datetime.now(UTC)
+        created.extend(
+            auto_session(planned, campaign, session_id=new_id("ses"), created_by=caller.sub, now=now)
+            for planned in plan
+        )
+        await store.add(uow, SESSIONS, created)
+        for session in created:
+            uow.emit(events.session_scheduled(session, caller.sub))
+
+    await mongo.transact(work)
+    log.info("campaign.auto_scheduled", campaign_id=campaign_id, sessions=len(created))
+    return created

@@ -1,0 +1,27 @@
+"""Where outreach happens, checked against the Kemendagri codes: a bad code is a 422 naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pilar_runtime.errors import Unprocessable
+from pilar_runtime.regions import Level, RegionError, require
+
+
+def checked_region(code: str, field: str, *levels: Level) -> str:
+    """The normalised code, if it is a real region at one of ``levels``."""
+    try:
+        return require(code, *levels)
+    except RegionError as exc:
+        raise Unprocessable(f"{field}: {exc}") from exc
+
+
+def session_region(code: str, kind: str, field: str = "region_code") -> str:
+    # A penyuluhan happens in a desa; an FGD may gather a whole kecamatan or kabupaten (seed 004: a hotel ballroom).
+    levels = (Level.DESA,) if kind == "penyuluhan" else (Level.KABUPATEN, Level.KECAMATAN, Level.DESA)
+    return checked_region(code, field, *levels)
+
+
+def unique(ids: Iterable[str]) -> list[str]:
+    """The ids in the order given, each once."""
+    return list(dict.fromkeys(ids))
