@@ -5,38 +5,31 @@ when the document has them (the routes answer with ``response_model_exclude_unse
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import Field
 
 from contracts.events.common import SessionKind
-from pilar_runtime.api import Command
-
-# An instant as ISO 8601 with its offset (``…+00:00``), as the API has always written it.
-Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
+from pilar_runtime.api import Command, Timestamp, View
 
 
 class CancelIn(Command):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class Targets(_Answer):
+class Targets(View):
     new_wksbm: int | None = None
     new_pokja: int | None = None
     participants_per_session: int | None = None
 
 
-class DesaTotals(_Answer):
+class DesaTotals(View):
     sessions_held: int
     participants: int
 
 
-class CampaignTotals(_Answer):
+class CampaignTotals(View):
     sessions_planned: int
     sessions_held: int
     sessions_cancelled: int
@@ -45,7 +38,7 @@ class CampaignTotals(_Answer):
     participants_by_category: dict[str, int]
 
 
-class Campaign(_Answer):
+class Campaign(View):
     id: str
     name: str
     topic: str
@@ -62,17 +55,17 @@ class Campaign(_Answer):
     status: Literal["planned", "completed"]
     version: int
     created_by: str
-    created_at: Moment
+    created_at: Timestamp
     completed_reason: Literal["all_sessions_done", "period_ended"] | None = None
     totals: CampaignTotals | None = Field(default=None, description="once the campaign is completed")
 
 
-class Attendance(_Answer):
+class Attendance(View):
     total: int
     by_category: dict[str, int]
 
 
-class HeldReport(_Answer):
+class HeldReport(View):
     held_on: date
     attendance: Attendance
     narasumber_present_ids: list[str]
@@ -81,15 +74,15 @@ class HeldReport(_Answer):
     reported_by: str
 
 
-class Session(_Answer):
+class Session(View):
     id: str
     kind: SessionKind
     campaign_id: str | None
     topic: str
     region_code: str
     venue: str
-    starts_at: Moment
-    ends_at: Moment
+    starts_at: Timestamp
+    ends_at: Timestamp
     officer_ids: list[str]
     narasumber_ids: list[str]
     expected_participants: int
@@ -97,13 +90,13 @@ class Session(_Answer):
     status: Literal["scheduled", "held", "cancelled"]
     version: int
     created_by: str
-    created_at: Moment
+    created_at: Timestamp
     auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
     cancel_reason: str | None = None
     report: HeldReport | None = Field(default=None, description="once the session is held")
 
 
-class Followup(_Answer):
+class Followup(View):
     id: str
     session_id: str
     campaign_id: str | None
@@ -114,7 +107,7 @@ class Followup(_Answer):
     status: Literal["open", "done"]
     overdue: bool
     version: int
-    created_at: Moment
+    created_at: Timestamp
     completed_on: date | None = None
     completed_by: str | None = None
     note: str | None = None
