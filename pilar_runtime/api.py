@@ -1,44 +1,14 @@
-"""Conventions every HTTP API follows: strict command bodies, ids, pages of ``{"items", "total"}``."""
+"""What every HTTP API does alike: page parameters, pages read from a collection, documents as answers."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pymongo.asynchronous.collection import AsyncCollection
 
-T = TypeVar("T")
-
-
-class Command(BaseModel):
-    """Base of every request body: unknown fields are refused (DESIGN §7)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def new_id(prefix: str) -> str:
-    """Readable, unique ids: ``ins_3f2a…`` for an institution, ``ses_…`` for a session."""
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
-
-
-# Times in answers are written as they always were (``2026-08-01T02:00:00.123000+00:00``), not pydantic's ``Z``.
-Timestamp = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json")]
-
-
-class View(BaseModel):
-    """Base of every answer's model. A stored record may carry fields modelled nowhere (older or newer writers):
-    they are shown as they are."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class PageParams(BaseModel):
-    limit: int
-    offset: int
+from pilar_runtime.models import PageParams, public
 
 
 def _page(
@@ -49,18 +19,6 @@ def _page(
 
 
 PageDep = Annotated[PageParams, Depends(_page)]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-
-
-def public(document: dict[str, Any]) -> dict[str, Any]:
-    """A stored document as the API shows it: ``_id`` becomes ``id``; internal fields (``_…``) are dropped."""
-    out = {k: v for k, v in document.items() if not k.startswith("_")}
-    out["id"] = str(document["_id"])
-    return out
 
 
 async def page_of(

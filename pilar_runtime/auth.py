@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pilar_runtime.errors import Forbidden, Unprocessable
-from pilar_runtime.regions import RegionError, normalize
+from pilar_runtime.regions import RegionError, in_region, normalize
 
 ALGORITHM = "HS256"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
@@ -47,11 +47,6 @@ class TokenLimits:
 
     def for_role(self, role: Role) -> timedelta:
         return self.integration_lifetime if role is Role.INTEGRATION else self.lifetime
-
-
-def in_region(code: str, scope: str) -> bool:
-    """Is the region ``code`` inside the subtree ``scope`` (a dotted prefix)?"""
-    return not scope or code == scope or code.startswith(scope + ".")
 
 
 def region_filter(scope: str, field: str = "region_code") -> dict[str, Any]:

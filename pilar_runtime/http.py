@@ -9,8 +9,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pilar_runtime.errors import problem
 from pilar_runtime.logs import bound_contextvars, mask_text
+from pilar_runtime.problems import problem
 
 log = structlog.get_logger("pilar.http")
 CORRELATION_HEADER = "x-correlation-id"

@@ -73,6 +73,11 @@ def children(code: str | None) -> list[Region]:
     return [Region.of(w) for w in list_wilayah(normalize(code) if code else None)]
 
 
+def in_region(code: str, scope: str) -> bool:
+    """Is the region ``code`` inside the subtree ``scope`` (a dotted prefix; empty: every region)?"""
+    return not scope or code == scope or code.startswith(scope + ".")
+
+
 def is_within(code: str, ancestor: str) -> bool:
     return code == ancestor or code.startswith(ancestor + ".")
 

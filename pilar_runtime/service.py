@@ -27,12 +27,12 @@ from pydantic_settings import SettingsError
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
-from pilar_runtime.errors import install_error_handlers
 from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.settings import InsecureSettings, ServiceSettings
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
 

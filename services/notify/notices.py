@@ -20,8 +20,8 @@ import structlog
 
 from contracts.envelope import Envelope
 from contracts.events.notify import FailureReason, NotificationFailed, NotificationSent
-from pilar_runtime.api import new_id
 from pilar_runtime.events import new_event
+from pilar_runtime.models import new_id
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from services.notify import store

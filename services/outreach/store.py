@@ -9,7 +9,8 @@ from typing import Any
 
 from pymongo import UpdateOne
 
-from pilar_runtime.api import PageParams, page_of
+from pilar_runtime.api import page_of
+from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.outreach.domain.calendar import at_wib
 from services.outreach.domain.completion import HELD, SCHEDULED, SessionOutcome

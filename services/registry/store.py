@@ -8,9 +8,10 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from pilar_runtime.api import PageParams, page_of
+from pilar_runtime.api import page_of
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import NotFound
+from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.service import Runtime
 from services.registry.domain.institutions import Cited, MemberView

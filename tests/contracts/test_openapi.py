@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from pilar_dev.testing import TEST_JWT_SECRET
-from pilar_runtime.errors import PROBLEM_JSON
+from pilar_runtime.problems import PROBLEM_JSON
 from services.notify.app import build as build_notify
 from services.notify.settings import NotifySettings
 from services.outreach.app import build as build_outreach

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from pilar_dev.testing import RunningApp
 from pilar_runtime.auth import WriterDep, issue_token
-from pilar_runtime.errors import PROBLEM_JSON, Conflict, Unprocessable
+from pilar_runtime.errors import Conflict, Unprocessable
+from pilar_runtime.problems import PROBLEM_JSON
 from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
 

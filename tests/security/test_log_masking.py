@@ -14,8 +14,8 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pilar_runtime.api import new_id
 from pilar_runtime.logs import configure_logging, mask_text
+from pilar_runtime.models import new_id
 
 # Hex ids whose digit runs look like an Indonesian mobile number or a NIK: the shapes seen in `pilar up` logs.
 TRICKY_IDS = [

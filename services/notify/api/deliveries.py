@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from contracts.events.common import Channel
-from pilar_runtime.api import PageDep, page_of, public
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import WRITERS, Caller, CallerDep
 from pilar_runtime.logs import mask_text
+from pilar_runtime.models import public
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
 

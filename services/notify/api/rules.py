@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from contracts.events.common import Channel
-from pilar_runtime.api import Command, PageDep, new_id, page_of, public
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import WRITERS, CallerDep, WriterDep
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.logs import mask_text
+from pilar_runtime.models import Command, new_id, public
 from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
 from services.notify import store

@@ -11,9 +11,10 @@ import httpx
 from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
-from pilar_runtime.api import Command, PageDep, new_id, page_of, public
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Unprocessable
+from pilar_runtime.models import Command, new_id, public
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
 from services.notify.api.rules import region

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import Page, PageDep, public
+from pilar_runtime.api import PageDep
 from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.models import Page, public
 from pilar_runtime.service import RuntimeDep
 from services.outreach import store
 from services.outreach.api.schemas import Followup

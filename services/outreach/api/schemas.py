@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from contracts.events.common import SessionKind
-from pilar_runtime.api import Command, Timestamp, View
+from pilar_runtime.models import Command, Timestamp, View
 
 
 class CancelIn(Command):

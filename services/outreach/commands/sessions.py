@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
+from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.timers import schedule_timer
 from services.outreach import events, store

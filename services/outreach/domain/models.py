@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from contracts.events.common import SessionKind
-from pilar_runtime.api import Command
+from pilar_runtime.models import Command
 from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
 from services.outreach.domain.calendar import to_utc
 

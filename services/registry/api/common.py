@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilar_runtime.api import public
 from pilar_runtime.auth import Caller
+from pilar_runtime.models import public
 from services.registry.domain.privacy import masked
 
 

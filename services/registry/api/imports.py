@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from pilar_runtime.api import Page, PageDep, public
+from pilar_runtime.api import PageDep
 from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.models import Page, public
 from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.service import RuntimeDep
 from services.registry import store

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from contracts.events.common import InstitutionKind, InstitutionStatus
-from pilar_runtime.api import Page, PageDep, public
+from pilar_runtime.api import PageDep
 from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.models import Page, public
 from pilar_runtime.service import RuntimeDep
 from services.registry import store
 from services.registry.api.common import shown

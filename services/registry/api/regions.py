@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pilar_runtime.api import Page
 from pilar_runtime.auth import CallerDep
 from pilar_runtime.errors import NotFound
+from pilar_runtime.models import Page
 from pilar_runtime.regions import Level, Region, ancestors, children, lookup, require
 from services.registry.api import schemas
 

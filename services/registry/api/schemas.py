@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from contracts.events.common import InstitutionKind, InstitutionStatus, WorkerRole
-from pilar_runtime.api import Timestamp, View
+from pilar_runtime.models import Timestamp, View
 
 
 class BoardSeatView(View):

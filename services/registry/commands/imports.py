@@ -14,9 +14,9 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from contracts.envelope import Envelope
-from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
+from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.service import Runtime
 from services.registry import events, store

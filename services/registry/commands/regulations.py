@@ -6,8 +6,8 @@ from typing import Any
 
 import structlog
 
-from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
+from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.registry import events
 from services.registry.domain.regulations import RegulationAdoption, check_pokja, new_regulation

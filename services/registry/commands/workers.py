@@ -7,9 +7,9 @@ from typing import Any
 import structlog
 from pymongo.errors import DuplicateKeyError
 
-from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
+from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.registry import events
 from services.registry.domain.values import now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pilar_runtime.api import public
+from pilar_runtime.models import public
 from services.registry.domain.rows import ImportKind, RowError
 
 # A running job that has not written progress for this long was cut off by a restart.

@@ -14,8 +14,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from contracts.catalogue import FORMED_EVENT_BY_KIND
 from contracts.events.common import BoardMember, InstitutionKind, InstitutionStatus
-from pilar_runtime.api import Command
 from pilar_runtime.errors import Conflict, Unprocessable
+from pilar_runtime.models import Command
 from pilar_runtime.regions import is_within, normalize
 from services.registry.domain.places import institution_region
 from services.registry.domain.values import Name, Nik, PastDate, Phone, Ref, Topic

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from contracts.events.common import InstitutionKind
-from pilar_runtime.api import Command
 from pilar_runtime.errors import Unprocessable
+from pilar_runtime.models import Command
 from pilar_runtime.regions import Level, require
 from services.registry.domain.institutions import MemberView
 from services.registry.domain.values import PastDate, Ref, Topic

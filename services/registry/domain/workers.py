@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from contracts.events.common import WorkerRole
-from pilar_runtime.api import Command
+from pilar_runtime.models import Command
 from pilar_runtime.regions import normalize
 from services.registry.domain.places import worker_region
 from services.registry.domain.values import Email, Name, Nik, Phone

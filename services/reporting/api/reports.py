@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import Field, model_validator
 
-from pilar_runtime.api import Command, PageDep, new_id, page_of, public
+from pilar_runtime.api import PageDep, page_of
 from pilar_runtime.auth import CallerDep, WriterDep
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
+from pilar_runtime.models import Command, new_id, public
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.regions import RegionError, require
