@@ -22,8 +22,9 @@ from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
+from services.notify.domain.deliveries import Failure
 from services.notify.domain.timing import QuietHours, TokenBucket, backoff
-from services.notify.notices import Failure, outcome_event
+from services.notify.events import outcome_event
 
 log = structlog.get_logger("notify.dispatcher")
 
@@ -108,7 +109,7 @@ class Dispatcher:
 
     async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
-            if delivery["channel"] == "sms" and self.quiet.is_quiet(self.clock()):
+            if self._held(delivery["channel"]):
                 return await self._hold(delivery)
             async with self.limit:
                 await self._take_token(delivery["channel"])
@@ -133,6 +134,11 @@ class Dispatcher:
                     await self.mongo.transact(lambda uow: self._record(uow, delivery, error))
                 except Exception:
                     log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+
+    def _held(self, channel: str) -> bool:
+        """A channel that waits through the quiet hours, while they last."""
+        sender = self.senders.get(channel)
+        return sender is not None and sender.quiet_hours and self.quiet.is_quiet(self.clock())
 
     async def _take_token(self, channel: str) -> None:
         bucket = self.buckets.get(channel)

@@ -1,0 +1,80 @@
+"""The answers of notify's API. Stored documents may carry fields not named here: they are shown as stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+# Written as the API always wrote them (`2027-08-02T05:00:00+00:00`), not pydantic's `Z` form.
+Instant = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json")]
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class StoredRule(Answer):
+    id: str
+    event_pattern: str
+    region_code: str
+    channel: str
+    recipients: list[str]
+    template: str | None = None
+    description: str | None = None
+    created_by: str | None = None
+    created_at: Instant | None = None
+    version: int | None = None
+
+
+class DefaultRule(Answer):
+    id: str
+    event_pattern: str
+    region_code: str
+    channel: str
+    recipients: list[str]
+    template: str | None = None
+
+
+class Webhook(Answer):
+    id: str
+    url: str
+    event_patterns: list[str]
+    region_code: str
+    secret_set: bool
+    description: str | None = None
+    active: bool | None = None
+    created_by: str | None = None
+    created_at: Instant | None = None
+    version: int | None = None
+
+
+class Attempt(Answer):
+    at: Instant
+    outcome: str
+    reason: str | None = None
+    error: str | None = None
+
+
+class Delivery(Answer):
+    id: str
+    event_id: str | None = None
+    event_type: str | None = None
+    notice: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+    recipient_id: str | None = None
+    recipient_region: str | None = None
+    rule_id: str | None = None
+    template: str | None = None
+    region_code: str | None = None
+    status: str | None = None
+    attempts: list[Attempt] | None = None
+    failure: str | None = None
+    failed_reason: str | None = None
+    created_at: Instant | None = None
+    next_attempt_at: Instant | None = None
+    sent_at: Instant | None = None
+    lease_until: Instant | None = None
+    version: int | None = None
