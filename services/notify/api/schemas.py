@@ -1,4 +1,5 @@
-"""The answers of notify's API. Stored documents may carry fields not named here: they are shown as stored."""
+"""The answers of notify's API. Stored documents may carry fields not named here: they are shown as stored.
+Fields are declared in the order documents are stored in, so answers read as they always did."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ class Answer(BaseModel):
 
 
 class StoredRule(Answer):
-    id: str
     event_pattern: str
     region_code: str
     channel: str
@@ -26,6 +26,7 @@ class StoredRule(Answer):
     created_by: str | None = None
     created_at: Instant | None = None
     version: int | None = None
+    id: str
 
 
 class DefaultRule(Answer):
@@ -38,16 +39,16 @@ class DefaultRule(Answer):
 
 
 class Webhook(Answer):
-    id: str
     url: str
     event_patterns: list[str]
     region_code: str
-    secret_set: bool
     description: str | None = None
     active: bool | None = None
     created_by: str | None = None
     created_at: Instant | None = None
     version: int | None = None
+    id: str
+    secret_set: bool
 
 
 class Attempt(Answer):
@@ -58,7 +59,6 @@ class Attempt(Answer):
 
 
 class Delivery(Answer):
-    id: str
     event_id: str | None = None
     event_type: str | None = None
     notice: str | None = None
@@ -71,10 +71,11 @@ class Delivery(Answer):
     region_code: str | None = None
     status: str | None = None
     attempts: list[Attempt] | None = None
-    failure: str | None = None
     failed_reason: str | None = None
+    failure: str | None = None
     created_at: Instant | None = None
     next_attempt_at: Instant | None = None
-    sent_at: Instant | None = None
     lease_until: Instant | None = None
     version: int | None = None
+    sent_at: Instant | None = None
+    id: str
