@@ -73,6 +73,25 @@ async def record_delivery(db: Db, session: AsyncClientSession, document: dict[st
     return result.upserted_id is not None
 
 
+async def record_attempt(
+    uow: UnitOfWork, delivery_id: str, owner: str, changes: dict[str, Any], attempt: dict[str, Any]
+) -> bool:
+    """The attempt logged and the delivery changed, if `owner` still holds its lease; False when the lease was lost."""
+    result = await uow.db[DELIVERIES].update_one(
+        {"_id": delivery_id, "lease_owner": owner, "status": "pending"},
+        {"$set": changes, "$push": {"attempts": attempt}},
+        session=uow.session,
+    )
+    return result.modified_count > 0
+
+
+async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> None:
+    """A delivery its holder puts back, due at `until`."""
+    await mongo.db[DELIVERIES].update_one(
+        {"_id": delivery_id, "lease_owner": owner}, {"$set": {"next_attempt_at": until, "lease_until": NO_LEASE}}
+    )
+
+
 # "No lease" is a lease that ended long ago: one range condition, no `$or` (much cheaper on SecantusDB).
 NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Recording deliveries, inside the caller's unit of work (an event handler or a timer).
+"""Recording deliveries, inside the caller's unit of work (an event handler or a timer), and their attempts.
 
 Nothing is sent here: deliveries are written `pending` and the dispatcher sends them after the commit, so a slow
 SMTP server never holds a consumer's transaction and a rolled-back handler sends nothing. Rendering does happen
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -19,7 +20,16 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.channels import held_in_quiet_hours
-from services.notify.domain.deliveries import RENDER_SECONDS, Failure, Message, Source, compose, new_delivery
+from services.notify.domain.deliveries import (
+    RENDER_SECONDS,
+    Failure,
+    Message,
+    Retries,
+    Source,
+    after_attempt,
+    compose,
+    new_delivery,
+)
 from services.notify.domain.kinds import kind_name
 from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
 from services.notify.domain.rules import role_members
@@ -87,3 +97,28 @@ async def _record(
     else:
         log.info("notify.delivery_planned", delivery_id=document["_id"], channel=item.channel)
     return 1
+
+
+async def record_attempt(
+    uow: UnitOfWork, delivery: dict[str, Any], error: Failure | None, *, owner: str, now: datetime, retries: Retries
+) -> None:
+    """An attempt the dispatcher made under its lease, with `notification_sent`, or `notification_failed` after the
+    last attempt."""
+    attempt = len(delivery.get("attempts", [])) + 1
+    version = delivery["version"] + 1
+    entry, changes = after_attempt(attempt, error, now, retries)
+    if not await store.record_attempt(
+        uow, delivery["_id"], owner, {**changes, "version": version, "lease_until": store.NO_LEASE}, entry
+    ):
+        return  # the lease was lost to another replica; its record wins
+    document = {**delivery, "version": version}
+    if error is None:
+        log.info("notify.delivery_sent", attempt=attempt)
+        uow.emit(outcome_event(document, attempts=attempt))
+    elif changes.get("status") == "failed":
+        log.warning("notify.delivery_gave_up", attempt=attempt, error=error.detail)
+        uow.emit(outcome_event(document, attempts=attempt, reason=error.reason))
+    else:
+        log.info(
+            "notify.delivery_retry", attempt=attempt, error=error.detail, next_at=changes["next_attempt_at"].isoformat()
+        )

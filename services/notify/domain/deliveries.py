@@ -1,4 +1,4 @@
-"""A delivery: the message a planned delivery carries, and the document recorded for it.
+"""A delivery: the message a planned delivery carries, the document recorded for it, and what an attempt changes.
 
 Each distinct message of a notice is written once (every address a rule lists shares one), and all of a notice's
 messages share `RENDER_SECONDS`: rendering happens inside the consumer's transaction, so it is bounded per notice;
@@ -18,6 +18,7 @@ from pilar_runtime.personal import without_personal_data
 from services.notify.domain.context import notice_context
 from services.notify.domain.plan import Planned
 from services.notify.domain.render import TemplateProblem, render, template_label
+from services.notify.domain.timing import backoff
 
 RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
 _SPENT = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
@@ -113,3 +114,23 @@ def new_delivery(
         "version": 1,
         "_message": {"subject": message.subject, "body": message.body},
     }
+
+
+@dataclass(frozen=True)
+class Retries:
+    max_attempts: int
+    base_seconds: float
+    cap_seconds: float
+
+
+def after_attempt(
+    attempt: int, error: Failure | None, now: datetime, retries: Retries
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Attempt number `attempt` (1-based) as the log keeps it, and what it changes: sent; failed for good after the
+    last attempt; or due again after the backoff (`base`, `2·base`, `4·base`, … capped)."""
+    entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
+    if error is None:
+        return entry, {"status": "sent", "sent_at": now}
+    if attempt >= retries.max_attempts:
+        return entry, {"status": "failed", "failed_reason": error.detail, "failure": error.reason.value}
+    return entry, {"next_attempt_at": now + backoff(attempt, retries.base_seconds, retries.cap_seconds)}
