@@ -1,6 +1,5 @@
 """Thin subscribers: each event or timer calls its command (`commands/notices.py`). Every bus event is then passed
-on to the webhooks that want it, whatever it meant for notify (even a stale one: a district system keeps its
-own order)."""
+on to the webhooks that want it, whatever it meant for notify (a stale or ignored one too)."""
 
 from __future__ import annotations
 
