@@ -73,6 +73,14 @@ async def record_delivery(db: Db, session: AsyncClientSession, document: dict[st
     return result.upserted_id is not None
 
 
+# "No lease" is a lease that ended long ago: one range condition, no `$or` (much cheaper on SecantusDB).
+NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def due_filter(now: datetime) -> dict[str, Any]:
+    return {"status": "pending", "next_attempt_at": {"$lte": now}, "lease_until": {"$lt": now}}
+
+
 async def record_attempt(
     uow: UnitOfWork, delivery_id: str, owner: str, changes: dict[str, Any], attempt: dict[str, Any]
 ) -> bool:
@@ -90,14 +98,6 @@ async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> N
     await mongo.db[DELIVERIES].update_one(
         {"_id": delivery_id, "lease_owner": owner}, {"$set": {"next_attempt_at": until, "lease_until": NO_LEASE}}
     )
-
-
-# "No lease" is a lease that ended long ago: one range condition, no `$or` (much cheaper on SecantusDB).
-NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def due_filter(now: datetime) -> dict[str, Any]:
-    return {"status": "pending", "next_attempt_at": {"$lte": now}, "lease_until": {"$lt": now}}
 
 
 # Notify's copies of what other services told it ----------------------------------------------------------------
