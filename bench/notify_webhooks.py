@@ -32,6 +32,7 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels.webhook import WebhookSender, webhook_client
+from services.notify.commands.deliveries import pass_on
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.addresses import parse_networks
 from services.notify.domain.timing import QuietHours, TokenBucket
@@ -93,7 +94,7 @@ async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurren
 
         async def plan_chunk(uow: UnitOfWork, chunk: list[bytes] = chunk) -> None:
             for body in chunk:
-                await notifier.webhooks(uow, Envelope.model_validate_json(body))
+                await pass_on(uow, notifier, Envelope.model_validate_json(body))
 
         await mongo.transact(plan_chunk)
     dispatcher = Dispatcher(

@@ -19,11 +19,12 @@ import structlog
 
 from contracts.events.notify import FailureReason
 from pilar_runtime.logs import bound_contextvars
-from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.mongo import Mongo
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
-from services.notify.domain.timing import QuietHours, TokenBucket, backoff
-from services.notify.notices import Failure, outcome_event
+from services.notify.commands.deliveries import record_attempt
+from services.notify.domain.deliveries import Failure, Retries
+from services.notify.domain.timing import QuietHours, TokenBucket
 
 log = structlog.get_logger("notify.dispatcher")
 
@@ -50,9 +51,7 @@ class Dispatcher:
         self.buckets = buckets
         self.quiet = quiet
         self.clock = clock
-        self.max_attempts = max_attempts
-        self.retry_base = retry_base_seconds
-        self.retry_cap = retry_max_delay_seconds
+        self.retries = Retries(max_attempts, retry_base_seconds, retry_max_delay_seconds)
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
         self.poll_seconds = poll_seconds
@@ -108,7 +107,7 @@ class Dispatcher:
 
     async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
-            if delivery["channel"] == "sms" and self.quiet.is_quiet(self.clock()):
+            if self._held(delivery["channel"]):
                 return await self._hold(delivery)
             async with self.limit:
                 await self._take_token(delivery["channel"])
@@ -130,9 +129,18 @@ class Dispatcher:
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
                     error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
                 try:
-                    await self.mongo.transact(lambda uow: self._record(uow, delivery, error))
+                    await self.mongo.transact(
+                        lambda uow: record_attempt(
+                            uow, delivery, error, owner=self.owner, now=self.clock(), retries=self.retries
+                        )
+                    )
                 except Exception:
                     log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+
+    def _held(self, channel: str) -> bool:
+        """A channel that waits through the quiet hours, while they last."""
+        sender = self.senders.get(channel)
+        return sender is not None and sender.quiet_hours and self.quiet.is_quiet(self.clock())
 
     async def _take_token(self, channel: str) -> None:
         bucket = self.buckets.get(channel)
@@ -141,38 +149,5 @@ class Dispatcher:
 
     async def _hold(self, delivery: dict[str, Any]) -> None:
         release = self.quiet.release(self.clock())
-        await self.mongo.db[store.DELIVERIES].update_one(
-            {"_id": delivery["_id"], "lease_owner": self.owner},
-            {"$set": {"next_attempt_at": release, "lease_until": store.NO_LEASE}},
-        )
+        await store.hold(self.mongo, delivery["_id"], self.owner, release)
         log.info("notify.sms_held_quiet_hours", until=release.isoformat())
-
-    async def _record(self, uow: UnitOfWork, delivery: dict[str, Any], error: Failure | None) -> None:
-        now = self.clock()
-        attempt = len(delivery.get("attempts", [])) + 1
-        version = delivery["version"] + 1
-        entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
-        changes: dict[str, Any] = {"version": version, "lease_until": store.NO_LEASE}
-        if error is None:
-            changes.update(status="sent", sent_at=now)
-        elif attempt >= self.max_attempts:
-            changes.update(status="failed", failed_reason=error.detail, failure=error.reason.value)
-        else:
-            changes.update(next_attempt_at=now + backoff(attempt, self.retry_base, self.retry_cap))
-        result = await uow.db[store.DELIVERIES].update_one(
-            {"_id": delivery["_id"], "lease_owner": self.owner, "status": "pending"},
-            {"$set": changes, "$push": {"attempts": entry}},
-            session=uow.session,
-        )
-        if result.modified_count == 0:
-            return  # the lease was lost to another replica; its record wins
-        document = {**delivery, "version": version}
-        if error is None:
-            log.info("notify.delivery_sent", attempt=attempt)
-            uow.emit(outcome_event(document, attempts=attempt))
-        elif changes.get("status") == "failed":
-            log.warning("notify.delivery_gave_up", attempt=attempt, error=error.detail)
-            uow.emit(outcome_event(document, attempts=attempt, reason=error.reason))
-        else:
-            retry_at = changes["next_attempt_at"].isoformat()
-            log.info("notify.delivery_retry", attempt=attempt, error=error.detail, next_at=retry_at)

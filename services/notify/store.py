@@ -3,13 +3,16 @@ about, and the delivery log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from pilar_runtime.mongo import Mongo
+from pilar_runtime.api import page_of
+from pilar_runtime.models import PageParams
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify.domain.plan import Contact, Webhook
 from services.notify.domain.rules import Rule
 
@@ -77,3 +80,76 @@ NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
 
 def due_filter(now: datetime) -> dict[str, Any]:
     return {"status": "pending", "next_attempt_at": {"$lte": now}, "lease_until": {"$lt": now}}
+
+
+async def record_attempt(
+    uow: UnitOfWork, delivery_id: str, owner: str, changes: dict[str, Any], attempt: dict[str, Any]
+) -> bool:
+    """The attempt logged and the delivery changed, if `owner` still holds its lease; False when the lease was lost."""
+    result = await uow.db[DELIVERIES].update_one(
+        {"_id": delivery_id, "lease_owner": owner, "status": "pending"},
+        {"$set": changes, "$push": {"attempts": attempt}},
+        session=uow.session,
+    )
+    return result.modified_count > 0
+
+
+async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> None:
+    """A delivery its holder puts back, due at `until`."""
+    await mongo.db[DELIVERIES].update_one(
+        {"_id": delivery_id, "lease_owner": owner}, {"$set": {"next_attempt_at": until, "lease_until": NO_LEASE}}
+    )
+
+
+# Notify's copies of what other services told it ----------------------------------------------------------------
+
+
+async def find(uow: UnitOfWork, collection: str, doc_id: str | None) -> dict[str, Any] | None:
+    """A session, follow-up, campaign or contact as notify last heard of it."""
+    if not doc_id:
+        return None
+    return await uow.db[collection].find_one({"_id": doc_id}, session=uow.session)
+
+
+async def keep_followup(uow: UnitOfWork, followup_id: str, facts: dict[str, Any], region_code: str) -> None:
+    """The assigned follow-up's facts; a follow-up already completed stays completed."""
+    await uow.db[FOLLOWUPS].update_one(
+        {"_id": followup_id},
+        {"$set": {"facts": facts, "region_code": region_code}, "$setOnInsert": {"status": "open"}},
+        upsert=True,
+        session=uow.session,
+    )
+
+
+async def complete_followup(uow: UnitOfWork, followup_id: str) -> None:
+    await uow.db[FOLLOWUPS].update_one(
+        {"_id": followup_id}, {"$set": {"status": "completed"}}, upsert=True, session=uow.session
+    )
+
+
+# Rules, webhooks and the delivery log as the API lists them ------------------------------------------------------
+
+Show = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+async def insert(mongo: Mongo, collection: str, document: dict[str, Any]) -> None:
+    await mongo.db[collection].insert_one(document)
+
+
+async def count_webhooks(mongo: Mongo, ids: list[str], scope: dict[str, Any]) -> int:
+    """How many of these webhook ids are registered within `scope` (a region filter)."""
+    return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope})
+
+
+async def rules_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
+    return await page_of(mongo.db[RULES], scope, page, [("created_at", 1)], show=show)
+
+
+async def webhooks_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
+    return await page_of(mongo.db[WEBHOOKS], scope, page, [("created_at", 1)], projection={"secret": 0}, show=show)
+
+
+async def deliveries_page(mongo: Mongo, query: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
+    """Newest first, without the message (bodies stay inside) or the lease holder."""
+    projection = {"_message": 0, "lease_owner": 0}
+    return await page_of(mongo.db[DELIVERIES], query, page, [("created_at", -1)], projection=projection, show=show)

@@ -19,8 +19,10 @@ import pytest
 from pilar_dev.testing import bearer, eventually
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
+from services.notify.commands.deliveries import record_notice
+from services.notify.domain.deliveries import RENDER_SECONDS
 from services.notify.domain.timing import QuietHours, parse_clock
-from services.notify.notices import RENDER_SECONDS, Notifier
+from services.notify.notices import Notifier
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import FakeClock, scheduled, session_facts
 
@@ -190,9 +192,8 @@ async def test_a_notice_past_its_render_time_fails_the_remaining_recipients(mong
     facts = json.loads(json.dumps(session_facts("ses_x", clock() + timedelta(days=7)), default=str))
 
     async def plan(uow: UnitOfWork) -> int:
-        return await notifier.notice(
-            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
-        )
+        subject, region = "outreach.session_scheduled", "34.03.13.2004"
+        return await record_notice(uow, notifier, subject=subject, event_id="evt-1", region_code=region, facts=facts)
 
     started = time.monotonic()
     assert await mongo.transact(plan) == 10

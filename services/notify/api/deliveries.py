@@ -10,12 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from contracts.events.common import Channel
-from pilar_runtime.api import PageDep, page_of
+from pilar_runtime.api import PageDep
 from pilar_runtime.auth import WRITERS, Caller, CallerDep
 from pilar_runtime.logs import mask_text
-from pilar_runtime.models import public
+from pilar_runtime.models import Page, public
 from pilar_runtime.service import RuntimeDep
 from services.notify import store
+from services.notify.api.rules import Region
+from services.notify.api.schemas import Delivery
 
 router = APIRouter(tags=["deliveries"])
 
@@ -40,7 +42,12 @@ def sees_address(caller: Caller, delivery: dict[str, Any]) -> bool:
     return caller.sees_personal_data(delivery.get("recipient_region", ""))
 
 
-@router.get("/deliveries", summary="Deliveries, filtered by event, recipient, status, channel")
+@router.get(
+    "/deliveries",
+    summary="Deliveries, filtered by event, recipient, status, channel",
+    response_model=Page[Delivery],
+    response_model_exclude_unset=True,
+)
 async def list_deliveries(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -49,11 +56,12 @@ async def list_deliveries(
     recipient: Annotated[str | None, Query(max_length=2000)] = None,
     status: Status = None,
     channel: Channel | None = None,
+    region: Region = None,
 ) -> dict[str, Any]:
     if recipient is not None and caller.role not in WRITERS:
         # Filtering by an address would tell a reader whether that person is on the list.
         raise HTTPException(403, f"role {caller.role} may not look deliveries up by recipient")
-    query: dict[str, Any] = caller.region_filter()
+    query: dict[str, Any] = caller.list_filter(region)
     if recipient is not None:  # only among recipients whose address the caller may see: no oracle for the rest
         query.update(caller.region_filter("recipient_region"), recipient=recipient)
     for name, value in (("event_id", event_id), ("status", status)):
@@ -61,10 +69,8 @@ async def list_deliveries(
             query[name] = value
     if channel is not None:
         query["channel"] = channel.value
-    collection = runtime.mongo.db[store.DELIVERIES]
-    projection = {"_message": 0, "lease_owner": 0}
 
     def show(delivery: dict[str, Any]) -> dict[str, Any]:
         return public(delivery) if sees_address(caller, delivery) else without_contacts(delivery)
 
-    return await page_of(collection, query, page, [("created_at", -1)], projection=projection, show=show)
+    return await store.deliveries_page(runtime.mongo, query, page, show)

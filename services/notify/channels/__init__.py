@@ -1,35 +1,26 @@
-"""The ways a message leaves Pilar. Each sender raises DeliveryError with a category (the event's `reason`) and a
-detail a person can act on (kept in the delivery log only: it may quote the address)."""
+"""The ways a message leaves Pilar. A channel is one module (a `Sender`) plus one entry in `CHANNELS`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from contracts.events.notify import FailureReason
+from services.notify.channels.base import DeliveryError, Outgoing, Sender
+from services.notify.channels.email import EmailSender
+from services.notify.channels.sms import SmsSender
+from services.notify.channels.webhook import WebhookSender
 
+if TYPE_CHECKING:
+    from services.notify.settings import NotifySettings
 
-class DeliveryError(Exception):
-    """This attempt failed; the dispatcher retries with backoff until the last attempt."""
+__all__ = ["CHANNELS", "DeliveryError", "Outgoing", "Sender", "held_in_quiet_hours", "senders"]
 
-    def __init__(self, reason: FailureReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    delivery_id: str
-    channel: str
-    recipient: str
-    subject: str
-    body: str
-    event_id: str
-    event_type: str
-    secret: str | None = None  # webhooks only; never logged
+CHANNELS: dict[str, type[Sender]] = {"email": EmailSender, "webhook": WebhookSender, "sms": SmsSender}
 
 
-class Sender(Protocol):
-    async def send(self, message: Outgoing) -> None: ...
+def senders(settings: NotifySettings) -> dict[str, Sender]:
+    """One sender per channel, configured from the settings."""
+    return {name: channel.from_settings(settings) for name, channel in CHANNELS.items()}
 
-    async def close(self) -> None: ...
+
+def held_in_quiet_hours(channel: str) -> bool:
+    return CHANNELS[channel].quiet_hours

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import aiosmtplib
 
 from contracts.events.notify import FailureReason
-from services.notify.channels import DeliveryError, Outgoing
+from services.notify.channels.base import DeliveryError, Outgoing
 from services.notify.domain.timing import WIB
+
+if TYPE_CHECKING:
+    from services.notify.settings import NotifySettings
 
 
 class EmailSender:
+    quiet_hours: ClassVar[bool] = False
+
     def __init__(
         self,
         *,
@@ -28,6 +34,19 @@ class EmailSender:
         self.host, self.port, self.sender = host, port, sender
         self.username, self.password = username, password
         self.start_tls, self.timeout = start_tls, timeout
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings) -> Self:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
 
     async def send(self, message: Outgoing) -> None:
         mail = EmailMessage()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar, Self
 from urllib.parse import quote
 
 import httpx
 
 from contracts.events.notify import FailureReason
-from services.notify.channels import DeliveryError, Outgoing
+from services.notify.channels.base import DeliveryError, Outgoing
 from services.notify.channels.webhook import check_answer, failed_request
+
+if TYPE_CHECKING:
+    from services.notify.settings import NotifySettings
 
 
 class SmsSender:
-    """POSTs `{"to", "message", "delivery_id"}` to the gateway; `{to}` in the URL template is the number."""
+    """POSTs `{"to", "message", "delivery_id"}` to the gateway; `{to}` in the URL template is the number. A text
+    wakes people: it waits through the quiet hours."""
+
+    quiet_hours: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, url_template: str | None, auth_header: str | None) -> None:
         self.client = client
@@ -21,6 +28,12 @@ class SmsSender:
         if auth_header:
             name, _, value = auth_header.partition(":")
             self.headers[name.strip()] = value.strip()
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings) -> Self:
+        auth = settings.sms_auth_header.get_secret_value() if settings.sms_auth_header else None
+        client = httpx.AsyncClient(timeout=httpx.Timeout(settings.webhook_timeout_seconds))
+        return cls(client, settings.sms_gateway_url, auth)
 
     async def send(self, message: Outgoing) -> None:
         if not self.url_template:

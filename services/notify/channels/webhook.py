@@ -13,14 +13,18 @@ import ipaddress
 import socket
 import time
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import httpcore
 import httpx
 
 from contracts.events.notify import FailureReason
-from services.notify.channels import DeliveryError, Outgoing
+from services.notify.channels.base import DeliveryError, Outgoing
 from services.notify.domain.addresses import Address, Network, parse_literal, refusal
 from services.notify.domain.signature import signed_headers
+
+if TYPE_CHECKING:
+    from services.notify.settings import NotifySettings
 
 
 class AddressRefused(Exception):
@@ -119,8 +123,14 @@ def failed_request(exc: httpx.HTTPError, what: str) -> DeliveryError:
 class WebhookSender:
     """POSTs the raw JSON envelope, signed with the webhook's secret."""
 
+    quiet_hours: ClassVar[bool] = False
+
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings) -> Self:
+        return cls(webhook_client(settings.webhook_allowed_networks, settings.webhook_timeout_seconds))
 
     async def send(self, message: Outgoing) -> None:
         if not message.secret:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pilar_runtime.auth import in_region
+from pilar_runtime.regions import in_region
 from services.notify.domain.kinds import matches
 from services.notify.domain.rules import Rule, normalize_phone, role_members
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pilar_runtime.auth import in_region
+from pilar_runtime.regions import in_region
 from services.notify.domain.context import SAMPLE_FACTS, notice_context
 from services.notify.domain.kinds import NOTICE_KINDS, ROLES, matches, matching_kinds, validate_pattern
 from services.notify.domain.render import TemplateProblem, render

@@ -18,6 +18,7 @@ from contracts.events.outreach import FollowupAssigned, SessionCancelled, Sessio
 from contracts.events.registry import WorkerRegistered, WorkerUpdated
 from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo, UnitOfWork
+from services.notify.commands.deliveries import record_notice
 from services.notify.domain.timing import QuietHours
 from services.notify.notices import Notifier
 
@@ -149,8 +150,13 @@ async def plan_session_notices(mongo: Mongo, clock: FakeClock, quiet: QuietHours
     facts = json.loads(json.dumps(session_facts("ses_x", NOON + timedelta(days=7)), default=str))
 
     async def plan(uow: UnitOfWork) -> int:
-        return await notifier.notice(
-            uow, subject="outreach.session_scheduled", event_id="evt-1", region_code="34.03.13.2004", facts=facts
+        return await record_notice(
+            uow,
+            notifier,
+            subject="outreach.session_scheduled",
+            event_id="evt-1",
+            region_code="34.03.13.2004",
+            facts=facts,
         )
 
     return await mongo.transact(plan)

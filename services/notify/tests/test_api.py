@@ -106,3 +106,20 @@ async def test_webhook_secrets_are_never_returned(
     assert listed.json()["items"][0]["secret_set"] is True
     assert listed.json()["items"][0]["id"] == created.json()["id"]
     assert (await client.get("/webhooks", headers=bearer("viewer", "35.11"))).json()["total"] == 0
+
+
+async def test_lists_narrow_to_a_region_within_the_callers_scope(notify: Notify, client: httpx.AsyncClient) -> None:
+    for region in ("34.03", "34.03.13"):
+        created = await client.post("/rules", json={**GOOD, "region_code": region}, headers=OPERATOR)
+        assert created.status_code == 201, created.text
+
+    async def total(path: str, region: str) -> int:
+        answer = await client.get(path, params={"region": region}, headers=OPERATOR)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["total"])
+
+    assert await total("/rules", "34.03.13") == 1
+    assert await total("/rules", "34") == 2  # wider than the scope: the scope still limits
+    assert await total("/rules", "35.11") == 0  # outside the scope: silently nothing
+    for path in ("/rules", "/webhooks", "/deliveries"):
+        assert (await client.get(path, params={"region": "nonsense"}, headers=OPERATOR)).status_code == 422

@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 
+from contracts.events.notify import FailureReason
+from services.notify.channels import CHANNELS, held_in_quiet_hours
 from services.notify.domain.context import SAMPLE_FACTS, notice_context, tanggal, waktu_wib
+from services.notify.domain.deliveries import Failure, Retries, after_attempt
 from services.notify.domain.kinds import NOTICE_KINDS, InvalidPattern, matching_kinds, validate_pattern
 from services.notify.domain.plan import Contact, Webhook, plan_notices, plan_webhooks
 from services.notify.domain.render import TemplateProblem, default_template, render
+from services.notify.domain.rules import CHANNELS as RULE_CHANNELS
 from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
 from services.notify.domain.signature import sign, sign_legacy, signed_headers, verify
 from services.notify.domain.timing import (
@@ -250,3 +254,20 @@ def test_a_signature_outside_the_tolerance_or_among_rotated_keys() -> None:
     rotated = {**headers, "webhook-signature": "v1,b2xk " + headers["webhook-signature"]}
     assert verify(body, "s3cret-s3cret-s3cret", rotated, now=1000)
     assert not verify(body, "s3cret-s3cret-s3cret", {**headers, "webhook-timestamp": "1e3"}, now=1000)
+
+
+def test_every_channel_a_rule_may_name_has_a_sender_and_only_sms_waits_through_quiet_hours() -> None:
+    assert set(CHANNELS) == set(RULE_CHANNELS)
+    assert [c for c in RULE_CHANNELS if held_in_quiet_hours(c)] == ["sms"]
+
+
+def test_an_attempt_is_sent_retried_after_the_backoff_or_failed_after_the_last() -> None:
+    now, retries = datetime(2027, 8, 2, 5, 0, tzinfo=UTC), Retries(max_attempts=3, base_seconds=60, cap_seconds=90)
+    refused = Failure(FailureReason.REFUSED, "550 no such mailbox")
+    assert after_attempt(1, None, now, retries) == ({"at": now, "outcome": "sent", "error": None},
+                                                    {"status": "sent", "sent_at": now})  # fmt: skip
+    entry, retry = after_attempt(2, refused, now, retries)
+    assert entry == {"at": now, "outcome": "failed", "reason": "refused", "error": "550 no such mailbox"}
+    assert retry == {"next_attempt_at": now + timedelta(seconds=90)}  # 120 s, capped
+    _, last = after_attempt(3, refused, now, retries)
+    assert last == {"status": "failed", "failed_reason": "550 no such mailbox", "failure": "refused"}

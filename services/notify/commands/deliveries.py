@@ -1,0 +1,124 @@
+"""Recording deliveries, inside the caller's unit of work (an event handler or a timer), and their attempts.
+
+Nothing is sent here: deliveries are written `pending` and the dispatcher sends them after the commit, so a slow
+SMTP server never holds a consumer's transaction and a rolled-back handler sends nothing. Rendering does happen
+here, bounded per notice (`domain/deliveries.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from contracts.envelope import Envelope
+from pilar_runtime.models import new_id
+from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.personal import without_personal_data
+from services.notify import store
+from services.notify.channels import held_in_quiet_hours
+from services.notify.domain.deliveries import (
+    RENDER_SECONDS,
+    Failure,
+    Message,
+    Retries,
+    Source,
+    after_attempt,
+    compose,
+    new_delivery,
+)
+from services.notify.domain.kinds import kind_name
+from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
+from services.notify.domain.rules import role_members
+from services.notify.events import outcome_event
+from services.notify.notices import Notifier
+
+log = structlog.get_logger("notify.notices")
+
+
+async def record_notice(
+    uow: UnitOfWork, notifier: Notifier, *, subject: str, event_id: str, region_code: str, facts: dict[str, Any]
+) -> int:
+    """Record the deliveries the rules ask for; returns how many are new."""
+    rules = [*notifier.defaults, *await store.load_rules(uow.db, uow.session)]
+    applicable = [r for r in rules if r.applies(subject, region_code)]
+    if not applicable:
+        return 0
+    people = {p for r in applicable for role in r.roles for p in role_members(role, facts)}
+    contacts = await store.load_contacts(uow.db, people, uow.session)
+    webhooks = {w.id: w for w in await store.load_webhooks(uow.db, uow.session)}
+    planned, unreachable = plan_notices(subject, region_code, facts, applicable, contacts, webhooks)
+    if unreachable:
+        log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
+    source = Source(subject, event_id, kind_name(subject), region_code)
+    deadline = time.monotonic() + RENDER_SECONDS
+    messages: dict[tuple[str, str | None, str], tuple[Message, Failure | None]] = {}
+    new = 0
+    for item in planned:
+        same = (item.channel, item.template, item.recipient_name)  # all a message depends on, with the notice
+        if same not in messages:  # rendering is bounded, but takes the consumer's loop: done on a thread
+            messages[same] = await asyncio.to_thread(
+                compose, item, subject, facts, public_base_url=notifier.public_base_url, deadline=deadline
+            )
+        new += await _record(uow, notifier, item, source, *messages[same])
+    return new
+
+
+async def pass_on(uow: UnitOfWork, notifier: Notifier, envelope: Envelope) -> int:
+    """Every registered webhook that wants this bus event gets the envelope, without personal data: notify
+    needs a worker's phone and e-mail to invite them, a district system does not."""
+    hooks = await store.load_webhooks(uow.db, uow.session)
+    shared = envelope.model_copy(update={"payload": without_personal_data(envelope.payload)})
+    message = Message("", shared.to_json().decode())
+    source = Source(envelope.routing_key, str(envelope.event_id), envelope.event_type, envelope.region_code)
+    new = 0
+    for item in plan_webhooks(envelope.routing_key, envelope.region_code, hooks):
+        new += await _record(uow, notifier, item, source, message, None)
+    return new
+
+
+async def _record(
+    uow: UnitOfWork, notifier: Notifier, item: Planned, source: Source, message: Message, problem: Failure | None
+) -> int:
+    now = notifier.clock()
+    # A channel that waits through the quiet hours, planned in them, is due in the morning; the rest at once.
+    due_at = notifier.quiet.release(now) if held_in_quiet_hours(item.channel) else now
+    document = new_delivery(
+        new_id("dlv"), item, source, message, problem, now=now, due_at=due_at, no_lease=store.NO_LEASE
+    )
+    if not await store.record_delivery(uow.db, uow.session, document):
+        return 0
+    if problem:
+        log.warning("notify.delivery_failed", delivery_id=document["_id"], reason=problem.detail)
+        uow.emit(outcome_event(document, attempts=1, reason=problem.reason))
+    else:
+        log.info("notify.delivery_planned", delivery_id=document["_id"], channel=item.channel)
+    return 1
+
+
+async def record_attempt(
+    uow: UnitOfWork, delivery: dict[str, Any], error: Failure | None, *, owner: str, now: datetime, retries: Retries
+) -> None:
+    """An attempt the dispatcher made under its lease, with `notification_sent`, or `notification_failed` after the
+    last attempt."""
+    attempt = len(delivery.get("attempts", [])) + 1
+    version = delivery["version"] + 1
+    entry, changes = after_attempt(attempt, error, now, retries)
+    if not await store.record_attempt(
+        uow, delivery["_id"], owner, {**changes, "version": version, "lease_until": store.NO_LEASE}, entry
+    ):
+        return  # the lease was lost to another replica; its record wins
+    document = {**delivery, "version": version}
+    if error is None:
+        log.info("notify.delivery_sent", attempt=attempt)
+        uow.emit(outcome_event(document, attempts=attempt))
+    elif changes.get("status") == "failed":
+        log.warning("notify.delivery_gave_up", attempt=attempt, error=error.detail)
+        uow.emit(outcome_event(document, attempts=attempt, reason=error.reason))
+    else:
+        log.info(
+            "notify.delivery_retry", attempt=attempt, error=error.detail, next_at=changes["next_attempt_at"].isoformat()
+        )
