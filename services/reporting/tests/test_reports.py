@@ -59,8 +59,8 @@ async def test_campaign_completed_produces_the_campaign_report(
     listed = await reporting.get("/reports", GUNUNGKIDUL, kind="campaign")
     assert [r["id"] for r in listed["items"]] == [report_id]
     assert (await reporting.get("/reports", BONDOWOSO, kind="campaign"))["total"] == 0
-    gone = await reporting.http.get(f"/reports/{report_id}/download", headers=BONDOWOSO)
-    assert gone.status_code == 404
+    outside = await reporting.http.get(f"/reports/{report_id}/download", headers=BONDOWOSO)
+    assert outside.status_code == 403
 
     book = openpyxl.load_workbook(io.BytesIO(await _download(reporting, report_id, "xlsx", GUNUNGKIDUL)))
     assert book.sheetnames == ["Ringkasan", "Sesi", "Kehadiran", "Narasumber", "Lembaga terbentuk", "Sasaran", "Grafik"]
