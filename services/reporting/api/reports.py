@@ -18,6 +18,7 @@ from services.reporting.reports.render import FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["reports"])
 WORKER = "report_worker"
+FILE = {"type": "string", "format": "binary"}
 
 
 def _report(doc: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +74,9 @@ async def get_report(report_id: str, runtime: RuntimeDep, caller: CallerDep) -> 
 @router.get(
     "/reports/{report_id}/download",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}, "description": "the file"}},
+    responses={
+        200: {"content": {media: {"schema": FILE} for media in MEDIA_TYPES.values()}, "description": "the file"}
+    },
     summary="The report file (xlsx, pdf or csv)",
 )
 async def download(

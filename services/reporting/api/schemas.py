@@ -68,7 +68,7 @@ class Target(BaseModel):
 
 class PerSessionTarget(BaseModel):
     target: int | None
-    achieved: float
+    achieved: int | float  # 0 before any session is held
 
 
 class Targets(BaseModel):
