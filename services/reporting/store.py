@@ -6,6 +6,8 @@
 - Every write of a transaction goes through its ``Writes`` buffer and is made at commit, in bulk.
 - one collection per projection (``domain.projection.AGGREGATES``): the state of each aggregate.
 - ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states.
+- ``district_activity``: the (district, month) pairs with events, for the monthly reports; their month-end timers.
+- ``reports`` (the jobs) and ``report_files``; ``replays``: the state of the last replay.
 """
 
 from __future__ import annotations
