@@ -2,8 +2,9 @@
 
 A Gunungkidul (34.03) district operator tries every way to get Bondowoso's (35.11) campaign report — naming their
 own region with Bondowoso's campaign id, asking for it plainly, listing, reading and downloading the report an
-admin built — and gets 403 (a record outside their region; an unknown one is a 404) and never a Bondowoso name. The builder itself keeps to the subject's region: a job
-recorded for the wrong region is refused, and records of another region that cite a campaign never show in it.
+admin built — and gets 403 (a record outside their region; an unknown one is a 404) and never a Bondowoso name.
+The builder itself keeps to the subject's region: a job recorded for the wrong region is refused, and records of
+another region that cite a campaign never show in it.
 """
 
 from __future__ import annotations
