@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections import Counter
@@ -21,6 +22,7 @@ from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.results import UpdateResult
 
@@ -31,7 +33,15 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from pilar_runtime.regions import ancestors
 from pilar_runtime.timers import TIMERS, schedule_timer
-from services.reporting.domain.projection import AGGREGATES, CAMPAIGNS, INSTITUTIONS, REGULATIONS, SESSIONS, WORKERS
+from services.reporting.domain.projection import (
+    AGGREGATES,
+    CAMPAIGNS,
+    INSTITUTIONS,
+    REGULATIONS,
+    SESSIONS,
+    WORKERS,
+    level,
+)
 
 EVENTS = "events"
 ROLLUPS = "rollups"
@@ -171,11 +181,6 @@ def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
     ]
 
 
-def level(region: str) -> int:
-    """0 national, 1 provinsi, 2 kabupaten/kota, 3 kecamatan, 4 desa."""
-    return region.count(".") + 1 if region else 0
-
-
 async def counts_of(db: Db, region: str) -> dict[str, int]:
     doc = await db[ROLLUPS].find_one({"_id": region})
     return {k: v for k, v in (doc or {}).get("counts", {}).items() if v}
@@ -221,6 +226,45 @@ def months_active(uow: UnitOfWork) -> MonthsActive:
 async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
     found = await uow.db[ACTIVITY].find({"month": month}, session=uow.session).sort("_id", 1).to_list(None)
     return [str(doc["district"]) for doc in found]
+
+
+# Replay: the stored events in arrival order, and the projections written back whole
+
+# The fields of a stored event a replay folds (see ``domain.facts.Fact.from_stored``).
+FACT_FIELDS = {
+    "event_id": 1,
+    "event_type": 1,
+    "region_code": 1,
+    "aggregate_id": 1,
+    "aggregate_version": 1,
+    "occurred_at": 1,
+    "payload": 1,
+}
+WRITE_BATCH = 5000
+
+
+async def count_events(db: Db) -> int:
+    return await db[EVENTS].count_documents({})
+
+
+def events_in_arrival_order(db: Db, batch: int) -> AsyncCursor[dict[str, Any]]:
+    # Walking the _id index gives arrival order without sorting a million documents in memory.
+    return db[EVENTS].find({}, FACT_FIELDS, batch_size=batch).hint([("_id", 1)])
+
+
+async def drop_projections(db: Db) -> None:
+    for name in PROJECTIONS:
+        await db[name].drop()
+
+
+async def insert_projections(db: Db, documents: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Write rebuilt projections (dropped before) in bulk, every collection at once."""
+
+    async def insert(name: str, docs: list[dict[str, Any]]) -> None:
+        for start in range(0, len(docs), WRITE_BATCH):
+            await db[name].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
+
+    await asyncio.gather(*(insert(name, docs) for name, docs in documents.items()))
 
 
 # The event feed and the dashboard

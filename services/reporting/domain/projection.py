@@ -362,6 +362,11 @@ def event_contributions(fact: Fact) -> Counter[str]:
     return out
 
 
+def level(region: str) -> int:
+    """0 national, 1 provinsi, 2 kabupaten/kota, 3 kecamatan, 4 desa."""
+    return region.count(".") + 1 if region else 0
+
+
 def scopes(region_code: str) -> tuple[str, ...]:
     """The roll-up documents one region feeds: the national one and every level from provinsi down."""
     return (NATIONAL, *_chain(region_code))
