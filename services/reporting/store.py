@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -342,7 +342,10 @@ async def adopted_between(db: Db, region: str, start: str, end: str) -> list[dic
 # Reports: the jobs (``reports``) and their files (``report_files``)
 
 
-async def reports_page(db: Db, scope: dict[str, Any], page: PageParams, kind: str | None, show: Any) -> dict[str, Any]:
+async def reports_page(
+    db: Db, scope: dict[str, Any], page: PageParams, kind: str | None, show: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of the reports in ``scope`` (the caller's list filter), newest first."""
     query = {**scope, **({"kind": kind} if kind else {})}
     return await page_of(db[REPORTS], query, page, [("created_at", -1), ("_id", 1)], show=show)
 
