@@ -63,9 +63,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from pilar_runtime.regions import ancestors, children
 from services.reporting.domain.facts import Fact
+from services.reporting.domain.months import WIB, month_end
 from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
-from services.reporting.handlers import MONTHLY_TIMER, WIB, month_end
-from services.reporting.store import rollup_updates
+from services.reporting.store import MONTHLY_TIMER, rollup_updates
 from tests.e2e.stack import SERVICES, Stack
 
 Send = Callable[[int], Awaitable[str]]

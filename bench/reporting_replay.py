@@ -27,7 +27,7 @@ from contracts.catalogue import EVENT_TYPES
 from pilar_dev.devstack import LocalMongo
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import ancestors, children
-from services.reporting.replay import replay
+from services.reporting.commands.replays import replay
 from services.reporting.store import EVENTS, ROLLUPS, ensure_projection_indexes
 
 CATEGORIES = ("tokoh masyarakat", "tokoh agama", "perangkat desa", "kader")

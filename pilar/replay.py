@@ -8,7 +8,7 @@ from pilar_runtime.mongo import Mongo
 
 
 async def run_replay() -> int:
-    from services.reporting.replay import replay
+    from services.reporting.commands.replays import replay
     from services.reporting.settings import ReportingSettings
 
     settings = ReportingSettings()

@@ -1,31 +1,17 @@
-"""Reporting consumes every event (binding ``#``): store it, project it, and record report jobs it triggers.
-
-Everything happens in the consumer's transaction (with the inbox record): the stored event, the projections,
-the roll-ups, the month-end timer and any report job commit together or not at all. Building a report is left
-to the background worker.
-"""
+"""Thin subscribers: reporting consumes every event (binding ``#``) and the month-end timers, and hands each to
+a command (``commands.events``). Building a report is left to the background worker."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
-import structlog
-from pymongo import UpdateOne
-
-from contracts.envelope import REGION_CODE, Envelope
+from contracts.envelope import Envelope
 from contracts.events.outreach import CampaignCompleted
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
-from pilar_runtime.timers import TIMERS, schedule_timer
-from services.reporting import store
-from services.reporting.reports.jobs import job_document, request
-
-log = structlog.get_logger("reporting.handlers")
-
-MONTHLY_TIMER = "monthly_district"
-# Month end is reckoned in Western Indonesian Time, where most Dinas Sosial offices are.
-WIB = timezone(timedelta(hours=7), "WIB")
+from services.reporting.commands import events
+from services.reporting.store import MONTHLY_TIMER as MONTHLY_TIMER  # the composition root registers it
 
 
 def build_handlers(grace: timedelta) -> EventHandlers:
@@ -35,117 +21,15 @@ def build_handlers(grace: timedelta) -> EventHandlers:
 
     @handlers.otherwise
     async def record_event(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
-        await record(envelope, uow, grace)
+        await events.record_event(uow, envelope, grace)
 
     @handlers.on("campaign_completed")
     async def campaign_completed(envelope: Envelope, payload: CampaignCompleted, uow: UnitOfWork) -> None:
-        await record(envelope, uow, grace)
-        job = job_document(
-            f"rpt_campaign_{payload.campaign_id}",
-            "campaign",
-            payload.region_code if _valid_region(payload.region_code) else envelope.region_code,
-            None,
-            None,
-            requested_by="reporting",
-            created_at=envelope.occurred_at,
-            trigger_event_id=str(envelope.event_id),
-            campaign_id=payload.campaign_id,
-        )
-        await request(uow, job)
+        await events.record_event(uow, envelope, grace)
+        await events.order_campaign_report(uow, envelope, payload)
 
     return handlers
 
 
-async def record(envelope: Envelope, uow: UnitOfWork, grace: timedelta) -> None:
-    """Store and project one event (the consumer's inbox lets each through once)."""
-    fact = store.append_event(uow, envelope, datetime.now(UTC))
-    await store.project(uow, fact)
-    if fact.known:
-        log.info("event.stored")
-    else:
-        log.warning("event.unknown_type_stored")
-    district = _district(envelope.region_code)
-    # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
-    if district and envelope.producer != "reporting":
-        uow.buffer(MonthsActive.NAME, MonthsActive).note(district, envelope.occurred_at, grace)
-
-
-def _valid_region(code: str) -> bool:
-    return bool(REGION_CODE.match(code))
-
-
-def _district(region_code: str) -> str | None:
-    parts = region_code.split(".")
-    return ".".join(parts[:2]) if len(parts) >= 2 else None
-
-
-def month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def month_end(month_first: date) -> datetime:
-    """The first instant after the month (WIB), in UTC."""
-    _, last = month_bounds(month_first)
-    return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=WIB).astimezone(UTC)
-
-
-class MonthsActive:
-    """A district with activity in a month gets a monthly report when that month ends (a timer per month).
-
-    Gathers the (district, month) pairs of a transaction's events and writes them, and the months' timers, once.
-    The timer fires ``grace`` after month end; for a month already past (history arriving late) it fires ``grace``
-    after the month's last event arrived, so that the report sees the whole burst."""
-
-    NAME = "reporting.months_active"
-
-    def __init__(self) -> None:
-        self.districts: set[tuple[str, str]] = set()
-        self.due: dict[str, datetime] = {}  # month → when its reports are due, as the latest event asks
-
-    def note(self, district: str, occurred_at: datetime, grace: timedelta) -> None:
-        first, _ = month_bounds(occurred_at.astimezone(WIB).date())
-        month = first.isoformat()[:7]
-        self.districts.add((district, month))
-        due = max(month_end(first), datetime.now(UTC)) + grace
-        self.due[month] = max(due, self.due.get(month, due))
-
-    async def flush(self, uow: UnitOfWork) -> None:
-        if self.districts:
-            await uow.db[store.ACTIVITY].bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": f"{district}|{month}"},
-                        {"$setOnInsert": {"district": district, "month": month}},
-                        upsert=True,
-                    )
-                    for district, month in sorted(self.districts)
-                ],
-                ordered=False,
-                session=uow.session,
-            )
-        for month, due in sorted(self.due.items()):
-            timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
-            if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
-                await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
-            # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
-
-
 async def month_ended(data: dict[str, Any], uow: UnitOfWork) -> None:
-    """Timer handler: record a monthly report job for every district that had activity in the month."""
-    month = str(data["month"])
-    first, last = month_bounds(date.fromisoformat(f"{month}-01"))
-    districts = await uow.db[store.ACTIVITY].find({"month": month}, session=uow.session).sort("_id", 1).to_list(None)
-    for found in districts:
-        job = job_document(
-            f"rpt_monthly_{found['district']}_{month}",
-            "monthly_district",
-            found["district"],
-            first,
-            last,
-            requested_by="reporting",
-            created_at=month_end(first),
-        )
-        await request(uow, job)
-    log.info("report.month_ended", month=month, districts=len(districts))
+    await events.order_monthly_reports(uow, str(data["month"]))

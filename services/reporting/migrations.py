@@ -14,7 +14,7 @@ import structlog
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from services.reporting.reports.jobs import withdraw_misscoped
+from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.store import EVENTS, Db, stored_payload
 
 log = structlog.get_logger("reporting.migrations")

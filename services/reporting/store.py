@@ -6,32 +6,42 @@
 - Every write of a transaction goes through its ``Writes`` buffer and is made at commit, in bulk.
 - one collection per projection (``domain.projection.AGGREGATES``): the state of each aggregate.
 - ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states.
+- ``district_activity``: the (district, month) pairs with events, for the monthly reports; their month-end timers.
+- ``reports`` (the jobs) and ``report_files``; ``replays``: the state of the last replay.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from bson import Binary
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.results import UpdateResult
 
 from contracts.envelope import Envelope
 from contracts.events.notify import failure_reason
+from pilar_runtime.api import page_of
+from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from pilar_runtime.regions import ancestors
-from services.reporting.domain.facts import Fact
+from pilar_runtime.timers import TIMERS, schedule_timer
 from services.reporting.domain.projection import (
     AGGREGATES,
-    apply,
-    event_contributions,
-    rollup_delta,
-    scopes,
-    touches,
+    CAMPAIGNS,
+    INSTITUTIONS,
+    REGULATIONS,
+    SESSIONS,
+    WORKERS,
+    level,
 )
 
 EVENTS = "events"
@@ -102,6 +112,9 @@ _TEMPLATE_NAME = re.compile(r"[a-z_]+(/[a-z_]+(\.j2)?)?")
 
 
 WRITES = "reporting.writes"
+MONTHS_ACTIVE = "reporting.months_active"
+REPLAYS = "replays"
+MONTHLY_TIMER = "monthly_district"
 
 
 class Writes:
@@ -152,26 +165,8 @@ class Writes:
             await uow.db[ROLLUPS].bulk_write(rollups, ordered=True, session=uow.session)
 
 
-def append_event(uow: UnitOfWork, envelope: Envelope, received_at: datetime) -> Fact:
-    """Store the event (at commit). The consumer's inbox lets each event through once; the unique ``event_id``
-    index is the database's own guard."""
-    uow.buffer(WRITES, Writes).events.append(event_document(envelope, received_at))
-    return Fact.of(envelope)
-
-
-async def project(uow: UnitOfWork, fact: Fact) -> None:
-    """Apply one new fact to every projection it touches and move the roll-ups (written at commit)."""
-    writes = uow.buffer(WRITES, Writes)
-    for projection, key in touches(fact):
-        old = await writes.state(uow, projection, key)
-        new = apply(projection, key, old, fact)
-        if new is None:
-            continue
-        writes.put(projection, key, new)
-        for region, delta in rollup_delta(projection, old, new).items():
-            writes.move(region, delta)
-    for region in scopes(fact.region_code):
-        writes.move(region, event_contributions(fact))
+def writes(uow: UnitOfWork) -> Writes:
+    return uow.buffer(WRITES, Writes)
 
 
 def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
@@ -187,11 +182,251 @@ def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
     ]
 
 
-def level(region: str) -> int:
-    """0 national, 1 provinsi, 2 kabupaten/kota, 3 kecamatan, 4 desa."""
-    return region.count(".") + 1 if region else 0
-
-
 async def counts_of(db: Db, region: str) -> dict[str, int]:
     doc = await db[ROLLUPS].find_one({"_id": region})
     return {k: v for k, v in (doc or {}).get("counts", {}).items() if v}
+
+
+class MonthsActive:
+    """The (district, month) pairs of a transaction's events, and when each month's reports fall due, written once:
+    a district with activity in a month gets a monthly report when that month's timer fires."""
+
+    def __init__(self) -> None:
+        self.districts: set[tuple[str, str]] = set()
+        self.due: dict[str, datetime] = {}  # month → when its reports are due, as the latest event asks
+
+    def note(self, district: str, month: str, due: datetime) -> None:
+        self.districts.add((district, month))
+        self.due[month] = max(due, self.due.get(month, due))
+
+    async def flush(self, uow: UnitOfWork) -> None:
+        if self.districts:
+            await uow.db[ACTIVITY].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": f"{district}|{month}"},
+                        {"$setOnInsert": {"district": district, "month": month}},
+                        upsert=True,
+                    )
+                    for district, month in sorted(self.districts)
+                ],
+                ordered=False,
+                session=uow.session,
+            )
+        for month, due in sorted(self.due.items()):
+            timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
+            if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
+                await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
+            # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
+
+
+def months_active(uow: UnitOfWork) -> MonthsActive:
+    return uow.buffer(MONTHS_ACTIVE, MonthsActive)
+
+
+async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
+    found = await uow.db[ACTIVITY].find({"month": month}, session=uow.session).sort("_id", 1).to_list(None)
+    return [str(doc["district"]) for doc in found]
+
+
+# Replay: the stored events in arrival order, and the projections written back whole
+
+# The fields of a stored event a replay folds (see ``domain.facts.Fact.from_stored``).
+FACT_FIELDS = {
+    "event_id": 1,
+    "event_type": 1,
+    "region_code": 1,
+    "aggregate_id": 1,
+    "aggregate_version": 1,
+    "occurred_at": 1,
+    "payload": 1,
+}
+WRITE_BATCH = 5000
+
+
+async def count_events(db: Db) -> int:
+    return await db[EVENTS].count_documents({})
+
+
+def events_in_arrival_order(db: Db, batch: int) -> AsyncCursor[dict[str, Any]]:
+    # Walking the _id index gives arrival order without sorting a million documents in memory.
+    return db[EVENTS].find({}, FACT_FIELDS, batch_size=batch).hint([("_id", 1)])
+
+
+async def drop_projections(db: Db) -> None:
+    for name in PROJECTIONS:
+        await db[name].drop()
+
+
+async def insert_projections(db: Db, documents: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Write rebuilt projections (dropped before) in bulk, every collection at once."""
+
+    async def insert(name: str, docs: list[dict[str, Any]]) -> None:
+        for start in range(0, len(docs), WRITE_BATCH):
+            await db[name].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
+
+    await asyncio.gather(*(insert(name, docs) for name, docs in documents.items()))
+
+
+# The event feed and the dashboard
+
+
+async def events_after(
+    db: Db, scope: dict[str, Any], after: int, limit: int, *, region: str, event_type: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of stored events after the cursor, oldest first, and how many match after it. ``scope`` is the list
+    filter (on ``region_code``); ``region`` (a subtree that holds it, "" for all) lets the query use the
+    ``regions`` index."""
+    query: dict[str, Any] = {"_id": {"$gt": after}, **scope}
+    if region:
+        query["regions"] = region
+    if event_type:
+        query["event_type"] = event_type
+    items = await db[EVENTS].find(query).sort("_id", 1).limit(limit).to_list(None)
+    return items, await db[EVENTS].count_documents(query)
+
+
+async def recent_events(db: Db, region: str, limit: int) -> list[dict[str, Any]]:
+    return await db[EVENTS].find({"regions": region} if region else {}).sort("_id", -1).limit(limit).to_list(None)
+
+
+async def rollups_below(db: Db, region: str, depth: int, limit: int) -> list[dict[str, Any]]:
+    """The roll-ups of one level (``depth``, see ``level``) inside a region, in code order."""
+    below: dict[str, Any] = {"level": depth}
+    if region:
+        below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|$)"}
+    return await db[ROLLUPS].find(below).sort("_id", 1).limit(limit).to_list(None)
+
+
+# What reports and campaign progress read from the projections
+
+
+async def campaign(db: Db, campaign_id: str) -> dict[str, Any] | None:
+    return await db[CAMPAIGNS].find_one({"_id": campaign_id})
+
+
+async def campaign_sessions(db: Db, campaign: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The campaign's sessions inside its region (nothing outside a campaign's region ever counts for it)."""
+    return await db[SESSIONS].find({"campaign_id": campaign["_id"], "regions": campaign["region_code"]}).to_list(None)
+
+
+async def campaign_institutions(
+    db: Db, campaign: Mapping[str, Any], kinds: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Institutions inside the campaign's region that cite it or lie in one of its desa."""
+    query: dict[str, Any] = {
+        "$or": [{"campaign_id": campaign["_id"]}, {"region_code": {"$in": campaign.get("desa_codes", [])}}],
+        "regions": campaign["region_code"],
+    }
+    if kinds is not None:
+        query["kind"] = {"$in": kinds}
+    return await db[INSTITUTIONS].find(query).to_list(None)
+
+
+async def workers(db: Db, ids: set[str]) -> dict[str, dict[str, Any]]:
+    return {w["_id"]: w for w in await db[WORKERS].find({"_id": {"$in": sorted(ids)}}).to_list(None)}
+
+
+async def formed_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
+    return await db[INSTITUTIONS].find({"regions": region, "formed_on": {"$gte": start, "$lte": end}}).to_list(None)
+
+
+async def held_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
+    query = {"regions": region, "status": "held", "held_on": {"$gte": start, "$lte": end}}
+    return await db[SESSIONS].find(query).to_list(None)
+
+
+async def adopted_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
+    return await db[REGULATIONS].find({"regions": region, "adopted_on": {"$gte": start, "$lte": end}}).to_list(None)
+
+
+# Reports: the jobs (``reports``) and their files (``report_files``)
+
+
+async def reports_page(
+    db: Db, scope: dict[str, Any], page: PageParams, kind: str | None, show: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page of the reports in ``scope`` (the caller's list filter), newest first."""
+    query = {**scope, **({"kind": kind} if kind else {})}
+    return await page_of(db[REPORTS], query, page, [("created_at", -1), ("_id", 1)], show=show)
+
+
+async def report(db: Db, report_id: str) -> dict[str, Any] | None:
+    return await db[REPORTS].find_one({"_id": report_id})
+
+
+async def report_file(db: Db, report_id: str, fmt: str) -> bytes | None:
+    stored = await db[REPORT_FILES].find_one({"_id": f"{report_id}.{fmt}"})
+    return None if stored is None else bytes(stored["data"])
+
+
+async def add_report(uow: UnitOfWork, job: dict[str, Any]) -> bool:
+    """Record a job unless one with its id exists; True when recorded."""
+    if await uow.db[REPORTS].find_one({"_id": job["_id"]}, {"_id": 1}, session=uow.session):
+        return False
+    await uow.db[REPORTS].insert_one(job, session=uow.session)
+    return True
+
+
+async def mark_report_done(uow: UnitOfWork, job: Mapping[str, Any], owner: str, done: dict[str, Any]) -> bool:
+    """Mark a job done unless its lease passed to another worker; False when it did."""
+    result: UpdateResult = await uow.db[REPORTS].update_one(
+        {"_id": job["_id"], "lease_owner": owner, "status": "pending"}, {"$set": done}, session=uow.session
+    )
+    return result.modified_count > 0
+
+
+async def put_report_files(uow: UnitOfWork, report_id: str, files: Mapping[str, bytes]) -> None:
+    for fmt, data in files.items():
+        await uow.db[REPORT_FILES].replace_one(
+            {"_id": f"{report_id}.{fmt}"},
+            {
+                "report_id": report_id,
+                "format": fmt,
+                "data": Binary(data),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+            upsert=True,
+            session=uow.session,
+        )
+
+
+async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, changes: dict[str, Any]) -> None:
+    await db[REPORTS].update_one({"_id": job["_id"], "lease_owner": owner}, {"$set": changes})
+
+
+async def campaign_reports_not_withdrawn(db: Db) -> list[dict[str, Any]]:
+    query = {"kind": "campaign", "withdrawn": {"$ne": True}}
+    return await db[REPORTS].find(query, {"campaign_id": 1, "region_code": 1}).to_list(None)
+
+
+async def withdraw_report(db: Db, report_id: str, error: str) -> None:
+    """Mark a report failed and withdrawn, without title or files."""
+    await db[REPORT_FILES].delete_many({"report_id": report_id})
+    changes = {"status": "failed", "withdrawn": True, "title": None, "formats": [], "error": error}
+    await db[REPORTS].update_one({"_id": report_id}, {"$set": changes})
+
+
+# Replays: one document, ``replay``, holds the state of the last one
+
+
+async def claim_replay(db: Db, started_by: str, now: datetime, stale_before: datetime) -> bool:
+    """Mark a replay running unless one is (one still "running" since before ``stale_before`` died with its
+    process); False when one runs."""
+    await db[REPLAYS].update_one({"_id": "replay"}, {"$setOnInsert": {"status": "idle"}}, upsert=True)
+    taken = await db[REPLAYS].find_one_and_update(
+        {"_id": "replay", "$or": [{"status": {"$ne": "running"}}, {"started_at": {"$lt": stale_before}}]},
+        {"$set": {"status": "running", "started_at": now, "started_by": started_by, "error": None}},
+    )
+    return taken is not None
+
+
+async def end_replay(db: Db, changes: dict[str, Any]) -> None:
+    await db[REPLAYS].update_one({"_id": "replay"}, {"$set": changes})
+
+
+async def replay_state(db: Db) -> dict[str, Any]:
+    doc = await db[REPLAYS].find_one({"_id": "replay"}) or {"status": "idle"}
+    doc.pop("_id", None)
+    return doc

@@ -2,8 +2,9 @@
 
 A Gunungkidul (34.03) district operator tries every way to get Bondowoso's (35.11) campaign report — naming their
 own region with Bondowoso's campaign id, asking for it plainly, listing, reading and downloading the report an
-admin built — and gets 404 and never a Bondowoso name. The builder itself keeps to the subject's region: a job
-recorded for the wrong region is refused, and records of another region that cite a campaign never show in it.
+admin built — and gets 403 (a record outside their region; an unknown one is a 404) and never a Bondowoso name.
+The builder itself keeps to the subject's region: a job recorded for the wrong region is refused, and records of
+another region that cite a campaign never show in it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import openpyxl
 
 from contracts.envelope import Envelope
 from pilar_dev.testing import bearer, eventually
-from services.reporting.reports.jobs import withdraw_misscoped
+from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.tests.conftest import (  # noqa: F401 (fixtures)
     ADMIN,
     Publish,
@@ -194,29 +195,34 @@ async def test_a_district_operator_never_gets_another_regions_campaign_report(
     gunungkidul = _campaign(GK_CAMPAIGN, "Kampanye Gunungkidul", "34.03", GK_DESA, "Narasumber Gunungkidul")
     await fed(reporting, publish, bondowoso + gunungkidul + _stray_records_citing_gunungkidul())
 
-    # Asking for Bondowoso's campaign under one's own region, or plainly: 404, as for a campaign that doesn't exist.
+    # Asking for Bondowoso's campaign under one's own region, or plainly: 403, naming nothing of the campaign.
     for body in (
         {"kind": "campaign", "campaign_id": BDW_CAMPAIGN, "region_code": "34.03"},
         {"kind": "campaign", "campaign_id": BDW_CAMPAIGN, "region_code": "34.03.13.2004"},
         {"kind": "campaign", "campaign_id": BDW_CAMPAIGN},
     ):
         response = await reporting.http.post("/reports", json=body, headers=GUNUNGKIDUL)
-        assert response.status_code == 404, (body, response.status_code, response.text)
-        assert response.json() == {"detail": f"campaign {BDW_CAMPAIGN} not found"}
+        assert response.status_code == 403, (body, response.status_code, response.text)
+        assert response.json()["message"] == f"campaign {BDW_CAMPAIGN} is outside your region"
     progress = await reporting.http.get(f"/campaigns/{BDW_CAMPAIGN}/progress", headers=GUNUNGKIDUL)
-    assert progress.status_code == 404 and progress.json() == {"detail": f"campaign {BDW_CAMPAIGN} not found"}
+    assert progress.status_code == 403, progress.text
+    assert progress.json()["message"] == f"campaign {BDW_CAMPAIGN} is outside your region"
+    unknown = await reporting.http.get("/campaigns/cmp_nope/progress", headers=GUNUNGKIDUL)
+    assert unknown.status_code == 404
 
     # The report an admin builds for Bondowoso is Bondowoso's: not listed, not readable, not downloadable.
     made = await reporting.http.post("/reports", json={"kind": "campaign", "campaign_id": BDW_CAMPAIGN}, headers=ADMIN)
     assert made.status_code == 202, made.text
     assert made.json()["region_code"] == "35.11"
     bdw_report = (await _built(reporting, made.json()["id"]))["id"]
-    assert (await reporting.http.get(f"/reports/{bdw_report}", headers=GUNUNGKIDUL)).status_code == 404
+    state = await reporting.http.get(f"/reports/{bdw_report}", headers=GUNUNGKIDUL)
+    assert state.status_code == 403 and state.json()["message"] == f"report {bdw_report} is outside your region"
     for fmt in ("xlsx", "pdf", "csv"):
         download = await reporting.http.get(
             f"/reports/{bdw_report}/download", params={"format": fmt}, headers=GUNUNGKIDUL
         )
-        assert download.status_code == 404, (fmt, download.status_code)
+        assert download.status_code == 403, (fmt, download.status_code)
+        assert not [s for s in (*SECRETS, "35.11") if s in download.text], fmt
 
     # Gunungkidul's own campaign report leaves out the Bondowoso session and WKSBM that cite its campaign.
     own = await reporting.http.post(

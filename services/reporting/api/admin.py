@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, HTTPException
 
 from pilar_runtime.auth import CallerDep, Role
-from pilar_runtime.errors import Conflict
-from pilar_runtime.mongo import Mongo
 from pilar_runtime.service import RuntimeDep
-from services.reporting.replay import replay
+from services.reporting import store
+from services.reporting.api.schemas import ReplayStarted, ReplayState
+from services.reporting.commands import replays
 
 router = APIRouter(tags=["operations"])
-log = structlog.get_logger("reporting.admin")
-REPLAYS = "replays"
-STALE_AFTER_SECONDS = 3600  # a replay still "running" after this long is taken to have died with its process
 
 
 def _admin(caller: CallerDep) -> None:
@@ -25,53 +20,19 @@ def _admin(caller: CallerDep) -> None:
         raise HTTPException(403, "only an admin may replay the projections")
 
 
-async def _run(mongo: Mongo, batch: int, progress: dict[str, int]) -> None:
-    state = mongo.db[REPLAYS]
-
-    def report(done: int, total: int) -> None:
-        progress.update(done=done, total=total)
-
-    try:
-        count = await replay(mongo, report, batch=batch)
-    except Exception as exc:
-        log.exception("replay.failed")
-        await state.update_one({"_id": "replay"}, {"$set": {"status": "failed", "error": str(exc)}})
-        return
-    await state.update_one(
-        {"_id": "replay"},
-        {"$set": {"status": "done", "events": count, "finished_at": datetime.now(UTC)}},
-    )
-
-
 @router.post("/admin/replay", status_code=202, summary="Rebuild every projection from the stored events")
-async def start_replay(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def start_replay(runtime: RuntimeDep, caller: CallerDep) -> ReplayStarted:
     _admin(caller)
-    now = datetime.now(UTC)
-    state = runtime.mongo.db[REPLAYS]
-    await state.update_one({"_id": "replay"}, {"$setOnInsert": {"status": "idle"}}, upsert=True)
-    taken = await state.find_one_and_update(
-        {
-            "_id": "replay",
-            "$or": [
-                {"status": {"$ne": "running"}},
-                {"started_at": {"$lt": now - timedelta(seconds=STALE_AFTER_SECONDS)}},
-            ],
-        },
-        {"$set": {"status": "running", "started_at": now, "started_by": caller.sub, "error": None}},
-        return_document=True,
-    )
-    if taken is None:
-        raise Conflict("a replay is already running")
+    started_at = await replays.start_replay(runtime.mongo.db, caller)
     settings: Any = runtime.settings
     progress = runtime.extras.setdefault("replay_progress", {})
     progress.clear()
-    runtime.background(_run(runtime.mongo, settings.replay_batch, progress), name="replay")
-    return {"status": "running", "started_at": now.isoformat()}
+    runtime.background(replays.run_replay(runtime.mongo, settings.replay_batch, progress), name="replay")
+    return ReplayStarted(status="running", started_at=started_at.isoformat())
 
 
-@router.get("/admin/replay", summary="State of the last replay")
-async def replay_state(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+@router.get("/admin/replay", summary="State of the last replay", response_model_exclude_unset=True)
+async def replay_state(runtime: RuntimeDep, caller: CallerDep) -> ReplayState:
     _admin(caller)
-    doc = await runtime.mongo.db[REPLAYS].find_one({"_id": "replay"}) or {"status": "idle"}
-    doc.pop("_id", None)
-    return {**doc, **runtime.extras.get("replay_progress", {})}
+    doc = await store.replay_state(runtime.mongo.db)
+    return ReplayState.model_validate({**doc, **runtime.extras.get("replay_progress", {})})

@@ -2,59 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field, model_validator
 
-from pilar_runtime.api import PageDep, page_of
+from pilar_runtime.api import PageDep
 from pilar_runtime.auth import CallerDep, WriterDep
-from pilar_runtime.errors import Conflict, NotFound, Unprocessable
-from pilar_runtime.models import Command, new_id, public
-from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.models import Page, public
 from pilar_runtime.ratelimit import per_caller_limit
-from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
-from services.reporting.api.scope import visible_campaign
-from services.reporting.reports.content import KINDS
-from services.reporting.reports.jobs import job_document, request
+from services.reporting import store
+from services.reporting.api.schemas import ReportState
+from services.reporting.commands import reports
+from services.reporting.domain.reports import ReportRequest
 from services.reporting.reports.render import FORMATS, MEDIA_TYPES
-from services.reporting.store import REPORT_FILES, REPORTS
 
 router = APIRouter(tags=["reports"])
 WORKER = "report_worker"
-
-
-class ReportRequest(Command):
-    kind: str = Field(description=f"one of {', '.join(KINDS)}")
-    region_code: str | None = Field(
-        None, description="region the report covers; a campaign report always covers its campaign's region"
-    )
-    period_start: date | None = None
-    period_end: date | None = None
-    campaign_id: str | None = Field(None, description="for kind `campaign`")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ReportRequest:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind {self.kind!r} is unknown; use one of {', '.join(KINDS)}")
-        if self.kind == "campaign":
-            if not self.campaign_id:
-                raise ValueError("campaign_id is required for a campaign report")
-            return self
-        if self.region_code is None or self.period_start is None or self.period_end is None:
-            raise ValueError(f"region_code, period_start and period_end are required for a {self.kind} report")
-        if self.period_end < self.period_start:
-            raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
-        return self
-
-
-def _normalized(region_code: str) -> str:
-    try:
-        return require(region_code)
-    except RegionError as exc:
-        raise Unprocessable(f"region_code: {exc}") from exc
+FILE = {"type": "string", "format": "binary"}
 
 
 def _report(doc: dict[str, Any]) -> dict[str, Any]:
@@ -66,87 +31,64 @@ def _report(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@router.get("/reports", summary="Reports of your region, newest first")
+@router.get(
+    "/reports",
+    response_model=Page[ReportState],
+    response_model_exclude_unset=True,
+    summary="Reports of your region, newest first",
+)
 async def list_reports(
     runtime: RuntimeDep,
     caller: CallerDep,
     page: PageDep,
     kind: Annotated[str | None, Query(max_length=50)] = None,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = caller.region_filter()
-    if kind:
-        query["kind"] = kind
-    return await page_of(runtime.mongo.db[REPORTS], query, page, [("created_at", -1), ("_id", 1)], show=_report)
+    return await store.reports_page(runtime.mongo.db, caller.list_filter(), page, kind, _report)
 
 
 @router.post(
     "/reports",
     status_code=202,
+    response_model=ReportState,
+    response_model_exclude_unset=True,
     summary="Request a report; it is built in the background",
     dependencies=[per_caller_limit("reports_per_minute")],
 )
 async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
-    if body.kind == "campaign":
-        assert body.campaign_id is not None  # the request model requires it for a campaign report
-        # A campaign report covers its campaign's region, never the one asked for.
-        campaign = await visible_campaign(runtime.mongo.db, caller, body.campaign_id)
-        region_code = str(campaign["region_code"])
-        if body.region_code is not None and _normalized(body.region_code) != region_code:
-            raise Unprocessable(f"region_code: a campaign report covers its campaign's region {region_code}")
-    else:
-        assert body.region_code is not None  # the request model requires it for the other kinds
-        region_code = _normalized(body.region_code)
-        caller.require_region(region_code)
-    job = job_document(
-        new_id("rpt"),
-        body.kind,
-        region_code,
-        body.period_start,
-        body.period_end,
-        requested_by=caller.sub,
-        created_at=datetime.now(UTC),
-        campaign_id=body.campaign_id,
-    )
-
-    async def work(uow: UnitOfWork) -> None:
-        await request(uow, job)
-
-    await runtime.mongo.transact(work)
+    job = await reports.request_report(runtime.mongo, caller, body)
     worker = runtime.extras.get(WORKER)
     if worker is not None:
         worker.wake.set()
     return _report(job)
 
 
-async def _visible(runtime: RuntimeDep, caller: CallerDep, report_id: str) -> dict[str, Any]:
-    doc = await runtime.mongo.db[REPORTS].find_one({"_id": report_id})
-    if doc is None or not caller.can_see(doc["region_code"]):
-        raise NotFound(f"report {report_id} not found")
-    return doc
-
-
-@router.get("/reports/{report_id}", summary="A report's state and download links")
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportState,
+    response_model_exclude_unset=True,
+    summary="A report's state and download links (403 outside your region)",
+)
 async def get_report(report_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
-    return _report(await _visible(runtime, caller, report_id))
+    return _report(await reports.visible_report(runtime.mongo.db, caller, report_id))
 
 
-@router.get("/reports/{report_id}/download", summary="The report file (xlsx, pdf or csv)")
+@router.get(
+    "/reports/{report_id}/download",
+    response_class=Response,
+    responses={
+        200: {"content": {media: {"schema": FILE} for media in MEDIA_TYPES.values()}, "description": "the file"}
+    },
+    summary="The report file (xlsx, pdf or csv)",
+)
 async def download(
     report_id: str,
     runtime: RuntimeDep,
     caller: CallerDep,
     format: Annotated[str, Query(pattern="^(xlsx|pdf|csv)$", description=" | ".join(FORMATS))] = "xlsx",
 ) -> Response:
-    doc = await _visible(runtime, caller, report_id)
-    if doc["status"] != "done":
-        detail = doc.get("error") or "it is still being generated"
-        raise Conflict(f"report {report_id} is {doc['status']}: {detail}")
-    stored = await runtime.mongo.db[REPORT_FILES].find_one({"_id": f"{report_id}.{format}"})
-    if stored is None:
-        raise NotFound(f"report {report_id} has no {format} file")
-    filename = f"{report_id}.{format}"
+    data = await reports.report_file(runtime.mongo.db, caller, report_id, format)
     return Response(
-        bytes(stored["data"]),
+        data,
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{report_id}.{format}"'},
     )

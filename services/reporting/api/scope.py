@@ -1,33 +1,28 @@
-"""The region a read is about: the one asked for (validated, inside the caller's scope) or the caller's own; and
-records asked for by id, which exist for a caller only inside their scope."""
+"""Regions asked for in a query: validated (422 when malformed or unknown), then either the region a roll-up is
+read for (403 outside the caller's scope) or the narrowing of a list (``Caller.list_filter``: silently limited)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import NotFound, Unprocessable
+from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import RegionError, require
-from services.reporting.domain.projection import CAMPAIGNS
-from services.reporting.store import Db
+
+
+def known_region(region: str | None, field: str = "region") -> str | None:
+    """The dotted code of a region asked for; None when none (or "") is asked for."""
+    if not region:
+        return None
+    try:
+        return require(region)
+    except RegionError as exc:
+        raise Unprocessable(f"{field}: {exc}") from exc
 
 
 def region_of(caller: Caller, region: str | None, field: str = "region") -> str:
-    """'' stands for every region (callers without a region scope)."""
-    if region is None or region == "":
+    """The region a roll-up is read for: the one asked for, inside the caller's scope, or the caller's own ('' stands
+    for every region, for callers without a region scope)."""
+    code = known_region(region, field)
+    if code is None:
         return caller.region
-    try:
-        code = require(region)
-    except RegionError as exc:
-        raise Unprocessable(f"{field}: {exc}") from exc
     caller.require_region(code)
     return code
-
-
-async def visible_campaign(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any]:
-    """The campaign if reporting knows it and it lies in the caller's scope; one outside the scope answers 404
-    exactly as an unknown one does, so its existence is not revealed."""
-    campaign = await db[CAMPAIGNS].find_one({"_id": campaign_id})
-    if campaign is None or "start_date" not in campaign or not caller.can_see(str(campaign.get("region_code"))):
-        raise NotFound(f"campaign {campaign_id} not found")
-    return campaign

@@ -10,7 +10,6 @@ header, so a cross-site request can never act with it. ``?region=`` narrows the 
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,15 +19,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pilar_runtime.auth import Caller, caller_from_token
 from pilar_runtime.service import RuntimeDep
+from services.reporting import store
 from services.reporting.api.scope import region_of
+from services.reporting.domain.regions import region_name
 from services.reporting.domain.summary import institutions_total, summary
 from services.reporting.reports.charts import line_chart
-from services.reporting.reports.jobs import region_name
-from services.reporting.store import EVENTS, ROLLUPS, counts_of
 
 HERE = Path(__file__).parent
 STATIC = {"dashboard.css": "text/css; charset=utf-8"}
 MONTHS_SHOWN = 24
+KECAMATAN_LEVEL, KECAMATAN_SHOWN = 3, 300
+RECENT_SHOWN = 20
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 router = APIRouter(tags=["dashboard"])
 COOKIE = "pilar_dashboard"
@@ -97,14 +98,10 @@ async def dashboard(
     if token:
         return _token_to_cookie(request, token)
     db = runtime.mongo.db
-    counts = await counts_of(db, code)
+    counts = await store.counts_of(db, code)
     s = summary(code, counts)
-    below: dict[str, Any] = {"level": 3}
-    if code:
-        below["_id"] = {"$regex": "^" + re.escape(code) + "(\\.|$)"}
-    kecamatan = await db[ROLLUPS].find(below).sort("_id", 1).limit(300).to_list(None)
-    recent_query: dict[str, Any] = {"regions": code} if code else {}
-    recent = await db[EVENTS].find(recent_query).sort("_id", -1).limit(20).to_list(None)
+    kecamatan = await store.rollups_below(db, code, KECAMATAN_LEVEL, KECAMATAN_SHOWN)
+    recent = await store.recent_events(db, code, RECENT_SHOWN)
     months, formations, held = monthly_series(s)
     svgs = await asyncio.gather(
         asyncio.to_thread(line_chart, "Lembaga terbentuk per bulan", months, formations),
@@ -137,7 +134,7 @@ def _token_to_cookie(request: Request, token: str) -> Response:
     return response
 
 
-@router.get("/dashboard/static/{name}", include_in_schema=False)
+@router.get("/dashboard/static/{name}", response_class=Response, include_in_schema=False)
 async def static(name: str) -> Response:
     if name not in STATIC:
         raise HTTPException(404, f"no static file {name}")

@@ -51,25 +51,54 @@ def month(value: object) -> str:
     return str(value)[:7]
 
 
+INSTITUTION_EVENTS = {
+    "institution_registered",
+    "institution_updated",
+    "board_changed",
+    "institution_status_changed",
+} | FORMED_EVENTS
+SESSION_EVENTS = {"session_scheduled", "session_rescheduled", "session_cancelled"} | SESSION_HELD
+CAMPAIGN_EVENTS = {"campaign_planned", "campaign_completed"}
+FOLLOWUP_EVENTS = {"followup_assigned", "followup_completed", "followup_overdue"}
+NOTIFICATION_EVENTS = {"notification_sent", "notification_failed"}
+REGULATION_EVENTS = {"community_regulation_adopted"}
+WORKER_EVENTS = {"worker_registered", "worker_updated"}
+
+# Every event type of the catalogue is projected (here) or deliberately not (below); a test holds the two to it.
+PROJECTED: dict[str, set[str]] = {
+    INSTITUTIONS: INSTITUTION_EVENTS,
+    SESSIONS: SESSION_EVENTS,
+    CAMPAIGNS: CAMPAIGN_EVENTS,
+    FOLLOWUPS: FOLLOWUP_EVENTS | {"FGD_held"},  # an FGD opens the follow-ups it agreed on
+    NOTIFICATIONS: NOTIFICATION_EVENTS,
+    REGULATIONS: REGULATION_EVENTS,
+    WORKERS: WORKER_EVENTS,
+}
+NOT_PROJECTED: dict[str, str] = {
+    "report_generated": "reporting's own report: its job and files are the record; it is stored and counted as an "
+    "event only",
+}
+
+
 def touches(fact: Fact) -> list[tuple[str, str]]:
     """The (projection, aggregate key) pairs the fact changes; [] for facts that only go into the store."""
     p, t = fact.payload, fact.event_type
-    if t in {"institution_registered", "board_changed", "institution_status_changed"} | FORMED_EVENTS:
+    if t in INSTITUTION_EVENTS:
         return [(INSTITUTIONS, str(p["institution_id"]))]
-    if t in {"session_scheduled", "session_rescheduled", "session_cancelled"} | SESSION_HELD:
+    if t in SESSION_EVENTS:
         found = [(SESSIONS, str(p["session_id"]))]
         if t == "FGD_held":
             found += [(FOLLOWUPS, str(f["followup_id"])) for f in p.get("followups", [])]
         return found
-    if t in {"campaign_planned", "campaign_completed"}:
+    if t in CAMPAIGN_EVENTS:
         return [(CAMPAIGNS, str(p["campaign_id"]))]
-    if t in {"followup_assigned", "followup_completed", "followup_overdue"}:
+    if t in FOLLOWUP_EVENTS:
         return [(FOLLOWUPS, str(p["followup_id"]))]
-    if t in {"notification_sent", "notification_failed"}:
+    if t in NOTIFICATION_EVENTS:
         return [(NOTIFICATIONS, str(p["delivery_id"]))]
-    if t == "community_regulation_adopted":
+    if t in REGULATION_EVENTS:
         return [(REGULATIONS, str(p["regulation_id"]))]
-    if t in {"worker_registered", "worker_updated"}:
+    if t in WORKER_EVENTS:
         return [(WORKERS, str(p["worker_id"]))]
     return []
 
@@ -130,24 +159,23 @@ def _board(members: list[Mapping[str, Any]]) -> list[dict[str, str]]:
 def _institution(state: State, fact: Fact) -> None:
     p, t = fact.payload, fact.event_type
     profile = {"kind": p.get("kind"), "name": p.get("name"), "region_code": p.get("region_code")}
-    if t == "institution_registered":
+    members = {"member_count": len(p.get("member_ids", []))}
+    if t in {"institution_registered", "institution_updated"}:
+        # Both carry the institution's whole current state: a rename, a move of its board or status shows.
         _set(state, "profile", fact, profile)
         _set(state, "details", fact, {"address": p.get("address"), "issues": sorted(p.get("issues", []))})
+        _set(state, "members", fact, members)
         _set(state, "status", fact, {"status": p.get("status")})
         _set(state, "board", fact, {"board": _board(p.get("board", []))})
     elif t in FORMED_EVENTS:
         _set(state, "profile", fact, profile)
-        _set(
-            state,
-            "formation",
-            fact,
-            {
-                "formed_on": str(p["formed_on"]),
-                "session_id": p.get("session_id"),
-                "campaign_id": p.get("campaign_id"),
-                "member_count": len(p.get("member_ids", [])),
-            },
-        )
+        formation = {
+            "formed_on": str(p["formed_on"]),
+            "session_id": p.get("session_id"),
+            "campaign_id": p.get("campaign_id"),
+        }
+        _set(state, "formation", fact, formation)
+        _set(state, "members", fact, members)
         _set(state, "board", fact, {"board": _board(p.get("board", []))})
         _set(state, "status", fact, {"status": "active"})
     elif t == "board_changed":
@@ -332,6 +360,11 @@ def event_contributions(fact: Fact) -> Counter[str]:
     if not fact.known:
         out[f"events|unknown|{safe(fact.event_type)}"] += 1
     return out
+
+
+def level(region: str) -> int:
+    """0 national, 1 provinsi, 2 kabupaten/kota, 3 kecamatan, 4 desa."""
+    return region.count(".") + 1 if region else 0
 
 
 def scopes(region_code: str) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from reportlab.platypus import Table as PdfTable
 
 from services.reporting.reports.charts import bar_chart
-from services.reporting.reports.content import Cell, Report
+from services.reporting.reports.model import Cell, Report
 
 FORMATS = ("xlsx", "pdf", "csv")
 MEDIA_TYPES = {

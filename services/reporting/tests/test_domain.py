@@ -19,8 +19,8 @@ from services.reporting.domain.projection import (
     scopes,
     touches,
 )
+from services.reporting.domain.rebuild import Rebuild
 from services.reporting.domain.summary import campaign_progress, summary
-from services.reporting.replay import Rebuild
 from services.reporting.tests.scenario import CAMPAIGN, KEC_WONOSARI, UNKNOWN_TYPE, envelope, scenario
 
 

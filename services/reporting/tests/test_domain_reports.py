@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from services.reporting.domain.facts import Fact
+from services.reporting.domain.regions import region_name
 from services.reporting.domain.summary import campaign_progress
-from services.reporting.reports.content import board_complete, campaign_report, monthly_district, psks_handover
-from services.reporting.reports.jobs import region_name
+from services.reporting.reports.boards import board_complete
+from services.reporting.reports.campaign import campaign_report
+from services.reporting.reports.monthly import monthly_district
+from services.reporting.reports.psks import psks_handover
 from services.reporting.reports.render import neutralise, to_csv, to_pdf, to_xlsx
 from services.reporting.tests.scenario import CAMPAIGN, scenario
 from services.reporting.tests.test_domain import live

@@ -12,6 +12,7 @@ import openpyxl
 from pilar_dev.testing import Tap, bearer, eventually
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
 from services.reporting.tests.scenario import CAMPAIGN, scenario
+from services.reporting.tests.test_event_types import NEW_NAME, RENAMED, renamed
 
 GUNUNGKIDUL = bearer("district_operator", "34.03", sub="op-gk")
 BONDOWOSO = bearer("district_operator", "35.11", sub="op-bdw")
@@ -59,8 +60,8 @@ async def test_campaign_completed_produces_the_campaign_report(
     listed = await reporting.get("/reports", GUNUNGKIDUL, kind="campaign")
     assert [r["id"] for r in listed["items"]] == [report_id]
     assert (await reporting.get("/reports", BONDOWOSO, kind="campaign"))["total"] == 0
-    gone = await reporting.http.get(f"/reports/{report_id}/download", headers=BONDOWOSO)
-    assert gone.status_code == 404
+    outside = await reporting.http.get(f"/reports/{report_id}/download", headers=BONDOWOSO)
+    assert outside.status_code == 403
 
     book = openpyxl.load_workbook(io.BytesIO(await _download(reporting, report_id, "xlsx", GUNUNGKIDUL)))
     assert book.sheetnames == ["Ringkasan", "Sesi", "Kehadiran", "Narasumber", "Lembaga terbentuk", "Sasaran", "Grafik"]
@@ -226,3 +227,19 @@ async def test_bad_report_requests_get_a_clear_4xx(reporting: Reporting) -> None
     )
     failed = await reporting.http.get("/reports/rpt_broken/download", headers=GUNUNGKIDUL)
     assert failed.status_code == 409 and "failed: no campaign" in failed.text
+
+
+async def test_a_renamed_wksbm_shows_its_new_name_in_the_projection_and_the_next_report(
+    reporting: Reporting, publish: Publish
+) -> None:
+    await fed(reporting, publish, [*scenario(), renamed()])
+    stored = await reporting.mongo.db.institutions.find_one({"_id": RENAMED})
+    assert stored is not None and stored["name"] == NEW_NAME
+    period = {"period_start": "2019-08-01", "period_end": "2019-08-31"}
+    body = {"kind": "psks_handover", "region_code": "34.03.02", **period}
+    created = await reporting.http.post("/reports", json=body, headers=GUNUNGKIDUL)
+    assert created.status_code == 202, created.text
+    await _done(reporting, created.json()["id"])
+    rows = list(csv.reader(io.StringIO((await _download(reporting, created.json()["id"], "csv")).decode())))
+    names = {row[1] for row in rows if len(row) > 1}
+    assert NEW_NAME in names and "WKSBM 34.03.02.2001" not in names

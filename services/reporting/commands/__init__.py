@@ -1,0 +1,2 @@
+"""Reporting's use cases, one function each, by aggregate: ``events`` (store and project what arrives, order the
+reports it triggers), ``reports`` (ask for, read and build reports), ``replays`` (rebuild the projections)."""

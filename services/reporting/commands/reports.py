@@ -1,0 +1,212 @@
+"""Reports: asked for (POST, an event, a timer), read within the caller's region, built by the worker.
+
+Reports are scoped by their subject's region: a campaign report by its campaign's region, a monthly or PSKS
+report by the region asked for. A record asked for by id outside the caller's subtree answers 403; one that does
+not exist, 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+
+from contracts.events.reporting import ReportGenerated
+from pilar_runtime.auth import Caller
+from pilar_runtime.errors import Conflict, NotFound, Unprocessable
+from pilar_runtime.events import new_event
+from pilar_runtime.models import new_id
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.regions import RegionError, is_within, require
+from services.reporting import store
+from services.reporting.domain.regions import region_name
+from services.reporting.domain.reports import (
+    ReportRefused,
+    ReportRequest,
+    ReportUnavailable,
+    job_document,
+    missing_sessions,
+    narasumber_ids,
+)
+from services.reporting.domain.summary import campaign_progress
+from services.reporting.reports.campaign import campaign_report
+from services.reporting.reports.model import Report
+from services.reporting.reports.monthly import monthly_district
+from services.reporting.reports.psks import psks_handover
+from services.reporting.store import Db
+
+log = structlog.get_logger("reporting.reports")
+
+
+async def record_job(uow: UnitOfWork, job: dict[str, Any]) -> bool:
+    """Record a job unless one with the same id exists (automatic reports have ids derived from their trigger, so
+    a second trigger does not build the report twice); True when recorded."""
+    recorded = await store.add_report(uow, job)
+    if recorded:
+        log.info("report.requested", report_id=job["_id"], kind=job["kind"])
+    return recorded
+
+
+def _region_code(code: str) -> str:
+    try:
+        return require(code)
+    except RegionError as exc:
+        raise Unprocessable(f"region_code: {exc}") from exc
+
+
+async def visible_campaign(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any]:
+    """The campaign if reporting knows it (404 otherwise) and it lies in the caller's subtree (403 otherwise)."""
+    campaign = await store.campaign(db, campaign_id)
+    if campaign is None or "start_date" not in campaign:
+        raise NotFound(f"campaign {campaign_id} not found")
+    caller.require_record(str(campaign.get("region_code")), "campaign", campaign_id)
+    return campaign
+
+
+async def progress_of(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any]:
+    """A campaign's sessions, participants and targets; nothing outside the campaign's region counts."""
+    campaign = await visible_campaign(db, caller, campaign_id)
+    sessions = await store.campaign_sessions(db, campaign)
+    institutions = await store.campaign_institutions(db, campaign)
+    return campaign_progress(campaign, sessions, institutions)
+
+
+async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> dict[str, Any]:
+    """Record a report job for the worker; returns the pending job."""
+    if body.kind == "campaign":
+        assert body.campaign_id is not None  # the request model requires it for a campaign report
+        # A campaign report covers its campaign's region, never the one asked for.
+        campaign = await visible_campaign(mongo.db, caller, body.campaign_id)
+        region_code = str(campaign["region_code"])
+        if body.region_code is not None and _region_code(body.region_code) != region_code:
+            raise Unprocessable(f"region_code: a campaign report covers its campaign's region {region_code}")
+    else:
+        assert body.region_code is not None  # the request model requires it for the other kinds
+        region_code = _region_code(body.region_code)
+        caller.require_region(region_code)
+    job = job_document(
+        new_id("rpt"),
+        body.kind,
+        region_code,
+        body.period_start,
+        body.period_end,
+        requested_by=caller.sub,
+        created_at=datetime.now(UTC),
+        campaign_id=body.campaign_id,
+    )
+
+    async def work(uow: UnitOfWork) -> None:
+        await record_job(uow, job)
+
+    await mongo.transact(work)
+    return job
+
+
+async def visible_report(db: Db, caller: Caller, report_id: str) -> dict[str, Any]:
+    found = await store.report(db, report_id)
+    if found is None:
+        raise NotFound(f"report {report_id} not found")
+    caller.require_record(str(found["region_code"]), "report", report_id)
+    return found
+
+
+async def report_file(db: Db, caller: Caller, report_id: str, fmt: str) -> bytes:
+    """A built report's file; 409 while it is pending or when it failed."""
+    found = await visible_report(db, caller, report_id)
+    if found["status"] != "done":
+        detail = found.get("error") or "it is still being generated"
+        raise Conflict(f"report {report_id} is {found['status']}: {detail}")
+    data = await store.report_file(db, report_id, fmt)
+    if data is None:
+        raise NotFound(f"report {report_id} has no {fmt} file")
+    return data
+
+
+async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> Report:
+    """Read what the report needs from the projections and shape it (pure) into a Report. Unless ``final``, a
+    campaign report waits (ReportUnavailable) for session events that outreach counted but have not arrived."""
+    if job["kind"] == "campaign":
+        return await _campaign_report(db, job, final=final)
+    region = job["region_code"]
+    start, end = date.fromisoformat(job["period_start"]), date.fromisoformat(job["period_end"])
+    institutions = await store.formed_between(db, region, start.isoformat(), end.isoformat())
+    if job["kind"] == "psks_handover":
+        return psks_handover(region, start, end, institutions, region_name)
+    sessions = await store.held_between(db, region, start.isoformat(), end.isoformat())
+    regulations = await store.adopted_between(db, region, start.isoformat(), end.isoformat())
+    return monthly_district(region, start, end, sessions, institutions, regulations, region_name)
+
+
+async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Report:
+    campaign = await store.campaign(db, job["campaign_id"])
+    if campaign is None or "start_date" not in campaign:
+        raise ReportUnavailable(f"campaign {job['campaign_id']} was never planned (no campaign_planned event)")
+    # The report's scope is its subject's region: a campaign outside the job's region is never reported there, and
+    # nothing outside the campaign's own region is read (campaign_report filters again).
+    if not is_within(str(campaign.get("region_code")), job["region_code"]):
+        raise ReportRefused(f"campaign {campaign['_id']} lies outside the report's region {job['region_code']}")
+    sessions = await store.campaign_sessions(db, campaign)
+    institutions = await store.campaign_institutions(db, campaign, ["WKSBM", "POKJA"])
+    missing = missing_sessions(campaign, sessions)
+    if missing and not final:
+        raise ReportUnavailable(f"campaign {campaign['_id']}: {missing} session event(s) not arrived yet")
+    workers = await store.workers(db, narasumber_ids(campaign, sessions))
+    return campaign_report(campaign, sessions, institutions, workers, region_name)
+
+
+async def complete_report(
+    uow: UnitOfWork, job: dict[str, Any], owner: str, report: Report, files: dict[str, bytes], now: datetime
+) -> None:
+    """Store a built report's files, mark it done and emit ``report_generated`` — unless the worker's lease
+    passed to another worker meanwhile."""
+    done = {
+        "status": "done",
+        "error": None,
+        "title": report.title,
+        "formats": list(files),
+        "generated_at": now,
+        "as_of": report.as_of,
+        "version": job["version"] + 1,
+    }
+    if not await store.mark_report_done(uow, job, owner, done):
+        return
+    await store.put_report_files(uow, job["_id"], files)
+    payload = ReportGenerated(
+        report_id=job["_id"],
+        kind=job["kind"],
+        region_code=job["region_code"],
+        period_start=report.period_start,
+        period_end=report.period_end,
+        formats=list(files),
+        title=report.title,
+        trigger_event_id=job.get("trigger_event_id"),
+        download_path=f"/reports/{job['_id']}/download",
+    )
+    uow.emit(
+        new_event(
+            "report_generated",
+            payload,
+            actor=job["requested_by"],
+            region_code=job["region_code"],
+            aggregate_id=job["_id"],
+            aggregate_version=job["version"] + 1,
+            causation_id=job.get("trigger_event_id"),
+        )
+    )
+    log.info("report.generated", formats=list(files))
+
+
+async def withdraw_misscoped(db: Db) -> int:
+    """Campaign reports recorded for a region that does not hold their campaign (possible before reports were
+    scoped by their subject) may carry another region's names: mark them failed, drop their files, clear their
+    title. Run at start-up; a no-op once done. Returns how many were withdrawn."""
+    withdrawn = 0
+    for job in await store.campaign_reports_not_withdrawn(db):
+        campaign = await store.campaign(db, job["campaign_id"])
+        if campaign is None or is_within(str(campaign.get("region_code")), job["region_code"]):
+            continue
+        await store.withdraw_report(db, job["_id"], "withdrawn: the campaign lies outside the report's region")
+        log.warning("report.withdrawn", report_id=job["_id"])
+        withdrawn += 1
+    return withdrawn

@@ -1,0 +1,156 @@
+"""The campaign report: sessions per desa, attendance, narasumber, WKSBM/Pokja formed as a result, targets, chart.
+
+A report shows its subject's region only, whatever it is given: sessions, institutions (and their boards),
+narasumber names and desa outside the campaign's region are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from pilar_runtime.regions import is_within
+from services.reporting.domain.summary import campaign_progress, formed_in_campaign
+from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
+from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, in_region, yes_no
+
+SESSION_COLUMNS = ["Kode desa", "Desa", "Jenis", "Tanggal", "Status", "Peserta", "Narasumber"]
+TARGETS = (("WKSBM baru", "new_wksbm"), ("Pokja baru", "new_pokja"))
+
+
+def _session_order(session: Doc) -> tuple[str, str]:
+    return (str(session.get("starts_at") or session.get("held_on")), str(session["_id"]))
+
+
+def _held(sessions: Iterable[Doc]) -> list[Doc]:
+    return [s for s in sessions if s.get("status") == "held"]
+
+
+def workers_of_region(workers: Mapping[str, Doc], region: str) -> dict[str, Doc]:
+    """Narasumber of the campaign's region, or of a region above it (a provincial narasumber may speak there)."""
+    return {
+        worker_id: doc
+        for worker_id, doc in workers.items()
+        if is_within(str(doc.get("region_code")), region) or is_within(region, str(doc.get("region_code")))
+    }
+
+
+def worker_name(workers: Mapping[str, Doc], worker_id: str) -> str:
+    return str(workers.get(worker_id, {}).get("name") or worker_id)
+
+
+def session_rows(sessions: Iterable[Doc], workers: Mapping[str, Doc], name_of: RegionName) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for s in sessions:
+        present = s.get("narasumber_present_ids") or s.get("narasumber_ids", [])
+        code = str(s.get("region_code"))
+        rows.append(
+            [
+                code,
+                name_of(code),
+                str(s.get("kind")),
+                str(s.get("held_on") or str(s.get("starts_at", ""))[:10]),
+                str(s.get("status")),
+                int(s.get("participants", 0)),
+                ", ".join(worker_name(workers, w) for w in sorted(present)),
+            ]
+        )
+    return rows
+
+
+def narasumber_attendance(campaign: Doc, sessions: Iterable[Doc]) -> dict[str, int]:
+    """Sessions held that each narasumber attended; the campaign's own narasumber appear even with none."""
+    attended: dict[str, int] = {}
+    for s in _held(sessions):
+        for w in s.get("narasumber_present_ids", []):
+            attended[w] = attended.get(w, 0) + 1
+    for w in campaign.get("narasumber_ids", []):
+        attended.setdefault(w, 0)
+    return dict(sorted(attended.items()))
+
+
+def per_desa(campaign: Doc, sessions: Iterable[Doc], formed: Iterable[Doc]) -> dict[str, tuple[int, int]]:
+    """Per desa of the campaign (and any desa a session was held or a WKSBM formed in): participants, WKSBM formed."""
+    region = str(campaign.get("region_code"))
+    participants = {code: 0 for code in campaign.get("desa_codes", []) if is_within(code, region)}
+    wksbm: dict[str, int] = {}
+    for s in _held(sessions):
+        code = str(s["region_code"])
+        participants[code] = participants.get(code, 0) + int(s.get("participants", 0))
+    for i in formed:
+        code = str(i["region_code"])
+        participants.setdefault(code, 0)
+        wksbm[code] = wksbm.get(code, 0) + (1 if i.get("kind") == "WKSBM" else 0)
+    return {code: (participants[code], wksbm.get(code, 0)) for code in sorted(participants)}
+
+
+def target_rows(targets: Mapping[str, Any]) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for label, name in TARGETS:
+        t = targets[name]
+        if t["target"] is not None or t["achieved"]:
+            rows.append([label, "-" if t["target"] is None else t["target"], t["achieved"], yes_no(t["met"])])
+    per_session = targets["participants_per_session"]
+    if per_session["target"] is not None:
+        met = per_session["achieved"] >= per_session["target"]
+        rows.append(["Peserta per sesi", per_session["target"], per_session["achieved"], yes_no(met)])
+    return rows
+
+
+def campaign_report(
+    campaign: Doc,
+    sessions: Iterable[Doc],
+    institutions: Iterable[Doc],
+    workers: Mapping[str, Doc],
+    name_of: RegionName,
+) -> Report:
+    region = str(campaign.get("region_code"))
+    shown = sorted((s for s in sessions if in_region(s, region)), key=_session_order)
+    kept = [i for i in institutions if in_region(i, region)]
+    speakers = workers_of_region(workers, region)
+    progress = campaign_progress(campaign, shown, kept)
+    formed = sorted(
+        (i for i in kept if any(formed_in_campaign(campaign, i, kind) for kind in ("WKSBM", "POKJA"))),
+        key=formed_order,
+    )
+    desa = per_desa(campaign, shown, formed)
+    return Report(
+        kind="campaign",
+        title=f"Laporan Kampanye: {campaign.get('name')}",
+        region_code=region,
+        period_start=date.fromisoformat(campaign["start_date"]),
+        period_end=date.fromisoformat(campaign["end_date"]),
+        as_of=str(campaign.get("completed_at") or campaign.get("end_date")),
+        meta=[
+            ("Kampanye", str(campaign.get("name"))),
+            ("Topik", str(campaign.get("topic"))),
+            ("Wilayah", f"{region} {name_of(region)}"),
+            ("Periode", f"{campaign['start_date']} s.d. {campaign['end_date']}"),
+            ("Status", str(campaign.get("status"))),
+            ("Sesi direncanakan", len(shown)),
+            ("Sesi dilaksanakan", progress["sessions"]["held"]),
+            ("Sesi dibatalkan", progress["sessions"]["cancelled"]),
+            ("Peserta", progress["participants"]["total"]),
+        ],
+        tables=[
+            Table("Sesi", SESSION_COLUMNS, session_rows(shown, speakers, name_of)),
+            Table(
+                "Kehadiran",
+                ["Kategori", "Jumlah"],
+                [[k, v] for k, v in progress["participants"]["by_category"].items()],
+            ),
+            Table(
+                "Narasumber",
+                ["ID", "Nama", "Sesi hadir"],
+                [[w, worker_name(speakers, w), n] for w, n in narasumber_attendance(campaign, shown).items()],
+            ),
+            Table("Lembaga terbentuk", FORMED_COLUMNS, [formed_row(i, name_of) for i in formed]),
+            Table("Sasaran", ["Sasaran", "Target", "Tercapai", "Terpenuhi"], target_rows(progress["targets"])),
+        ],
+        chart=Chart(
+            "Peserta dan WKSBM terbentuk per desa",
+            [name_of(code) or code for code in desa],
+            {"Peserta": [p for p, _ in desa.values()], "WKSBM terbentuk": [w for _, w in desa.values()]},
+        ),
+    )

@@ -1,0 +1,63 @@
+"""What a report holds, as plain data: a title, key figures, tables and one chart. Renderers read nothing else.
+
+Everything is sorted and every timestamp comes from the events, so the same inputs give the same report.
+Headings are in Indonesian: the operators read these reports as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pilar_runtime.regions import is_within
+
+Doc = Mapping[str, Any]
+Cell = str | int | float
+RegionName = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # also the XLSX sheet name (≤ 31 characters)
+    columns: list[str]
+    rows: list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    labels: list[str]
+    series: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str
+    title: str
+    region_code: str
+    period_start: date | None
+    period_end: date | None
+    as_of: str  # the time of the newest fact the report reflects, ISO 8601
+    meta: list[tuple[str, Cell]]
+    tables: list[Table] = field(default_factory=list)
+    chart: Chart | None = None
+
+
+def yes_no(flag: bool | None) -> str:
+    return "-" if flag is None else ("Ya" if flag else "Tidak")
+
+
+def in_region(record: Doc, region_code: str) -> bool:
+    """A report shows its subject's region subtree only, whatever records it is given."""
+    return is_within(str(record.get("region_code")), region_code)
+
+
+def between(value: object, start: date, end: date) -> bool:
+    """Is a date (or ISO date text) inside the period, both ends included?"""
+    return start.isoformat() <= str(value) <= end.isoformat()
+
+
+def period_label(start: date, end: date) -> str:
+    return f"{start.isoformat()} s.d. {end.isoformat()}"

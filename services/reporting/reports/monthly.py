@@ -1,0 +1,120 @@
+"""The monthly district report: what happened in a district in a period, by kecamatan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
+from services.reporting.reports.model import (
+    Cell,
+    Chart,
+    Doc,
+    RegionName,
+    Report,
+    Table,
+    between,
+    in_region,
+    period_label,
+)
+
+KECAMATAN_COLUMNS = ["Kode kecamatan", "Kecamatan", "Sesi dilaksanakan", "Peserta", "Lembaga terbentuk", "Peraturan"]
+
+
+def _kept(records: Iterable[Doc], region_code: str, field: str, start: date, end: date) -> list[Doc]:
+    """The records of the region whose ``field`` (a date) lies in the period, by that date, desa and id."""
+    return sorted(
+        (r for r in records if in_region(r, region_code) and between(r.get(field), start, end)),
+        key=lambda r: (str(r[field]), str(r["region_code"]), str(r["_id"])),
+    )
+
+
+def kecamatan_of(region_code: str) -> str:
+    return ".".join(region_code.split(".")[:3])
+
+
+def per_kecamatan(held: Iterable[Doc], formed: Iterable[Doc], adopted: Iterable[Doc]) -> dict[str, list[int]]:
+    """Per kecamatan, in code order: sessions held, participants, institutions formed, regulations adopted."""
+    counts: dict[str, list[int]] = {}
+
+    def row(record: Doc) -> list[int]:
+        return counts.setdefault(kecamatan_of(str(record["region_code"])), [0, 0, 0, 0])
+
+    for s in held:
+        row(s)[0] += 1
+        row(s)[1] += int(s.get("participants", 0))
+    for i in formed:
+        row(i)[2] += 1
+    for r in adopted:
+        row(r)[3] += 1
+    return dict(sorted(counts.items()))
+
+
+def session_row(session: Doc, name_of: RegionName) -> list[Cell]:
+    code = str(session["region_code"])
+    return [
+        str(session["held_on"]),
+        code,
+        name_of(code),
+        str(session.get("kind")),
+        str(session.get("topic")),
+        int(session.get("participants", 0)),
+    ]
+
+
+def regulation_row(regulation: Doc) -> list[Cell]:
+    return [
+        str(regulation["adopted_on"]),
+        str(regulation["region_code"]),
+        str(regulation["title"]),
+        ", ".join(regulation["topics"]),
+    ]
+
+
+def monthly_district(
+    region_code: str,
+    start: date,
+    end: date,
+    sessions: Iterable[Doc],
+    institutions: Iterable[Doc],
+    regulations: Iterable[Doc],
+    name_of: RegionName,
+) -> Report:
+    held = _kept((s for s in sessions if s.get("status") == "held"), region_code, "held_on", start, end)
+    formed = sorted(
+        (i for i in institutions if in_region(i, region_code) and between(i.get("formed_on"), start, end)),
+        key=formed_order,
+    )
+    adopted = _kept(regulations, region_code, "adopted_on", start, end)
+    kecamatan = per_kecamatan(held, formed, adopted)
+    return Report(
+        kind="monthly_district",
+        title=f"Laporan Bulanan {name_of(region_code)} {start.isoformat()[:7]}",
+        region_code=region_code,
+        period_start=start,
+        period_end=end,
+        as_of=end.isoformat(),
+        meta=[
+            ("Wilayah", f"{region_code} {name_of(region_code)}"),
+            ("Periode", period_label(start, end)),
+            ("Sesi dilaksanakan", len(held)),
+            ("Peserta", sum(int(s.get("participants", 0)) for s in held)),
+            ("Lembaga terbentuk", len(formed)),
+            ("Peraturan masyarakat", len(adopted)),
+        ],
+        tables=[
+            Table("Per kecamatan", KECAMATAN_COLUMNS, [[c, name_of(c), *n] for c, n in kecamatan.items()]),
+            Table(
+                "Sesi",
+                ["Tanggal", "Kode desa", "Desa", "Jenis", "Topik", "Peserta"],
+                [session_row(s, name_of) for s in held],
+            ),
+            Table("Lembaga terbentuk", FORMED_COLUMNS, [formed_row(i, name_of) for i in formed]),
+            Table("Peraturan", ["Tanggal", "Kode desa", "Judul", "Topik"], [regulation_row(r) for r in adopted]),
+        ],
+        chart=Chart(
+            "Sesi dan peserta per kecamatan",
+            [name_of(c) or c for c in kecamatan],
+            {"Sesi": [n[0] for n in kecamatan.values()], "Peserta": [n[1] for n in kecamatan.values()]},
+        ),
+    )

@@ -1,0 +1,68 @@
+"""The PSKS handover: institutions formed in the period in the region, with their complete kepengurusan.
+
+Names and roles only: NIK and phone numbers stay in the registry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from services.reporting.reports.boards import FORMED_COLUMNS, board_complete, board_others, formed_order, formed_row
+from services.reporting.reports.model import (
+    Cell,
+    Chart,
+    Doc,
+    RegionName,
+    Report,
+    Table,
+    between,
+    in_region,
+    period_label,
+    yes_no,
+)
+
+COLUMNS = [*FORMED_COLUMNS, "Pengurus lain", "Status", "Kepengurusan lengkap"]
+
+
+def formed_in(institutions: Iterable[Doc], region_code: str, start: date, end: date) -> list[Doc]:
+    """The institutions of the region formed in the period, in formation order."""
+    return sorted(
+        (
+            i
+            for i in institutions
+            if in_region(i, region_code) and i.get("formed_on") and between(i["formed_on"], start, end)
+        ),
+        key=formed_order,
+    )
+
+
+def handover_row(institution: Doc, name_of: RegionName) -> list[Cell]:
+    board = institution.get("board", [])
+    return [
+        *formed_row(institution, name_of),
+        board_others(board),
+        str(institution.get("status")),
+        yes_no(board_complete(board)),
+    ]
+
+
+def psks_handover(region_code: str, start: date, end: date, institutions: Iterable[Doc], name_of: RegionName) -> Report:
+    formed = formed_in(institutions, region_code, start, end)
+    by_kind = Counter(str(i.get("kind")) for i in formed)
+    kinds = sorted(by_kind)
+    return Report(
+        kind="psks_handover",
+        title=f"Serah Terima Data PSKS: {name_of(region_code)}",
+        region_code=region_code,
+        period_start=start,
+        period_end=end,
+        as_of=max((str(i.get("formed_on")) for i in formed), default=end.isoformat()),
+        meta=[
+            ("Wilayah", f"{region_code} {name_of(region_code)}"),
+            ("Periode", period_label(start, end)),
+            ("Lembaga terbentuk", len(formed)),
+        ],
+        tables=[Table("Lembaga", COLUMNS, [handover_row(i, name_of) for i in formed])],
+        chart=Chart("Lembaga terbentuk per jenis", kinds, {"Lembaga": [by_kind[k] for k in kinds]}),
+    )
