@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 import uvicorn
@@ -33,15 +33,23 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.poller import LeasedPoller
+from pilar_runtime.ratelimit import RateLimits
 from pilar_runtime.settings import InsecureSettings, ServiceSettings
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
 
 log = structlog.get_logger("pilar.service")
 
 
+# How long shutdown waits for a poller to finish its turn in progress before cancelling it.
+STOP_GRACE_SECONDS = 10.0
+
+
 @dataclass
 class Runtime:
-    """The running parts of one service, reachable from routes as ``request.app.state.runtime``."""
+    """The running parts every service has, reachable from routes as ``RuntimeDep``. A service's own parts (its
+    report worker, its dispatcher) are a dataclass of its own, given to ``create_app(parts=...)`` and reached
+    through ``running_parts``."""
 
     settings: ServiceSettings
     mongo: Mongo
@@ -49,13 +57,30 @@ class Runtime:
     relay: OutboxRelay | None = None
     timers: TimerPoller | None = None
     consumer: EventConsumer | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    pollers: dict[LeasedPoller, asyncio.Task[None]] = field(default_factory=dict)
 
     def background(self, coro: Awaitable[Any], name: str) -> None:
-        """Run work beside the service (report generation, imports); cancelled at shutdown."""
+        """Run work beside the service (imports, a replay); cancelled at shutdown."""
         self.tasks.append(asyncio.ensure_future(coro))
         self.tasks[-1].set_name(name)
+
+    def poll(self, poller: LeasedPoller, name: str) -> None:
+        """Run a leased poller beside the service; at shutdown it is stopped after its turn in progress."""
+        self.pollers[poller] = asyncio.create_task(poller.run(), name=name)
+
+    async def stop_background(self) -> None:
+        for poller in self.pollers:
+            await poller.stop()
+        for task in self.tasks:
+            task.cancel()
+        loops = set(self.pollers.values())
+        if loops:
+            _, late = await asyncio.wait(loops, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+        await asyncio.gather(*self.tasks, *loops, return_exceptions=True)
 
 
 StartUp = Callable[[Runtime], Awaitable[None]]
@@ -68,6 +93,17 @@ def _runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
+P = TypeVar("P")
+
+
+def running_parts(request: Request, kind: type[P]) -> P:
+    """The service's own running parts (``create_app(parts=...)``); each service wraps this in a typed route
+    dependency of its own."""
+    parts = request.app.state.parts
+    if not isinstance(parts, kind):
+        raise TypeError(f"this app runs {type(parts).__name__}, not {kind.__name__}")
+    return parts
+
 
 def create_app(
     settings: ServiceSettings,
@@ -79,6 +115,7 @@ def create_app(
     timer_handlers: dict[str, TimerHandler] | None = None,
     on_startup: StartUp | None = None,
     body_limits: dict[str, int] | None = None,
+    parts: object = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
     if weak := settings.weak_secret():
@@ -114,7 +151,8 @@ def create_app(
             poll_seconds=settings.relay_poll_seconds,
             lease_seconds=settings.lease_seconds,
         )
-        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        mongo.after_commit(runtime.relay.wake)
+        runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:
             runtime.timers = TimerPoller(
                 mongo,
@@ -123,7 +161,7 @@ def create_app(
                 poll_seconds=settings.timer_poll_seconds,
                 lease_seconds=settings.lease_seconds,
             )
-            runtime.tasks.append(asyncio.create_task(runtime.timers.run(), name="timers"))
+            runtime.poll(runtime.timers, "timers")
         if on_startup:
             await on_startup(runtime)
         log.info("service.started", port=settings.port, database=settings.database)
@@ -132,14 +170,7 @@ def create_app(
         finally:
             # Finish in-flight messages first (the broker waits for running handlers), then the rest.
             await bus.stop()
-            if runtime.timers:
-                await runtime.timers.stop()
-            if runtime.relay:
-                await runtime.relay.stop()
-            for task in runtime.tasks:
-                if task.get_name() not in ("outbox-relay", "timers"):
-                    task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await runtime.stop_background()
             await mongo.close()
             log.info("service.stopped")
 
@@ -154,6 +185,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.runtime = runtime
+    app.state.parts = parts
     app.state.jwt_secret = settings.secret()
     app.state.token_limits = settings.token_limits
     install_error_handlers(app)
@@ -212,7 +244,10 @@ def may_read_metrics(request: Request, token: SecretStr | None) -> bool:
 _USERINFO = re.compile(r"://[^@/\s]*@")  # the user and password part of a URL
 
 
-def run(app_factory: Callable[[ServiceSettings], FastAPI], settings_type: type[ServiceSettings]) -> None:
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run(app_factory: Callable[[S], FastAPI], settings_type: type[S]) -> None:
     """Entry point of ``python -m services.<name>``: settings read from the environment, then the app served."""
     try:
         settings = settings_type()

@@ -9,7 +9,6 @@ import httpx
 from fastapi import FastAPI
 
 from pilar_runtime.service import Runtime, create_app
-from pilar_runtime.settings import ServiceSettings
 from services.notify import store
 from services.notify.api import deliveries, rules, webhooks
 from services.notify.channels import Sender
@@ -49,9 +48,9 @@ def senders(settings: NotifySettings) -> dict[str, Sender]:
     }
 
 
-def build(settings: ServiceSettings | None = None, *, clock: Clock = _now) -> FastAPI:
+def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> FastAPI:
     """The app; tests pass a `clock` to move time (quiet hours, backoff, reminder moments)."""
-    config = settings if isinstance(settings, NotifySettings) else NotifySettings()
+    config = settings or NotifySettings()
     start_at = parse_clock(config.quiet_hours_start, "quiet_hours_start")
     quiet = QuietHours(start_at, parse_clock(config.quiet_hours_end, "quiet_hours_end"))
     notifier = Notifier(
@@ -79,16 +78,9 @@ def build(settings: ServiceSettings | None = None, *, clock: Clock = _now) -> Fa
             poll_seconds=config.dispatch_poll_seconds,
             lease_seconds=config.lease_seconds,
         )
-        runtime.extras["dispatcher"] = dispatcher
-        # A commit that records deliveries wakes the dispatcher at once (the relay keeps its own wake-up).
-        wake_relay = runtime.mongo.on_commit
-
-        def wake_both() -> None:
-            wake_relay()
-            dispatcher.wake()
-
-        runtime.mongo.on_commit = wake_both
-        runtime.background(dispatcher.run(), "dispatcher")
+        # A commit that records deliveries wakes the dispatcher at once.
+        runtime.mongo.after_commit(dispatcher.wake)
+        runtime.poll(dispatcher, "dispatcher")
 
     return create_app(
         config,

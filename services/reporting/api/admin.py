@@ -12,6 +12,7 @@ from pilar_runtime.auth import CallerDep, Role
 from pilar_runtime.errors import Conflict
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.service import RuntimeDep
+from services.reporting.parts import PartsDep
 from services.reporting.replay import replay
 
 router = APIRouter(tags=["operations"])
@@ -44,7 +45,7 @@ async def _run(mongo: Mongo, batch: int, progress: dict[str, int]) -> None:
 
 
 @router.post("/admin/replay", status_code=202, summary="Rebuild every projection from the stored events")
-async def start_replay(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def start_replay(runtime: RuntimeDep, parts: PartsDep, caller: CallerDep) -> dict[str, Any]:
     _admin(caller)
     now = datetime.now(UTC)
     state = runtime.mongo.db[REPLAYS]
@@ -63,15 +64,14 @@ async def start_replay(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]
     if taken is None:
         raise Conflict("a replay is already running")
     settings: Any = runtime.settings
-    progress = runtime.extras.setdefault("replay_progress", {})
-    progress.clear()
-    runtime.background(_run(runtime.mongo, settings.replay_batch, progress), name="replay")
+    parts.replay_progress.clear()
+    runtime.background(_run(runtime.mongo, settings.replay_batch, parts.replay_progress), name="replay")
     return {"status": "running", "started_at": now.isoformat()}
 
 
 @router.get("/admin/replay", summary="State of the last replay")
-async def replay_state(runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
+async def replay_state(runtime: RuntimeDep, parts: PartsDep, caller: CallerDep) -> dict[str, Any]:
     _admin(caller)
     doc = await runtime.mongo.db[REPLAYS].find_one({"_id": "replay"}) or {"status": "idle"}
     doc.pop("_id", None)
-    return {**doc, **runtime.extras.get("replay_progress", {})}
+    return {**doc, **parts.replay_progress}

@@ -16,13 +16,13 @@ from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.regions import RegionError, require
 from pilar_runtime.service import RuntimeDep
 from services.reporting.api.scope import visible_campaign
+from services.reporting.parts import PartsDep
 from services.reporting.reports.content import KINDS
 from services.reporting.reports.jobs import job_document, request
 from services.reporting.reports.render import FORMATS, MEDIA_TYPES
 from services.reporting.store import REPORT_FILES, REPORTS
 
 router = APIRouter(tags=["reports"])
-WORKER = "report_worker"
 
 
 class ReportRequest(Command):
@@ -84,7 +84,7 @@ async def list_reports(
     summary="Request a report; it is built in the background",
     dependencies=[per_caller_limit("reports_per_minute")],
 )
-async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
+async def create_report(body: ReportRequest, runtime: RuntimeDep, parts: PartsDep, caller: WriterDep) -> dict[str, Any]:
     if body.kind == "campaign":
         assert body.campaign_id is not None  # the request model requires it for a campaign report
         # A campaign report covers its campaign's region, never the one asked for.
@@ -111,9 +111,8 @@ async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: Writer
         await request(uow, job)
 
     await runtime.mongo.transact(work)
-    worker = runtime.extras.get(WORKER)
-    if worker is not None:
-        worker.wake.set()
+    if parts.report_worker is not None:
+        parts.report_worker.wake()
     return _report(job)
 
 
