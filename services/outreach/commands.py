@@ -11,12 +11,12 @@ import structlog
 from pilar_runtime.api import new_id
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
+from pilar_runtime.localtime import at_local, end_of_day, local_date, local_today
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import Level, RegionError, is_within, lookup, require
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
 from services.outreach.api.schemas import CampaignIn, CompleteFollowupIn, ReportIn, SessionIn, SessionPatch
-from services.outreach.domain.calendar import WIB, at_wib, end_of_day, jakarta_day
 from services.outreach.domain.completion import CANCELLED, HELD, SCHEDULED, all_sessions_done, campaign_totals
 from services.outreach.domain.rules import people_region, serves, time_problem, violations
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
@@ -29,10 +29,6 @@ FOLLOWUP_DUE = "followup_due"
 CAMPAIGN_PERIOD_END = "campaign_period_end"
 PLANNED, COMPLETED = "planned", "completed"
 OPEN, DONE = "open", "done"
-
-
-def today_wib() -> date:
-    return datetime.now(UTC).astimezone(WIB).date()
 
 
 def _region(code: str, field: str, *levels: Level) -> str:
@@ -182,7 +178,7 @@ async def _check_rules(
     caller may not see)."""
     candidate = store.booking(session)
     await store.lock(uow, [f"person:{p}" for p in candidate.people] + [f"campaign:{session.get('campaign_id')}"])
-    first, last = candidate.day, jakarta_day(candidate.ends_at)
+    first, last = candidate.day, local_date(candidate.ends_at)
     others = await store.bookings_around(
         uow,
         people=candidate.people,
@@ -329,7 +325,7 @@ async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: 
         raise _state_conflict("session_cancelled", f"session {session_id} was cancelled; it cannot be reported")
     if before["status"] == HELD:
         raise _state_conflict("session_already_reported", f"session {session_id} was already reported")
-    if body.held_on > today_wib():
+    if body.held_on > local_today():
         raise Unprocessable(f"held_on: {body.held_on} is in the future")
     strangers = [n for n in body.narasumber_present_ids if n not in before["narasumber_ids"]]
     if strangers:
@@ -413,7 +409,7 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         existing = await store.bookings_around(
             uow,
             people=pools,
-            starts_at=at_wib(terms.start_date, datetime.min.time()),
+            starts_at=at_local(terms.start_date, datetime.min.time()),
             ends_at=end_of_day(terms.end_date),
             campaign_id=campaign_id,
             days=(terms.start_date, terms.end_date),
@@ -474,8 +470,8 @@ async def complete_followup(mongo: Mongo, followup_id: str, body: CompleteFollow
     before = await visible(mongo, FOLLOWUPS, followup_id, caller, "follow-up")
     if before["status"] == DONE:
         raise Conflict({"rule": "followup_open", "message": f"follow-up {followup_id} is already completed"})
-    completed_on = body.completed_on or today_wib()
-    if completed_on > today_wib():
+    completed_on = body.completed_on or local_today()
+    if completed_on > local_today():
         raise Unprocessable(f"completed_on: {completed_on} is in the future")
     after = {
         **before,

@@ -7,7 +7,7 @@ to the background worker.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +16,7 @@ from pymongo import UpdateOne
 from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted
 from pilar_runtime.consumer import EventHandlers
+from pilar_runtime.localtime import local_date, month_bounds, month_end
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import TIMERS, schedule_timer
 from services.reporting import store
@@ -24,8 +25,6 @@ from services.reporting.reports.jobs import job_document, request
 log = structlog.get_logger("reporting.handlers")
 
 MONTHLY_TIMER = "monthly_district"
-# Month end is reckoned in Western Indonesian Time, where most Dinas Sosial offices are.
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 def build_handlers(grace: timedelta) -> EventHandlers:
@@ -79,18 +78,6 @@ def _district(region_code: str) -> str | None:
     return ".".join(parts[:2]) if len(parts) >= 2 else None
 
 
-def month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def month_end(month_first: date) -> datetime:
-    """The first instant after the month (WIB), in UTC."""
-    _, last = month_bounds(month_first)
-    return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=WIB).astimezone(UTC)
-
-
 class MonthsActive:
     """A district with activity in a month gets a monthly report when that month ends (a timer per month).
 
@@ -105,7 +92,7 @@ class MonthsActive:
         self.due: dict[str, datetime] = {}  # month → when its reports are due, as the latest event asks
 
     def note(self, district: str, occurred_at: datetime, grace: timedelta) -> None:
-        first, _ = month_bounds(occurred_at.astimezone(WIB).date())
+        first, _ = month_bounds(local_date(occurred_at))
         month = first.isoformat()[:7]
         self.districts.add((district, month))
         due = max(month_end(first), datetime.now(UTC)) + grace

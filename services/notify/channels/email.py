@@ -9,8 +9,8 @@ from email.utils import format_datetime, make_msgid
 import aiosmtplib
 
 from contracts.events.notify import FailureReason
+from pilar_runtime.localtime import WIB
 from services.notify.channels import DeliveryError, Outgoing
-from services.notify.domain.timing import WIB
 
 
 class EmailSender:

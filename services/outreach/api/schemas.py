@@ -9,8 +9,8 @@ from pydantic import Field, field_validator, model_validator
 
 from contracts.events.common import SessionKind
 from pilar_runtime.api import Command
+from pilar_runtime.localtime import to_utc
 from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
-from services.outreach.domain.calendar import to_utc
 
 WorkerId = Annotated[str, Field(min_length=1, max_length=100)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
