@@ -47,9 +47,9 @@ STOP_GRACE_SECONDS = 10.0
 
 @dataclass
 class Runtime:
-    """The running parts every service has, reachable from routes as ``RuntimeDep``. A service's own parts (its
-    report worker, its dispatcher) are a dataclass of its own, given to ``create_app(parts=...)`` and reached
-    through ``running_parts``."""
+    """The running parts every service has, reachable from routes as ``RuntimeDep``. Parts of one service that its
+    routes need (reporting's report worker and replay progress) are a dataclass of that service, given to
+    ``create_app(parts=...)`` and reached through ``running_parts``."""
 
     settings: ServiceSettings
     mongo: Mongo
@@ -71,6 +71,7 @@ class Runtime:
         self.pollers[poller] = asyncio.create_task(poller.run(), name=name)
 
     async def stop_background(self) -> None:
+        """Stop the pollers after their turn (cancelled past ``STOP_GRACE_SECONDS``), cancel the other work."""
         for poller in self.pollers:
             await poller.stop()
         for task in self.tasks:
