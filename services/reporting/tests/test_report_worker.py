@@ -34,7 +34,7 @@ async def test_a_woken_worker_takes_a_new_job_at_once(mongo: Mongo) -> None:
     )
     await mongo.transact(lambda uow: request(uow, job))
     worker.wake()
-    for _ in range(100):
+    for _ in range(400):  # rendering may take a while on a busy machine; the poll alone would take a minute
         found = await mongo.db[store.REPORTS].find_one({"_id": "rpt_wake"})
         if found and found["status"] != "pending":
             break
