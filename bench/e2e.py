@@ -61,9 +61,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
+from pilar_runtime.localtime import local_date, month_end
 from pilar_runtime.regions import ancestors, children
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.months import WIB, month_end
 from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
 from services.reporting.store import MONTHLY_TIMER, rollup_updates
 from tests.e2e.stack import SERVICES, Stack
@@ -403,7 +403,7 @@ def rollup_writes(old: dict[str, Any] | None, new: dict[str, Any] | None, fact: 
 async def note_month(db: Db, fact: Fact) -> None:
     """A district active in a month gets a monthly report: its activity document and the month-end timer."""
     district = ".".join(fact.region_code.split(".")[:2])
-    first = fact.occurred_at.astimezone(WIB).date().replace(day=1)
+    first = local_date(fact.occurred_at).replace(day=1)
     month = first.isoformat()[:7]
     await db["district_activity"].update_one(
         {"_id": f"{district}|{month}"}, {"$setOnInsert": {"district": district, "month": month}}, upsert=True

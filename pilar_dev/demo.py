@@ -17,16 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from rich.console import Console
 
 from pilar import state
 from pilar_runtime.auth import issue_token
+from pilar_runtime.localtime import local_date, local_today
 
 console = Console()
-WIB = ZoneInfo("Asia/Jakarta")
 ATTENDANCE_40 = {
     "tokoh_masyarakat": 8,
     "tokoh_agama": 5,
@@ -163,7 +162,7 @@ def _board(names: tuple[str, str, str]) -> list[dict[str, str]]:
 
 
 async def _hold(api: Api, session: dict[str, Any], summary: str, **outcomes: Any) -> None:
-    held_on = datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date()
+    held_on = local_date(datetime.fromisoformat(session["starts_at"]))
     report = {
         "held_on": held_on.isoformat(),
         "attendance": {"total": sum(ATTENDANCE_40.values()), "by_category": ATTENDANCE_40},
@@ -248,7 +247,7 @@ async def gunungkidul(api: Api, today: date) -> str:
             api,
             wksbm["id"],
             {
-                "formed_on": datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat(),
+                "formed_on": local_date(datetime.fromisoformat(session["starts_at"])).isoformat(),
                 "session_id": session["id"],
                 "campaign_id": campaign_id,
             },
@@ -295,7 +294,7 @@ async def simpang_teritip(api: Api, today: date) -> str:
                 "board": _board(names),
             },
         )
-        held_on = datetime.fromisoformat(session["starts_at"]).astimezone(WIB).date().isoformat()
+        held_on = local_date(datetime.fromisoformat(session["starts_at"])).isoformat()
         await _form(api, pokja["id"], {"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id})
         await api.call(
             "registry",
@@ -391,7 +390,7 @@ async def load_scenario(api: Api, today: date) -> Scenario:
 
 async def run_demo() -> int:
     api = Api.open()
-    today = datetime.now(WIB).date()
+    today = local_today()
     try:
         for service in state.SERVICES:
 

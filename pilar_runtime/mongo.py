@@ -81,8 +81,12 @@ class Mongo:
             url, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard"
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
-        # Set by the outbox relay so that a commit wakes it at once instead of at its next poll.
-        self.on_commit: Callable[[], None] = lambda: None
+        self._commit_hooks: list[Callable[[], None]] = []
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after every committed unit of work (e.g. to wake the outbox relay at once instead of at
+        its next poll); every registered hook runs."""
+        self._commit_hooks.append(hook)
 
     async def ping(self) -> bool:
         try:
@@ -140,7 +144,8 @@ class Mongo:
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
             )
-        self.on_commit()
+        for hook in self._commit_hooks:
+            hook()
         return result
 
 

@@ -8,9 +8,7 @@ Delivery is at least once — consumers are idempotent through their inbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -19,11 +17,14 @@ from aio_pika.abc import AbstractExchange
 
 from pilar_runtime.metrics import OUTBOX_BACKLOG
 from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.poller import LeasedPoller
 
 log = structlog.get_logger("pilar.outbox")
 
 
-class OutboxRelay:
+class OutboxRelay(LeasedPoller):
+    failure_event = "outbox.relay_failed"
+
     def __init__(
         self,
         mongo: Mongo,
@@ -36,41 +37,20 @@ class OutboxRelay:
         lease_seconds: float = 30.0,
         max_backoff_seconds: float = 30.0,
     ) -> None:
+        super().__init__(
+            owner_prefix=service,
+            poll_seconds=poll_seconds,
+            lease_seconds=lease_seconds,
+            max_backoff_seconds=max_backoff_seconds,
+        )
         self.mongo = mongo
         self.exchange = exchange
         self.service = service
         self.user_id = user_id
         self.batch = batch
-        self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.max_backoff = max_backoff_seconds
-        self.owner = f"{service}-{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        mongo.on_commit = self._wake.set
 
-    async def run(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                published = await self.relay_once()
-                backoff = 0.5
-            except Exception as exc:  # broker or Mongo down: keep the documents, try again later
-                log.warning("outbox.relay_failed", error=str(exc), retry_in_s=backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
-                continue
-            if published < self.batch:
-                await self._sleep(self.poll_seconds)
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        self._wake.clear()
+    async def poll_once(self) -> bool:
+        return await self.relay_once() >= self.batch
 
     async def relay_once(self) -> int:
         """Claim a batch, publish it with confirms, mark it sent. Returns how many were published."""
@@ -89,18 +69,14 @@ class OutboxRelay:
         return len(documents)
 
     async def _claim(self) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
-        # Unleased (null) or lease expired; written without "$or", which the Mongo-wire dev server only answers
-        # by scanning the whole outbox (sent events included) on every claim.
-        free = {"sent_at": None, "lease_until": {"$not": {"$gte": now}}}
-        outbox = self.mongo.db[OUTBOX]
-        candidates = [d["_id"] async for d in outbox.find(free, {"_id": 1}).sort("_id", 1).limit(self.batch)]
-        if not candidates:
-            return []
-        claim = {"lease_owner": self.owner, "lease_until": now + self.lease, "claimed_at": now}
-        # The filter repeats "free": a document another relay claimed in between is not taken twice.
-        await outbox.update_many({"_id": {"$in": candidates}, **free}, {"$set": claim, "$inc": {"attempts": 1}})
-        return [d async for d in outbox.find({"_id": {"$in": candidates}, **claim}).sort("_id", 1)]
+        return await self.claim_batch(
+            self.mongo.db[OUTBOX],
+            {"sent_at": None},
+            sort=[("_id", 1)],
+            limit=self.batch,
+            inc={"attempts": 1},
+            stamp="claimed_at",
+        )
 
     async def _publish(self, document: dict[str, Any]) -> None:
         message = aio_pika.Message(

@@ -147,6 +147,11 @@ def _example(status: int) -> dict[str, Any]:
     return body
 
 
+def _answers_its_own_model(documented: dict[str, Any]) -> bool:
+    schema = documented.get("content", {}).get("application/json", {}).get("schema", {})
+    return "$ref" in schema and not schema["$ref"].endswith("/HTTPValidationError")
+
+
 def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema with every error answer documented as problem details: the statuses a route can give
     (401/403 with a bearer, 404 with a path parameter, 409 and 413 on writes, 422, 503) and an example each."""
@@ -170,6 +175,8 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses | {int(s) for s in responses if s.isdigit() and int(s) in _EXAMPLES}):
                 documented = responses.get(str(status), {})
+                if _answers_its_own_model(documented):
+                    continue  # e.g. /readyz's 503 is a readiness report, not a problem
                 responses[str(status)] = {
                     "description": documented.get("description") or _EXAMPLES[status][0],
                     "content": {

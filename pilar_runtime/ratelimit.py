@@ -10,11 +10,14 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from pilar_runtime.auth import CallerDep
+
+if TYPE_CHECKING:
+    from pilar_runtime.service import Runtime
 
 # Forget callers idle for a whole window once this many are tracked, so the table cannot grow without bound.
 _PRUNE_ABOVE = 10_000
@@ -43,14 +46,23 @@ class SlidingWindow:
         return 0.0
 
 
+class RateLimits:
+    """One app's windows, one per limited setting (``Runtime.rate_limits``): each app counts on its own."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, SlidingWindow] = {}
+
+    def window(self, setting: str, per_minute: int) -> SlidingWindow:
+        return self._windows.setdefault(setting, SlidingWindow(per_minute))
+
+
 def per_caller_limit(setting: str) -> Any:
     """A route dependency: at most ``settings.<setting>`` requests a minute per caller, else 429 with Retry-After."""
 
     async def within_limit(request: Request, caller: CallerDep) -> None:
-        runtime = request.app.state.runtime
+        runtime: Runtime = request.app.state.runtime
         per_minute: int = getattr(runtime.settings, setting)
-        window: SlidingWindow = runtime.extras.setdefault(f"rate_limit.{setting}", SlidingWindow(per_minute))
-        wait = window.hit(caller.sub)
+        wait = runtime.rate_limits.window(setting, per_minute).hit(caller.sub)
         if wait:
             seconds = max(1, math.ceil(wait))
             raise HTTPException(

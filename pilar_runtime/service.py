@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
 from pilar_runtime.brokerusers import broker_user
@@ -32,16 +32,24 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
+from pilar_runtime.ratelimit import RateLimits
 from pilar_runtime.settings import InsecureSettings, ServiceSettings
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
 
 log = structlog.get_logger("pilar.service")
 
 
+# How long shutdown waits for a poller to finish its turn in progress before cancelling it.
+STOP_GRACE_SECONDS = 10.0
+
+
 @dataclass
 class Runtime:
-    """The running parts of one service, reachable from routes as ``request.app.state.runtime``."""
+    """The running parts every service has, reachable from routes as ``RuntimeDep``. Parts of one service that its
+    routes need (reporting's report worker and replay progress) are a dataclass of that service, given to
+    ``create_app(parts=...)`` and reached through ``running_parts``."""
 
     settings: ServiceSettings
     mongo: Mongo
@@ -49,13 +57,31 @@ class Runtime:
     relay: OutboxRelay | None = None
     timers: TimerPoller | None = None
     consumer: EventConsumer | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    pollers: dict[LeasedPoller, asyncio.Task[None]] = field(default_factory=dict)
 
     def background(self, coro: Awaitable[Any], name: str) -> None:
-        """Run work beside the service (report generation, imports); cancelled at shutdown."""
+        """Run work beside the service (imports, a replay); cancelled at shutdown."""
         self.tasks.append(asyncio.ensure_future(coro))
         self.tasks[-1].set_name(name)
+
+    def poll(self, poller: LeasedPoller, name: str) -> None:
+        """Run a leased poller beside the service; at shutdown it is stopped after its turn in progress."""
+        self.pollers[poller] = asyncio.create_task(poller.run(), name=name)
+
+    async def stop_background(self) -> None:
+        """Stop the pollers after their turn (cancelled past ``STOP_GRACE_SECONDS``), cancel the other work."""
+        for poller in self.pollers:
+            await poller.stop()
+        for task in self.tasks:
+            task.cancel()
+        loops = set(self.pollers.values())
+        if loops:
+            _, late = await asyncio.wait(loops, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+        await asyncio.gather(*self.tasks, *loops, return_exceptions=True)
 
 
 StartUp = Callable[[Runtime], Awaitable[None]]
@@ -68,6 +94,17 @@ def _runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
+P = TypeVar("P")
+
+
+def running_parts(request: Request, kind: type[P]) -> P:
+    """The service's own running parts (``create_app(parts=...)``); each service wraps this in a typed route
+    dependency of its own."""
+    parts = request.app.state.parts
+    if not isinstance(parts, kind):
+        raise TypeError(f"this app runs {type(parts).__name__}, not {kind.__name__}")
+    return parts
+
 
 def create_app(
     settings: ServiceSettings,
@@ -79,6 +116,7 @@ def create_app(
     timer_handlers: dict[str, TimerHandler] | None = None,
     on_startup: StartUp | None = None,
     body_limits: dict[str, int] | None = None,
+    parts: object = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
     if weak := settings.weak_secret():
@@ -114,7 +152,8 @@ def create_app(
             poll_seconds=settings.relay_poll_seconds,
             lease_seconds=settings.lease_seconds,
         )
-        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        mongo.after_commit(runtime.relay.wake)
+        runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:
             runtime.timers = TimerPoller(
                 mongo,
@@ -123,7 +162,7 @@ def create_app(
                 poll_seconds=settings.timer_poll_seconds,
                 lease_seconds=settings.lease_seconds,
             )
-            runtime.tasks.append(asyncio.create_task(runtime.timers.run(), name="timers"))
+            runtime.poll(runtime.timers, "timers")
         if on_startup:
             await on_startup(runtime)
         log.info("service.started", port=settings.port, database=settings.database)
@@ -132,14 +171,7 @@ def create_app(
         finally:
             # Finish in-flight messages first (the broker waits for running handlers), then the rest.
             await bus.stop()
-            if runtime.timers:
-                await runtime.timers.stop()
-            if runtime.relay:
-                await runtime.relay.stop()
-            for task in runtime.tasks:
-                if task.get_name() not in ("outbox-relay", "timers"):
-                    task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await runtime.stop_background()
             await mongo.close()
             log.info("service.stopped")
 
@@ -154,6 +186,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.runtime = runtime
+    app.state.parts = parts
     app.state.jwt_secret = settings.secret()
     app.state.token_limits = settings.token_limits
     install_error_handlers(app)
@@ -165,6 +198,12 @@ def create_app(
     return app
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    broker: bool
+    mongo: bool
+
+
 def health_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -172,7 +211,12 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Broker and MongoDB answer")
+    @router.get(
+        "/readyz",
+        summary="Broker and MongoDB answer",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: the broker or MongoDB does not answer"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
         broker, mongo = await asyncio.gather(runtime.bus.ping(), runtime.mongo.ping())
@@ -180,7 +224,11 @@ def health_router() -> APIRouter:
         body = {"status": "ready" if ready else "not ready", "broker": broker, "mongo": mongo}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics (loopback clients, or the bearer PILAR_METRICS_TOKEN)")
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (loopback clients, or the bearer PILAR_METRICS_TOKEN)",
+        response_class=PlainTextResponse,
+    )
     async def metrics(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         if not may_read_metrics(request, runtime.settings.metrics_token):
@@ -212,7 +260,10 @@ def may_read_metrics(request: Request, token: SecretStr | None) -> bool:
 _USERINFO = re.compile(r"://[^@/\s]*@")  # the user and password part of a URL
 
 
-def run(app_factory: Callable[[ServiceSettings], FastAPI], settings_type: type[ServiceSettings]) -> None:
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run(app_factory: Callable[[S], FastAPI], settings_type: type[S]) -> None:
     """Entry point of ``python -m services.<name>``: settings read from the environment, then the app served."""
     try:
         settings = settings_type()

@@ -6,11 +6,8 @@ must first take its lease, and the handler's effect and the timer's ``fired`` ma
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -18,6 +15,7 @@ import structlog
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.metrics import TIMERS_FIRED
 from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.poller import LeasedPoller
 
 TIMERS = "timers"
 log = structlog.get_logger("pilar.timers")
@@ -51,7 +49,9 @@ async def ensure_timer_indexes(mongo: Mongo) -> None:
     await mongo.db[TIMERS].create_index([("status", 1), ("due_at", 1)])
 
 
-class TimerPoller:
+class TimerPoller(LeasedPoller):
+    failure_event = "timers.poll_failed"
+
     def __init__(
         self,
         mongo: Mongo,
@@ -62,28 +62,13 @@ class TimerPoller:
         lease_seconds: float = 30.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(owner_prefix=service, poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
         self.handlers = handlers
         self.service = service
-        self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.clock = clock
-        self.owner = f"{service}-{uuid.uuid4().hex[:8]}"
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                fired = await self.fire_due()
-            except Exception as exc:  # Mongo away: try again at the next poll
-                log.warning("timers.poll_failed", error=str(exc))
-                fired = 0
-            if not fired:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self.poll_seconds)
-
-    async def stop(self) -> None:
-        self._stopping.set()
+    async def poll_once(self) -> bool:
+        return await self.fire_due() > 0
 
     async def fire_due(self, limit: int = 100) -> int:
         """Fire up to ``limit`` due timers; returns how many this poller fired."""
@@ -98,18 +83,8 @@ class TimerPoller:
         return fired
 
     async def _claim(self) -> dict[str, Any] | None:
-        now = self.clock()
-        return await self.mongo.db[TIMERS].find_one_and_update(
-            {
-                "status": "pending",
-                "kind": {"$in": list(self.handlers)},
-                "due_at": {"$lte": now},
-                "lease_until": {"$not": {"$gte": now}},  # free or expired; an $or here makes SecantusDB scan
-            },
-            {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner}},
-            sort=[("due_at", 1)],
-            return_document=True,
-        )
+        due = {"status": "pending", "kind": {"$in": list(self.handlers)}, "due_at": {"$lte": self.clock()}}
+        return await self.claim_one(self.mongo.db[TIMERS], due, sort=[("due_at", 1)])
 
     async def _fire(self, timer: dict[str, Any]) -> bool:
         """True when this poller fired the timer; False when it failed or another poller had it."""

@@ -5,17 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 from fastapi import FastAPI
 
 from pilar_runtime.service import Runtime, create_app
-from pilar_runtime.settings import ServiceSettings
 from services.notify import store
 from services.notify.api import deliveries, rules, webhooks
-from services.notify.channels import Sender
-from services.notify.channels.email import EmailSender
-from services.notify.channels.sms import SmsSender
-from services.notify.channels.webhook import WebhookSender, webhook_client
+from services.notify.channels import senders
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.rules import default_rules
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
@@ -30,28 +25,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def senders(settings: NotifySettings) -> dict[str, Sender]:
-    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    auth = settings.sms_auth_header.get_secret_value() if settings.sms_auth_header else None
-    return {
-        "email": EmailSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.smtp_from,
-            username=settings.smtp_username,
-            password=password,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        ),
-        "webhook": WebhookSender(webhook_client(settings.webhook_allowed_networks, settings.webhook_timeout_seconds)),
-        "sms": SmsSender(httpx.AsyncClient(timeout=timeout), settings.sms_gateway_url, auth),
-    }
-
-
-def build(settings: ServiceSettings | None = None, *, clock: Clock = _now) -> FastAPI:
+def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> FastAPI:
     """The app; tests pass a `clock` to move time (quiet hours, backoff, reminder moments)."""
-    config = settings if isinstance(settings, NotifySettings) else NotifySettings()
+    config = settings or NotifySettings()
     start_at = parse_clock(config.quiet_hours_start, "quiet_hours_start")
     quiet = QuietHours(start_at, parse_clock(config.quiet_hours_end, "quiet_hours_end"))
     notifier = Notifier(
@@ -79,16 +55,9 @@ def build(settings: ServiceSettings | None = None, *, clock: Clock = _now) -> Fa
             poll_seconds=config.dispatch_poll_seconds,
             lease_seconds=config.lease_seconds,
         )
-        runtime.extras["dispatcher"] = dispatcher
-        # A commit that records deliveries wakes the dispatcher at once (the relay keeps its own wake-up).
-        wake_relay = runtime.mongo.on_commit
-
-        def wake_both() -> None:
-            wake_relay()
-            dispatcher.wake()
-
-        runtime.mongo.on_commit = wake_both
-        runtime.background(dispatcher.run(), "dispatcher")
+        # A commit that records deliveries wakes the dispatcher at once.
+        runtime.mongo.after_commit(dispatcher.wake)
+        runtime.poll(dispatcher, "dispatcher")
 
     return create_app(
         config,

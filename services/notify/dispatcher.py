@@ -9,10 +9,8 @@ Message-ID to de-duplicate); every other path sends once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -20,6 +18,7 @@ import structlog
 from contracts.events.notify import FailureReason
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo
+from pilar_runtime.poller import LeasedPoller
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.commands.deliveries import record_attempt
@@ -29,7 +28,9 @@ from services.notify.domain.timing import QuietHours, TokenBucket
 log = structlog.get_logger("notify.dispatcher")
 
 
-class Dispatcher:
+class Dispatcher(LeasedPoller):
+    failure_event = "notify.dispatch_failed"
+
     def __init__(
         self,
         mongo: Mongo,
@@ -46,42 +47,24 @@ class Dispatcher:
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
     ) -> None:
+        super().__init__(owner_prefix="notify", poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
         self.senders = senders
         self.buckets = buckets
         self.quiet = quiet
-        self.clock = clock
         self.retries = Retries(max_attempts, retry_base_seconds, retry_max_delay_seconds)
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
-        self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.owner = f"notify-{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def run(self) -> None:
         try:
-            while not self._stopping.is_set():
-                try:
-                    sent = await self.dispatch_once()
-                except Exception as exc:  # Mongo away: the deliveries wait in the log, try again
-                    log.warning("notify.dispatch_failed", error=str(exc))
-                    sent = 0
-                if sent < self.batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                    self._wake.clear()
+            await super().run()
         finally:
             for sender in self.senders.values():
                 await sender.close()
 
-    async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+    async def poll_once(self) -> bool:
+        return await self.dispatch_once() >= self.batch
 
     async def dispatch_once(self) -> int:
         """Claim and handle one batch of due deliveries; returns how many were claimed."""
@@ -94,16 +77,10 @@ class Dispatcher:
         return len(claimed)
 
     async def _claim(self) -> list[dict[str, Any]]:
-        now = self.clock()
-        deliveries = self.mongo.db[store.DELIVERIES]
-        due = store.due_filter(now)
-        ids = [d["_id"] async for d in deliveries.find(due, {"_id": 1}).sort("next_attempt_at", 1).limit(self.batch)]
-        if not ids:
-            return []
-        claim = {"lease_owner": self.owner, "lease_until": now + self.lease}
-        # Taken only if nobody holds it; `status` is checked on reading back (a cheaper update filter).
-        await deliveries.update_many({"_id": {"$in": ids}, "lease_until": {"$lt": now}}, {"$set": claim})
-        return [d async for d in deliveries.find({"_id": {"$in": ids}, "status": "pending", **claim})]
+        due = store.due_filter(self.clock())
+        return await self.claim_batch(
+            self.mongo.db[store.DELIVERIES], due, sort=[("next_attempt_at", 1)], limit=self.batch
+        )
 
     async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):

@@ -74,12 +74,13 @@ async def record_delivery(db: Db, session: AsyncClientSession, document: dict[st
     return result.upserted_id is not None
 
 
-# "No lease" is a lease that ended long ago: one range condition, no `$or` (much cheaper on SecantusDB).
+# "No lease" is a lease that ended long ago (the leased poller's claim filter takes it as free).
 NO_LEASE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def due_filter(now: datetime) -> dict[str, Any]:
-    return {"status": "pending", "next_attempt_at": {"$lte": now}, "lease_until": {"$lt": now}}
+    """Deliveries waiting to be sent at ``now``; the dispatcher adds the lease condition when it claims them."""
+    return {"status": "pending", "next_attempt_at": {"$lte": now}}
 
 
 async def record_attempt(

@@ -3,7 +3,6 @@
 from fastapi import FastAPI
 
 from pilar_runtime.service import Runtime, create_app
-from pilar_runtime.settings import ServiceSettings
 from services.outreach import store
 from services.outreach.api import campaigns, followups, sessions
 from services.outreach.handlers import handlers, timer_handlers
@@ -14,10 +13,10 @@ async def _start(runtime: Runtime) -> None:
     await store.ensure_indexes(runtime.mongo)
 
 
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or OutreachSettings()
+def build(settings: OutreachSettings | None = None) -> FastAPI:
+    config = settings or OutreachSettings()
     return create_app(
-        settings,
+        config,
         title="Pilar outreach",
         description="Campaigns, penyuluhan and FGD sessions under the scheduling rules, the auto-scheduler, "
         "held sessions with attendance, and their follow-ups.",

@@ -10,9 +10,9 @@ from typing import Any
 from pymongo import UpdateOne
 
 from pilar_runtime.api import page_of
+from pilar_runtime.localtime import at_local
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from services.outreach.domain.calendar import at_wib
 from services.outreach.domain.completion import HELD, SCHEDULED, SessionOutcome
 from services.outreach.domain.rules import Booking, CampaignTerms
 
@@ -94,7 +94,7 @@ async def bookings_around(
         )
     if campaign_id is not None and days is not None:
         first, last = days
-        window = {"$gte": at_wib(first, time(0)), "$lt": at_wib(last + timedelta(days=1), time(0))}
+        window = {"$gte": at_local(first, time(0)), "$lt": at_local(last + timedelta(days=1), time(0))}
         clauses.append({"campaign_id": campaign_id, "starts_at": window})
     if not clauses:
         return []

@@ -5,7 +5,6 @@ from fastapi.responses import JSONResponse
 
 from pilar_runtime.regions import RegionError
 from pilar_runtime.service import create_app
-from pilar_runtime.settings import ServiceSettings
 from services.registry import store
 from services.registry.api import imports, institutions, regions, regulations, workers
 from services.registry.handlers import handlers
@@ -17,10 +16,10 @@ async def _region_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or RegistrySettings()
+def build(settings: RegistrySettings | None = None) -> FastAPI:
+    config = settings or RegistrySettings()
     app = create_app(
-        settings,
+        config,
         title="Pilar registry",
         description="Regions, institutions and their kepengurusan, formation, community regulations, workers, "
         "bulk import.",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pilar_dev.demo import WIB, Api, Scenario, load_scenario
+from pilar_dev.demo import Api, Scenario, load_scenario
 from pilar_dev.devstack import free_port
 from pilar_dev.mailcatcher import MailFolder, list_mail
 from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, eventually
+from pilar_runtime.localtime import local_today
 from services.notify.domain.signature import verify
 from tests.e2e.stack import SERVICES, Stack
 
@@ -88,7 +88,7 @@ async def scenario(
         "secret": WEBHOOK_SECRET,
     }
     assert "secret" not in await api.call("notify", "POST", "/webhooks", json=webhook)
-    loaded = await load_scenario(api, datetime.now(WIB).date())
+    loaded = await load_scenario(api, local_today())
     yield loaded, api
     await api.close()
 

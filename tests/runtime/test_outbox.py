@@ -145,3 +145,18 @@ async def test_published_documents_expire_after_the_retention_and_a_new_retentio
     assert ttl["key"] == [("sent_at", 1)] and ttl["expireAfterSeconds"] == 2 * 86400
     await mongo.ensure_indexes(outbox_retention=timedelta(hours=12))  # the setting changed: same index, new expiry
     assert (await mongo.db[OUTBOX].index_information())[OUTBOX_TTL]["expireAfterSeconds"] == 12 * 3600
+
+
+async def test_every_commit_hook_runs_after_a_commit_and_none_after_a_failure(mongo: Mongo) -> None:
+    calls: list[str] = []
+    mongo.after_commit(lambda: calls.append("relay"))
+    mongo.after_commit(lambda: calls.append("dispatcher"))
+    await mongo.transact(lambda uow: emit(uow, worker_event("w-hooks")))
+    assert calls == ["relay", "dispatcher"]
+
+    async def fails(uow: UnitOfWork) -> None:
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await mongo.transact(fails)
+    assert calls == ["relay", "dispatcher"]

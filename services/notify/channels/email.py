@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, ClassVar, Self
 import aiosmtplib
 
 from contracts.events.notify import FailureReason
+from pilar_runtime.localtime import WIB
 from services.notify.channels.base import DeliveryError, Outgoing
-from services.notify.domain.timing import WIB
 
 if TYPE_CHECKING:
     from services.notify.settings import NotifySettings

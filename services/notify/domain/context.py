@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pilar_runtime.localtime import WIB
 from pilar_runtime.regions import RegionError, lookup
 from services.notify.domain.kinds import kind_name
-from services.notify.domain.timing import WIB
 
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 BULAN = (

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
-WIB = timezone(timedelta(hours=7), "WIB")
+from pilar_runtime.localtime import WIB
+
 REMINDER_STAGES: dict[str, timedelta] = {"H-3": timedelta(days=3), "H-1": timedelta(days=1)}
 # A follow-up due notice goes out at 08:00 WIB the day before its due date.
 FOLLOWUP_NOTICE_AT = time(8, 0)

@@ -8,13 +8,13 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
+from pilar_runtime.localtime import at_local, end_of_day
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import Level
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
 from services.outreach.commands.shared import log, require_workers, visible
-from services.outreach.domain.calendar import at_wib, end_of_day
 from services.outreach.domain.campaigns import COMPLETED, completed_campaign, new_campaign
 from services.outreach.domain.completion import campaign_totals, completion_reason
 from services.outreach.domain.models import CampaignIn
@@ -99,7 +99,7 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         existing = await store.bookings_around(
             uow,
             people=pools,
-            starts_at=at_wib(terms.start_date, datetime.min.time()),
+            starts_at=at_local(terms.start_date, datetime.min.time()),
             ends_at=end_of_day(terms.end_date),
             campaign_id=campaign_id,
             days=(terms.start_date, terms.end_date),

@@ -8,14 +8,14 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
+from pilar_runtime.localtime import end_of_day, local_date, local_today
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.timers import schedule_timer
 from services.outreach import events, store
 from services.outreach.commands.campaigns import complete_campaign_if_done, open_campaign
 from services.outreach.commands.followups import FOLLOWUP_DUE
-from services.outreach.commands.shared import log, people_area, require_workers, today_wib, visible
-from services.outreach.domain.calendar import end_of_day, jakarta_day
+from services.outreach.commands.shared import log, people_area, require_workers, visible
 from services.outreach.domain.models import ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.places import session_region
 from services.outreach.domain.report import assigned_followups, held_report, held_session, require_reportable
@@ -98,7 +98,7 @@ async def cancel_session(mongo: Mongo, session_id: str, reason: str | None, call
 async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: Caller) -> dict[str, Any]:
     before = await read_session(mongo, session_id, caller)
     require_reportable(before)
-    after = held_session(before, held_report(body, before, today=today_wib(), reported_by=caller.sub))
+    after = held_session(before, held_report(body, before, today=local_today(), reported_by=caller.sub))
     followups = assigned_followups(body, before, new_id=lambda: new_id("fol"), now=_now())
     area = people_area(before, await _campaign_of(mongo, before))
 
@@ -148,7 +148,7 @@ async def _check_rules(
         starts_at=candidate.starts_at,
         ends_at=candidate.ends_at,
         campaign_id=session.get("campaign_id"),
-        days=(candidate.day, jakarta_day(candidate.ends_at)),
+        days=(candidate.day, local_date(candidate.ends_at)),
     )
     terms = store.campaign_terms(campaign) if campaign else None
     broken = violations(candidate, terms, others, caller.can_see)

@@ -1,9 +1,8 @@
-"""What the commands of every aggregate share: the actor of timers, today in Asia/Jakarta, a record the caller
+"""What the commands of every aggregate share: the actor of timers, a record the caller
 may see, and the people a session may book."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
@@ -12,16 +11,11 @@ from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.outreach import store
-from services.outreach.domain.calendar import WIB
 from services.outreach.domain.rules import people_region
 
 log = structlog.get_logger("outreach")
 
 SERVICE_ACTOR = "outreach"  # who acts when a timer fires
-
-
-def today_wib() -> date:
-    return datetime.now(UTC).astimezone(WIB).date()
 
 
 async def visible(mongo: Mongo, collection: str, item_id: str, caller: Caller, what: str) -> dict[str, Any]:

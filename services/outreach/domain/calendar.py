@@ -1,35 +1,11 @@
-"""Time as the Dinas Sosial lives it: Asia/Jakarta (WIB) days, Indonesian public holidays."""
+"""The Indonesian public holidays (local days and their conversions are ``pilar_runtime.localtime``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
-
-WIB = ZoneInfo("Asia/Jakarta")
-
-
-def to_utc(moment: datetime) -> datetime:
-    """An ISO time as given: with an offset it is kept, without one it means Asia/Jakarta."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=WIB)
-    return moment.astimezone(UTC)
-
-
-def jakarta_day(moment: datetime) -> date:
-    return to_utc(moment).astimezone(WIB).date()
-
-
-def at_wib(day: date, clock: time) -> datetime:
-    """A wall-clock time on a Jakarta day, in UTC."""
-    return datetime.combine(day, clock, tzinfo=WIB).astimezone(UTC)
-
-
-def end_of_day(day: date) -> datetime:
-    """The instant a Jakarta day is over (midnight WIB that follows it), in UTC."""
-    return at_wib(day + timedelta(days=1), time(0, 0))
 
 
 @lru_cache(maxsize=64)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pilar_runtime.localtime import local_date
 from pilar_runtime.regions import is_within
-from services.outreach.domain.calendar import days_between, holiday_name, jakarta_day
+from services.outreach.domain.calendar import days_between, holiday_name
 
 NO_DOUBLE_BOOKING = "no_double_booking"
 MAX_SESSIONS_PER_DAY = "max_sessions_per_day"
@@ -48,7 +49,7 @@ class Booking:
 
     @property
     def day(self) -> date:
-        return jakarta_day(self.starts_at)
+        return local_date(self.starts_at)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def daily_cap(
 def public_holiday(candidate: Booking) -> Violation | None:
     """No session on an Indonesian public holiday (any day it touches, in Asia/Jakarta)."""
     last_instant = candidate.ends_at - timedelta(microseconds=1)
-    for day in days_between(candidate.day, jakarta_day(last_instant)):
+    for day in days_between(candidate.day, local_date(last_instant)):
         name = holiday_name(day)
         if name:
             return Violation(NO_PUBLIC_HOLIDAY, f"{day.isoformat()} is a public holiday in Indonesia: {name}")
@@ -140,7 +141,7 @@ def public_holiday(candidate: Booking) -> Violation | None:
 
 
 def campaign_period(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
-    first, last = candidate.day, jakarta_day(candidate.ends_at - timedelta(microseconds=1))
+    first, last = candidate.day, local_date(candidate.ends_at - timedelta(microseconds=1))
     if first < campaign.start_date or last > campaign.end_date:
         return Violation(
             INSIDE_CAMPAIGN_PERIOD,

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from pilar_runtime.localtime import at_local, local_date
 from pilar_runtime.regions import is_within
-from services.outreach.domain.calendar import at_wib, days_between, holiday_name, jakarta_day
+from services.outreach.domain.calendar import days_between, holiday_name
 from services.outreach.domain.rules import Booking, CampaignTerms
 
 SLOTS: tuple[tuple[time, time], ...] = ((time(9, 0), time(12, 0)), (time(13, 0), time(16, 0)))
@@ -93,14 +94,14 @@ class _Diary:
             self.book(booking.people, booking.starts_at, booking.ends_at)
 
     def book(self, people: Iterable[str], starts_at: datetime, ends_at: datetime) -> None:
-        days = days_between(jakarta_day(starts_at), jakarta_day(ends_at))
+        days = days_between(local_date(starts_at), local_date(ends_at))
         for person in people:
             for day in days:
                 self.busy[person, day].append((starts_at, ends_at))
             self.load[person] += 1
 
     def free(self, person: str, starts_at: datetime, ends_at: datetime) -> bool:
-        day = jakarta_day(starts_at)  # slots never cross midnight
+        day = local_date(starts_at)  # slots never cross midnight
         return all(not (s < ends_at and starts_at < e) for s, e in self.busy.get((person, day), ()))
 
     def pick(
@@ -179,7 +180,7 @@ def _place(
         while waiting and placed_today < room[day]:
             session = None
             for slot in sorted(range(len(SLOTS)), key=lambda i: (per_slot[i], i)):
-                starts_at, ends_at = at_wib(day, SLOTS[slot][0]), at_wib(day, SLOTS[slot][1])
+                starts_at, ends_at = at_local(day, SLOTS[slot][0]), at_local(day, SLOTS[slot][1])
                 chosen_officers = diary.pick(officers, request.officers_per_session, starts_at, ends_at)
                 if chosen_officers is None:
                     continue

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pilar_runtime.errors import Conflict, Unprocessable
-from services.outreach.domain.calendar import at_wib
+from pilar_runtime.localtime import at_local
 from services.outreach.domain.campaigns import campaign_desa, completed_campaign
 from services.outreach.domain.completion import SessionOutcome, campaign_totals, completion_reason
 from services.outreach.domain.followups import DONE, OPEN, completed_followup, turns_overdue
@@ -50,8 +50,8 @@ def scheduled(**changes: Any) -> dict[str, Any]:
         "topic": "penumbuhan WKSBM",
         "region_code": SEED_001_DESA[0],
         "venue": "Balai Desa Kampung",
-        "starts_at": at_wib(HELD_ON, time(9)),
-        "ends_at": at_wib(HELD_ON, time(12)),
+        "starts_at": at_local(HELD_ON, time(9)),
+        "ends_at": at_local(HELD_ON, time(12)),
         "officer_ids": ["psm-01"],
         "narasumber_ids": ["nar-balai", "nar-dinsos"],
         "expected_participants": 40,
@@ -95,8 +95,8 @@ def test_a_stand_alone_session_names_its_own_topic() -> None:
 planned_sessions = st.builds(
     PlannedSession,
     region_code=st.sampled_from(SEED_001_DESA),
-    starts_at=st.sampled_from([at_wib(HELD_ON, time(9)), at_wib(HELD_ON, time(13))]),
-    ends_at=st.just(at_wib(HELD_ON, time(16))),
+    starts_at=st.sampled_from([at_local(HELD_ON, time(9)), at_local(HELD_ON, time(13))]),
+    ends_at=st.just(at_local(HELD_ON, time(16))),
     officer_ids=st.lists(st.sampled_from(PEOPLE[:2]), min_size=1, max_size=2, unique=True).map(tuple),
     narasumber_ids=st.lists(st.sampled_from(PEOPLE[2:]), max_size=3, unique=True).map(tuple),
 )
@@ -129,7 +129,7 @@ patches = st.fixed_dictionaries(
         "officer_ids": st.lists(st.sampled_from(PEOPLE[:2]), min_size=1, max_size=3),
         "narasumber_ids": st.lists(st.sampled_from(PEOPLE[2:]), max_size=4),
         "expected_participants": counts,
-        "starts_at": st.sampled_from([at_wib(HELD_ON, time(9)), at_wib(HELD_ON, time(10))]),
+        "starts_at": st.sampled_from([at_local(HELD_ON, time(9)), at_local(HELD_ON, time(10))]),
     },
 )
 
@@ -156,7 +156,7 @@ def test_a_cancelled_session_keeps_its_reason_one_version_on() -> None:
 
 
 def test_a_change_that_ends_before_it_starts_is_invalid() -> None:
-    changes = session_changes(SessionPatch(starts_at=at_wib(HELD_ON, time(13))))
+    changes = session_changes(SessionPatch(starts_at=at_local(HELD_ON, time(13))))
     with pytest.raises(Unprocessable, match="must be after starts_at"):
         changed_session(scheduled(), changes, CAMPAIGN)
 

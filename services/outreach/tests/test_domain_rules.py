@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pilar_runtime.localtime import at_local, end_of_day, local_date, to_utc
 from services.outreach.domain.attendance import attendance_problem
-from services.outreach.domain.calendar import at_wib, end_of_day, holiday_name, jakarta_day, to_utc
+from services.outreach.domain.calendar import holiday_name
 from services.outreach.domain.completion import SessionOutcome, all_sessions_done, campaign_totals
 from services.outreach.domain.rules import (
     DESA_IN_CAMPAIGN_REGION,
@@ -41,7 +42,7 @@ def session(
     desa: str = KAMPUNG,
     campaign: str | None = "cmp-1",
 ) -> Booking:
-    return Booking(sid, desa, at_wib(day, start), at_wib(day, end), officers, narasumber, campaign)
+    return Booking(sid, desa, at_local(day, start), at_local(day, end), officers, narasumber, campaign)
 
 
 def rules_broken(candidate: Booking, others: list[Booking], campaign: CampaignTerms | None = CAMPAIGN) -> list[str]:
@@ -201,14 +202,14 @@ def test_the_people_rule_names_exactly_those_outside(people: dict[str, str], reg
 )
 def test_a_session_that_ends_before_it_starts_is_invalid(starts: time, ends: time, problem: str) -> None:
     day = date(2019, 8, 8)
-    assert problem in (time_problem(at_wib(day, starts), at_wib(day, ends)) or "")
-    assert time_problem(at_wib(day, time(9)), at_wib(day, time(12))) is None
+    assert problem in (time_problem(at_local(day, starts), at_local(day, ends)) or "")
+    assert time_problem(at_local(day, time(9)), at_local(day, time(12))) is None
 
 
 def test_times_without_an_offset_mean_jakarta() -> None:
     assert to_utc(datetime(2019, 8, 8, 9, 0)) == datetime(2019, 8, 8, 2, 0, tzinfo=UTC)
     assert to_utc(datetime(2019, 8, 8, 9, 0, tzinfo=UTC)) == datetime(2019, 8, 8, 9, 0, tzinfo=UTC)
-    assert jakarta_day(datetime(2019, 8, 8, 18, 0, tzinfo=UTC)) == date(2019, 8, 9)
+    assert local_date(datetime(2019, 8, 8, 18, 0, tzinfo=UTC)) == date(2019, 8, 9)
     assert end_of_day(date(2019, 8, 15)) == datetime(2019, 8, 15, 17, 0, tzinfo=UTC)
     assert holiday_name(date(2019, 8, 17)) is not None
     assert holiday_name(date(2019, 8, 8)) is None

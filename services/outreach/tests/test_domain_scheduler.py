@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pilar_runtime.localtime import at_local, local_date
 from pilar_runtime.regions import children
-from services.outreach.domain.calendar import at_wib, jakarta_day
 from services.outreach.domain.rules import Booking, CampaignTerms, violations
 from services.outreach.domain.scheduler import (
     PlannedSession,
@@ -68,14 +68,14 @@ def test_seed_001_is_placed_two_a_day_skipping_idul_adha_sunday() -> None:
     request = seed_001()
     plan = auto_schedule(request)
     check_plan(request, plan)
-    per_day = Counter(jakarta_day(p.starts_at) for p in plan)
+    per_day = Counter(local_date(p.starts_at) for p in plan)
     assert date(2019, 8, 11) not in per_day  # Sunday, and Idul Adha 1440 H
     assert set(per_day.values()) == {2}
     assert min(per_day) == date(2019, 8, 8)
     # A morning and an afternoon session a day, 09:00–12:00 and 13:00–16:00 WIB.
-    assert {p.starts_at for p in plan if jakarta_day(p.starts_at) == date(2019, 8, 8)} == {
-        at_wib(date(2019, 8, 8), time(9)),
-        at_wib(date(2019, 8, 8), time(13)),
+    assert {p.starts_at for p in plan if local_date(p.starts_at) == date(2019, 8, 8)} == {
+        at_local(date(2019, 8, 8), time(9)),
+        at_local(date(2019, 8, 8), time(13)),
     }
 
 
@@ -121,20 +121,24 @@ def test_existing_bookings_of_the_pool_are_worked_around() -> None:
     # Every officer but one is away the whole first day: only one session a slot fits then.
     away = tuple(
         Booking(
-            f"busy-{o}", "34.03.13.2001", at_wib(date(2019, 8, 8), time(7)), at_wib(date(2019, 8, 8), time(18)), (o,)
+            f"busy-{o}",
+            "34.03.13.2001",
+            at_local(date(2019, 8, 8), time(7)),
+            at_local(date(2019, 8, 8), time(18)),
+            (o,),
         )
         for o in ("psm-01", "psm-02", "psm-03")
     )
     request = seed_001(officer_ids=("psm-01", "psm-02", "psm-03", "psm-04", "psm-05"), existing=away)
     plan = auto_schedule(request)
     check_plan(request, plan)
-    first_day = [p for p in plan if jakarta_day(p.starts_at) == date(2019, 8, 8)]
+    first_day = [p for p in plan if local_date(p.starts_at) == date(2019, 8, 8)]
     assert all({"psm-04", "psm-05"} == set(p.officer_ids) for p in first_day)
 
 
 def test_busy_people_everywhere_make_it_impossible() -> None:
     # Two of the four narasumber are away the whole period: the numbers allow it, the diaries do not.
-    start = at_wib(GUNUNGKIDUL.start_date, time(0))
+    start = at_local(GUNUNGKIDUL.start_date, time(0))
     away = tuple(
         Booking(f"away-{n}", "34.03.13.2001", start, start + timedelta(days=8), (n,))
         for n in ("nar-balai", "nar-dinsos")
@@ -176,8 +180,8 @@ def requests(draw: st.DrawFn) -> ScheduleRequest:
             Booking(
                 f"old-{i}",
                 draw(st.sampled_from(WONOSARI_DESA)),
-                at_wib(day, time(hour)),
-                at_wib(day, time(hour)) + timedelta(hours=draw(st.integers(1, 5))),
+                at_local(day, time(hour)),
+                at_local(day, time(hour)) + timedelta(hours=draw(st.integers(1, 5))),
                 tuple(draw(st.lists(st.sampled_from(people), max_size=2, unique=True))),
                 (),
                 draw(st.sampled_from(["cmp-p", "cmp-other", None])),

@@ -15,10 +15,10 @@ from services.reporting import store
 from services.reporting.api.schemas import ReportState
 from services.reporting.commands import reports
 from services.reporting.domain.reports import ReportRequest
+from services.reporting.parts import PartsDep
 from services.reporting.reports.render import FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["reports"])
-WORKER = "report_worker"
 FILE = {"type": "string", "format": "binary"}
 
 
@@ -54,11 +54,11 @@ async def list_reports(
     summary="Request a report; it is built in the background",
     dependencies=[per_caller_limit("reports_per_minute")],
 )
-async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
+async def create_report(body: ReportRequest, runtime: RuntimeDep, parts: PartsDep, caller: WriterDep) -> dict[str, Any]:
     job = await reports.request_report(runtime.mongo, caller, body)
-    worker = runtime.extras.get(WORKER)
+    worker = parts.report_worker
     if worker is not None:
-        worker.wake.set()
+        worker.wake()
     return _report(job)
 
 

@@ -12,11 +12,12 @@ import structlog
 
 from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted
+from pilar_runtime.localtime import month_bounds, month_end
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting import store
 from services.reporting.commands.reports import record_job
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.months import district_of, month_bounds, month_end, month_of, reports_due
+from services.reporting.domain.months import district_of, month_of, reports_due
 from services.reporting.domain.projection import apply, event_contributions, rollup_delta, scopes, touches
 from services.reporting.domain.reports import job_document
 

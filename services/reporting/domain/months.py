@@ -1,29 +1,16 @@
-"""Months as the monthly district reports reckon them: which month an event belongs to, when a month ends, and
-when its reports fall due."""
+"""Months as the monthly district reports reckon them: which month an event belongs to and when its reports fall
+due (month ends in local time: ``pilar_runtime.localtime``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-# Month end is reckoned in Western Indonesian Time, where most Dinas Sosial offices are.
-WIB = timezone(timedelta(hours=7), "WIB")
-
-
-def month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def month_end(month_first: date) -> datetime:
-    """The first instant after the month (WIB), in UTC."""
-    _, last = month_bounds(month_first)
-    return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=WIB).astimezone(UTC)
+from pilar_runtime.localtime import local_date, month_bounds, month_end
 
 
 def month_of(moment: datetime) -> date:
-    """The first day of the month (WIB) an instant falls in."""
-    return month_bounds(moment.astimezone(WIB).date())[0]
+    """The first day of the local month an instant falls in."""
+    return month_bounds(local_date(moment))[0]
 
 
 def reports_due(month_first: date, now: datetime, grace: timedelta) -> datetime:

@@ -9,8 +9,6 @@ files, marks the job done and emits ``report_generated`` through the outbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ import structlog
 
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.mongo import Mongo
+from pilar_runtime.poller import LeasedPoller
 from services.reporting import store
 from services.reporting.commands.reports import build_report, complete_report
 from services.reporting.domain.reports import MAX_ATTEMPTS, ReportRefused, ReportUnavailable
@@ -33,7 +32,9 @@ def render_all(report: Report) -> dict[str, bytes]:
     return {fmt: RENDERERS[fmt](report) for fmt in FORMATS}
 
 
-class ReportWorker:
+class ReportWorker(LeasedPoller):
+    failure_event = "report.worker_failed"
+
     def __init__(
         self,
         mongo: Mongo,
@@ -42,33 +43,16 @@ class ReportWorker:
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(owner_prefix="reporting", poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
-        self.poll_seconds = poll_seconds
-        self.lease = timedelta(seconds=lease_seconds)
-        self.clock = clock
-        self.owner = f"reporting-{uuid.uuid4().hex[:8]}"
-        self.wake = asyncio.Event()
 
-    async def run(self) -> None:
-        while True:
-            try:
-                built = await self.work_once()
-            except Exception as exc:  # Mongo away: try again at the next poll
-                log.warning("report.worker_failed", error=str(exc))
-                built = False
-            if not built:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_seconds)
-                self.wake.clear()
+    async def poll_once(self) -> bool:
+        return await self.work_once()
 
     async def work_once(self) -> bool:
         """Build one pending report; False when there was none to take."""
-        now = self.clock()
-        job = await self.mongo.db[REPORTS].find_one_and_update(
-            {"status": "pending", "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner}, "$inc": {"attempts": 1}},
-            sort=[("created_at", 1), ("_id", 1)],
-            return_document=True,
+        job = await self.claim_one(
+            self.mongo.db[REPORTS], {"status": "pending"}, sort=[("created_at", 1), ("_id", 1)], inc={"attempts": 1}
         )
         if job is None:
             return False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.reporting.domain.months import district_of, month_end, month_of, reports_due
+from pilar_runtime.localtime import month_end
+from services.reporting.domain.months import district_of, month_of, reports_due
 from services.reporting.domain.reports import missing_sessions, narasumber_ids
 from services.reporting.reports.campaign import narasumber_attendance, per_desa, target_rows, workers_of_region
 from services.reporting.reports.monthly import per_kecamatan
