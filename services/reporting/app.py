@@ -17,7 +17,7 @@ from services.reporting.settings import ReportingSettings
 
 def build(settings: ReportingSettings | None = None) -> FastAPI:
     config = settings or ReportingSettings()
-    parts = ReportingParts()
+    parts = ReportingParts(replay_batch=config.replay_batch)
 
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)

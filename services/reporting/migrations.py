@@ -14,6 +14,7 @@ import structlog
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from pilar_runtime.poller import lease_free
 from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.store import EVENTS, Db, stored_payload
 
@@ -37,7 +38,7 @@ async def _once(db: Db, name: str, migration: Any) -> None:
     now = datetime.now(UTC)
     try:
         await db[MIGRATIONS].find_one_and_update(
-            {"_id": name, "done_at": None, "lease_until": {"$lt": now}},
+            {"_id": name, "done_at": None, **lease_free(now)},
             {"$set": {"lease_until": now + LEASE, "started_at": now, "done_at": None}},
             upsert=True,
         )

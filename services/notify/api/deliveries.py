@@ -63,7 +63,7 @@ async def list_deliveries(
         raise HTTPException(403, f"role {caller.role} may not look deliveries up by recipient")
     query: dict[str, Any] = caller.list_filter(region)
     if recipient is not None:  # only among recipients whose address the caller may see: no oracle for the rest
-        query.update(caller.region_filter("recipient_region"), recipient=recipient)
+        query.update(caller.list_filter(field="recipient_region"), recipient=recipient)
     for name, value in (("event_id", event_id), ("status", status)):
         if value is not None:
             query[name] = value

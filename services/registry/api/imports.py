@@ -50,7 +50,7 @@ async def create(
 )
 async def list_imports(caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
     at = now()
-    return await store.imports_page(runtime.mongo, caller.region_filter(), page, lambda job: job_view(job, at))
+    return await store.imports_page(runtime.mongo, caller.list_filter(), page, lambda job: job_view(job, at))
 
 
 @router.get(

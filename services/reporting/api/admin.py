@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 
 from pilar_runtime.auth import CallerDep, Role
@@ -25,9 +23,8 @@ def _admin(caller: CallerDep) -> None:
 async def start_replay(runtime: RuntimeDep, parts: PartsDep, caller: CallerDep) -> ReplayStarted:
     _admin(caller)
     started_at = await replays.start_replay(runtime.mongo.db, caller)
-    settings: Any = runtime.settings
     parts.replay_progress.clear()
-    runtime.background(replays.run_replay(runtime.mongo, settings.replay_batch, parts.replay_progress), name="replay")
+    runtime.background(replays.run_replay(runtime.mongo, parts.replay_batch, parts.replay_progress), name="replay")
     return ReplayStarted(status="running", started_at=started_at.isoformat())
 
 
