@@ -78,10 +78,6 @@ def in_region(code: str, scope: str) -> bool:
     return not scope or code == scope or code.startswith(scope + ".")
 
 
-def is_within(code: str, ancestor: str) -> bool:
-    return code == ancestor or code.startswith(ancestor + ".")
-
-
 def ancestors(code: str) -> list[str]:
     """``34.03.13.2004`` → ``["34", "34.03", "34.03.13", "34.03.13.2004"]``: the roll-up chain."""
     parts = code.split(".")

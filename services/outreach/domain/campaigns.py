@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pilar_runtime.errors import Unprocessable
-from pilar_runtime.regions import Level, is_within
+from pilar_runtime.regions import Level, in_region
 from services.outreach.domain.models import CampaignIn, Document
 from services.outreach.domain.places import checked_region, unique
 
@@ -19,7 +19,7 @@ def campaign_desa(codes: list[str], region: str) -> list[str]:
     desa_codes: list[str] = []
     for i, code in enumerate(codes):
         desa = checked_region(code, f"desa_codes[{i}]", Level.DESA)
-        if not is_within(desa, region):
+        if not in_region(desa, region):
             raise Unprocessable(f"desa_codes[{i}]: desa {desa} lies outside the campaign's region {region}")
         if desa in desa_codes:
             raise Unprocessable(f"desa_codes[{i}]: desa {desa} is listed twice")

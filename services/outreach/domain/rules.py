@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pilar_runtime.localtime import local_date
-from pilar_runtime.regions import is_within
+from pilar_runtime.regions import in_region
 from services.outreach.domain.calendar import days_between, holiday_name
 
 NO_DOUBLE_BOOKING = "no_double_booking"
@@ -152,7 +152,7 @@ def campaign_period(candidate: Booking, campaign: CampaignTerms) -> Violation | 
 
 
 def campaign_region(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
-    if not is_within(candidate.region_code, campaign.region_code):
+    if not in_region(candidate.region_code, campaign.region_code):
         return Violation(
             DESA_IN_CAMPAIGN_REGION,
             f"desa {candidate.region_code} lies outside the campaign's region {campaign.region_code}",
@@ -164,7 +164,7 @@ def serves(worker_region: str, region: str) -> bool:
     """May a worker of ``worker_region`` be booked for work in ``region``? Where they work, above it on the same
     branch (a province narasumber in a desa) or inside it (a desa PSM at a kecamatan FGD) — never on a sibling
     branch, which belongs to another region's office."""
-    return is_within(region, worker_region) or is_within(worker_region, region)
+    return in_region(region, worker_region) or in_region(worker_region, region)
 
 
 def people_region(people: Mapping[str, str], region: str, field: str, where: str) -> Violation | None:

@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from pilar_runtime.localtime import at_local, local_date
-from pilar_runtime.regions import is_within
+from pilar_runtime.regions import in_region
 from services.outreach.domain.calendar import days_between, holiday_name
 from services.outreach.domain.rules import Booking, CampaignTerms
 
@@ -134,7 +134,7 @@ def auto_schedule(request: ScheduleRequest) -> list[PlannedSession]:
         "narasumber": len(narasumber),
         "narasumber_per_session": per_narasumber,
     }
-    outside = [code for code in desa if not is_within(code, campaign.region_code)]
+    outside = [code for code in desa if not in_region(code, campaign.region_code)]
     if outside:
         raise ScheduleImpossible(f"desa {', '.join(outside)} lie outside the campaign's region", numbers)
     if len(officers) < per_officer or len(narasumber) < per_narasumber:

@@ -16,7 +16,7 @@ from contracts.catalogue import FORMED_EVENT_BY_KIND
 from contracts.events.common import BoardMember, InstitutionKind, InstitutionStatus
 from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.models import Command
-from pilar_runtime.regions import is_within, normalize
+from pilar_runtime.regions import in_region, normalize
 from services.registry.domain.places import institution_region
 from services.registry.domain.values import Name, Nik, PastDate, Phone, Ref, Topic
 
@@ -235,7 +235,7 @@ def check_citations(region_code: str, formation: Formation, campaign: Cited | No
                 f"{what}_id: {what} {ref_id} is not known yet (the registry learns {what}s from outreach's "
                 f"{source}; try again shortly)"
             )
-        elif not is_within(region_code, known.region_code):
+        elif not in_region(region_code, known.region_code):
             problems.append(f"{what}_id: {region_code} lies outside the region of {what} {ref_id}")
     if session is not None and formation.campaign_id and session.campaign_id != formation.campaign_id:
         problems.append(f"session_id: session {formation.session_id} is not a session of the cited campaign")

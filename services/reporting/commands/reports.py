@@ -18,7 +18,7 @@ from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.events import new_event
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.regions import RegionError, is_within, require
+from pilar_runtime.regions import RegionError, in_region, require
 from services.reporting import store
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.reports import (
@@ -144,7 +144,7 @@ async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Repor
         raise ReportUnavailable(f"campaign {job['campaign_id']} was never planned (no campaign_planned event)")
     # The report's scope is its subject's region: a campaign outside the job's region is never reported there, and
     # nothing outside the campaign's own region is read (campaign_report filters again).
-    if not is_within(str(campaign.get("region_code")), job["region_code"]):
+    if not in_region(str(campaign.get("region_code")), job["region_code"]):
         raise ReportRefused(f"campaign {campaign['_id']} lies outside the report's region {job['region_code']}")
     sessions = await store.campaign_sessions(db, campaign)
     institutions = await store.campaign_institutions(db, campaign, ["WKSBM", "POKJA"])
@@ -204,7 +204,7 @@ async def withdraw_misscoped(db: Db) -> int:
     withdrawn = 0
     for job in await store.campaign_reports_not_withdrawn(db):
         campaign = await store.campaign(db, job["campaign_id"])
-        if campaign is None or is_within(str(campaign.get("region_code")), job["region_code"]):
+        if campaign is None or in_region(str(campaign.get("region_code")), job["region_code"]):
             continue
         await store.withdraw_report(db, job["_id"], "withdrawn: the campaign lies outside the report's region")
         log.warning("report.withdrawn", report_id=job["_id"])

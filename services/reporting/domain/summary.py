@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pilar_runtime.regions import is_within
+from pilar_runtime.regions import in_region
 
 SESSION_STATUSES = ("scheduled", "held", "cancelled")
 FOLLOWUP_STATUSES = ("open", "overdue", "completed")
@@ -69,7 +69,7 @@ def institutions_total(counts: Mapping[str, int]) -> int:
 def in_campaign_region(campaign: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     """Does a session or institution lie in the campaign's region subtree? Nothing outside it ever counts for
     (or shows in) a campaign, whatever it cites: the region is the campaign's scope."""
-    return is_within(str(record.get("region_code")), str(campaign.get("region_code")))
+    return in_region(str(record.get("region_code")), str(campaign.get("region_code")))
 
 
 def formed_in_campaign(campaign: Mapping[str, Any], institution: Mapping[str, Any], kind: str) -> bool:

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from pilar_runtime.regions import is_within
+from pilar_runtime.regions import in_region
 from services.reporting.domain.summary import campaign_progress, formed_in_campaign
 from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
-from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, in_region, yes_no
+from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
 
 SESSION_COLUMNS = ["Kode desa", "Desa", "Jenis", "Tanggal", "Status", "Peserta", "Narasumber"]
 TARGETS = (("WKSBM baru", "new_wksbm"), ("Pokja baru", "new_pokja"))
@@ -32,7 +32,7 @@ def workers_of_region(workers: Mapping[str, Doc], region: str) -> dict[str, Doc]
     return {
         worker_id: doc
         for worker_id, doc in workers.items()
-        if is_within(str(doc.get("region_code")), region) or is_within(region, str(doc.get("region_code")))
+        if in_region(str(doc.get("region_code")), region) or in_region(region, str(doc.get("region_code")))
     }
 
 
@@ -73,7 +73,7 @@ def narasumber_attendance(campaign: Doc, sessions: Iterable[Doc]) -> dict[str, i
 def per_desa(campaign: Doc, sessions: Iterable[Doc], formed: Iterable[Doc]) -> dict[str, tuple[int, int]]:
     """Per desa of the campaign (and any desa a session was held or a WKSBM formed in): participants, WKSBM formed."""
     region = str(campaign.get("region_code"))
-    participants = {code: 0 for code in campaign.get("desa_codes", []) if is_within(code, region)}
+    participants = {code: 0 for code in campaign.get("desa_codes", []) if in_region(code, region)}
     wksbm: dict[str, int] = {}
     for s in _held(sessions):
         code = str(s["region_code"])
@@ -106,8 +106,8 @@ def campaign_report(
     name_of: RegionName,
 ) -> Report:
     region = str(campaign.get("region_code"))
-    shown = sorted((s for s in sessions if in_region(s, region)), key=_session_order)
-    kept = [i for i in institutions if in_region(i, region)]
+    shown = sorted((s for s in sessions if lies_in(s, region)), key=_session_order)
+    kept = [i for i in institutions if lies_in(i, region)]
     speakers = workers_of_region(workers, region)
     progress = campaign_progress(campaign, shown, kept)
     formed = sorted(

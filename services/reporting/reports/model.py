@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pilar_runtime.regions import is_within
+from pilar_runtime.regions import in_region
 
 Doc = Mapping[str, Any]
 Cell = str | int | float
@@ -49,9 +49,9 @@ def yes_no(flag: bool | None) -> str:
     return "-" if flag is None else ("Ya" if flag else "Tidak")
 
 
-def in_region(record: Doc, region_code: str) -> bool:
+def lies_in(record: Doc, region_code: str) -> bool:
     """A report shows its subject's region subtree only, whatever records it is given."""
-    return is_within(str(record.get("region_code")), region_code)
+    return in_region(str(record.get("region_code")), region_code)
 
 
 def between(value: object, start: date, end: date) -> bool:

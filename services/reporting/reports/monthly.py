@@ -14,7 +14,7 @@ from services.reporting.reports.model import (
     Report,
     Table,
     between,
-    in_region,
+    lies_in,
     period_label,
 )
 
@@ -24,7 +24,7 @@ KECAMATAN_COLUMNS = ["Kode kecamatan", "Kecamatan", "Sesi dilaksanakan", "Pesert
 def _kept(records: Iterable[Doc], region_code: str, field: str, start: date, end: date) -> list[Doc]:
     """The records of the region whose ``field`` (a date) lies in the period, by that date, desa and id."""
     return sorted(
-        (r for r in records if in_region(r, region_code) and between(r.get(field), start, end)),
+        (r for r in records if lies_in(r, region_code) and between(r.get(field), start, end)),
         key=lambda r: (str(r[field]), str(r["region_code"]), str(r["_id"])),
     )
 
@@ -82,7 +82,7 @@ def monthly_district(
 ) -> Report:
     held = _kept((s for s in sessions if s.get("status") == "held"), region_code, "held_on", start, end)
     formed = sorted(
-        (i for i in institutions if in_region(i, region_code) and between(i.get("formed_on"), start, end)),
+        (i for i in institutions if lies_in(i, region_code) and between(i.get("formed_on"), start, end)),
         key=formed_order,
     )
     adopted = _kept(regulations, region_code, "adopted_on", start, end)

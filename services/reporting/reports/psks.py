@@ -17,7 +17,7 @@ from services.reporting.reports.model import (
     Report,
     Table,
     between,
-    in_region,
+    lies_in,
     period_label,
     yes_no,
 )
@@ -31,7 +31,7 @@ def formed_in(institutions: Iterable[Doc], region_code: str, start: date, end: d
         (
             i
             for i in institutions
-            if in_region(i, region_code) and i.get("formed_on") and between(i["formed_on"], start, end)
+            if lies_in(i, region_code) and i.get("formed_on") and between(i["formed_on"], start, end)
         ),
         key=formed_order,
     )
