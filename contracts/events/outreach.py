@@ -122,10 +122,5 @@ class FollowupCompleted(EventPayload):
     owner_id: str | None = None
 
 
-class FollowupOverdue(EventPayload):
-    followup_id: str
-    session_id: str
-    campaign_id: str | None = None
-    action: str
-    owner_id: str
-    due_on: date
+class FollowupOverdue(FollowupAssigned):
+    """The follow-up as assigned, passed its due date still open."""
