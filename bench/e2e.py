@@ -391,7 +391,7 @@ def stored_event(event: Event) -> dict[str, Any]:
 
 
 def rollup_writes(old: dict[str, Any] | None, new: dict[str, Any] | None, fact: Fact) -> list[UpdateOne]:
-    """The aggregate's move and the event's own counts, one upsert per region (services/reporting/store.project)."""
+    """The aggregate's move and the event's own counts, one upsert per region (reporting's commands/events.project)."""
     moves: dict[str, Counter[str]] = {}
     if new is not None:
         moves = {region: Counter(delta) for region, delta in rollup_delta(WORKERS, old, new).items()}

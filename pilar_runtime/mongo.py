@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar, cast
 
+import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -24,6 +25,8 @@ from contracts.envelope import Envelope
 
 T = TypeVar("T")
 B = TypeVar("B", bound="WriteBuffer")
+
+log = structlog.get_logger("pilar.mongo")
 
 OUTBOX = "outbox"
 INBOX = "inbox"
@@ -145,7 +148,10 @@ class Mongo:
                 write_concern=WriteConcern("majority"),
             )
         for hook in self._commit_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # the work is committed: a failed wake-up only delays the next poll
+                log.exception("mongo.commit_hook_failed")
         return result
 
 

@@ -73,7 +73,7 @@ def problem(
     field = extensions.get("field")
     if field is None and errors:
         field = ".".join(str(part) for part in errors[0]["loc"][1:]) or None  # without "body" / "query"
-    elif field is None and (prefix := _FIELD_PREFIX.match(body["message"])):
+    elif field is None and status == 422 and (prefix := _FIELD_PREFIX.match(body["message"])):
         field = prefix.group(1)
     for key, value in extensions.items():
         if key not in body and key != "message":

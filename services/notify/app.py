@@ -14,7 +14,7 @@ from services.notify.channels import senders
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.rules import default_rules
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
-from services.notify.handlers import make_handlers, make_timer_handlers
+from services.notify.handlers import handlers_for, timer_handlers_for
 from services.notify.notices import Notifier
 from services.notify.settings import NotifySettings
 
@@ -64,7 +64,7 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         title="Pilar notify",
         description="Rules, Indonesian templates, e-mail / webhook / SMS channels, reminders and the delivery log.",
         routers=[rules.router, webhooks.router, deliveries.router],
-        handlers=make_handlers(notifier),
-        timer_handlers=make_timer_handlers(notifier),
+        handlers=handlers_for(notifier),
+        timer_handlers=timer_handlers_for(notifier),
         on_startup=start,
     )

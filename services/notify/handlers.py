@@ -94,7 +94,7 @@ def _then_pass_on(subscriber: Subscriber, notifier: Notifier) -> Callable[[Envel
     return handle
 
 
-def make_handlers(notifier: Notifier) -> EventHandlers:
+def handlers_for(notifier: Notifier) -> EventHandlers:
     """The subscribers, bound to the notifier's configuration."""
     handlers = EventHandlers()
     for event_types, subscriber in SUBSCRIBERS.items():
@@ -111,7 +111,7 @@ async def followup_due(notifier: Notifier, data: dict[str, Any], uow: UnitOfWork
     await notices.followup_due(uow, notifier, data["followup_id"])
 
 
-def make_timer_handlers(notifier: Notifier) -> dict[str, TimerHandler]:
+def timer_handlers_for(notifier: Notifier) -> dict[str, TimerHandler]:
     return {
         notices.REMINDER: partial(session_reminder, notifier),
         notices.FOLLOWUP_DUE: partial(followup_due, notifier),

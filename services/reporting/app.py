@@ -22,10 +22,12 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)
         await run_migrations(runtime.mongo.db)
-        parts.report_worker = ReportWorker(
+        worker = ReportWorker(
             runtime.mongo, poll_seconds=config.report_poll_seconds, lease_seconds=max(config.lease_seconds, 120)
         )
-        runtime.poll(parts.report_worker, "report-worker")
+        # A commit that records a report job (a request, an event, the month-end timer) wakes the worker at once.
+        runtime.mongo.after_commit(worker.wake)
+        runtime.poll(worker, "report-worker")
 
     return create_app(
         config,

@@ -9,13 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pilar_runtime.service import running_parts
-from services.reporting.reports.jobs import ReportWorker
 
 
 @dataclass
 class ReportingParts:
     replay_batch: int  # events folded per round of a replay (REPORTING_REPLAY_BATCH)
-    report_worker: ReportWorker | None = None  # set at start-up
     # The replay in progress (events done, total), shown by GET /admin/replay.
     replay_progress: dict[str, int] = field(default_factory=dict)
 

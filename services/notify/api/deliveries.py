@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from contracts.events.common import Channel
 from pilar_runtime.api import PageDep
 from pilar_runtime.auth import WRITERS, Caller, CallerDep
+from pilar_runtime.errors import Forbidden
 from pilar_runtime.logs import mask_text
 from pilar_runtime.models import Page, public
 from pilar_runtime.service import RuntimeDep
@@ -60,7 +61,7 @@ async def list_deliveries(
 ) -> dict[str, Any]:
     if recipient is not None and caller.role not in WRITERS:
         # Filtering by an address would tell a reader whether that person is on the list.
-        raise HTTPException(403, f"role {caller.role} may not look deliveries up by recipient")
+        raise Forbidden(f"role {caller.role} may not look deliveries up by recipient")
     query: dict[str, Any] = caller.list_filter(region)
     if recipient is not None:  # only among recipients whose address the caller may see: no oracle for the rest
         query.update(caller.list_filter(field="recipient_region"), recipient=recipient)

@@ -22,7 +22,6 @@ NOTICE_KINDS: dict[str, frozenset[str]] = {
     "outreach.campaign_completed": frozenset({"officers", "narasumber", "campaign_owner"}),
     "reporting.report_generated": frozenset({"campaign_owner"}),
 }
-DERIVED = frozenset({"outreach.session_reminder", "outreach.followup_due"})
 ROLES = frozenset().union(*NOTICE_KINDS.values())
 
 _PATTERN = re.compile(r"^[A-Za-z*?]+\.[A-Za-z0-9_*?]+$")

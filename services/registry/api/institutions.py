@@ -30,12 +30,18 @@ router = APIRouter(prefix="/institutions", tags=["institutions"])
     status_code=201,
     response_model=Institution,
     summary="Register an institution (409 with existing_id for a duplicate)",
+    response_model_exclude_unset=True,
 )
 async def create(command: InstitutionRegistration, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await commands.register_institution(runtime.mongo, command, caller))
 
 
-@router.get("", response_model=Page[Institution], summary="Institutions in your region, filtered")
+@router.get(
+    "",
+    response_model=Page[Institution],
+    summary="Institutions in your region, filtered",
+    response_model_exclude_unset=True,
+)
 async def list_institutions(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -56,7 +62,9 @@ async def list_institutions(
     )
 
 
-@router.get("/{institution_id}", response_model=Institution, summary="One institution")
+@router.get(
+    "/{institution_id}", response_model=Institution, summary="One institution", response_model_exclude_unset=True
+)
 async def get(institution_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     found = await store.get_scoped(runtime.mongo, store.INSTITUTIONS, institution_id, caller, "institution")
     return shown(caller, found)
@@ -66,6 +74,7 @@ async def get(institution_id: str, caller: CallerDep, runtime: RuntimeDep) -> di
     "/{institution_id}",
     response_model=Institution,
     summary="Change name, address, legal basis, members, issues or status",
+    response_model_exclude_unset=True,
 )
 async def patch(
     institution_id: str, changes: InstitutionChanges, caller: WriterDep, runtime: RuntimeDep
@@ -73,7 +82,12 @@ async def patch(
     return public(await commands.change_institution(runtime.mongo, institution_id, changes, caller))
 
 
-@router.put("/{institution_id}/board", response_model=Institution, summary="Replace the kepengurusan (board)")
+@router.put(
+    "/{institution_id}/board",
+    response_model=Institution,
+    summary="Replace the kepengurusan (board)",
+    response_model_exclude_unset=True,
+)
 async def put_board(
     institution_id: str, replacement: BoardReplacement, caller: WriterDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -84,6 +98,7 @@ async def put_board(
     "/{institution_id}/formation",
     response_model=Institution,
     summary="Complete the penumbuhan: emits <KIND>_formed",
+    response_model_exclude_unset=True,
 )
 async def form(institution_id: str, formation: Formation, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await commands.form_institution(runtime.mongo, institution_id, formation, caller))

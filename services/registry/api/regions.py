@@ -27,7 +27,10 @@ def _view(region: Region) -> dict[str, Any]:
 
 
 @router.get(
-    "/{code}", response_model=schemas.RegionWithParents, summary="One region: name, level, type and its parents"
+    "/{code}",
+    response_model=schemas.RegionWithParents,
+    summary="One region: name, level, type and its parents",
+    response_model_exclude_unset=True,
 )
 async def get_region(code: str, _caller: CallerDep) -> dict[str, Any]:
     region = lookup(code)
@@ -38,7 +41,10 @@ async def get_region(code: str, _caller: CallerDep) -> dict[str, Any]:
 
 
 @router.get(
-    "", response_model=Page[schemas.Region], summary="The children of a region (the provinces without `parent`)"
+    "",
+    response_model=Page[schemas.Region],
+    summary="The children of a region (the provinces without `parent`)",
+    response_model_exclude_unset=True,
 )
 async def list_regions(
     _caller: CallerDep,

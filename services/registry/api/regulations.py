@@ -24,12 +24,18 @@ router = APIRouter(prefix="/community-regulations", tags=["community regulations
     status_code=201,
     response_model=CommunityRegulation,
     summary="Record a community regulation: emits community_regulation_adopted",
+    response_model_exclude_unset=True,
 )
 async def create(command: RegulationAdoption, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await adopt_regulation(runtime.mongo, command, caller))
 
 
-@router.get("", response_model=Page[CommunityRegulation], summary="Community regulations in your region")
+@router.get(
+    "",
+    response_model=Page[CommunityRegulation],
+    summary="Community regulations in your region",
+    response_model_exclude_unset=True,
+)
 async def list_regulations(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -40,7 +46,12 @@ async def list_regulations(
     return await store.regulations_page(runtime.mongo, caller.list_filter(region), page, topic=topic)
 
 
-@router.get("/{regulation_id}", response_model=CommunityRegulation, summary="One community regulation")
+@router.get(
+    "/{regulation_id}",
+    response_model=CommunityRegulation,
+    summary="One community regulation",
+    response_model_exclude_unset=True,
+)
 async def get(regulation_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     found = await store.get_scoped(runtime.mongo, store.REGULATIONS, regulation_id, caller, "community regulation")
     return public(found)

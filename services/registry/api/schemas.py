@@ -43,8 +43,8 @@ class Institution(View):
     formation: FormationView | None = None
     version: int
     created_at: Timestamp
-    updated_at: Timestamp
-    created_by: str
+    updated_at: Timestamp | None = None
+    created_by: str | None = None
     id: str
 
 
@@ -58,8 +58,8 @@ class Worker(View):
     active: bool
     version: int
     created_at: Timestamp
-    updated_at: Timestamp
-    created_by: str
+    updated_at: Timestamp | None = None
+    created_by: str | None = None
     id: str
 
 
@@ -72,7 +72,7 @@ class CommunityRegulation(View):
     description: str | None = None
     version: int
     created_at: Timestamp
-    created_by: str
+    created_by: str | None = None
     id: str
 
 
@@ -95,7 +95,7 @@ class ImportJob(View):
     errors: list[RowErrorView] | None = None
     errors_truncated: bool
     region_code: str
-    created_by: str
+    created_by: str | None = None
     created_at: Timestamp
     heartbeat_at: Timestamp
     finished_at: Timestamp | None

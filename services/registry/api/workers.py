@@ -25,12 +25,15 @@ router = APIRouter(prefix="/workers", tags=["workers"])
     status_code=201,
     response_model=Worker,
     summary="Register a worker (PSM, TKSK, penyuluh, pendamping PKH, …)",
+    response_model_exclude_unset=True,
 )
 async def create(command: WorkerRegistration, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await commands.register_worker(runtime.mongo, command, caller))
 
 
-@router.get("", response_model=Page[Worker], summary="Workers in your region, filtered")
+@router.get(
+    "", response_model=Page[Worker], summary="Workers in your region, filtered", response_model_exclude_unset=True
+)
 async def list_workers(
     caller: CallerDep,
     runtime: RuntimeDep,
@@ -51,11 +54,16 @@ async def list_workers(
     )
 
 
-@router.get("/{worker_id}", response_model=Worker, summary="One worker")
+@router.get("/{worker_id}", response_model=Worker, summary="One worker", response_model_exclude_unset=True)
 async def get(worker_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
     return shown(caller, await store.get_scoped(runtime.mongo, store.WORKERS, worker_id, caller, "worker"))
 
 
-@router.patch("/{worker_id}", response_model=Worker, summary="Change a worker: emits worker_updated")
+@router.patch(
+    "/{worker_id}",
+    response_model=Worker,
+    summary="Change a worker: emits worker_updated",
+    response_model_exclude_unset=True,
+)
 async def patch(worker_id: str, changes: WorkerChanges, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await commands.change_worker(runtime.mongo, worker_id, changes, caller))

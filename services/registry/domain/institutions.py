@@ -36,9 +36,6 @@ class BoardSeat(Command):
         return " ".join(value.lower().split())
 
 
-Board = list[BoardSeat]
-
-
 def _single_seats(board: list[BoardSeat]) -> list[BoardSeat]:
     counts = Counter(seat.role for seat in board)
     doubled = [role for role in REQUIRED_ROLES if counts[role] > 1]

@@ -148,7 +148,3 @@ def _validate(
     if problems:
         raise RowProblems(problems)
     return command
-
-
-def row_errors(row: int, problems: list[tuple[str, str]]) -> list[RowError]:
-    return [RowError(row, field, message) for field, message in problems]

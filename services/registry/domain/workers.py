@@ -65,9 +65,6 @@ def apply_changes(current: dict[str, Any], changes: WorkerChanges) -> dict[str, 
     return updated
 
 
-WORKER_FIELDS = ("role", "name", "region_code", "nik", "phone", "email", "active")
-
-
 def new_worker(command: WorkerRegistration, worker_id: str, actor: str, now: datetime) -> dict[str, Any]:
     document = {
         "_id": worker_id,

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from contracts.events.common import BoardMember
 from pilar_runtime.errors import Conflict, Unprocessable
+from pilar_runtime.personal import PERSONAL_KEYS
 from pilar_runtime.regions import RegionError
 from services.registry.domain.institutions import (
     BoardReplacement,
@@ -27,6 +28,7 @@ from services.registry.domain.institutions import (
     new_institution,
 )
 from services.registry.domain.places import institution_region, worker_region
+from services.registry.domain.privacy import MASKS, masked
 from services.registry.domain.regulations import RegulationAdoption, check_pokja
 from services.registry.domain.workers import WorkerChanges, WorkerRegistration, apply_changes, with_nik_key
 
@@ -293,3 +295,13 @@ def test_a_formation_cites_only_outreach_of_its_own_region(
         check_citations(KAMPUNG, formation, known_campaign, session)
     assert problem in refused.value.detail["message"]
     assert "35.11" not in refused.value.detail["message"]
+
+
+def test_every_kind_of_personal_data_has_its_mask() -> None:
+    # pilar_runtime.personal names what is personal (logs and events drop it); reads mask each kind.
+    assert MASKS.keys() == PERSONAL_KEYS
+    assert masked({"nik": "3403011203850002", "phone": "081234567111", "name": "Sri"}) == {
+        "nik": "3403**********02",
+        "phone": "*********111",
+        "name": "Sri",
+    }

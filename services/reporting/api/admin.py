@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from pilar_runtime.auth import CallerDep, Role
+from pilar_runtime.errors import Forbidden
 from pilar_runtime.service import RuntimeDep
 from services.reporting import store
 from services.reporting.api.schemas import ReplayStarted, ReplayState
@@ -16,7 +17,7 @@ router = APIRouter(tags=["operations"])
 
 def _admin(caller: CallerDep) -> None:
     if caller.role != Role.ADMIN:
-        raise HTTPException(403, "only an admin may replay the projections")
+        raise Forbidden("only an admin may replay the projections")
 
 
 @router.post("/admin/replay", status_code=202, summary="Rebuild every projection from the stored events")

@@ -15,7 +15,6 @@ from services.reporting import store
 from services.reporting.api.schemas import ReportState
 from services.reporting.commands import reports
 from services.reporting.domain.reports import ReportRequest
-from services.reporting.parts import PartsDep
 from services.reporting.reports.render import FORMATS, MEDIA_TYPES
 
 router = APIRouter(tags=["reports"])
@@ -54,12 +53,8 @@ async def list_reports(
     summary="Request a report; it is built in the background",
     dependencies=[per_caller_limit("reports_per_minute")],
 )
-async def create_report(body: ReportRequest, runtime: RuntimeDep, parts: PartsDep, caller: WriterDep) -> dict[str, Any]:
-    job = await reports.request_report(runtime.mongo, caller, body)
-    worker = parts.report_worker
-    if worker is not None:
-        worker.wake()
-    return _report(job)
+async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: WriterDep) -> dict[str, Any]:
+    return _report(await reports.request_report(runtime.mongo, caller, body))
 
 
 @router.get(
