@@ -18,8 +18,8 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from pilar_runtime.errors import Forbidden, Unprocessable
-from pilar_runtime.regions import RegionError, in_region, normalize
+from pilar_runtime.errors import Forbidden, NotFound
+from pilar_runtime.regions import checked_region, in_region
 
 ALGORITHM = "HS256"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
@@ -76,6 +76,14 @@ class Caller:
         if not self.can_see(region_code):
             raise Forbidden(f"{what} {record_id} is outside your region")
 
+    def visible(self, found: dict[str, Any] | None, what: str, record_id: str) -> dict[str, Any]:
+        """A record asked for by id, as this caller may have it: 404 when there is none, 403 when it lies outside
+        the caller's subtree."""
+        if found is None:
+            raise NotFound(f"{what} {record_id} not found")
+        self.require_record(str(found.get("region_code")), what, record_id)
+        return found
+
     def sees_personal_data(self, region_code: str) -> bool:
         """NIK, phone numbers and e-mail addresses of a record of ``region_code`` show whole only to a writer whose
         scope covers it (DESIGN §7); everyone else sees them masked."""
@@ -91,13 +99,10 @@ class Caller:
     def list_filter(self, region: str | None = None, field: str = "region_code") -> dict[str, Any]:
         """The filter of every list: the caller's subtree, narrowed to ``region`` when asked. A region outside the
         scope simply matches nothing (lists are silently limited; a record asked for by id answers 403 instead);
-        a malformed region is a 422."""
+        a malformed or unknown region is a 422."""
         clauses = [self.region_filter(field)]
         if region:
-            try:
-                clauses.append(region_filter(normalize(region), field))
-            except RegionError as exc:
-                raise Unprocessable(f"region: {exc}") from exc
+            clauses.append(region_filter(checked_region(region, "region"), field))
         clauses = [c for c in clauses if c]
         return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
 

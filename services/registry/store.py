@@ -10,7 +10,6 @@ from pymongo import ASCENDING
 
 from pilar_runtime.api import page_of
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import NotFound
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.service import Runtime
@@ -47,11 +46,7 @@ async def get_scoped(
 ) -> dict[str, Any]:
     """The document if it exists (404) and lies in the caller's region (403)."""
     session = uow.session if uow else None
-    document = await mongo.db[collection].find_one({"_id": doc_id}, session=session)
-    if document is None:
-        raise NotFound(f"{what} {doc_id} does not exist")
-    caller.require_record(document["region_code"], what, doc_id)
-    return document
+    return caller.visible(await mongo.db[collection].find_one({"_id": doc_id}, session=session), what, doc_id)
 
 
 async def member_views(uow: UnitOfWork, ids: list[str], caller: Caller) -> dict[str, MemberView | None]:

@@ -11,23 +11,15 @@ from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo
-from pilar_runtime.regions import RegionError, require
+from pilar_runtime.regions import checked_region
 from services.notify import store
 from services.notify.domain.models import RuleCommand
 from services.notify.domain.rules import InvalidRule, Rule, check_rule
 
 
-def region(code: str, field: str = "region_code") -> str:
-    """The region a rule or webhook is written for: a known code, else 422 naming the field."""
-    try:
-        return require(code)
-    except RegionError as exc:
-        raise Unprocessable(f"{field}: {exc}") from exc
-
-
 async def create_rule(mongo: Mongo, command: RuleCommand, caller: Caller, *, sms_enabled: bool) -> dict[str, Any]:
     """The rule as stored, once it can work: every field checked, its template rendered against samples."""
-    code = region(command.region_code)
+    code = checked_region(command.region_code, "region_code")
     caller.require_region(code)
     if command.channel == Channel.SMS and not sms_enabled:
         raise Unprocessable("channel: sms needs an SMS gateway (NOTIFY_SMS_GATEWAY_URL), none is configured")

@@ -13,9 +13,9 @@ from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo
+from pilar_runtime.regions import checked_region
 from services.notify import store
 from services.notify.channels.webhook import AddressRefused, PinnedBackend, vetted_addresses
-from services.notify.commands.rules import region
 from services.notify.domain.kinds import InvalidPattern, validate_pattern
 from services.notify.domain.models import WebhookCommand
 from services.notify.domain.signature import BadSecret, key
@@ -68,7 +68,7 @@ async def create_webhook(
     mongo: Mongo, command: WebhookCommand, caller: Caller, settings: NotifySettings
 ) -> dict[str, Any]:
     """The webhook as stored (with its secret: the caller shows it without), once its URL may and can be reached."""
-    code = region(command.region_code)
+    code = checked_region(command.region_code, "region_code")
     caller.require_region(code)
     url = check_url(command.url)
     for i, pattern in enumerate(command.event_patterns):

@@ -11,14 +11,13 @@ from pilar_runtime.errors import Unprocessable
 from pilar_runtime.localtime import at_local, end_of_day
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.regions import Level
+from pilar_runtime.regions import Level, checked_region
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
 from services.outreach.commands.shared import log, require_workers, visible
 from services.outreach.domain.campaigns import COMPLETED, completed_campaign, new_campaign
 from services.outreach.domain.completion import campaign_totals, completion_reason
 from services.outreach.domain.models import CampaignIn
-from services.outreach.domain.places import checked_region
 from services.outreach.domain.rules import serves
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
 from services.outreach.domain.sessions import auto_session, state_conflict

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import Conflict, NotFound, Unprocessable
+from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.outreach import store
 from services.outreach.domain.rules import people_region
@@ -20,11 +20,7 @@ SERVICE_ACTOR = "outreach"  # who acts when a timer fires
 
 async def visible(mongo: Mongo, collection: str, item_id: str, caller: Caller, what: str) -> dict[str, Any]:
     """The record asked for by id: 404 when there is none, 403 when it lies outside the caller's region."""
-    found = await store.read(mongo, collection, item_id)
-    if found is None:
-        raise NotFound(f"{what} {item_id} not found")
-    caller.require_record(found["region_code"], what, item_id)
-    return found
+    return caller.visible(await store.read(mongo, collection, item_id), what, item_id)
 
 
 async def require_workers(uow: UnitOfWork, ids: list[str], field: str, area: tuple[str, str]) -> None:

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from pilar_runtime.errors import Unprocessable
-from pilar_runtime.regions import Level, in_region
+from pilar_runtime.regions import Level, checked_region, in_region
 from services.outreach.domain.models import CampaignIn, Document
-from services.outreach.domain.places import checked_region, unique
+from services.outreach.domain.places import unique
 
 PLANNED, COMPLETED = "planned", "completed"
 

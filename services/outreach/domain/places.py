@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pilar_runtime.errors import Unprocessable
-from pilar_runtime.regions import Level, RegionError, require
-
-
-def checked_region(code: str, field: str, *levels: Level) -> str:
-    """The normalised code, if it is a real region at one of ``levels``."""
-    try:
-        return require(code, *levels)
-    except RegionError as exc:
-        raise Unprocessable(f"{field}: {exc}") from exc
+from pilar_runtime.regions import Level, checked_region
 
 
 def session_region(code: str, kind: str, field: str = "region_code") -> str:

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from pilar_runtime.errors import Unprocessable
-from pilar_runtime.regions import Level
+from pilar_runtime.regions import Level, checked_region
 from services.outreach.domain.completion import CANCELLED, HELD
 from services.outreach.domain.followups import OPEN
 from services.outreach.domain.models import Document, ReportIn
-from services.outreach.domain.places import checked_region, unique
+from services.outreach.domain.places import unique
 from services.outreach.domain.sessions import state_conflict
 
 

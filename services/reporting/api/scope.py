@@ -4,18 +4,12 @@ read for (403 outside the caller's scope) or the narrowing of a list (``Caller.l
 from __future__ import annotations
 
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import Unprocessable
-from pilar_runtime.regions import RegionError, require
+from pilar_runtime.regions import checked_region
 
 
 def known_region(region: str | None, field: str = "region") -> str | None:
     """The dotted code of a region asked for; None when none (or "") is asked for."""
-    if not region:
-        return None
-    try:
-        return require(region)
-    except RegionError as exc:
-        raise Unprocessable(f"{field}: {exc}") from exc
+    return checked_region(region, field) if region else None
 
 
 def region_of(caller: Caller, region: str | None, field: str = "region") -> str:

@@ -18,7 +18,7 @@ from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.events import new_event
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.regions import RegionError, in_region, require
+from pilar_runtime.regions import checked_region, in_region
 from services.reporting import store
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.reports import (
@@ -48,20 +48,11 @@ async def record_job(uow: UnitOfWork, job: dict[str, Any]) -> bool:
     return recorded
 
 
-def _region_code(code: str) -> str:
-    try:
-        return require(code)
-    except RegionError as exc:
-        raise Unprocessable(f"region_code: {exc}") from exc
-
-
 async def visible_campaign(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any]:
     """The campaign if reporting knows it (404 otherwise) and it lies in the caller's subtree (403 otherwise)."""
     campaign = await store.campaign(db, campaign_id)
-    if campaign is None or "start_date" not in campaign:
-        raise NotFound(f"campaign {campaign_id} not found")
-    caller.require_record(str(campaign.get("region_code")), "campaign", campaign_id)
-    return campaign
+    # A campaign known only from its sessions (campaign_planned not arrived yet) is not known yet.
+    return caller.visible(campaign if campaign and "start_date" in campaign else None, "campaign", campaign_id)
 
 
 async def progress_of(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any]:
@@ -79,11 +70,11 @@ async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> d
         # A campaign report covers its campaign's region, never the one asked for.
         campaign = await visible_campaign(mongo.db, caller, body.campaign_id)
         region_code = str(campaign["region_code"])
-        if body.region_code is not None and _region_code(body.region_code) != region_code:
+        if body.region_code is not None and checked_region(body.region_code, "region_code") != region_code:
             raise Unprocessable(f"region_code: a campaign report covers its campaign's region {region_code}")
     else:
         assert body.region_code is not None  # the request model requires it for the other kinds
-        region_code = _region_code(body.region_code)
+        region_code = checked_region(body.region_code, "region_code")
         caller.require_region(region_code)
     job = job_document(
         new_id("rpt"),
@@ -104,11 +95,7 @@ async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> d
 
 
 async def visible_report(db: Db, caller: Caller, report_id: str) -> dict[str, Any]:
-    found = await store.report(db, report_id)
-    if found is None:
-        raise NotFound(f"report {report_id} not found")
-    caller.require_record(str(found["region_code"]), "report", report_id)
-    return found
+    return caller.visible(await store.report(db, report_id), "report", report_id)
 
 
 async def report_file(db: Db, caller: Caller, report_id: str, fmt: str) -> bytes:
