@@ -131,8 +131,13 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
     facts changed it after it was generated. Unless ``final``, a campaign report waits (ReportUnavailable) for
     session events that outreach counted but have not arrived."""
     report = await _report_content(db, job, final=final)
-    note = revision_note(job.get("revisions", []), zone_of(job["region_code"]))
-    return report if note is None else replace(report, revised=True, revision_note=note)
+    revisions = job.get("revisions", [])
+    note = revision_note(revisions, zone_of(job["region_code"]))
+    if note is None:
+        return report
+    # A revised report reflects the facts that revised it: the newest is its "as of" (and its files' date).
+    newest = max(r["at"] for r in revisions).isoformat()
+    return replace(report, revised=True, revision_note=note, as_of=max(report.as_of, newest))
 
 
 async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report:

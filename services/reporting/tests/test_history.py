@@ -136,6 +136,7 @@ async def test_a_session_reported_after_its_campaign_completed_revises_the_campa
         f"({DESA[8]}) tanggal 12 Agustus 2019 dilaporkan setelah kampanye selesai (20 Agustus 2019)."
     )
     assert revised["revised"] is True and revised["revision_note"] == note
+    assert revised["as_of"] == "2019-08-20T03:00:00+00:00"  # the newest fact it reflects: the late report
     assert [r["event_id"] for r in revised["revisions"]] == [str(reported["ses_09"].event_id)]
     book = await _xlsx(reporting, report_id)
     assert book["Ringkasan"]["A3"].value == note
