@@ -59,6 +59,7 @@ async def ensure_indexes(db: Db) -> None:
     await db[EVENTS].create_index("event_id", unique=True)
     await db[EVENTS].create_index([("regions", ASCENDING), ("_id", ASCENDING)])
     await db[EVENTS].create_index([("event_type", ASCENDING), ("_id", ASCENDING)])
+    await db[EVENTS].create_index(HISTORY_INDEX)
     await ensure_projection_indexes(db)
     await db[REPORTS].create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
     await db[REPORTS].create_index([("regions", ASCENDING), ("created_at", ASCENDING)])
@@ -340,6 +341,28 @@ async def adopted_between(db: Db, region: str, start: str, end: str) -> list[dic
     return await db[REGULATIONS].find({"regions": region, "adopted_on": {"$gte": start, "$lte": end}}).to_list(None)
 
 
+# --- A record's history (``GET /<records>/{id}/history``) ---
+
+# Equality on the aggregate, then its own order: the index answers the query and its sort (and the count) alone.
+HISTORY_INDEX = [("aggregate_id", ASCENDING), ("aggregate_version", ASCENDING), ("_id", ASCENDING)]
+
+
+async def record_state(db: Db, projection: str, record_id: str) -> dict[str, Any] | None:
+    return await db[projection].find_one({"_id": record_id}, {"region_code": 1})
+
+
+async def history_page(
+    db: Db, aggregate_id: str, page: PageParams, show: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """The stored events of one aggregate, oldest first: in the producer's order (``aggregate_version``), then
+    in arrival order."""
+    sort = [("aggregate_version", 1), ("_id", 1)]
+    return await page_of(db[EVENTS], {"aggregate_id": aggregate_id}, page, sort, show=show)
+
+
+# --- end of a record's history ---
+
+
 # Reports: the jobs (``reports``) and their files (``report_files``)
 
 
@@ -390,6 +413,20 @@ async def put_report_files(uow: UnitOfWork, report_id: str, files: Mapping[str, 
             upsert=True,
             session=uow.session,
         )
+
+
+# --- Revised reports: a job read and changed in the transaction of the fact that revises it ---
+
+
+async def report_in(uow: UnitOfWork, report_id: str) -> dict[str, Any] | None:
+    return await uow.db[REPORTS].find_one({"_id": report_id}, session=uow.session)
+
+
+async def update_report(uow: UnitOfWork, report_id: str, changes: dict[str, Any]) -> None:
+    await uow.db[REPORTS].update_one({"_id": report_id}, {"$set": changes}, session=uow.session)
+
+
+# --- end of revised reports ---
 
 
 async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, changes: dict[str, Any]) -> None:

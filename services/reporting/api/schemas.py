@@ -110,6 +110,24 @@ class EventPage(BaseModel):
     next: int = Field(description="cursor for the next page")
 
 
+class HistoryEntry(BaseModel):
+    """One event that shaped a record."""
+
+    event_id: str
+    event_type: str
+    label: str = Field(description="what the event means, in Indonesian (its type when reporting has no label)")
+    occurred_at: Timestamp
+    actor: str | None = Field(description="who caused it: a user's `sub` or a service")
+    aggregate_version: int
+    payload: Any = Field(description="the event's payload as stored: without NIK, phone or e-mail")
+
+
+class Revision(BaseModel):
+    at: Timestamp = Field(description="when the fact that revised the report happened")
+    reason: str
+    event_id: str = Field(description="the event that revised it")
+
+
 class ReportState(View):
     """A report job: ``pending``, ``done`` (with ``downloads``) or ``failed`` (with ``error``)."""
 
@@ -129,6 +147,9 @@ class ReportState(View):
     as_of: str | None = None
     id: str
     downloads: dict[str, str] | None = Field(None, description="format → download path, once done")
+    revised: bool | None = Field(None, description="a new version of a report already generated, once built")
+    revision_note: str | None = Field(None, description="what the revised report says: when and why (Indonesian)")
+    revisions: list[Revision] | None = Field(None, description="the facts that revised it, oldest first")
 
 
 class ReplayStarted(BaseModel):

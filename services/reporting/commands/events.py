@@ -18,8 +18,19 @@ from services.reporting import store
 from services.reporting.commands.reports import record_job
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.months import district_of, month_of, reports_due
-from services.reporting.domain.projection import apply, event_contributions, rollup_delta, scopes, touches
-from services.reporting.domain.reports import job_document
+from services.reporting.domain.projection import (
+    CAMPAIGNS,
+    SESSION_HELD,
+    SESSIONS,
+    apply,
+    event_contributions,
+    rollup_delta,
+    scopes,
+    touches,
+)
+from services.reporting.domain.regions import region_name
+from services.reporting.domain.reports import campaign_report_id, job_document
+from services.reporting.domain.revisions import late_session_reason, revised_job
 
 log = structlog.get_logger("reporting.events")
 SERVICE_ACTOR = "reporting"
@@ -32,7 +43,7 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
     writes = store.writes(uow)
     writes.events.append(store.event_document(envelope, datetime.now(UTC)))
     fact = Fact.of(envelope)
-    await project(uow, fact)
+    changed = await project(uow, fact)
     if fact.known:
         log.info("event.stored")
     else:
@@ -43,28 +54,33 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
         month = month_of(envelope.occurred_at)
         due = reports_due(month, datetime.now(UTC), grace)
         store.months_active(uow).note(district, month.isoformat()[:7], due)
+    await revise_if_reported_late(uow, envelope, fact, changed)
 
 
-async def project(uow: UnitOfWork, fact: Fact) -> None:
-    """Apply one new fact to every projection it touches and move the roll-ups (written at commit)."""
+async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
+    """Apply one new fact to every projection it touches and move the roll-ups (written at commit); returns the
+    (projection, key) pairs it changed."""
     writes = store.writes(uow)
+    changed: set[tuple[str, str]] = set()
     for projection, key in touches(fact):
         old = await writes.state(uow, projection, key)
         new = apply(projection, key, old, fact)
         if new is None:
             continue
         writes.put(projection, key, new)
+        changed.add((projection, key))
         for region, delta in rollup_delta(projection, old, new).items():
             writes.move(region, delta)
     for region in scopes(fact.region_code):
         writes.move(region, event_contributions(fact))
+    return changed
 
 
 async def order_campaign_report(uow: UnitOfWork, envelope: Envelope, completed: CampaignCompleted) -> None:
     """A completed campaign gets its report (one per campaign, whatever redelivers the completion)."""
     region = completed.region_code if REGION_CODE.match(completed.region_code) else envelope.region_code
     job = job_document(
-        f"rpt_campaign_{completed.campaign_id}",
+        campaign_report_id(completed.campaign_id),
         "campaign",
         region,
         None,
@@ -93,3 +109,45 @@ async def order_monthly_reports(uow: UnitOfWork, month: str) -> None:
         )
         await record_job(uow, job)
     log.info("report.month_ended", month=month, districts=len(districts))
+
+
+# --- Revised campaign reports ---
+
+
+async def revise_campaign_report(uow: UnitOfWork, campaign_id: str, reason: str, cause: Envelope) -> bool:
+    """Regenerate a campaign's automatic report as a revised version: built again (a new version,
+    ``report_generated`` again), saying it was revised, when (``cause``'s time, in the region's local date) and
+    ``reason`` (Indonesian, lower case: it follows the date). Nothing to do while the report was never generated
+    (its first build reads the new facts). True when a revision was recorded."""
+    report_id = campaign_report_id(campaign_id)
+    job = await store.report_in(uow, report_id)
+    changes = None if job is None else revised_job(job, reason, cause.occurred_at, str(cause.event_id))
+    if changes is None:
+        return False
+    await store.update_report(uow, report_id, changes)
+    log.info("report.revision_ordered", report_id=report_id, revisions=len(changes["revisions"]))
+    return True
+
+
+async def revise_if_reported_late(uow: UnitOfWork, cause: Envelope, fact: Fact, changed: set[tuple[str, str]]) -> None:
+    """A session reported held after its campaign completed (a past programme entered late completes by its timer
+    before anything is reported): the campaign's totals move with it (progress and roll-ups read the sessions) and
+    its report, if generated, is regenerated marked revised."""
+    if fact.event_type not in SESSION_HELD:
+        return
+    session_id = str(fact.payload.get("session_id"))
+    if (SESSIONS, session_id) not in changed:
+        return
+    writes = store.writes(uow)
+    session = await writes.state(uow, SESSIONS, session_id)
+    campaign_id = session.get("campaign_id") if session else None
+    campaign = await writes.state(uow, CAMPAIGNS, str(campaign_id)) if campaign_id else None
+    if session is None or campaign is None or campaign.get("status") != "completed":
+        return
+    # Arriving after the report was built but told before the completion, it is a straggler, not a late report.
+    after_completion = fact.occurred_at > datetime.fromisoformat(str(campaign["completed_at"]))
+    reason = late_session_reason(session, region_name(str(session.get("region_code"))), after_completion)
+    await revise_campaign_report(uow, str(campaign_id), reason, cause)
+
+
+# --- end of revised campaign reports ---

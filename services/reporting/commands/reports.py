@@ -7,6 +7,7 @@ not exist, 404.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from contracts.events.reporting import ReportGenerated
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict, NotFound, Unprocessable
 from pilar_runtime.events import new_event
+from pilar_runtime.localtime import zone_of
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import checked_region, in_region
@@ -29,6 +31,7 @@ from services.reporting.domain.reports import (
     missing_sessions,
     narasumber_ids,
 )
+from services.reporting.domain.revisions import revision_note
 from services.reporting.domain.summary import campaign_progress
 from services.reporting.reports.campaign import campaign_report
 from services.reporting.reports.model import Report
@@ -111,8 +114,20 @@ async def report_file(db: Db, caller: Caller, report_id: str, fmt: str) -> bytes
 
 
 async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> Report:
-    """Read what the report needs from the projections and shape it (pure) into a Report. Unless ``final``, a
-    campaign report waits (ReportUnavailable) for session events that outreach counted but have not arrived."""
+    """Read what the report needs from the projections and shape it (pure) into a Report, marked revised when
+    facts changed it after it was generated. Unless ``final``, a campaign report waits (ReportUnavailable) for
+    session events that outreach counted but have not arrived."""
+    report = await _report_content(db, job, final=final)
+    revisions = job.get("revisions", [])
+    note = revision_note(revisions, zone_of(job["region_code"]))
+    if note is None:
+        return report
+    # A revised report reflects the facts that revised it: the newest is its "as of" (and its files' date).
+    newest = max(r["at"] for r in revisions).isoformat()
+    return replace(report, revised=True, revision_note=note, as_of=max(report.as_of, newest))
+
+
+async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report:
     if job["kind"] == "campaign":
         return await _campaign_report(db, job, final=final)
     region = job["region_code"]
@@ -156,9 +171,14 @@ async def complete_report(
         "as_of": report.as_of,
         "version": job["version"] + 1,
     }
+    if report.revised:
+        done |= {"revised": True, "revision_note": report.revision_note}
     if not await store.mark_report_done(uow, job, owner, done):
         return
     await store.put_report_files(uow, job["_id"], files)
+    # A revised version was caused by the fact that revised it, the first by what ordered the report.
+    revisions = job.get("revisions") or [{"event_id": job.get("trigger_event_id")}]
+    cause = revisions[-1]["event_id"]
     payload = ReportGenerated(
         report_id=job["_id"],
         kind=job["kind"],
@@ -167,7 +187,7 @@ async def complete_report(
         period_end=report.period_end,
         formats=list(files),
         title=report.title,
-        trigger_event_id=job.get("trigger_event_id"),
+        trigger_event_id=cause,
         download_path=f"/reports/{job['_id']}/download",
     )
     uow.emit(
@@ -178,7 +198,7 @@ async def complete_report(
             region_code=job["region_code"],
             aggregate_id=job["_id"],
             aggregate_version=job["version"] + 1,
-            causation_id=job.get("trigger_event_id"),
+            causation_id=cause,
         )
     )
     log.info("report.generated", formats=list(files))

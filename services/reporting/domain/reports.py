@@ -47,6 +47,11 @@ class ReportRequest(Command):
         return self
 
 
+def campaign_report_id(campaign_id: str) -> str:
+    """The id of a campaign's automatic report: one per campaign, whatever redelivers its completion."""
+    return f"rpt_campaign_{campaign_id}"
+
+
 def job_document(
     report_id: str,
     kind: str,

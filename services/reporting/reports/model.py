@@ -43,6 +43,10 @@ class Report:
     meta: list[tuple[str, Cell]]
     tables: list[Table] = field(default_factory=list)
     chart: Chart | None = None
+    # A new version of a report already generated, built because facts changed after it (see domain.revisions):
+    # the renderers print the note under the title.
+    revised: bool = False
+    revision_note: str | None = None
 
 
 def yes_no(flag: bool | None) -> str:

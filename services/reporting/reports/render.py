@@ -1,8 +1,8 @@
 """A report's content rendered as XLSX (xlsxwriter), PDF (reportlab, with a matplotlib chart) and CSV.
 
 Layout of the XLSX, which district systems may read: sheet ``Ringkasan`` holds the title (A1), the period
-(A2:B2) and the key figures from row 4 (label in A, value in B); each table has its own sheet with the headings
-in row 1; sheet ``Grafik`` holds the chart's data and a native column chart.
+(A2:B2), a revised report's note (A3) and the key figures from row 4 (label in A, value in B); each table has its
+own sheet with the headings in row 1; sheet ``Grafik`` holds the chart's data and a native column chart.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def to_xlsx(report: Report) -> bytes:
     summary.write(0, 0, report.title, title)
     summary.write(1, 0, "Periode", bold)
     summary.write(1, 1, _period(report))
+    if report.revision_note:  # row 3 stays empty in a report never revised
+        summary.write(2, 0, report.revision_note, book.add_format({"bold": True, "font_color": "#9c0006"}))
     for row, (label, value) in enumerate(report.meta, start=3):
         summary.write(row, 0, label, bold)
         summary.write(row, 1, value)
@@ -116,6 +118,8 @@ def to_csv(report: Report) -> bytes:
 
     row(["# " + report.title])
     row(["Periode", _period(report)])
+    if report.revision_note:
+        row(["Revisi", report.revision_note])
     for label, value in report.meta:
         row([label, value])
     for table in report.tables:
@@ -137,6 +141,8 @@ def to_pdf(report: Report) -> bytes:
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
     story: list[object] = [Paragraph(_escape(report.title), styles["Title"])]
     story.append(Paragraph(f"Periode: {_escape(_period(report))}", styles["Normal"]))
+    if report.revision_note:
+        story.append(Paragraph(f"<b>{_escape(report.revision_note)}</b>", styles["Normal"]))
     meta = PdfTable([[Paragraph(_escape(label), cell), Paragraph(_escape(str(v)), cell)] for label, v in report.meta])
     meta.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
     story += [Spacer(1, 0.3 * cm), meta]
