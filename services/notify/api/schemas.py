@@ -77,6 +77,8 @@ class Delivery(View):
     attempts: list[Attempt] | None = None
     failed_reason: str | None = None
     failure: str | None = None
+    reason: str | None = Field(None, description="why a `skipped` delivery was not sent, e.g. `session_started`")
+    skipped_reason: str | None = None
     created_at: Timestamp | None = None
     next_attempt_at: Timestamp | None = None
     lease_until: Timestamp | None = None
