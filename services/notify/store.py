@@ -153,8 +153,10 @@ async def by_id(mongo: Mongo, collection: str, record_id: str) -> dict[str, Any]
     return await mongo.db[collection].find_one({"_id": record_id}, {"secret": 0})
 
 
-async def change(mongo: Mongo, collection: str, record_id: str, changes: dict[str, Any]) -> None:
-    await mongo.db[collection].update_one({"_id": record_id}, {"$set": changes})
+async def change(mongo: Mongo, collection: str, record_id: str, version: int, changes: dict[str, Any]) -> bool:
+    """Apply the changes if the record is still at `version`; False when another change came first."""
+    found = await mongo.db[collection].update_one({"_id": record_id, "version": version}, {"$set": changes})
+    return found.modified_count == 1
 
 
 def _listed(scope: dict[str, Any], deleted: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import NotFound
+from pilar_runtime.errors import Conflict, NotFound
 from pilar_runtime.mongo import Mongo
 from services.notify import store
 from services.notify.domain.switches import Action, switched
@@ -39,6 +39,7 @@ async def switch(mongo: Mongo, collection: str, record_id: str, action: Action, 
     changes = switched(current, action, caller.sub, stored_now, what)
     if changes is None:
         return current
-    await store.change(mongo, collection, record_id, changes)
+    if not await store.change(mongo, collection, record_id, current.get("version", 1), changes):
+        raise Conflict({"rule": "changed_meanwhile", "message": f"the {what} was changed meanwhile; read it again"})
     log.info(f"notify.{what}_{action}d", record_id=record_id)
     return {**current, **changes}
