@@ -46,6 +46,21 @@ EVENT_TYPES: dict[str, EventType] = {
         ("worker_registered", registry.WorkerRegistered, "a PSKS person is registered"),
         ("worker_updated", registry.WorkerUpdated, "a PSKS person's data changed"),
     ),
+    # --- corrections of community regulations ---------------------------------------------------------------
+    **_types(
+        "registry",
+        (
+            "community_regulation_amended",
+            registry.CommunityRegulationAmended,
+            "a community regulation's title, topics, adoption date, Pokja or description was corrected",
+        ),
+        (
+            "community_regulation_revoked",
+            registry.CommunityRegulationRevoked,
+            "a community regulation was revoked: no longer in force, still on record",
+        ),
+    ),
+    # --- end of corrections of community regulations ---------------------------------------------------------
     **_types(
         "outreach",
         ("campaign_planned", outreach.CampaignPlanned, "an outreach programme is planned"),

@@ -63,6 +63,25 @@ class CommunityRegulationAdopted(EventPayload):
     pokja_id: str | None = None
 
 
+class CommunityRegulationAmended(CommunityRegulationAdopted):
+    """`community_regulation_amended`: the regulation's current state after the change, the fields changed and why."""
+
+    changed_fields: list[str] = Field(default_factory=list, description="title, topics, adopted_on, …")
+    reason: str | None = None
+
+
+class CommunityRegulationRevoked(EventPayload):
+    """`community_regulation_revoked`: the regulation is no longer in force from `revoked_on`; it stays on record."""
+
+    regulation_id: str
+    title: str
+    region_code: str
+    topics: list[str]
+    adopted_on: date
+    revoked_on: date
+    reason: str
+
+
 class WorkerRegistered(EventPayload):
     worker_id: str
     role: WorkerRole

@@ -37,8 +37,14 @@ async def ensure_indexes(mongo: Mongo) -> None:
     await db[WEBHOOKS].create_index([("region_code", 1)])
 
 
+# A rule recorded before rules could be disabled has no `active`: it is active. Deleted ones are inactive too.
+ACTIVE = {"active": {"$ne": False}}
+NOT_DELETED = {"deleted_at": None}
+
+
 async def load_rules(db: Db, session: AsyncClientSession | None = None) -> list[Rule]:
-    return [Rule.of(d) async for d in db[RULES].find({}, session=session)]
+    """The rules that plan deliveries: not disabled, not deleted."""
+    return [Rule.of(d) async for d in db[RULES].find(ACTIVE, session=session)]
 
 
 async def load_webhooks(db: Db, session: AsyncClientSession | None = None) -> list[Webhook]:
@@ -138,16 +144,36 @@ async def insert(mongo: Mongo, collection: str, document: dict[str, Any]) -> Non
 
 
 async def count_webhooks(mongo: Mongo, ids: list[str], scope: dict[str, Any]) -> int:
-    """How many of these webhook ids are registered within `scope` (a region filter)."""
-    return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope})
+    """How many of these webhook ids are registered (and not deleted) within `scope` (a region filter)."""
+    return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope, **NOT_DELETED})
 
 
-async def rules_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
-    return await page_of(mongo.db[RULES], scope, page, [("created_at", 1)], show=show)
+async def by_id(mongo: Mongo, collection: str, record_id: str) -> dict[str, Any] | None:
+    """A rule or webhook (without its secret), deleted ones included."""
+    return await mongo.db[collection].find_one({"_id": record_id}, {"secret": 0})
 
 
-async def webhooks_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:
-    return await page_of(mongo.db[WEBHOOKS], scope, page, [("created_at", 1)], projection={"secret": 0}, show=show)
+async def change(mongo: Mongo, collection: str, record_id: str, version: int, changes: dict[str, Any]) -> bool:
+    """Apply the changes if the record is still at `version`; False when another change came first."""
+    found = await mongo.db[collection].update_one({"_id": record_id, "version": version}, {"$set": changes})
+    return found.modified_count == 1
+
+
+def _listed(scope: dict[str, Any], deleted: bool) -> dict[str, Any]:
+    return scope if deleted else {**scope, **NOT_DELETED}
+
+
+async def rules_page(
+    mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show, *, deleted: bool = False
+) -> dict[str, Any]:
+    return await page_of(mongo.db[RULES], _listed(scope, deleted), page, [("created_at", 1)], show=show)
+
+
+async def webhooks_page(
+    mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show, *, deleted: bool = False
+) -> dict[str, Any]:
+    query = _listed(scope, deleted)
+    return await page_of(mongo.db[WEBHOOKS], query, page, [("created_at", 1)], projection={"secret": 0}, show=show)
 
 
 async def deliveries_page(mongo: Mongo, query: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from contracts.envelope import Envelope
 from contracts.events.registry import (
     BoardChanged,
     CommunityRegulationAdopted,
+    CommunityRegulationAmended,
+    CommunityRegulationRevoked,
     InstitutionFormed,
     InstitutionRegistered,
     InstitutionStatusChanged,
@@ -85,16 +87,34 @@ def status_changed(document: dict[str, Any], previous: str, actor: str) -> Envel
     return _envelope("institution_status_changed", payload, document, actor)
 
 
+def _regulation_state(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "regulation_id": document["_id"],
+        "title": document["title"],
+        "region_code": document["region_code"],
+        "topics": document["topics"],
+        "adopted_on": document["adopted_on"],
+    }
+
+
 def regulation_adopted(document: dict[str, Any], actor: str) -> Envelope:
-    payload = CommunityRegulationAdopted(
-        regulation_id=document["_id"],
-        title=document["title"],
-        region_code=document["region_code"],
-        topics=document["topics"],
-        adopted_on=document["adopted_on"],
-        pokja_id=document.get("pokja_id"),
-    )
+    payload = CommunityRegulationAdopted(**_regulation_state(document), pokja_id=document.get("pokja_id"))
     return _envelope("community_regulation_adopted", payload, document, actor)
+
+
+def regulation_amended(document: dict[str, Any], changed: list[str], reason: str | None, actor: str) -> Envelope:
+    payload = CommunityRegulationAmended(
+        **_regulation_state(document), pokja_id=document.get("pokja_id"), changed_fields=changed, reason=reason
+    )
+    return _envelope("community_regulation_amended", payload, document, actor)
+
+
+def regulation_revoked(document: dict[str, Any], actor: str) -> Envelope:
+    revocation = document["revocation"]
+    payload = CommunityRegulationRevoked(
+        **_regulation_state(document), revoked_on=revocation["revoked_on"], reason=revocation["reason"]
+    )
+    return _envelope("community_regulation_revoked", payload, document, actor)
 
 
 def _worker_state(document: dict[str, Any]) -> dict[str, Any]:

@@ -149,11 +149,15 @@ async def workers_page(
 
 
 async def regulations_page(
-    mongo: Mongo, scope: dict[str, Any], page: PageParams, *, topic: str | None = None
+    mongo: Mongo, scope: dict[str, Any], page: PageParams, *, topic: str | None = None, status: str | None = None
 ) -> dict[str, Any]:
     query = dict(scope)
     if topic:
         query["topics"] = topic
+    if status == "in_force":  # regulations recorded before revocation existed carry no status: in force
+        query["status"] = {"$ne": "revoked"}
+    elif status:
+        query["status"] = status
     return await page_of(mongo.db[REGULATIONS], query, page, [("adopted_on", 1), ("_id", 1)])
 
 

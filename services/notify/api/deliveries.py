@@ -22,7 +22,7 @@ from services.notify.api.schemas import Delivery
 
 router = APIRouter(tags=["deliveries"])
 
-Status = Annotated[str | None, Query(pattern="^(pending|sent|failed)$")]
+Status = Annotated[str | None, Query(pattern="^(pending|sent|failed|skipped)$")]
 
 
 def without_contacts(delivery: dict[str, Any]) -> dict[str, Any]:

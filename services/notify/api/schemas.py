@@ -3,16 +3,30 @@ Fields are declared in the order documents are stored in, so answers read as the
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from pilar_runtime.models import Timestamp, View
 
 
-class StoredRule(View):
+class Switches(View):
+    """Who turned a rule or webhook off or on, or deleted it, and when (the latest of each)."""
+
+    disabled_at: Timestamp | None = None
+    disabled_by: str | None = None
+    enabled_at: Timestamp | None = None
+    enabled_by: str | None = None
+    deleted_at: Timestamp | None = None
+    deleted_by: str | None = None
+
+
+class StoredRule(Switches):
     event_pattern: str
     region_code: str
     channel: str
     recipients: list[str]
     template: str | None = None
     description: str | None = None
+    active: bool | None = Field(None, description="false once disabled or deleted: it plans no deliveries")
     created_by: str | None = None
     created_at: Timestamp | None = None
     version: int | None = None
@@ -28,12 +42,12 @@ class DefaultRule(View):
     template: str | None = None
 
 
-class Webhook(View):
+class Webhook(Switches):
     url: str
     event_patterns: list[str]
     region_code: str
     description: str | None = None
-    active: bool | None = None
+    active: bool | None = Field(None, description="false once disabled or deleted: it is sent nothing new")
     created_by: str | None = None
     created_at: Timestamp | None = None
     version: int | None = None
@@ -63,6 +77,8 @@ class Delivery(View):
     attempts: list[Attempt] | None = None
     failed_reason: str | None = None
     failure: str | None = None
+    reason: str | None = Field(None, description="why a `skipped` delivery was not sent, e.g. `session_started`")
+    skipped_reason: str | None = None
     created_at: Timestamp | None = None
     next_attempt_at: Timestamp | None = None
     lease_until: Timestamp | None = None

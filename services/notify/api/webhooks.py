@@ -7,14 +7,15 @@ from typing import Any, cast
 from fastapi import APIRouter
 
 from pilar_runtime.api import PageDep
-from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.auth import Caller, CallerDep, WriterDep
 from pilar_runtime.models import Page, public
-from pilar_runtime.service import RuntimeDep
+from pilar_runtime.service import Runtime, RuntimeDep
 from services.notify import store
-from services.notify.api.rules import Region
+from services.notify.api.rules import Deleted, Region
 from services.notify.api.schemas import Webhook
-from services.notify.commands import webhooks
+from services.notify.commands import switches, webhooks
 from services.notify.domain.models import WebhookCommand
+from services.notify.domain.switches import Action
 from services.notify.settings import NotifySettings
 
 router = APIRouter(tags=["webhooks"])
@@ -44,5 +45,51 @@ async def create_webhook(command: WebhookCommand, caller: WriterDep, runtime: Ru
     response_model=Page[Webhook],
     response_model_exclude_unset=True,
 )
-async def list_webhooks(caller: CallerDep, runtime: RuntimeDep, page: PageDep, region: Region = None) -> dict[str, Any]:
-    return await store.webhooks_page(runtime.mongo, caller.list_filter(region), page, shown)
+async def list_webhooks(
+    caller: CallerDep, runtime: RuntimeDep, page: PageDep, region: Region = None, deleted: Deleted = False
+) -> dict[str, Any]:
+    return await store.webhooks_page(runtime.mongo, caller.list_filter(region), page, shown, deleted=deleted)
+
+
+@router.get(
+    "/webhooks/{webhook_id}",
+    summary="One webhook of your region subtree (without its secret), deleted ones included",
+    response_model=Webhook,
+    response_model_exclude_unset=True,
+)
+async def get_webhook(webhook_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return shown(await switches.record(runtime.mongo, store.WEBHOOKS, webhook_id, caller))
+
+
+async def _switch(webhook_id: str, action: Action, caller: Caller, runtime: Runtime) -> dict[str, Any]:
+    return shown(await switches.switch(runtime.mongo, store.WEBHOOKS, webhook_id, action, caller))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/disable",
+    summary="Disable a webhook: it is sent no new event or notice (those recorded stay in the log)",
+    response_model=Webhook,
+    response_model_exclude_unset=True,
+)
+async def disable_webhook(webhook_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return await _switch(webhook_id, Action.DISABLE, caller, runtime)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/enable",
+    summary="Enable a disabled webhook again (409 once deleted)",
+    response_model=Webhook,
+    response_model_exclude_unset=True,
+)
+async def enable_webhook(webhook_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return await _switch(webhook_id, Action.ENABLE, caller, runtime)
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    summary="Delete a webhook: it is sent nothing new and stays on record with who deleted it and when",
+    response_model=Webhook,
+    response_model_exclude_unset=True,
+)
+async def delete_webhook(webhook_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return await _switch(webhook_id, Action.DELETE, caller, runtime)

@@ -29,10 +29,12 @@ from services.notify.domain.deliveries import (
     after_attempt,
     compose,
     new_delivery,
+    skipped_delivery,
 )
 from services.notify.domain.kinds import kind_name
 from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
 from services.notify.domain.rules import role_members
+from services.notify.domain.skips import Skip
 from services.notify.events import outcome_event
 from services.notify.notices import Notifier
 
@@ -40,9 +42,17 @@ log = structlog.get_logger("notify.notices")
 
 
 async def record_notice(
-    uow: UnitOfWork, notifier: Notifier, *, subject: str, event_id: str, region_code: str, facts: dict[str, Any]
+    uow: UnitOfWork,
+    notifier: Notifier,
+    *,
+    subject: str,
+    event_id: str,
+    region_code: str,
+    facts: dict[str, Any],
+    skip: Skip | None = None,
 ) -> int:
-    """Record the deliveries the rules ask for; returns how many are new."""
+    """Record the deliveries the rules ask for — as skipped, with the reason, when `skip` says the notice comes too
+    late; returns how many are new."""
     rules = [*notifier.defaults, *await store.load_rules(uow.db, uow.session)]
     applicable = [r for r in rules if r.applies(subject, region_code)]
     if not applicable:
@@ -54,6 +64,8 @@ async def record_notice(
     if unreachable:
         log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
     source = Source(subject, event_id, kind_name(subject), region_code)
+    if skip is not None:
+        return sum([await _record_skipped(uow, notifier, item, source, skip) for item in planned])
     deadline = time.monotonic() + RENDER_SECONDS
     messages: dict[tuple[str, str | None, str], tuple[Message, Failure | None]] = {}
     new = 0
@@ -96,6 +108,14 @@ async def _record(
         uow.emit(outcome_event(document, attempts=1, reason=problem.reason))
     else:
         log.info("notify.delivery_planned", delivery_id=document["_id"], channel=item.channel)
+    return 1
+
+
+async def _record_skipped(uow: UnitOfWork, notifier: Notifier, item: Planned, source: Source, skip: Skip) -> int:
+    document = skipped_delivery(new_id("dlv"), item, source, skip, now=notifier.clock(), no_lease=store.NO_LEASE)
+    if not await store.record_delivery(uow.db, uow.session, document):
+        return 0
+    log.info("notify.delivery_skipped", delivery_id=document["_id"], channel=item.channel, reason=skip.reason)
     return 1
 
 

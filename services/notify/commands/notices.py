@@ -25,6 +25,7 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.notify import store
 from services.notify.commands.deliveries import record_notice
+from services.notify.domain.skips import Skip, session_started
 from services.notify.domain.timing import REMINDER_STAGES, followup_due_notice_at, reminder_times
 from services.notify.notices import Notifier
 
@@ -35,11 +36,13 @@ FOLLOWUP_DUE = "followup_due"
 CONTACT_FIELDS = {"name", "role", "region_code", "email", "phone", "active"}
 
 
-async def _notice(uow: UnitOfWork, notifier: Notifier, envelope: Envelope, facts: dict[str, Any]) -> None:
-    """The deliveries of the notice an event is."""
+async def _notice(
+    uow: UnitOfWork, notifier: Notifier, envelope: Envelope, facts: dict[str, Any], skip: Skip | None = None
+) -> None:
+    """The deliveries of the notice an event is (recorded as skipped when it comes too late)."""
     await record_notice(
         uow, notifier, subject=envelope.routing_key, event_id=str(envelope.event_id),
-        region_code=envelope.region_code, facts=facts,
+        region_code=envelope.region_code, facts=facts, skip=skip,
     )  # fmt: skip
 
 
@@ -89,7 +92,7 @@ async def report_generated(uow: UnitOfWork, notifier: Notifier, envelope: Envelo
 
 async def place_session(uow: UnitOfWork, notifier: Notifier, envelope: Envelope, session: SessionScheduled) -> None:
     """A session scheduled or moved: its copy, its reminders still ahead (set, or moved and re-armed; the rest
-    removed), and the invitation or update notice."""
+    removed), and the invitation or update notice — skipped when the session has already started."""
     facts = session.model_dump(mode="json")
     copy = {"status": "scheduled", "facts": facts}
     if not await uow.keep_copy(store.SESSIONS, session.session_id, copy, envelope.aggregate_version):
@@ -103,11 +106,13 @@ async def place_session(uow: UnitOfWork, notifier: Notifier, envelope: Envelope,
             await schedule_timer(uow, REMINDER, key, ahead[stage], data)
         else:
             await cancel_timer(uow, REMINDER, key)
-    await _notice(uow, notifier, envelope, {**facts, **await _campaign_facts(uow, session.campaign_id)})
+    too_late = session_started(session.starts_at, notifier.clock())
+    await _notice(uow, notifier, envelope, {**facts, **await _campaign_facts(uow, session.campaign_id)}, too_late)
 
 
 async def cancel_session(uow: UnitOfWork, notifier: Notifier, envelope: Envelope, session: SessionCancelled) -> None:
-    """The copy cancelled (keeping what the cancellation does not repeat), its reminders removed, the notice."""
+    """The copy cancelled (keeping what the cancellation does not repeat), its reminders removed, the notice (skipped
+    for a session that had already started)."""
     known = await store.find(uow, store.SESSIONS, session.session_id) or {}
     facts = {**known.get("facts", {}), **session.model_dump(mode="json")}
     copy = {"status": "cancelled", "facts": facts}
@@ -116,12 +121,14 @@ async def cancel_session(uow: UnitOfWork, notifier: Notifier, envelope: Envelope
         return
     for stage in REMINDER_STAGES:
         await cancel_timer(uow, REMINDER, f"{session.session_id}:{stage}")
-    await _notice(uow, notifier, envelope, {**facts, **await _campaign_facts(uow, session.campaign_id)})
+    too_late = session_started(session.starts_at, notifier.clock())
+    await _notice(uow, notifier, envelope, {**facts, **await _campaign_facts(uow, session.campaign_id)}, too_late)
 
 
 async def remind_session(uow: UnitOfWork, notifier: Notifier, session_id: str, stage: str, starts_at: str) -> None:
     """The H-3 or H-1 reminder, unless the session was cancelled or moved since the timer was set: checked at fire
-    time too, so a cancel or a move that raced the timer wins."""
+    time too, so a cancel or a move that raced the timer wins. A timer that fires after the session started (notify
+    was down past it) records its reminder as skipped."""
     session = await store.find(uow, store.SESSIONS, session_id)
     if not session or session["status"] != "scheduled" or session["facts"]["starts_at"] != starts_at:
         log.info("notify.reminder_skipped", session_id=session_id, stage=stage)
@@ -130,7 +137,7 @@ async def remind_session(uow: UnitOfWork, notifier: Notifier, session_id: str, s
     facts.update(await _campaign_facts(uow, facts.get("campaign_id")))
     await record_notice(
         uow, notifier, subject="outreach.session_reminder", event_id=f"reminder:{session_id}:{stage}:{starts_at}",
-        region_code=facts["region_code"], facts=facts,
+        region_code=facts["region_code"], facts=facts, skip=session_started(starts_at, notifier.clock()),
     )  # fmt: skip
 
 

@@ -47,6 +47,7 @@ async def create_rule(mongo: Mongo, command: RuleCommand, caller: Caller, *, sms
         "recipients": list(rule.recipients),
         "template": rule.template,
         "description": command.description,
+        "active": True,
         "created_by": caller.sub,
         "created_at": datetime.now(UTC),
         "version": 1,

@@ -18,6 +18,7 @@ from pilar_runtime.personal import without_personal_data
 from services.notify.domain.context import notice_context
 from services.notify.domain.plan import Planned
 from services.notify.domain.render import TemplateProblem, render, template_label
+from services.notify.domain.skips import Skip
 from services.notify.domain.timing import backoff
 
 RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
@@ -114,6 +115,16 @@ def new_delivery(
         "version": 1,
         "_message": {"subject": message.subject, "body": message.body},
     }
+
+
+def skipped_delivery(
+    delivery_id: str, item: Planned, source: Source, skip: Skip, *, now: datetime, no_lease: datetime
+) -> dict[str, Any]:
+    """The delivery of a notice that comes too late: in the log as `skipped`, with the reason; no message is written
+    and the dispatcher never claims it."""
+    document = new_delivery(delivery_id, item, source, NO_MESSAGE, None, now=now, due_at=now, no_lease=no_lease)
+    del document["_message"]
+    return {**document, "status": "skipped", "reason": skip.reason, "skipped_reason": skip.detail}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.events.common import InstitutionKind, InstitutionStatus, WorkerRole
 from pilar_runtime.models import Timestamp, View
@@ -63,6 +63,13 @@ class Worker(View):
     id: str
 
 
+class Revocation(View):
+    revoked_on: date
+    reason: str
+    revoked_by: str
+    revoked_at: Timestamp
+
+
 class CommunityRegulation(View):
     region_code: str
     title: str
@@ -70,9 +77,13 @@ class CommunityRegulation(View):
     adopted_on: date
     pokja_id: str | None = None
     description: str | None = None
+    status: Literal["in_force", "revoked"] = Field("in_force", description="a revoked regulation stays on record")
+    revocation: Revocation | None = None
     version: int
     created_at: Timestamp
     created_by: str | None = None
+    updated_at: Timestamp | None = None
+    updated_by: str | None = None
     id: str
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contracts.events.common import InstitutionKind
-from pilar_runtime.errors import Unprocessable
+from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.models import Command
 from pilar_runtime.regions import Level, require
 from services.registry.domain.institutions import MemberView
 from services.registry.domain.values import PastDate, Ref, Topic
+
+
+class RegulationStatus(StrEnum):
+    IN_FORCE = "in_force"
+    REVOKED = "revoked"
 
 
 class RegulationAdoption(Command):
@@ -34,6 +40,58 @@ class RegulationAdoption(Command):
         return list(dict.fromkeys(values))
 
 
+class RegulationChanges(Command):
+    """PATCH: the fields given are corrected; `null` clears an optional one. The desa stays: a regulation of
+    another desa is another regulation."""
+
+    title: str | None = Field(None, min_length=1, max_length=300)
+    topics: list[Topic] | None = Field(None, min_length=1, max_length=20)
+    adopted_on: PastDate | None = None
+    pokja_id: Ref | None = None
+    description: str | None = Field(None, max_length=5000)
+    reason: str | None = Field(None, max_length=1000, description="why it is corrected (kept with the event)")
+
+    @model_validator(mode="after")
+    def _something(self) -> RegulationChanges:
+        if not self.model_fields_set - {"reason"}:
+            raise ValueError("nothing to change: give at least one field besides reason")
+        for required in ("title", "topics", "adopted_on"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be null")
+        return self
+
+    @field_validator("topics")
+    @classmethod
+    def _unique(cls, values: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(values)) if values is not None else None
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=self.model_fields_set - {"reason"})
+
+
+class RegulationRevocation(Command):
+    revoked_on: PastDate = Field(description="from this day the regulation is no longer in force")
+    reason: str = Field(min_length=1, max_length=1000, description="why it was revoked (e.g. replaced by a Perdes)")
+
+
+def check_in_force(regulation: dict[str, Any]) -> None:
+    """A revoked regulation stays on record as it was: it is neither corrected nor revoked again."""
+    if regulation.get("status", RegulationStatus.IN_FORCE) == RegulationStatus.REVOKED:
+        raise Conflict(
+            {"rule": "regulation_revoked", "message": "the community regulation was revoked; it no longer changes"}
+        )
+
+
+def corrected(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The fields that really change (an unchanged value is no correction)."""
+    return {k: v for k, v in given.items() if current.get(k) != v}
+
+
+def check_revocation(adopted_on: str, revoked_on: date) -> None:
+    if revoked_on < date.fromisoformat(adopted_on):
+        raise Unprocessable(f"revoked_on: {revoked_on.isoformat()} is before the adoption on {adopted_on}")
+
+
 def check_pokja(pokja_id: str, pokja: MemberView | None, region_code: str) -> None:
     if pokja is None:
         raise Unprocessable(f"pokja_id: institution {pokja_id} does not exist")
@@ -47,6 +105,7 @@ def new_regulation(command: RegulationAdoption, regulation_id: str, actor: str, 
     return {
         "_id": regulation_id,
         **command.model_dump(mode="json"),
+        "status": RegulationStatus.IN_FORCE.value,
         "version": 1,
         "created_at": now,
         "created_by": actor,

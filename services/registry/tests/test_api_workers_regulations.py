@@ -133,3 +133,78 @@ async def test_a_narasumber_may_come_from_the_province_and_other_roles_may_not(r
     assert speaker["region_code"] == "34"
     psm = await registry.post("/workers", {"role": "PSM", "name": "Budi", "region_code": "34"}, headers=province)
     assert psm.status_code == 422
+
+
+async def test_a_regulation_is_corrected_then_revoked_and_stays_on_record(registry: Registry) -> None:
+    """Seed 000: Desa Pelangas' agreement on NAPZA, pornography and PMB, entered with a wrong date and topic, then
+    replaced by a Peraturan Desa and revoked."""
+    body = {
+        "region_code": PELANGAS,
+        "title": "Kesepakatan warga Desa Pelangas tentang pencegahan NAPZA",
+        "topics": ["NAPZA"],
+        "adopted_on": "2019-10-21",
+    }
+    regulation = await registry.created("/community-regulations", body, headers=BANGKA_BARAT)
+    path = f"/community-regulations/{regulation['id']}"
+
+    corrected = await registry.client.patch(
+        path,
+        json={"adopted_on": "2019-10-12", "topics": ["napza", "pmb"], "title": body["title"], "reason": "salah ketik"},
+        headers=BANGKA_BARAT,
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert (corrected.json()["adopted_on"], corrected.json()["topics"]) == ("2019-10-12", ["NAPZA", "PMB"])
+    assert (corrected.json()["version"], corrected.json()["updated_by"]) == (2, "op-bangka-barat")
+    (amended,) = await registry.events(1, "community_regulation_amended")
+    assert amended["payload"]["changed_fields"] == ["adopted_on", "topics"]  # the unchanged title is no correction
+    assert amended["payload"]["reason"] == "salah ketik"
+    assert (amended["actor"], amended["aggregate_version"], amended["region_code"]) == ("op-bangka-barat", 2, PELANGAS)
+
+    same = await registry.client.patch(path, json={"adopted_on": "2019-10-12"}, headers=BANGKA_BARAT)
+    assert same.json()["version"] == 2  # nothing changed: no new version
+    nothing = await registry.client.patch(path, json={"reason": "tanpa perubahan"}, headers=BANGKA_BARAT)
+    assert nothing.status_code == 422
+    null_title = await registry.client.patch(path, json={"title": None}, headers=BANGKA_BARAT)
+    assert null_title.status_code == 422
+    moved = await registry.client.patch(path, json={"region_code": "19.05.02.2002"}, headers=BANGKA_BARAT)
+    assert moved.status_code == 422  # a regulation of another desa is another regulation
+    outside = await registry.client.patch(path, json={"title": "x"}, headers=GUNUNGKIDUL)
+    assert outside.status_code == 403
+    viewer = bearer("viewer", "19.05", sub="viewer-bangka-barat")
+    assert (await registry.client.patch(path, json={"title": "x"}, headers=viewer)).status_code == 403
+
+    revoke = f"{path}/revoke"
+    early = await registry.post(revoke, {"revoked_on": "2019-10-01", "reason": "diganti"}, headers=BANGKA_BARAT)
+    assert early.status_code == 422
+    assert early.json()["field"] == "revoked_on"
+    assert (await registry.post(revoke, {"revoked_on": "2020-03-02"}, headers=BANGKA_BARAT)).status_code == 422
+    assert (
+        await registry.post(revoke, {"revoked_on": "2020-03-02", "reason": "x"}, headers=GUNUNGKIDUL)
+    ).status_code == 403
+    revoked = await registry.post(
+        revoke,
+        {"revoked_on": "2020-03-02", "reason": "Diganti Peraturan Desa Pelangas Nomor 2 Tahun 2020"},
+        headers=BANGKA_BARAT,
+    )
+    assert revoked.status_code == 200, revoked.text
+    (event,) = await registry.events(1, "community_regulation_revoked")
+    assert event["payload"]["revoked_on"] == "2020-03-02"
+    assert event["payload"]["reason"].startswith("Diganti Peraturan Desa")
+    assert (event["payload"]["topics"], event["aggregate_version"], event["actor"]) == (
+        ["NAPZA", "PMB"],
+        3,
+        "op-bangka-barat",
+    )
+
+    kept = (await registry.client.get(path, headers=BANGKA_BARAT)).json()
+    assert kept["status"] == "revoked"
+    assert (kept["revocation"]["revoked_on"], kept["revocation"]["revoked_by"]) == ("2020-03-02", "op-bangka-barat")
+    again = await registry.post(revoke, {"revoked_on": "2020-03-03", "reason": "lagi"}, headers=BANGKA_BARAT)
+    assert (again.status_code, again.json()["rule"]) == (409, "regulation_revoked")
+    late_fix = await registry.client.patch(path, json={"title": "Judul baru"}, headers=BANGKA_BARAT)
+    assert (late_fix.status_code, late_fix.json()["rule"]) == (409, "regulation_revoked")
+
+    in_force = await registry.client.get("/community-regulations?status=in_force", headers=BANGKA_BARAT)
+    assert in_force.json()["total"] == 0
+    listed = await registry.client.get("/community-regulations?status=revoked", headers=BANGKA_BARAT)
+    assert [r["id"] for r in listed.json()["items"]] == [regulation["id"]]

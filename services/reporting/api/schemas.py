@@ -16,9 +16,12 @@ ByName = dict[str, Any]  # counters keyed by a name that comes from the data (a 
 
 
 class RegulationCounts(BaseModel):
-    total: int
+    """Regulations in force: `total`, `by_topic` and `by_month` (of adoption); revoked ones only in `revoked`."""
+
+    total: int = Field(description="in force (adopted, not revoked)")
     by_topic: ByName
-    by_month: dict[str, int]
+    by_month: dict[str, int] = Field(description="month of adoption → regulations in force")
+    revoked: int = Field(0, description="revoked: on record, no longer in force")
 
 
 class ParticipantCounts(BaseModel):

@@ -62,6 +62,10 @@ CAMPAIGN_EVENTS = {"campaign_planned", "campaign_completed"}
 FOLLOWUP_EVENTS = {"followup_assigned", "followup_completed", "followup_overdue"}
 NOTIFICATION_EVENTS = {"notification_sent", "notification_failed"}
 REGULATION_EVENTS = {"community_regulation_adopted"}
+# --- corrections of community regulations: amended (the state moves), revoked (no longer in force) -------------
+REGULATION_CORRECTIONS = {"community_regulation_amended", "community_regulation_revoked"}
+REGULATION_EVENTS |= REGULATION_CORRECTIONS
+# --- end of corrections of community regulations ---------------------------------------------------------------
 WORKER_EVENTS = {"worker_registered", "worker_updated"}
 
 # Every event type of the catalogue is projected (here) or deliberately not (below); a test holds the two to it.
@@ -300,7 +304,45 @@ def _regulation(state: State, fact: Fact) -> None:
         "adopted_on": str(p["adopted_on"]),
         "pokja_id": p.get("pokja_id"),
     }
+    if fact.event_type in REGULATION_CORRECTIONS:
+        _regulation_correction(state, fact, values)
+        return
     _set(state, "profile", fact, values)
+    _set(state, "status", fact, {"status": REGULATION_IN_FORCE})
+
+
+# --- corrections of community regulations ----------------------------------------------------------------------
+REGULATION_IN_FORCE, REGULATION_REVOKED = "in_force", "revoked"
+
+
+def _regulation_correction(state: State, fact: Fact, values: dict[str, Any]) -> None:
+    """An amendment carries the whole corrected state; a revocation ends it being in force (a later stage: it wins
+    at the same version) and fills the profile only where nothing newer set it."""
+    p = fact.payload
+    if fact.event_type == "community_regulation_amended":
+        _set(state, "profile", fact, values)
+        _set(state, "status", fact, {"status": REGULATION_IN_FORCE})
+        return
+    _fallback(state, fact, {k: v for k, v in values.items() if k != "pokja_id"})
+    revocation = {"status": REGULATION_REVOKED, "revoked_on": str(p["revoked_on"]), "revoke_reason": p.get("reason")}
+    _set(state, "status", fact, revocation, 1)
+
+
+def _regulation_counts(state: State) -> Counter[str]:
+    """In force: `regulations|total`, by topic and by month of adoption; revoked ones only as `regulations|revoked`
+    (a regulation projected before revocations existed has no status: it is in force)."""
+    out: Counter[str] = Counter()
+    if state.get("status") == REGULATION_REVOKED:
+        out["regulations|revoked"] += 1
+        return out
+    out["regulations|total"] += 1
+    out[f"regulations|month|{month(state['adopted_on'])}"] += 1
+    for topic in state.get("topics", []):
+        out[f"regulations|topic|{safe(topic)}"] += 1
+    return out
+
+
+# --- end of corrections of community regulations ---------------------------------------------------------------
 
 
 def _worker(state: State, fact: Fact) -> None:
@@ -344,10 +386,7 @@ def contributions(projection: str, state: State | None) -> Counter[str]:
         out[f"notifications|{status}"] += 1
         out[f"notifications|channel|{safe(state.get('channel'))}|{status}"] += 1
     elif projection == REGULATIONS:
-        out["regulations|total"] += 1
-        out[f"regulations|month|{month(state['adopted_on'])}"] += 1
-        for topic in state.get("topics", []):
-            out[f"regulations|topic|{safe(topic)}"] += 1
+        out += _regulation_counts(state)
     elif projection == WORKERS and state.get("active") and state.get("role"):
         out[f"workers|{safe(state['role'])}"] += 1
     return out

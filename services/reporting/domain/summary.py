@@ -41,6 +41,7 @@ def summary(region_code: str, counts: Mapping[str, int]) -> dict[str, Any]:
             "total": regulations.get("total", 0),
             "by_topic": regulations.get("topic", {}),
             "by_month": regulations.get("month", {}),
+            "revoked": regulations.get("revoked", 0),
         },
         "workers": _nested(counts, "workers"),
         "sessions": {s: sessions.get(s, 0) for s in SESSION_STATUSES},
