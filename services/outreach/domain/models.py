@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from contracts.events.common import SessionKind
+from contracts.events.common import ParticipantCategory, SessionKind
 from pilar_runtime.localtime import to_utc
 from pilar_runtime.models import Command
-from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
+from services.outreach.domain.attendance import attendance_problem
 
 # A stored campaign, session or follow-up as the rules read it.
 Document = Mapping[str, Any]
