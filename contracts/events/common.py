@@ -125,6 +125,15 @@ class Followup(Value):
     due_on: date
 
 
+class Attendee(Value):
+    """One line of a daftar hadir: who signed, as what, from where. Names only: no NIK, no phone number."""
+
+    name: str = Field(min_length=1, max_length=200)
+    category: str = Field(description="a participant category (see Attendance.by_category)")
+    institution: str | None = Field(default=None, max_length=200, description="lembaga / instansi")
+    desa_code: str | None = Field(default=None, description="the attendee's desa")
+
+
 class Attendance(Value):
     total: int = Field(ge=0)
     by_category: dict[str, int] = Field(

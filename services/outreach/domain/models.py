@@ -107,9 +107,21 @@ class OutcomesIn(Command):
     followups: list[FollowupIn] = Field(default_factory=list, max_length=100)
 
 
+class AttendeeIn(Command):
+    """A line of the daftar hadir. Names only: a NIK or phone number has no field here and is refused."""
+
+    name: str = Field(min_length=1, max_length=200)
+    category: ParticipantCategory
+    institution: str | None = Field(default=None, min_length=1, max_length=200, description="lembaga / instansi")
+    desa_code: str | None = Field(default=None, description="the attendee's desa (Kemendagri code)")
+
+
 class ReportIn(Command):
     held_on: date
     attendance: AttendanceIn
+    attendees: list[AttendeeIn] = Field(
+        default_factory=list, max_length=5000, description="the daftar hadir (optional): who signed, in order"
+    )
     narasumber_present_ids: list[WorkerId] = Field(default_factory=list, max_length=50)
     summary: str = Field(default="", max_length=20_000)
     outcomes: OutcomesIn = Field(default_factory=OutcomesIn)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from contracts.events.common import participant_category_label
 from pilar_runtime.regions import in_region
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.campaign import worker_name, workers_of_region
@@ -54,6 +55,23 @@ def _kecamatan(code: str) -> str:
 def pilot_rows(codes: Iterable[str], region: str, name_of: RegionName) -> list[list[Cell]]:
     kept = sorted(code for code in set(codes) if in_region(code, region))
     return [[n, code, name_of(code), name_of(_kecamatan(code))] for n, code in enumerate(kept, start=1)]
+
+
+ATTENDEE_COLUMNS = ["No", "Nama", "Kategori", "Lembaga", "Desa"]
+
+
+def attendee_rows(attendees: Iterable[Doc], name_of: RegionName) -> list[list[Cell]]:
+    """The daftar hadir in the order people signed it."""
+    return [
+        [
+            n,
+            str(a.get("name")),
+            participant_category_label(str(a.get("category"))),
+            str(a.get("institution") or "-"),
+            (name_of(str(a["desa_code"])) or str(a["desa_code"])) if a.get("desa_code") else "-",
+        ]
+        for n, a in enumerate(attendees, start=1)
+    ]
 
 
 def _followup_order(followup: Doc) -> tuple[str, str, str]:
@@ -122,6 +140,7 @@ def fgd_minutes(session: Doc, followups: Iterable[Doc], workers: Mapping[str, Do
         ],
         tables=[
             Table("Kehadiran", ["Kategori", "Jumlah"], attendance),
+            Table("Daftar hadir", ATTENDEE_COLUMNS, attendee_rows(session.get("attendees", []), name_of)),
             Table("Narasumber", ["No", "Nama"], [[n, name] for n, name in enumerate(narasumber, start=1)]),
             Table("Desa percontohan", PILOT_COLUMNS, pilots),
             Table("Tindak lanjut", FOLLOWUP_COLUMNS, followup_rows(agreed, people)),

@@ -320,6 +320,17 @@ def scenario() -> list[Envelope]:
         "summary": "Strategi penanganan PPKS menuju Desa Melesat; dipilih 10 desa percontohan.",
         "pilot_desa_codes": PILOT_DESA,
         "followups": followups,
+        # The daftar hadir; a NIK an older producer might have sent along is never kept.
+        "attendees": [
+            {"name": "Ahmad Fauzi", "category": "camat", "institution": "Kecamatan Maesan", "nik": "3511010101800001"},
+            {
+                "name": "Siti Rohmah",
+                "category": "kepala_desa",
+                "institution": "Desa Sucolor",
+                "desa_code": PILOT_DESA[0],
+            },
+            {"name": "Dwi Prasetyo", "category": "rmb", "institution": "Relawan Muda Bondowoso"},
+        ],
     }
     events.append(envelope("FGD_held", fgd, region=BONDOWOSO, aggregate="ses_fgd", version=2, at=at(fgd_day, 14)))
     for n, f in enumerate(followups, start=3):

@@ -54,6 +54,12 @@ PILOTS: list[list[Any]] = [
     [9, "35.11.09.2001", "Lombok Kulon", "Wonosari"],
     [10, "35.11.10.2001", "Wonokusumo", "Tapen"],
 ]
+DAFTAR_HADIR: list[list[Any]] = [
+    ["No", "Nama", "Kategori", "Lembaga", "Desa"],
+    [1, "Ahmad Fauzi", "Camat", "Kecamatan Maesan", "-"],
+    [2, "Siti Rohmah", "Kepala desa", "Desa Sucolor", "Sucolor"],
+    [3, "Dwi Prasetyo", "RMB (Relawan Muda Bondowoso)", "Relawan Muda Bondowoso", "-"],
+]
 FOLLOWUP_HEADINGS = ["No", "Tindak lanjut", "Penanggung jawab", "Batas waktu", "Status", "Tanggal selesai"]
 
 
@@ -88,6 +94,7 @@ def test_the_minutes_of_seed_004_name_topic_venue_attendance_pilot_desa_and_foll
     tables = {t.name: [t.columns, *t.rows] for t in report.tables}
     assert tables["Kehadiran"] == KEHADIRAN
     assert tables["Desa percontohan"] == PILOTS
+    assert tables["Daftar hadir"] == DAFTAR_HADIR
     assert tables["Tindak lanjut"] == [
         FOLLOWUP_HEADINGS,
         [1, "Tetapkan 10 desa percontohan", "TKSK Maesan", "2020-12-15", "Selesai", "2020-12-10"],
@@ -102,11 +109,13 @@ def test_the_minutes_follow_the_follow_ups_and_are_byte_identical_for_the_same_f
     before = [e for e in events if e.event_type not in ("followup_completed", "followup_overdue")]
     early = _minutes(_states(before))
     assert dict(early.meta)["Tindak lanjut"] == "2: 2 berjalan"
-    assert [row[4] for row in early.tables[3].rows] == ["Berjalan", "Berjalan"]
+    assert [row[4] for row in early.tables[-1].rows] == ["Berjalan", "Berjalan"]
     assert early.as_of == "2020-11-30"
     first, second = _minutes(_states(), seed=1), _minutes(_states(), seed=2)
     assert to_xlsx(first) + to_pdf(first) + to_csv(first) == to_xlsx(second) + to_pdf(second) + to_csv(second)
-    assert "Desa percontohan" in to_csv(first).decode() and "Sucolor" in to_csv(first).decode()
+    text = to_csv(first).decode()
+    assert "Desa percontohan" in text and "Sucolor" in text and "Ahmad Fauzi" in text
+    assert "3511010101800001" not in text  # the daftar hadir names people, never their NIK
 
 
 def test_the_minutes_keep_to_the_fgds_region_whatever_they_are_given() -> None:
@@ -176,14 +185,23 @@ async def test_fgd_held_builds_the_minutes_and_a_completed_follow_up_makes_a_new
         if found.status_code != 200 or found.json()["status"] != "done":
             return False
         rows = _rows((await _xlsx(reporting, BONDOWOSO_OPERATOR))["Tindak lanjut"])
-        return rows[2][4] == status
+        return bool(rows[2][4] == status)
 
     await eventually(lambda: built("Terlambat"), timeout=60, what="the minutes with the overdue follow-up")
     state = await reporting.get(f"/reports/{MINUTES}", BONDOWOSO_OPERATOR)
     assert state["kind"] == "fgd_minutes" and state["session_id"] == "ses_fgd" and state["region_code"] == BONDOWOSO
     assert state["title"] == "Berita Acara FGD: Penanganan PPKS"
     book = await _xlsx(reporting, BONDOWOSO_OPERATOR)
-    assert book.sheetnames == ["Ringkasan", "Kehadiran", "Narasumber", "Desa percontohan", "Tindak lanjut", "Grafik"]
+    assert book.sheetnames == [
+        "Ringkasan",
+        "Kehadiran",
+        "Daftar hadir",
+        "Narasumber",
+        "Desa percontohan",
+        "Tindak lanjut",
+        "Grafik",
+    ]
+    assert _rows(book["Daftar hadir"]) == DAFTAR_HADIR
     assert _rows(book["Ringkasan"])[3:7] == [
         ["Kegiatan", "Focus Group Discussion (FGD)"],
         ["Topik", "Penanganan PPKS"],
