@@ -93,10 +93,10 @@ def followup_rows(followups: Iterable[Doc], workers: Mapping[str, Doc]) -> list[
 
 
 def followup_tally(followups: Iterable[Doc]) -> str:
-    """ "3: 1 selesai, 1 terlambat, 1 berjalan"."""
+    """How many follow-ups, by state: "3 (1 berjalan, 1 terlambat, 1 selesai)"."""
     states = [str(f.get("status")) for f in followups]
     parts = [f"{states.count(state)} {label.lower()}" for state, label in FOLLOWUP_STATES.items() if state in states]
-    return f"{len(states)}: {', '.join(parts)}" if states else "0"
+    return f"{len(states)} ({', '.join(parts)})" if states else "0"
 
 
 def newest_fact(session: Doc, followups: Iterable[Doc]) -> str:
@@ -127,7 +127,7 @@ def fgd_minutes(session: Doc, followups: Iterable[Doc], workers: Mapping[str, Do
         period_end=held_on,
         as_of=newest_fact(session, agreed),
         meta=[
-            ("Kegiatan", "Focus Group Discussion (FGD)"),
+            ("Kegiatan", "Forum Group Diskusi (FGD)"),
             ("Topik", str(session.get("topic") or "-")),
             ("Tempat", str(session.get("venue") or "-")),
             ("Tanggal", tanggal(held_on)),

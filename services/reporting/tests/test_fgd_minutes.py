@@ -89,7 +89,7 @@ def test_the_minutes_of_seed_004_name_topic_venue_attendance_pilot_desa_and_foll
     assert meta["Jumlah peserta"] == 120
     assert meta["Narasumber"] == "Adi Krisna, SH; Budhy Santoso, Ph.D."
     assert meta["Desa percontohan"] == 10
-    assert meta["Tindak lanjut"] == "2: 1 terlambat, 1 selesai"
+    assert meta["Tindak lanjut"] == "2 (1 terlambat, 1 selesai)"
     assert meta["Ringkasan"].startswith("Strategi penanganan PPKS menuju Desa Melesat")
     tables = {t.name: [t.columns, *t.rows] for t in report.tables}
     assert tables["Kehadiran"] == KEHADIRAN
@@ -108,7 +108,7 @@ def test_the_minutes_follow_the_follow_ups_and_are_byte_identical_for_the_same_f
     events = scenario()
     before = [e for e in events if e.event_type not in ("followup_completed", "followup_overdue")]
     early = _minutes(_states(before))
-    assert dict(early.meta)["Tindak lanjut"] == "2: 2 berjalan"
+    assert dict(early.meta)["Tindak lanjut"] == "2 (2 berjalan)"
     assert [row[4] for row in early.tables[-1].rows] == ["Berjalan", "Berjalan"]
     assert early.as_of == "2020-11-30"
     first, second = _minutes(_states(), seed=1), _minutes(_states(), seed=2)
@@ -129,7 +129,7 @@ def test_the_minutes_keep_to_the_fgds_region_whatever_they_are_given() -> None:
 def test_dates_and_tallies_read_as_the_office_writes_them() -> None:
     assert tanggal(date(2019, 8, 8)) == "Kamis, 8 Agustus 2019"
     assert followup_tally([]) == "0"
-    assert followup_tally([{"status": "completed"}, {"status": "completed"}]) == "2: 2 selesai"
+    assert followup_tally([{"status": "completed"}, {"status": "completed"}]) == "2 (2 selesai)"
 
 
 def test_pilot_desa_of_a_region_come_from_fgds_above_or_inside_it_never_from_another_branch() -> None:
@@ -203,7 +203,7 @@ async def test_fgd_held_builds_the_minutes_and_a_completed_follow_up_makes_a_new
     ]
     assert _rows(book["Daftar hadir"]) == DAFTAR_HADIR
     assert _rows(book["Ringkasan"])[3:7] == [
-        ["Kegiatan", "Focus Group Discussion (FGD)"],
+        ["Kegiatan", "Forum Group Diskusi (FGD)"],
         ["Topik", "Penanganan PPKS"],
         ["Tempat", "Ball Room Hotel Ijen View, Bondowoso"],
         ["Tanggal", "Senin, 30 November 2020"],
