@@ -1,6 +1,6 @@
 """The FGD minutes (berita acara / notulen), built when an FGD is held and again whenever one of its follow-ups is
-completed or goes overdue: topic, venue, date, attendance by category, narasumber, summary, the pilot desa by name
-and the follow-ups (tindak lanjut) with their owner, due date and state.
+completed or goes overdue: topic, venue, date, attendance by category, the daftar hadir (when one was filed),
+narasumber, summary, the pilot desa by name and the follow-ups (tindak lanjut) with their owner, due date and state.
 
 Like every report it shows its subject's region only: follow-ups, pilot desa and people outside the FGD's region
 are left out.
@@ -16,11 +16,13 @@ from pilar_runtime.regions import in_region
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.campaign import worker_name, workers_of_region
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in
+from services.reporting.reports.monthly import kecamatan_of
 
 KIND = "fgd_minutes"
 FOLLOWUP_STATES = {"open": "Berjalan", "overdue": "Terlambat", "completed": "Selesai"}
 FOLLOWUP_COLUMNS = ["No", "Tindak lanjut", "Penanggung jawab", "Batas waktu", "Status", "Tanggal selesai"]
 PILOT_COLUMNS = ["No", "Kode desa", "Desa", "Kecamatan"]
+ATTENDEE_COLUMNS = ["No", "Nama", "Kategori", "Lembaga", "Desa"]
 MONTHS = (
     "Januari",
     "Februari",
@@ -48,16 +50,9 @@ def tanggal(day: date) -> str:
     return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def _kecamatan(code: str) -> str:
-    return ".".join(code.split(".")[:3])
-
-
 def pilot_rows(codes: Iterable[str], region: str, name_of: RegionName) -> list[list[Cell]]:
     kept = sorted(code for code in set(codes) if in_region(code, region))
-    return [[n, code, name_of(code), name_of(_kecamatan(code))] for n, code in enumerate(kept, start=1)]
-
-
-ATTENDEE_COLUMNS = ["No", "Nama", "Kategori", "Lembaga", "Desa"]
+    return [[n, code, name_of(code), name_of(kecamatan_of(code))] for n, code in enumerate(kept, start=1)]
 
 
 def attendee_rows(attendees: Iterable[Doc], name_of: RegionName) -> list[list[Cell]]:
