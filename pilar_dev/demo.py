@@ -4,7 +4,9 @@
   day, about 40 participants and 3 narasumber each, held, and ten WKSBM formed with complete boards;
 - seed 000: the Pokja / community-regulation outreach in Kecamatan Simpang Teritip, Bangka Barat (NAPZA,
   pornografi, PMB);
-- seed 004: the FGD on PPKS handling in Bondowoso, with its ten pilot desa and follow-ups (tindak lanjut).
+- seed 004: the FGD on PPKS handling in Bondowoso, attended by the groups the seed names (Forkopimda, DPRD, camat,
+  kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut); its
+  minutes (berita acara), built by reporting, are printed at the end.
 
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
 campaigns complete by themselves when their last session is reported.
@@ -13,6 +15,8 @@ campaigns complete by themselves when their last session is reported.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +38,20 @@ ATTENDANCE_40 = {
     "kader": 8,
     "tksk": 2,
     "psm": 7,
+}
+# Seed 004's FGD: the groups it names, each counted apart.
+ATTENDANCE_FGD_004 = {
+    "tksk": 23,
+    "pendamping_pkh": 37,
+    "forkopimda": 6,
+    "dprd": 5,
+    "camat": 23,
+    "kepala_desa": 10,
+    "sakti_peksos": 4,
+    "tagana": 4,
+    "psm": 3,
+    "ormas": 3,
+    "rmb": 2,
 }
 BOARD_NAMES = [
     ("Sutrisno", "Wahyuni", "Sri Lestari"),
@@ -161,11 +179,13 @@ def _board(names: tuple[str, str, str]) -> list[dict[str, str]]:
     ]
 
 
-async def _hold(api: Api, session: dict[str, Any], summary: str, **outcomes: Any) -> None:
+async def _hold(
+    api: Api, session: dict[str, Any], summary: str, attendance: dict[str, int] = ATTENDANCE_40, **outcomes: Any
+) -> None:
     held_on = local_date(datetime.fromisoformat(session["starts_at"]))
     report = {
         "held_on": held_on.isoformat(),
-        "attendance": {"total": sum(ATTENDANCE_40.values()), "by_category": ATTENDANCE_40},
+        "attendance": {"total": sum(attendance.values()), "by_category": attendance},
         "narasumber_present_ids": session["narasumber_ids"],
         "summary": summary,
         "outcomes": outcomes,
@@ -359,11 +379,35 @@ async def bondowoso(api: Api, today: date) -> str:
         api,
         session,
         "FGD penanganan PPKS: dipilih 10 desa percontohan dan disepakati tindak lanjut.",
+        attendance=ATTENDANCE_FGD_004,
         pilot_desa_codes=pilots,
         followups=followups,
     )
     console.print(f"FGD {body['id']} held: {len(pilots)} pilot desa, {len(followups)} follow-ups (one already due)")
     return str(body["id"])
+
+
+async def bondowoso_minutes(api: Api, session_id: str) -> None:
+    """Seed 004's FGD minutes (berita acara), as reporting built them on FGD_held, and the district's pilot desa."""
+    console.rule("Seed 004 · berita acara FGD Bondowoso (fgd_minutes)")
+    report_id = f"rpt_fgd_minutes_{session_id}"
+
+    async def built() -> bool:
+        found = await api.clients["reporting"].get(f"/reports/{report_id}")
+        return found.status_code == 200 and found.json().get("status") == "done"
+
+    await api.until("reporting's FGD minutes", built, timeout=120)
+    response = await api.clients["reporting"].get(f"/reports/{report_id}/download", params={"format": "csv"})
+    if response.status_code >= 400:
+        raise DemoError(f"reporting GET /reports/{report_id}/download → {response.status_code}: {response.text[:500]}")
+    for row in csv.reader(io.StringIO(response.text)):
+        if row and row[0].startswith("# "):
+            console.print(f"[bold]{row[0][2:]}[/]")
+        elif row:
+            console.print("  " + " · ".join(row), highlight=False)
+    district = await api.call("reporting", "GET", "/summary?region=35.11")
+    names = ", ".join(d["name"] for d in district["pilot_desa"])
+    console.print(f"pilot desa in Bondowoso's summary and dashboard: {names}")
 
 
 @dataclass(frozen=True)
@@ -413,6 +457,7 @@ async def run_demo() -> int:
             console.print_json(data=progress.get("targets", progress))
         for report in (await api.call("reporting", "GET", "/reports"))["items"]:
             console.print(f"report {report['id']}: {report.get('kind')} {report.get('status', '')}")
+        await bondowoso_minutes(api, scenario.bondowoso_fgd)
         deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
         console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
         token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="34.03")

@@ -55,3 +55,21 @@ def month_bounds(day: date) -> tuple[date, date]:
 def month_end(day: date, zone: tzinfo = WIB) -> datetime:
     """The instant the month of ``day`` is over (local midnight after its last day), in UTC."""
     return end_of_day(month_bounds(day)[1], zone)
+
+
+# Dates as a letter of the Dinas writes them.
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+BULAN = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def tanggal(day: date) -> str:
+    """``8 Agustus 2019``."""
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
+
+
+def hari_tanggal(day: date) -> str:
+    """``Kamis, 8 Agustus 2019``."""
+    return f"{HARI[day.weekday()]}, {tanggal(day)}"

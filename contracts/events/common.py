@@ -38,6 +38,62 @@ class SessionKind(StrEnum):
     FGD = "FGD"
 
 
+class ParticipantCategory(StrEnum):
+    """Who comes to a penyuluhan or an FGD, as the Dinas Sosial counts them (seed 004's FGD gathered Forkopimda,
+    DPRD, camat, kepala desa, Tagana, Sakti Peksos, ormas and the Relawan Muda Bondowoso)."""
+
+    TOKOH_MASYARAKAT = "tokoh_masyarakat"
+    TOKOH_AGAMA = "tokoh_agama"
+    PERANGKAT_DESA = "perangkat_desa"
+    PENDAMPING_PKH = "pendamping_pkh"
+    KADER = "kader"
+    TKSK = "tksk"
+    PSM = "psm"
+    FORKOPIMDA = "forkopimda"
+    DPRD = "dprd"
+    CAMAT = "camat"
+    KEPALA_DESA = "kepala_desa"
+    TAGANA = "tagana"
+    SAKTI_PEKSOS = "sakti_peksos"
+    ORMAS = "ormas"
+    RMB = "rmb"
+    LAINNYA = "lainnya"
+
+
+# How reports and the dashboard name each category, in this order.
+PARTICIPANT_CATEGORY_LABELS: dict[str, str] = {
+    ParticipantCategory.TOKOH_MASYARAKAT: "Tokoh masyarakat",
+    ParticipantCategory.TOKOH_AGAMA: "Tokoh agama",
+    ParticipantCategory.PERANGKAT_DESA: "Perangkat desa",
+    ParticipantCategory.PENDAMPING_PKH: "Pendamping PKH",
+    ParticipantCategory.KADER: "Kader",
+    ParticipantCategory.TKSK: "TKSK",
+    ParticipantCategory.PSM: "PSM",
+    ParticipantCategory.FORKOPIMDA: "Forkopimda",
+    ParticipantCategory.DPRD: "DPRD",
+    ParticipantCategory.CAMAT: "Camat",
+    ParticipantCategory.KEPALA_DESA: "Kepala desa",
+    ParticipantCategory.TAGANA: "Tagana",
+    ParticipantCategory.SAKTI_PEKSOS: "Sakti Peksos",
+    ParticipantCategory.ORMAS: "Ormas",
+    ParticipantCategory.RMB: "RMB (Relawan Muda Bondowoso)",
+    ParticipantCategory.LAINNYA: "Lainnya",
+}
+
+
+def participant_category_label(category: str) -> str:
+    """The Indonesian label of a category; older events may spell one with spaces ("tokoh masyarakat"), and a
+    category this table does not know is shown as it came."""
+    return PARTICIPANT_CATEGORY_LABELS.get(category.strip().lower().replace(" ", "_"), category)
+
+
+def participant_category_order(category: str) -> tuple[int, str]:
+    """Known categories in the table's order, then the others by name."""
+    keys = list(PARTICIPANT_CATEGORY_LABELS)
+    key = category.strip().lower().replace(" ", "_")
+    return (keys.index(key), "") if key in PARTICIPANT_CATEGORY_LABELS else (len(keys), category)
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
@@ -69,6 +125,18 @@ class Followup(Value):
     due_on: date
 
 
+class Attendee(Value):
+    """One line of a daftar hadir: who signed, as what, from where. Names only: no NIK, no phone number."""
+
+    name: str = Field(min_length=1, max_length=200)
+    category: str = Field(description="a participant category (see Attendance.by_category)")
+    institution: str | None = Field(default=None, max_length=200, description="lembaga / instansi")
+    desa_code: str | None = Field(default=None, description="the attendee's desa")
+
+
 class Attendance(Value):
     total: int = Field(ge=0)
-    by_category: dict[str, int] = Field(default_factory=dict)
+    by_category: dict[str, int] = Field(
+        default_factory=dict,
+        description="participants per category: " + ", ".join(c.value for c in ParticipantCategory),
+    )

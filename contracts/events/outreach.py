@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from contracts.envelope import EventPayload
-from contracts.events.common import Attendance, Followup, SessionKind
+from contracts.events.common import Attendance, Attendee, Followup, SessionKind
 
 
 class CampaignTargets(EventPayload):
@@ -101,6 +101,9 @@ class SessionHeld(EventPayload):
     summary: str = ""
     pilot_desa_codes: list[str] = Field(default_factory=list)
     followups: list[Followup] = Field(default_factory=list)
+    attendees: list[Attendee] = Field(
+        default_factory=list, description="the daftar hadir, when one was filed (names only, no NIK)"
+    )
 
 
 class FollowupAssigned(EventPayload):

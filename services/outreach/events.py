@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events.common import Attendance, Followup
+from contracts.events.common import Attendance, Attendee, Followup
 from contracts.events.outreach import (
     CampaignCompleted,
     CampaignPlanned,
@@ -117,6 +117,7 @@ def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor
         narasumber_present_ids=report["narasumber_present_ids"],
         summary=report["summary"],
         pilot_desa_codes=report["pilot_desa_codes"],
+        attendees=[Attendee(**a) for a in report.get("attendees", [])],
         followups=[
             Followup(
                 followup_id=f["_id"], action=f["action"], owner_id=f["owner_id"], due_on=date.fromisoformat(f["due_on"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events.outreach import CampaignCompleted
+from contracts.events.outreach import CampaignCompleted, FollowupCompleted, FollowupOverdue, SessionHeld
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting.commands import events
@@ -27,6 +27,19 @@ def build_handlers(grace: timedelta) -> EventHandlers:
     async def campaign_completed(envelope: Envelope, payload: CampaignCompleted, uow: UnitOfWork) -> None:
         await events.record_event(uow, envelope, grace)
         await events.order_campaign_report(uow, envelope, payload)
+
+    # --- FGD minutes ---
+    @handlers.on("FGD_held")
+    async def fgd_held(envelope: Envelope, payload: SessionHeld, uow: UnitOfWork) -> None:
+        await events.record_event(uow, envelope, grace)
+        await events.order_fgd_minutes(uow, envelope, payload)
+
+    @handlers.on("followup_completed", "followup_overdue")
+    async def followup_moved(envelope: Envelope, payload: FollowupCompleted | FollowupOverdue, uow: UnitOfWork) -> None:
+        await events.record_event(uow, envelope, grace)
+        await events.renew_fgd_minutes(uow, envelope, payload.session_id)
+
+    # --- end FGD minutes ---
 
     return handlers
 

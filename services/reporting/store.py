@@ -37,12 +37,14 @@ from pilar_runtime.timers import TIMERS, schedule_timer
 from services.reporting.domain.projection import (
     AGGREGATES,
     CAMPAIGNS,
+    FOLLOWUPS,
     INSTITUTIONS,
     REGULATIONS,
     SESSIONS,
     WORKERS,
     level,
 )
+from services.reporting.domain.reports import ANOTHER_VERSION
 
 EVENTS = "events"
 ROLLUPS = "rollups"
@@ -69,6 +71,8 @@ async def ensure_projection_indexes(db: Db) -> None:
     for name in AGGREGATES:
         await db[name].create_index("regions")
     await db["sessions"].create_index("campaign_id")
+    await db["sessions"].create_index("pilot_regions")
+    await db[FOLLOWUPS].create_index("session_id")
     await db["institutions"].create_index([("kind", ASCENDING), ("formed_on", ASCENDING)])
     await db[ROLLUPS].create_index([("level", ASCENDING), ("_id", ASCENDING)])
 
@@ -361,6 +365,38 @@ async def history_page(
 
 
 # --- end of a record's history ---
+
+
+# --- FGD minutes and pilot desa (fgd_minutes reports; the summary's and the dashboard's pilot desa) ---
+
+
+async def session(db: Db, session_id: str) -> dict[str, Any] | None:
+    return await db[SESSIONS].find_one({"_id": session_id})
+
+
+async def session_followups(db: Db, session_id: str) -> list[dict[str, Any]]:
+    return await db[FOLLOWUPS].find({"session_id": session_id}).to_list(None)
+
+
+async def fgds_with_pilots(db: Db, region: str) -> list[dict[str, Any]]:
+    """Held FGDs that chose a pilot desa inside the region (every held FGD with pilot desa for "")."""
+    query: dict[str, Any] = {"status": "held", "kind": "FGD"}
+    query["pilot_regions"] = region if region else {"$exists": True, "$ne": []}
+    return await db[SESSIONS].find(query).to_list(None)
+
+
+async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str) -> bool:
+    """Ask for a new version of a recorded report; True when there is one to rebuild. A build in progress loses its
+    lease and is not recorded as done: the next turn of the worker builds from the newer facts."""
+    result: UpdateResult = await uow.db[REPORTS].update_one(
+        {"_id": report_id, "withdrawn": {"$ne": True}},
+        {"$set": {**ANOTHER_VERSION, "trigger_event_id": trigger_event_id}},
+        session=uow.session,
+    )
+    return result.matched_count > 0
+
+
+# --- end FGD minutes and pilot desa ---
 
 
 # Reports: the jobs (``reports``) and their files (``report_files``)

@@ -163,6 +163,31 @@ async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_over
     assert followups["total"] == 1
 
 
+async def test_the_bondowoso_fgd_minutes_name_the_pilot_desa_and_follow_the_overdue_followup(
+    scenario: tuple[Scenario, Api],
+) -> None:
+    loaded, api = scenario
+    minutes = f"rpt_fgd_minutes_{loaded.bondowoso_fgd}"
+
+    async def renewed() -> bool:
+        # The overdue follow-up renews the minutes: wait until that version is built and announced.
+        overdue = (await api.call("reporting", "GET", "/events?type=followup_overdue&region=35.11"))["items"]
+        generated = (await api.call("reporting", "GET", "/events?type=report_generated&region=35.11"))["items"]
+        return bool(overdue) and any(e["causation_id"] == overdue[0]["event_id"] for e in generated)
+
+    await eventually(renewed, timeout=90, what="the FGD minutes renewed by the overdue follow-up")
+    response = await api.clients["reporting"].get(f"/reports/{minutes}/download?format=xlsx")
+    assert response.status_code == 200, response.text
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    rows = [list(r) for r in book["Tindak lanjut"].iter_rows(values_only=True)]
+    assert [r[4] for r in rows[1:]] == ["Terlambat", "Berjalan"]
+    assert len(list(book["Desa percontohan"].iter_rows())) == 11
+    categories = [r[0] for r in book["Kehadiran"].iter_rows(min_row=2, values_only=True)]
+    assert {"Forkopimda", "DPRD", "Camat", "Kepala desa", "Tagana", "Sakti Peksos", "Ormas"} <= set(categories)
+    district = await api.call("reporting", "GET", "/summary?region=35.11")
+    assert len(district["pilot_desa"]) == 10 and all(d["name"] for d in district["pilot_desa"])
+
+
 async def test_one_correlation_id_follows_the_demo_through_every_service(
     scenario: tuple[Scenario, Api], stack: Stack
 ) -> None:

@@ -9,22 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pilar_runtime.localtime import WIB
+from pilar_runtime.localtime import WIB, hari_tanggal
 from pilar_runtime.regions import RegionError, lookup
 from services.notify.domain.kinds import kind_name
-
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
 
 
 def tanggal(value: date | str | None) -> str:
     if value is None:
         return "-"
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{HARI[day.weekday()]}, {day.day} {BULAN[day.month - 1]} {day.year}"
+    return hari_tanggal(day)
 
 
 def waktu_wib(value: datetime | str) -> str:

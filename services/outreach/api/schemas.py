@@ -65,6 +65,13 @@ class Attendance(View):
     by_category: dict[str, int]
 
 
+class Attendee(View):
+    name: str
+    category: str
+    institution: str | None
+    desa_code: str | None
+
+
 class HeldReport(View):
     held_on: date
     attendance: Attendance
@@ -72,6 +79,7 @@ class HeldReport(View):
     summary: str
     pilot_desa_codes: list[str]
     reported_by: str
+    attendees: list[Attendee] = Field(default_factory=list, description="the daftar hadir, when one was filed")
 
 
 class Session(View):

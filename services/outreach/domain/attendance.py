@@ -1,21 +1,11 @@
-"""Who came to a held session: the participant categories of the Dinas Sosial and the arithmetic they must obey."""
+"""Who came to a held session: the participant categories of the Dinas Sosial (the contracts' table, which reporting
+labels too) and the arithmetic they must obey."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
-
-class ParticipantCategory(StrEnum):
-    TOKOH_MASYARAKAT = "tokoh_masyarakat"
-    TOKOH_AGAMA = "tokoh_agama"
-    PERANGKAT_DESA = "perangkat_desa"
-    PENDAMPING_PKH = "pendamping_pkh"
-    KADER = "kader"
-    TKSK = "tksk"
-    PSM = "psm"
-    LAINNYA = "lainnya"
-
+from contracts.events.common import ParticipantCategory
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in ParticipantCategory)
 

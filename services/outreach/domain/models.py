@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from contracts.events.common import SessionKind
+from contracts.events.common import ParticipantCategory, SessionKind
 from pilar_runtime.localtime import to_utc
 from pilar_runtime.models import Command
-from services.outreach.domain.attendance import ParticipantCategory, attendance_problem
+from services.outreach.domain.attendance import attendance_problem
 
 # A stored campaign, session or follow-up as the rules read it.
 Document = Mapping[str, Any]
@@ -107,9 +107,21 @@ class OutcomesIn(Command):
     followups: list[FollowupIn] = Field(default_factory=list, max_length=100)
 
 
+class AttendeeIn(Command):
+    """A line of the daftar hadir. Names only: a NIK or phone number has no field here and is refused."""
+
+    name: str = Field(min_length=1, max_length=200)
+    category: ParticipantCategory
+    institution: str | None = Field(default=None, min_length=1, max_length=200, description="lembaga / instansi")
+    desa_code: str | None = Field(default=None, description="the attendee's desa (Kemendagri code)")
+
+
 class ReportIn(Command):
     held_on: date
     attendance: AttendanceIn
+    attendees: list[AttendeeIn] = Field(
+        default_factory=list, max_length=5000, description="the daftar hadir (optional): who signed, in order"
+    )
     narasumber_present_ids: list[WorkerId] = Field(default_factory=list, max_length=50)
     summary: str = Field(default="", max_length=20_000)
     outcomes: OutcomesIn = Field(default_factory=OutcomesIn)

@@ -36,6 +36,17 @@ def held_report(body: ReportIn, session: Document, *, today: date, reported_by: 
         checked_region(code, f"outcomes.pilot_desa_codes[{i}]", Level.DESA)
         for i, code in enumerate(body.outcomes.pilot_desa_codes)
     ]
+    if len(body.attendees) > body.attendance.total:
+        raise Unprocessable(f"attendees: {len(body.attendees)} names, attendance.total says {body.attendance.total}")
+    attendees = [
+        {
+            "name": a.name,
+            "category": a.category.value,
+            "institution": a.institution,
+            "desa_code": checked_region(a.desa_code, f"attendees[{i}].desa_code", Level.DESA) if a.desa_code else None,
+        }
+        for i, a in enumerate(body.attendees)
+    ]
     for i, followup in enumerate(body.outcomes.followups):
         if followup.due_on < body.held_on:
             raise Unprocessable(f"outcomes.followups[{i}].due_on: {followup.due_on} is before held_on {body.held_on}")
@@ -48,6 +59,7 @@ def held_report(body: ReportIn, session: Document, *, today: date, reported_by: 
         "narasumber_present_ids": unique(body.narasumber_present_ids),
         "summary": body.summary,
         "pilot_desa_codes": unique(pilots),
+        "attendees": attendees,
         "reported_by": reported_by,
     }
 

@@ -208,7 +208,7 @@ def fgd_004() -> dict[str, Any]:
         "ends_at": "2020-11-30T13:00:00+07:00",
         "officer_ids": ["kasi-kesos"],
         "narasumber_ids": ["nar-unej", "nar-dprd"],
-        "expected_by_category": {"tksk": 23, "pendamping_pkh": 40, "perangkat_desa": 30, "lainnya": 40},
+        "expected_by_category": {"tksk": 23, "pendamping_pkh": 40, "camat": 23, "kepala_desa": 30, "forkopimda": 17},
     }
 
 
@@ -224,9 +224,33 @@ async def test_fgd_004_report_followups_overdue_by_timer_and_completion(outreach
         "held_on": "2020-11-30",
         "attendance": {
             "total": 120,
-            "by_category": {"tksk": 23, "pendamping_pkh": 37, "perangkat_desa": 25, "psm": 15, "lainnya": 20},
+            # Seed 004's groups, each counted apart (none of them falls into "lainnya").
+            "by_category": {
+                "tksk": 23,
+                "pendamping_pkh": 37,
+                "forkopimda": 6,
+                "dprd": 5,
+                "camat": 23,
+                "kepala_desa": 10,
+                "sakti_peksos": 4,
+                "tagana": 4,
+                "psm": 3,
+                "ormas": 3,
+                "rmb": 2,
+            },
         },
         "narasumber_present_ids": ["nar-unej", "nar-dprd"],
+        # The daftar hadir, as far as it was typed in: names, category, institution, desa; never a NIK.
+        "attendees": [
+            {"name": "Ahmad Fauzi", "category": "camat", "institution": "Kecamatan Maesan"},
+            {
+                "name": "Siti Rohmah",
+                "category": "kepala_desa",
+                "institution": "Desa Sucolor",
+                "desa_code": "3511012001",
+            },
+            {"name": "Dwi Prasetyo", "category": "rmb", "institution": "Relawan Muda Bondowoso"},
+        ],
         "summary": "Disepakati 10 desa pilot menuju Desa Melesat; perlu tindak lanjut dan monev.",
         "outcomes": {
             "pilot_desa_codes": BONDOWOSO_PILOTS,
@@ -251,6 +275,13 @@ async def test_fgd_004_report_followups_overdue_by_timer_and_completion(outreach
             "due_on",
         ),
         ({**report, "held_on": "2999-01-01"}, "future"),
+        ({**report, "attendees": [{"name": "A", "category": "camat", "nik": "3511010101800001"}]}, "nik"),
+        ({**report, "attendees": [{"name": "A", "category": "wartawan"}]}, "attendees"),
+        (
+            {**report, "attendees": [{"name": "A", "category": "camat", "desa_code": "35.11.01"}]},
+            "attendees[0].desa_code",
+        ),
+        ({**report, "attendance": {"total": 2}}, "attendees: 3 names, attendance.total says 2"),
     ]
     for body, named in bad:
         answered = await outreach.client.post(f"/sessions/{fgd['id']}/report", json=body, headers=bondowoso)
@@ -266,6 +297,22 @@ async def test_fgd_004_report_followups_overdue_by_timer_and_completion(outreach
     fgd_held = next(e for e in seen if e["event_type"] == "FGD_held")["payload"]
     assert fgd_held["pilot_desa_codes"] == BONDOWOSO_PILOTS
     assert fgd_held["attendance"]["by_category"]["pendamping_pkh"] == 37
+    assert {k: fgd_held["attendance"]["by_category"][k] for k in ("forkopimda", "dprd", "camat", "rmb")} == {
+        "forkopimda": 6,
+        "dprd": 5,
+        "camat": 23,
+        "rmb": 2,
+    }
+    assert "lainnya" not in fgd_held["attendance"]["by_category"]
+    assert fgd_held["attendees"][1] == {
+        "name": "Siti Rohmah",
+        "category": "kepala_desa",
+        "institution": "Desa Sucolor",
+        "desa_code": "35.11.01.2001",
+    }
+    assert [a["name"] for a in fgd_held["attendees"]] == ["Ahmad Fauzi", "Siti Rohmah", "Dwi Prasetyo"]
+    shown = (await outreach.client.get(f"/sessions/{fgd['id']}", headers=bondowoso)).json()["report"]
+    assert shown["attendees"] == fgd_held["attendees"]
     assert [f["owner_id"] for f in fgd_held["followups"]] == ["tksk-maesan", "psm-tamanan"]
     assigned = [e["payload"] for e in seen if e["event_type"] == "followup_assigned"]
     assert {a["owner_id"] for a in assigned} == {"tksk-maesan", "psm-tamanan"}

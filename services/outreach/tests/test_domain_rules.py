@@ -222,6 +222,8 @@ def test_attendance_must_add_up() -> None:
     assert "negative" in (attendance_problem(-1, {}) or "")
     assert "kader" in (attendance_problem(1, {"kader": -1, "psm": 2}) or "")
     assert "not a participant category" in (attendance_problem(1, {"wartawan": 1}) or "")
+    seed_004 = {"forkopimda": 6, "dprd": 5, "camat": 23, "kepala_desa": 10, "tagana": 4, "sakti_peksos": 4}
+    assert attendance_problem(60, {**seed_004, "ormas": 3, "rmb": 2, "tksk": 3}) is None
 
 
 def test_campaign_totals_count_held_sessions_per_desa_and_category() -> None:

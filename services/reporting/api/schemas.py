@@ -42,6 +42,17 @@ class EventCounts(BaseModel):
     unknown: ByName = Field(description="event types reporting does not know, stored and counted apart")
 
 
+class PilotDesa(BaseModel):
+    """A desa percontohan chosen by a held FGD."""
+
+    code: str
+    name: str
+    kecamatan: str = Field(description="the name of its kecamatan")
+    session_id: str = Field(description="the FGD that chose it")
+    topic: str | None
+    held_on: str | None
+
+
 class Summary(BaseModel):
     region_code: str = Field(description='"" = national')
     institutions: dict[str, dict[str, int]] = Field(description="kind → status → institutions")
@@ -56,6 +67,9 @@ class Summary(BaseModel):
     notifications: NotificationCounts
     events: EventCounts
     name: str = Field(description="the region's name")
+    pilot_desa: list[PilotDesa] = Field(
+        default_factory=list, description="desa percontohan in the region chosen by held FGDs"
+    )
 
 
 class Target(BaseModel):
@@ -140,6 +154,7 @@ class ReportState(View):
     period_start: str | None = None
     period_end: str | None = None
     campaign_id: str | None = None
+    session_id: str | None = Field(None, description="the FGD of an fgd_minutes report")
     trigger_event_id: str | None = None
     requested_by: str | None = None
     created_at: Timestamp | None = None

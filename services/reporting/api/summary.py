@@ -13,7 +13,7 @@ from services.reporting.api.schemas import CampaignProgress, Summary
 from services.reporting.api.scope import region_of
 from services.reporting.commands.reports import progress_of
 from services.reporting.domain.regions import region_name
-from services.reporting.domain.summary import summary
+from services.reporting.domain.summary import pilot_desa, summary
 
 router = APIRouter(tags=["summary"])
 
@@ -31,6 +31,7 @@ async def get_summary(
     code = region_of(caller, region)
     out = summary(code, await store.counts_of(runtime.mongo.db, code))
     out["name"] = region_name(code) if code else "Indonesia"
+    out["pilot_desa"] = pilot_desa(await store.fgds_with_pilots(runtime.mongo.db, code), code, region_name)
     return out
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 
 from contracts.envelope import REGION_CODE, Envelope
-from contracts.events.outreach import CampaignCompleted
+from contracts.events.outreach import CampaignCompleted, SessionHeld
 from pilar_runtime.localtime import month_bounds, month_end
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting import store
@@ -31,6 +31,7 @@ from services.reporting.domain.projection import (
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.reports import campaign_report_id, job_document
 from services.reporting.domain.revisions import late_session_reason, revised_job
+from services.reporting.reports import fgd
 
 log = structlog.get_logger("reporting.events")
 SERVICE_ACTOR = "reporting"
@@ -151,3 +152,32 @@ async def revise_if_reported_late(uow: UnitOfWork, cause: Envelope, fact: Fact, 
 
 
 # --- end of revised campaign reports ---
+
+
+# --- FGD minutes: built when an FGD is held, a new version as its follow-ups complete or go overdue ---
+
+
+async def order_fgd_minutes(uow: UnitOfWork, envelope: Envelope, held: SessionHeld) -> None:
+    """A held FGD gets its minutes (one report per FGD, whatever redelivers the event)."""
+    region = held.region_code if REGION_CODE.match(held.region_code) else envelope.region_code
+    job = job_document(
+        fgd.report_id(held.session_id),
+        fgd.KIND,
+        region,
+        held.held_on,
+        held.held_on,
+        requested_by=SERVICE_ACTOR,
+        created_at=envelope.occurred_at,
+        trigger_event_id=str(envelope.event_id),
+        session_id=held.session_id,
+    )
+    await record_job(uow, job)
+
+
+async def renew_fgd_minutes(uow: UnitOfWork, envelope: Envelope, session_id: str) -> None:
+    """A follow-up changed state: the minutes of its FGD (if it has any) are built again, a new version."""
+    if await store.requeue_report(uow, fgd.report_id(session_id), str(envelope.event_id)):
+        log.info("report.renewal_requested", report_id=fgd.report_id(session_id))
+
+
+# --- end FGD minutes ---

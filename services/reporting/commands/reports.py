@@ -34,6 +34,7 @@ from services.reporting.domain.reports import (
 from services.reporting.domain.revisions import revision_note
 from services.reporting.domain.summary import campaign_progress
 from services.reporting.reports.campaign import campaign_report
+from services.reporting.reports.fgd import fgd_minutes
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
@@ -68,6 +69,7 @@ async def progress_of(db: Db, caller: Caller, campaign_id: str) -> dict[str, Any
 
 async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> dict[str, Any]:
     """Record a report job for the worker; returns the pending job."""
+    period: tuple[date | None, date | None] = (body.period_start, body.period_end)
     if body.kind == "campaign":
         assert body.campaign_id is not None  # the request model requires it for a campaign report
         # A campaign report covers its campaign's region, never the one asked for.
@@ -75,6 +77,14 @@ async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> d
         region_code = str(campaign["region_code"])
         if body.region_code is not None and checked_region(body.region_code, "region_code") != region_code:
             raise Unprocessable(f"region_code: a campaign report covers its campaign's region {region_code}")
+    elif body.kind == "fgd_minutes":
+        assert body.session_id is not None  # the request model requires it for FGD minutes
+        fgd = await visible_fgd(mongo.db, caller, body.session_id)
+        region_code = str(fgd["region_code"])
+        if body.region_code is not None and checked_region(body.region_code, "region_code") != region_code:
+            raise Unprocessable(f"region_code: FGD minutes cover their FGD's region {region_code}")
+        held_on = date.fromisoformat(str(fgd["held_on"]))
+        period = (held_on, held_on)
     else:
         assert body.region_code is not None  # the request model requires it for the other kinds
         region_code = checked_region(body.region_code, "region_code")
@@ -83,11 +93,11 @@ async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> d
         new_id("rpt"),
         body.kind,
         region_code,
-        body.period_start,
-        body.period_end,
+        *period,
         requested_by=caller.sub,
         created_at=datetime.now(UTC),
         campaign_id=body.campaign_id,
+        session_id=body.session_id,
     )
 
     async def work(uow: UnitOfWork) -> None:
@@ -95,6 +105,15 @@ async def request_report(mongo: Mongo, caller: Caller, body: ReportRequest) -> d
 
     await mongo.transact(work)
     return job
+
+
+async def visible_fgd(db: Db, caller: Caller, session_id: str) -> dict[str, Any]:
+    """An FGD reporting knows (404 otherwise), in the caller's subtree (403 otherwise), held (409 otherwise)."""
+    found = await store.session(db, session_id)
+    found = caller.visible(found if found and found.get("kind") == "FGD" else None, "FGD", session_id)
+    if found.get("status") != "held":
+        raise Conflict({"rule": "fgd_not_held", "message": f"FGD {session_id} has not been held: no minutes yet"})
+    return found
 
 
 async def visible_report(db: Db, caller: Caller, report_id: str) -> dict[str, Any]:
@@ -130,6 +149,8 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
 async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report:
     if job["kind"] == "campaign":
         return await _campaign_report(db, job, final=final)
+    if job["kind"] == "fgd_minutes":
+        return await _fgd_minutes(db, job)
     region = job["region_code"]
     start, end = date.fromisoformat(job["period_start"]), date.fromisoformat(job["period_end"])
     institutions = await store.formed_between(db, region, start.isoformat(), end.isoformat())
@@ -155,6 +176,17 @@ async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Repor
         raise ReportUnavailable(f"campaign {campaign['_id']}: {missing} session event(s) not arrived yet")
     workers = await store.workers(db, narasumber_ids(campaign, sessions))
     return campaign_report(campaign, sessions, institutions, workers, region_name)
+
+
+async def _fgd_minutes(db: Db, job: dict[str, Any]) -> Report:
+    session = await store.session(db, job["session_id"])
+    if session is None or session.get("status") != "held" or "held_on" not in session:
+        raise ReportUnavailable(f"FGD {job['session_id']} is not known as held yet (no FGD_held event)")
+    if not in_region(str(session.get("region_code")), job["region_code"]):
+        raise ReportRefused(f"FGD {session['_id']} lies outside the report's region {job['region_code']}")
+    followups = await store.session_followups(db, session["_id"])
+    people = {*session.get("narasumber_present_ids", []), *(str(f.get("owner_id")) for f in followups)}
+    return fgd_minutes(session, followups, await store.workers(db, people), region_name)
 
 
 async def complete_report(

@@ -22,7 +22,8 @@ from pilar_runtime.service import RuntimeDep
 from services.reporting import store
 from services.reporting.api.scope import region_of
 from services.reporting.domain.regions import region_name
-from services.reporting.domain.summary import institutions_total, summary
+from services.reporting.domain.summary import institutions_total, pilot_desa, summary
+from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.charts import line_chart
 
 HERE = Path(__file__).parent
@@ -115,6 +116,8 @@ async def dashboard(
         charts=[{"key": "formations", "svg": svgs[0]}, {"key": "sessions", "svg": svgs[1]}],
         kecamatan=[kecamatan_row(doc) for doc in kecamatan],
         recent=recent,
+        categories=attendance_rows(s["participants"]["by_category"]),
+        pilots=pilot_desa(await store.fgds_with_pilots(db, code), code, region_name),
     )
     return HTMLResponse(html, headers=PRIVATE)
 

@@ -224,9 +224,18 @@ def _session(state: State, fact: Fact) -> None:
             "by_category": {str(k): int(v) for k, v in sorted(attendance.get("by_category", {}).items())},
             "narasumber_present_ids": sorted(p.get("narasumber_present_ids", [])),
             "pilot_desa_codes": sorted(p.get("pilot_desa_codes", [])),
+            # Every region holding a pilot desa: the summary of any of them finds the FGD that chose it.
+            "pilot_regions": sorted({r for code in p.get("pilot_desa_codes", []) for r in _chain(str(code))}),
+            "summary": str(p.get("summary") or ""),
+            "attendees": [_attendee(a) for a in p.get("attendees", [])],
         }
         _set(state, "held", fact, held)
         _set(state, "status", fact, {"status": "held"}, SESSION_RANK["held"])
+
+
+def _attendee(line: Mapping[str, Any]) -> dict[str, Any]:
+    # The daftar hadir as the minutes list it: name, category, institution, desa — whatever else a line carried.
+    return {k: line.get(k) for k in ("name", "category", "institution", "desa_code")}
 
 
 def _campaign(state: State, fact: Fact) -> None:

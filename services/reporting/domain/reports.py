@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from pilar_runtime.models import Command
 from pilar_runtime.regions import ancestors
 
-KINDS = ("campaign", "psks_handover", "monthly_district")
+KINDS = ("campaign", "psks_handover", "monthly_district", "fgd_minutes")
 MAX_ATTEMPTS = 5  # with waits of 2, 4, 8, 16 s between them
 
 
@@ -31,6 +31,7 @@ class ReportRequest(Command):
     period_start: date | None = None
     period_end: date | None = None
     campaign_id: str | None = Field(None, description="for kind `campaign`")
+    session_id: str | None = Field(None, max_length=100, description="for kind `fgd_minutes`: the FGD held")
 
     @model_validator(mode="after")
     def _consistent(self) -> ReportRequest:
@@ -39,6 +40,10 @@ class ReportRequest(Command):
         if self.kind == "campaign":
             if not self.campaign_id:
                 raise ValueError("campaign_id is required for a campaign report")
+            return self
+        if self.kind == "fgd_minutes":
+            if not self.session_id:
+                raise ValueError("session_id is required for an fgd_minutes report")
             return self
         if self.region_code is None or self.period_start is None or self.period_end is None:
             raise ValueError(f"region_code, period_start and period_end are required for a {self.kind} report")
@@ -52,6 +57,17 @@ def campaign_report_id(campaign_id: str) -> str:
     return f"rpt_campaign_{campaign_id}"
 
 
+# What makes a built report's job build a new version: pending again, its lease dropped (a build in progress from
+# older facts is not recorded as done), its attempts counted afresh.
+ANOTHER_VERSION: dict[str, Any] = {
+    "status": "pending",
+    "error": None,
+    "lease_owner": None,
+    "lease_until": None,
+    "attempts": 0,
+}
+
+
 def job_document(
     report_id: str,
     kind: str,
@@ -63,6 +79,7 @@ def job_document(
     created_at: datetime,
     trigger_event_id: str | None = None,
     campaign_id: str | None = None,
+    session_id: str | None = None,
 ) -> dict[str, Any]:
     """A pending report job (``status`` pending → done | failed)."""
     return {
@@ -74,6 +91,7 @@ def job_document(
         "period_start": period_start.isoformat() if period_start else None,
         "period_end": period_end.isoformat() if period_end else None,
         "campaign_id": campaign_id,
+        **({"session_id": session_id} if session_id else {}),
         "trigger_event_id": trigger_event_id,
         "requested_by": requested_by,
         "created_at": created_at,

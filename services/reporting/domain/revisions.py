@@ -11,27 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from pilar_runtime.localtime import local_date
-
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-
-
-def tanggal(day: date) -> str:
-    """A date as the office writes it: ``8 Agustus 2019``."""
-    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
+from pilar_runtime.localtime import local_date, tanggal
+from services.reporting.domain.reports import ANOTHER_VERSION
 
 
 def revised_job(job: Mapping[str, Any], reason: str, at: datetime, event_id: str) -> dict[str, Any] | None:
@@ -46,14 +27,7 @@ def revised_job(job: Mapping[str, Any], reason: str, at: datetime, event_id: str
         return None
     revisions.append({"at": at, "reason": reason, "event_id": event_id})
     revisions.sort(key=lambda r: (r["at"], r["event_id"]))
-    return {
-        "status": "pending",
-        "error": None,
-        "lease_owner": None,
-        "lease_until": None,
-        "attempts": 0,
-        "revisions": revisions,
-    }
+    return {**ANOTHER_VERSION, "revisions": revisions}
 
 
 def revision_note(revisions: Sequence[Mapping[str, Any]], zone: tzinfo) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pilar_runtime.regions import in_region
@@ -129,3 +129,34 @@ def campaign_progress(
             },
         },
     }
+
+
+# --- Pilot desa (desa percontohan) chosen by FGDs, for the summary and the dashboard ---
+
+
+def pilot_desa(fgds: Iterable[Mapping[str, Any]], region: str, name_of: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The pilot desa inside ``region`` chosen by held FGDs, by desa code then date: one entry per desa and FGD.
+    An FGD counts when it lies in the region or above it (a district FGD names a kecamatan's desa), never when it
+    lies in another branch."""
+    found = []
+    for fgd in fgds:
+        where = str(fgd.get("region_code"))
+        if not (in_region(where, region) or in_region(region, where)):
+            continue
+        for code in fgd.get("pilot_desa_codes", []):
+            if in_region(str(code), region):
+                kecamatan = ".".join(str(code).split(".")[:3])
+                found.append(
+                    {
+                        "code": str(code),
+                        "name": name_of(str(code)),
+                        "kecamatan": name_of(kecamatan),
+                        "session_id": str(fgd["_id"]),
+                        "topic": fgd.get("topic"),
+                        "held_on": fgd.get("held_on"),
+                    }
+                )
+    return sorted(found, key=lambda d: (d["code"], str(d["held_on"]), d["session_id"]))
+
+
+# --- end pilot desa ---

@@ -12,6 +12,7 @@ from typing import Any
 
 from pilar_runtime.regions import in_region
 from services.reporting.domain.summary import campaign_progress, formed_in_campaign
+from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
 
@@ -138,7 +139,7 @@ def campaign_report(
             Table(
                 "Kehadiran",
                 ["Kategori", "Jumlah"],
-                [[k, v] for k, v in progress["participants"]["by_category"].items()],
+                attendance_rows(progress["participants"]["by_category"]),
             ),
             Table(
                 "Narasumber",

@@ -18,7 +18,35 @@ KEC_NGLIPAR = "34.03.02"
 DESA = [f"{KEC_WONOSARI}.200{i}" for i in range(1, 6)] + [f"{KEC_NGLIPAR}.200{i}" for i in range(1, 6)]
 NARASUMBER = ["wrk_nar1", "wrk_nar2", "wrk_nar3", "wrk_nar4"]
 ATTENDANCE = {"tokoh masyarakat": 10, "tokoh agama": 8, "perangkat desa": 12, "kader": 10}
-BONDOWOSO_DESA = "35.11.01.2001"
+BONDOWOSO = "35.11"
+# Seed 004: ten desa chosen as pilot projects towards "Desa Melesat", one in each of ten kecamatan.
+PILOT_DESA = [
+    "35.11.01.2001",
+    "35.11.02.2001",
+    "35.11.03.2001",
+    "35.11.04.2001",
+    "35.11.05.2001",
+    "35.11.06.2002",
+    "35.11.07.1009",
+    "35.11.08.1011",
+    "35.11.09.2001",
+    "35.11.10.2001",
+]
+# Seed 004's FGD: every group it names, counted apart.
+FGD_ATTENDANCE = {
+    "tksk": 23,
+    "pendamping_pkh": 37,
+    "forkopimda": 6,
+    "dprd": 5,
+    "camat": 23,
+    "kepala_desa": 10,
+    "sakti_peksos": 4,
+    "tagana": 4,
+    "psm": 3,
+    "ormas": 3,
+    "rmb": 2,
+}
+FGD_NARASUMBER = {"wrk_unej": "Budhy Santoso, Ph.D.", "wrk_dprd": "Adi Krisna, SH"}
 UNKNOWN_TYPE = "dragon_sighted"
 
 _NS = uuid.UUID("6f0e2c1a-9d7b-4c55-8a51-1f3d5b2e9c00")
@@ -237,8 +265,41 @@ def scenario() -> list[Envelope]:
             "campaign_completed", completed, region="34.03", aggregate=CAMPAIGN, version=2, at=at(date(2019, 8, 16))
         )
     )
-    # Bondowoso FGD with two follow-ups: one done, one overdue.
+    # Bondowoso FGD (seed 004) with two follow-ups: one done, one overdue.
     fgd_day = date(2020, 11, 30)
+    people = [*FGD_NARASUMBER.items(), ("wrk_tksk9", "TKSK Maesan")]
+    for worker, name in people:
+        payload = {
+            "worker_id": worker,
+            "role": "TKSK" if worker == "wrk_tksk9" else "NARASUMBER",
+            "name": name,
+            "region_code": "35.11.01" if worker == "wrk_tksk9" else BONDOWOSO,
+        }
+        where = payload["region_code"]
+        events.append(
+            envelope("worker_registered", payload, region=where, aggregate=worker, version=1, at=at(date(2020, 11, 20)))
+        )
+    planned_fgd = {
+        "session_id": "ses_fgd",
+        "kind": "FGD",
+        "topic": "Penanganan PPKS",
+        "region_code": BONDOWOSO,
+        "venue": "Ball Room Hotel Ijen View, Bondowoso",
+        "starts_at": "2020-11-30T01:00:00Z",
+        "ends_at": "2020-11-30T06:00:00Z",
+        "narasumber_ids": sorted(FGD_NARASUMBER),
+        "expected_participants": 120,
+    }
+    events.append(
+        envelope(
+            "session_scheduled",
+            planned_fgd,
+            region=BONDOWOSO,
+            aggregate="ses_fgd",
+            version=1,
+            at=at(date(2020, 11, 23)),
+        )
+    )
     followups = [
         {
             "followup_id": "fup_1",
@@ -252,23 +313,37 @@ def scenario() -> list[Envelope]:
         "session_id": "ses_fgd",
         "kind": "FGD",
         "topic": "Penanganan PPKS",
-        "region_code": BONDOWOSO_DESA,
+        "region_code": BONDOWOSO,
         "held_on": fgd_day.isoformat(),
-        "attendance": {"total": 25, "by_category": {"perangkat desa": 15, "pendamping PKH": 10}},
+        "attendance": {"total": 120, "by_category": FGD_ATTENDANCE},
+        "narasumber_present_ids": sorted(FGD_NARASUMBER),
+        "summary": "Strategi penanganan PPKS menuju Desa Melesat; dipilih 10 desa percontohan.",
+        "pilot_desa_codes": PILOT_DESA,
         "followups": followups,
+        # The daftar hadir; a NIK an older producer might have sent along is never kept.
+        "attendees": [
+            {"name": "Ahmad Fauzi", "category": "camat", "institution": "Kecamatan Maesan", "nik": "3511010101800001"},
+            {
+                "name": "Siti Rohmah",
+                "category": "kepala_desa",
+                "institution": "Desa Sucolor",
+                "desa_code": PILOT_DESA[0],
+            },
+            {"name": "Dwi Prasetyo", "category": "rmb", "institution": "Relawan Muda Bondowoso"},
+        ],
     }
-    events.append(envelope("FGD_held", fgd, region=BONDOWOSO_DESA, aggregate="ses_fgd", version=2, at=at(fgd_day, 14)))
+    events.append(envelope("FGD_held", fgd, region=BONDOWOSO, aggregate="ses_fgd", version=2, at=at(fgd_day, 14)))
     for n, f in enumerate(followups, start=3):
         assigned = {**f, "session_id": "ses_fgd"}
         events.append(
             envelope(
-                "followup_assigned", assigned, region=BONDOWOSO_DESA, aggregate="ses_fgd", version=n, at=at(fgd_day, 15)
+                "followup_assigned", assigned, region=BONDOWOSO, aggregate="ses_fgd", version=n, at=at(fgd_day, 15)
             )
         )
     done = {"followup_id": "fup_1", "session_id": "ses_fgd", "completed_on": "2020-12-10"}
     events.append(
         envelope(
-            "followup_completed", done, region=BONDOWOSO_DESA, aggregate="ses_fgd", version=5, at=at(date(2020, 12, 10))
+            "followup_completed", done, region=BONDOWOSO, aggregate="ses_fgd", version=5, at=at(date(2020, 12, 10))
         )
     )
     overdue = {**followups[1], "session_id": "ses_fgd"}
@@ -276,7 +351,7 @@ def scenario() -> list[Envelope]:
         envelope(
             "followup_overdue",
             overdue,
-            region=BONDOWOSO_DESA,
+            region=BONDOWOSO,
             aggregate="ses_fgd",
             version=6,
             at=at(date(2020, 12, 21)),

@@ -16,12 +16,12 @@ import openpyxl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pilar_runtime.localtime import WIB
+from pilar_runtime.localtime import WIB, tanggal
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.history import history_entry, label
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.reports import job_document
-from services.reporting.domain.revisions import late_session_reason, revised_job, revision_note, tanggal
+from services.reporting.domain.revisions import late_session_reason, revised_job, revision_note
 from services.reporting.reports.campaign import campaign_report
 from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
 from services.reporting.tests.scenario import CAMPAIGN, DESA, scenario

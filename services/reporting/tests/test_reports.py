@@ -94,10 +94,10 @@ async def test_campaign_completed_produces_the_campaign_report(
     assert sessions[-1][3:5] == ["2019-08-15", "cancelled"]
     assert _rows(book["Kehadiran"]) == [
         ["Kategori", "Jumlah"],
-        ["kader", 100],
-        ["perangkat desa", 120],
-        ["tokoh agama", 80],
-        ["tokoh masyarakat", 100],
+        ["Tokoh masyarakat", 100],
+        ["Tokoh agama", 80],
+        ["Perangkat desa", 120],
+        ["Kader", 100],
     ]
     assert _rows(book["Narasumber"]) == [
         ["ID", "Nama", "Sesi hadir"],
