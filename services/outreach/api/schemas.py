@@ -52,10 +52,15 @@ class Campaign(View):
     narasumber_ids: list[str]
     officers_per_session: int
     narasumber_per_session: int
-    status: Literal["planned", "completed"]
+    status: Literal["planned", "completed", "cancelled"]
     version: int
     created_by: str
     created_at: Timestamp
+    updated_by: str | None = Field(default=None, description="who last changed or cancelled it")
+    updated_at: Timestamp | None = None
+    cancel_reason: str | None = None
+    cancelled_by: str | None = None
+    cancelled_at: Timestamp | None = None
     completed_reason: Literal["all_sessions_done", "period_ended"] | None = None
     totals: CampaignTotals | None = Field(default=None, description="once the campaign is completed")
 
@@ -65,6 +70,12 @@ class Attendance(View):
     by_category: dict[str, int]
 
 
+class Amendment(View):
+    reason: str
+    amended_by: str
+    amended_at: Timestamp
+
+
 class HeldReport(View):
     held_on: date
     attendance: Attendance
@@ -72,6 +83,7 @@ class HeldReport(View):
     summary: str
     pilot_desa_codes: list[str]
     reported_by: str
+    amendment: Amendment | None = Field(default=None, description="the last correction, once amended")
 
 
 class Session(View):
@@ -91,6 +103,8 @@ class Session(View):
     version: int
     created_by: str
     created_at: Timestamp
+    updated_by: str | None = Field(default=None, description="who last cancelled it or amended its report")
+    updated_at: Timestamp | None = None
     auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
     cancel_reason: str | None = None
     report: HeldReport | None = Field(default=None, description="once the session is held")
@@ -104,10 +118,12 @@ class Followup(View):
     action: str
     owner_id: str
     due_on: date
-    status: Literal["open", "done"]
+    status: Literal["open", "done", "cancelled"]
     overdue: bool
     version: int
     created_at: Timestamp
     completed_on: date | None = None
     completed_by: str | None = None
     note: str | None = None
+    cancel_reason: str | None = Field(default=None, description="an amended report no longer listed it")
+    cancelled_at: Timestamp | None = None
