@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events.outreach import CampaignCompleted
+from contracts.events.outreach import CampaignCompleted, SessionReportAmended
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting.commands import events
@@ -27,6 +27,15 @@ def build_handlers(grace: timedelta) -> EventHandlers:
     async def campaign_completed(envelope: Envelope, payload: CampaignCompleted, uow: UnitOfWork) -> None:
         await events.record_event(uow, envelope, grace)
         await events.order_campaign_report(uow, envelope, payload)
+
+    # Corrections (outreach): an amended report revises its campaign's report ---------------------------------
+    @handlers.on("session_report_amended")
+    async def report_amended(envelope: Envelope, payload: SessionReportAmended, uow: UnitOfWork) -> None:
+        await events.record_event(uow, envelope, grace)
+        if payload.campaign_id:
+            await events.revise_campaign_report(uow, payload.campaign_id, payload.reason, envelope)
+
+    # End of corrections (outreach) ---------------------------------------------------------------------------
 
     return handlers
 

@@ -392,6 +392,28 @@ async def put_report_files(uow: UnitOfWork, report_id: str, files: Mapping[str, 
         )
 
 
+# Corrections (outreach): a report built again after an amendment ---------------------------------------------
+
+
+async def reopen_report(uow: UnitOfWork, report_id: str, revision: Mapping[str, str], trigger_event_id: str) -> bool:
+    """Put a generated report back to be built again, noting the ``revision`` ({on, reason}) it will print; a
+    pending one loses its lease (a build under way from older facts then cannot complete) and is built afresh.
+    True when a generated report was reopened."""
+    again = {"status": "pending", "lease_owner": None, "lease_until": None, "attempts": 0}
+    done = await uow.db[REPORTS].update_one(
+        {"_id": report_id, "status": "done"},
+        {"$set": {**again, "trigger_event_id": trigger_event_id}, "$push": {"revisions": dict(revision)}},
+        session=uow.session,
+    )
+    if done.modified_count:
+        return True
+    await uow.db[REPORTS].update_one({"_id": report_id, "status": "pending"}, {"$set": again}, session=uow.session)
+    return False
+
+
+# End of corrections (outreach) -------------------------------------------------------------------------------
+
+
 async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, changes: dict[str, Any]) -> None:
     await db[REPORTS].update_one({"_id": job["_id"], "lease_owner": owner}, {"$set": changes})
 

@@ -49,7 +49,7 @@ class Summary(BaseModel):
     sessions_held_by_month: dict[str, int]
     participants: ParticipantCounts
     campaigns: dict[str, int] = Field(description="status → campaigns")
-    followups: dict[str, int] = Field(description="open, overdue, completed")
+    followups: dict[str, int] = Field(description="open, overdue, completed, cancelled")
     notifications: NotificationCounts
     events: EventCounts
     name: str = Field(description="the region's name")
@@ -129,6 +129,9 @@ class ReportState(View):
     as_of: str | None = None
     id: str
     downloads: dict[str, str] | None = Field(None, description="format → download path, once done")
+    revisions: list[dict[str, str]] | None = Field(
+        None, description="corrections since first generated, oldest first: {on, reason} (the report says so)"
+    )
 
 
 class ReplayStarted(BaseModel):

@@ -12,7 +12,7 @@ import structlog
 
 from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted
-from pilar_runtime.localtime import month_bounds, month_end
+from pilar_runtime.localtime import local_date, month_bounds, month_end
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting import store
 from services.reporting.commands.reports import record_job
@@ -93,3 +93,21 @@ async def order_monthly_reports(uow: UnitOfWork, month: str) -> None:
         )
         await record_job(uow, job)
     log.info("report.month_ended", month=month, districts=len(districts))
+
+
+# Corrections (outreach): an amended report revises its campaign's report -------------------------------------
+
+
+async def revise_campaign_report(uow: UnitOfWork, campaign_id: str, reason: str, envelope: Envelope) -> bool:
+    """A campaign's automatic report already generated is built again (a new version, ``report_generated``
+    again), saying it was revised, when and why; one still pending is built afresh with what is known now (a build
+    under way gives its lease up, so it never completes with the facts from before). True when it was revised."""
+    report_id = f"rpt_campaign_{campaign_id}"
+    revision = {"on": local_date(envelope.occurred_at).isoformat(), "reason": reason}
+    revised = await store.reopen_report(uow, report_id, revision, str(envelope.event_id))
+    if revised:
+        log.info("report.revision_ordered", report_id=report_id)
+    return revised
+
+
+# End of corrections (outreach) -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ not exist, 404.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -152,7 +153,17 @@ async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Repor
     if missing and not final:
         raise ReportUnavailable(f"campaign {campaign['_id']}: {missing} session event(s) not arrived yet")
     workers = await store.workers(db, narasumber_ids(campaign, sessions))
-    return campaign_report(campaign, sessions, institutions, workers, region_name)
+    return revised(campaign_report(campaign, sessions, institutions, workers, region_name), job)
+
+
+def revised(report: Report, job: dict[str, Any]) -> Report:
+    """A report built again after corrections opens by saying so: when, and why (``store.reopen_report``)."""
+    revisions = job.get("revisions") or []
+    if not revisions:
+        return report
+    why = "; ".join(f"{r['on']}: {r['reason']}" for r in revisions)
+    note = ("Catatan revisi", f"Laporan ini telah direvisi pada {revisions[-1]['on']}. Alasan — {why}")
+    return replace(report, meta=[note, *report.meta])
 
 
 async def complete_report(
