@@ -33,7 +33,7 @@ async def test_the_campaign_copy_follows_its_change_and_cancellation(notify: Not
 
     async def updated() -> bool:
         copy = await db[CAMPAIGNS].find_one({"_id": "cmp_gk_2019"})
-        return bool(copy) and copy["version"] == 2
+        return copy is not None and copy["version"] == 2
 
     await eventually(updated)
     copy = await db[CAMPAIGNS].find_one({"_id": "cmp_gk_2019"})
@@ -44,7 +44,7 @@ async def test_the_campaign_copy_follows_its_change_and_cancellation(notify: Not
     await notify.publish(event("campaign_planned", CampaignPlanned(**PLAN), aggregate_id="cmp_gk_2019", region="34.03"))
     cancelled = CampaignCancelled(
         campaign_id="cmp_gk_2019",
-        name=PLAN["name"],  # type: ignore[arg-type]
+        name="Penyuluhan Sosial Penumbuhan WKSBM 2019",
         region_code="34.03",
         reason="anggaran dialihkan",
         cancelled_by="op-gk",
@@ -53,7 +53,7 @@ async def test_the_campaign_copy_follows_its_change_and_cancellation(notify: Not
 
     async def cancelled_copy() -> bool:
         copy = await db[CAMPAIGNS].find_one({"_id": "cmp_gk_2019"})
-        return bool(copy) and copy.get("status") == "cancelled"
+        return copy is not None and copy.get("status") == "cancelled"
 
     await eventually(cancelled_copy)
     copy = await db[CAMPAIGNS].find_one({"_id": "cmp_gk_2019"})
@@ -81,7 +81,7 @@ async def test_a_dropped_follow_up_gets_no_due_notice(notify: Notify) -> None:
 
     async def closed() -> bool:
         copy = await notify.mongo.db[FOLLOWUPS].find_one({"_id": "fup_monev"})
-        return bool(copy) and copy.get("status") == "cancelled"
+        return copy is not None and copy.get("status") == "cancelled"
 
     await eventually(closed)
     assert await notify.mongo.db.timers.count_documents({"key": "fup_monev", "status": "pending"}) == 0
