@@ -190,9 +190,19 @@ async def test_a_planned_campaign_changes_only_within_its_sessions_rules(outreac
         assert named in answered.text, answered.text
         if conflicting:
             assert answered.json()["detail"]["conflicting_session_id"] in conflicting
+    bondowoso = auth(region="35.11", sub="op-bdw")
+    assert (await outreach.client.patch(path, json={"end_date": "2019-08-20"}, headers=bondowoso)).status_code == 403
+    assert (await outreach.client.post(f"{path}/cancel", json={"reason": "x"}, headers=bondowoso)).status_code == 403
     assert (
-        await outreach.client.patch(path, json={"end_date": "2019-08-20"}, headers=auth(region="35.11"))
+        await outreach.client.patch(path, json={"end_date": "2019-08-20"}, headers=auth(role="viewer"))
     ).status_code == 403
+    # Bondowoso's people are not Gunungkidul's to add to a pool.
+    await outreach.workers("nar-bdw", region="35.11")
+    foreign = await outreach.client.patch(path, json={"narasumber_ids": [*NARASUMBER, "nar-bdw"]}, headers=GUNUNGKIDUL)
+    assert foreign.status_code == 409 and foreign.json()["detail"]["rule"] == "people_in_region"
+    assert "35.11" not in foreign.text
+    unchanged = (await outreach.client.get(path, headers=GUNUNGKIDUL)).json()
+    assert (unchanged["version"], unchanged["status"], unchanged["end_date"]) == (1, "planned", "2019-08-15")
 
     await outreach.workers("psm-05")
     change = {
