@@ -3,13 +3,18 @@ an amendment, seed 001's campaign changed under its sessions' rules, and a campa
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from services.outreach import store
 from services.outreach.store import FOLLOWUPS
 from services.outreach.tests.conftest import Outreach, auth
 from services.outreach.tests.test_api_campaigns import ATTENDANCE, NARASUMBER, OFFICERS, seed_001_campaign
-from services.outreach.tests.test_api_sessions import fgd_004
+from services.outreach.tests.test_api_sessions import fgd_004, penyuluhan
 
 GUNUNGKIDUL = auth()
 
@@ -293,3 +298,33 @@ async def test_a_cancelled_campaign_cancels_its_open_sessions_and_never_complete
         headers=GUNUNGKIDUL,
     )
     assert fixed.status_code == 200
+
+
+async def test_a_campaign_change_and_a_placement_at_once_never_leave_a_session_outside_the_period(
+    outreach: Outreach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await outreach.workers(*OFFICERS, *NARASUMBER)
+    campaign = (await outreach.client.post("/campaigns", json=seed_001_campaign(), headers=GUNUNGKIDUL)).json()
+    path = f"/campaigns/{campaign['id']}"
+    read_sessions, read_bookings = store.campaign_sessions, store.bookings_around
+
+    async def slow(read: Any, *args: Any, **kwargs: Any) -> Any:
+        found = await read(*args, **kwargs)
+        await asyncio.sleep(0.3)  # both requests have read before either writes
+        return found
+
+    monkeypatch.setattr(store, "campaign_sessions", functools.partial(slow, read_sessions))
+    monkeypatch.setattr(store, "bookings_around", functools.partial(slow, read_bookings))
+    late = {**penyuluhan(campaign["id"]), "starts_at": "2019-08-14T09:00:00", "ends_at": "2019-08-14T12:00:00"}
+    shorten, place = await asyncio.gather(
+        outreach.client.patch(path, json={"end_date": "2019-08-12"}, headers=GUNUNGKIDUL),
+        outreach.client.post("/sessions", json=late, headers=GUNUNGKIDUL),
+    )
+    assert sorted((shorten.status_code, place.status_code)) in ([200, 409], [201, 409]), (shorten.text, place.text)
+    loser = shorten if shorten.status_code == 409 else place
+    assert loser.json()["detail"]["rule"] in ("inside_campaign_period", "campaign_changed")
+    sessions = (
+        await outreach.client.get("/sessions", params={"campaign_id": campaign["id"]}, headers=GUNUNGKIDUL)
+    ).json()
+    end = (await outreach.client.get(path, headers=GUNUNGKIDUL)).json()["end_date"]
+    assert all(s["starts_at"][:10] <= end for s in sessions["items"])
