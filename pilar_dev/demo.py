@@ -6,6 +6,8 @@
   pornografi, PMB);
 - seed 004: the FGD on PPKS handling in Bondowoso, with its ten pilot desa and follow-ups (tindak lanjut).
 
+Then a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised.
+
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
 campaigns complete by themselves when their last session is reported.
 """
