@@ -78,6 +78,15 @@ EVENT_TYPES: dict[str, EventType] = {
         ("followup_completed", outreach.FollowupCompleted, "a tindak-lanjut action was done"),
         ("followup_overdue", outreach.FollowupOverdue, "a tindak-lanjut action passed its due date open"),
     ),
+    # Corrections in outreach: amended reports, changed and cancelled campaigns ---------------------------------
+    **_types(
+        "outreach",
+        ("session_report_amended", outreach.SessionReportAmended, "a held session's report was corrected"),
+        ("campaign_updated", outreach.CampaignUpdated, "a planned campaign's period, desa, people or targets changed"),
+        ("campaign_cancelled", outreach.CampaignCancelled, "a planned campaign was cancelled with its open sessions"),
+        ("followup_cancelled", outreach.FollowupCancelled, "an amended report dropped an open tindak-lanjut action"),
+    ),
+    # End of corrections in outreach ----------------------------------------------------------------------------
     **_types(
         "notify",
         ("notification_sent", notify.NotificationSent, "a delivery succeeded"),

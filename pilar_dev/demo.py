@@ -8,6 +8,8 @@
   kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut); its
   minutes (berita acara), built by reporting, are printed at the end.
 
+Then a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised.
+
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
 campaigns complete by themselves when their last session is reported.
 """
@@ -410,6 +412,36 @@ async def bondowoso_minutes(api: Api, session_id: str) -> None:
     console.print(f"pilot desa in Bondowoso's summary and dashboard: {names}")
 
 
+async def amend_gunungkidul_report(api: Api, campaign_id: str) -> None:
+    """A correction, as offices make them: one Gunungkidul session's daftar hadir is counted again (45 came, not
+    40), the report is amended with the reason, and reporting revises the campaign report it had generated."""
+    console.rule("Koreksi · laporan sesi Gunungkidul diamandemen")
+    held = await api.call("outreach", "GET", f"/sessions?campaign_id={campaign_id}&status=held&limit=1")
+    session = held["items"][0]
+    report = session["report"]
+    by_category = {**report["attendance"]["by_category"], "kader": report["attendance"]["by_category"]["kader"] + 5}
+    reason = "daftar hadir dihitung ulang: 5 kader belum tercatat"
+    body = {
+        "held_on": report["held_on"],
+        "attendance": {"total": sum(by_category.values()), "by_category": by_category},
+        "narasumber_present_ids": report["narasumber_present_ids"],
+        "summary": report["summary"],
+        "outcomes": {"pilot_desa_codes": report["pilot_desa_codes"]},
+        "reason": reason,
+    }
+    amended = await api.call("outreach", "PUT", f"/sessions/{session['id']}/report", json=body)
+    total = amended["report"]["attendance"]["total"]
+    console.print(f"session {session['id']}: {report['attendance']['total']} → {total} participants ({reason})")
+    report_id = f"rpt_campaign_{campaign_id}"
+
+    async def revised() -> bool:
+        found = await api.clients["reporting"].get(f"/reports/{report_id}")
+        return found.status_code == 200 and found.json().get("status") == "done" and bool(found.json().get("revisions"))
+
+    await api.until("the revised campaign report", revised, timeout=120)
+    console.print(f"report {report_id} regenerated: «Laporan ini telah direvisi …» ({reason})")
+
+
 @dataclass(frozen=True)
 class Scenario:
     gunungkidul_campaign: str
@@ -447,6 +479,7 @@ async def run_demo() -> int:
             url = state.service_url(service)
             await api.until(f"{service} at {url} (is `pilar up` running?)", ready, timeout=60)
         scenario = await load_scenario(api, today)
+        await amend_gunungkidul_report(api, scenario.gunungkidul_campaign)
         console.rule("What the system made of it")
         for name, campaign in (
             ("Gunungkidul", scenario.gunungkidul_campaign),

@@ -127,3 +127,38 @@ class FollowupCompleted(EventPayload):
 
 class FollowupOverdue(FollowupAssigned):
     """The follow-up as assigned, passed its due date still open."""
+
+
+# Corrections: an amended report, a changed or cancelled campaign, a follow-up dropped by an amendment ----------
+
+
+class SessionReportAmended(SessionHeld):
+    """A held session's report corrected: the whole report as it now stands (as `penyuluhan_held`/`FGD_held`
+    carry it; `followups` are the session's follow-ups after the amendment) and why."""
+
+    reason: str = Field(description="why the report was corrected")
+    amended_by: str = Field(description="who corrected it (the operator's `sub`)")
+
+
+class CampaignUpdated(CampaignPlanned):
+    """A planned campaign changed: its whole new state (as `campaign_planned` carries it)."""
+
+    changed: list[str] = Field(default_factory=list, description="the fields the change set, e.g. end_date")
+    updated_by: str = Field(description="who changed it (the operator's `sub`)")
+
+
+class CampaignCancelled(EventPayload):
+    campaign_id: str
+    name: str
+    region_code: str
+    reason: str
+    cancelled_by: str = Field(description="who cancelled it (the operator's `sub`)")
+    cancelled_session_ids: list[str] = Field(
+        default_factory=list, description="its scheduled sessions, each cancelled with its own `session_cancelled`"
+    )
+
+
+class FollowupCancelled(FollowupAssigned):
+    """An open follow-up an amended report no longer lists: dropped, with the amendment's reason."""
+
+    reason: str

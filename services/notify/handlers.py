@@ -9,9 +9,12 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events.outreach import (
+    CampaignCancelled,
     CampaignCompleted,
     CampaignPlanned,
+    CampaignUpdated,
     FollowupAssigned,
+    FollowupCancelled,
     FollowupCompleted,
     FollowupOverdue,
     SessionCancelled,
@@ -69,6 +72,28 @@ async def report_generated(notifier: Notifier, envelope: Envelope, payload: Repo
     await notices.report_generated(uow, notifier, envelope, payload)
 
 
+# Corrections (outreach) ---------------------------------------------------------------------------------------
+
+
+async def campaign_updated(notifier: Notifier, envelope: Envelope, payload: CampaignUpdated, uow: UnitOfWork) -> None:
+    await notices.campaign_updated(uow, envelope, payload)
+
+
+async def campaign_cancelled(
+    notifier: Notifier, envelope: Envelope, payload: CampaignCancelled, uow: UnitOfWork
+) -> None:
+    await notices.campaign_cancelled(uow, envelope, payload)
+
+
+async def followup_cancelled(
+    notifier: Notifier, envelope: Envelope, payload: FollowupCancelled, uow: UnitOfWork
+) -> None:
+    await notices.cancel_followup(uow, payload.followup_id)
+
+
+# End of corrections (outreach) --------------------------------------------------------------------------------
+
+
 async def anything_else(notifier: Notifier, envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
     """Events that mean nothing to notify itself: only passed on."""
 
@@ -83,6 +108,10 @@ SUBSCRIBERS: dict[tuple[str, ...], Subscriber] = {
     ("followup_completed",): followup_completed,
     ("followup_overdue",): followup_overdue,
     ("report_generated",): report_generated,
+    # Corrections (outreach)
+    ("campaign_updated",): campaign_updated,
+    ("campaign_cancelled",): campaign_cancelled,
+    ("followup_cancelled",): followup_cancelled,
 }
 
 

@@ -128,9 +128,10 @@ async def keep_followup(uow: UnitOfWork, followup_id: str, facts: dict[str, Any]
     )
 
 
-async def complete_followup(uow: UnitOfWork, followup_id: str) -> None:
+async def complete_followup(uow: UnitOfWork, followup_id: str, status: str = "completed") -> None:
+    """The follow-up closed: ``completed``, or ``cancelled`` by an amended report."""
     await uow.db[FOLLOWUPS].update_one(
-        {"_id": followup_id}, {"$set": {"status": "completed"}}, upsert=True, session=uow.session
+        {"_id": followup_id}, {"$set": {"status": status}}, upsert=True, session=uow.session
     )
 
 

@@ -8,14 +8,18 @@ from typing import Any
 from contracts.envelope import Envelope
 from contracts.events.common import Attendance, Attendee, Followup
 from contracts.events.outreach import (
+    CampaignCancelled,
     CampaignCompleted,
     CampaignPlanned,
     CampaignTargets,
+    CampaignUpdated,
     FollowupAssigned,
+    FollowupCancelled,
     FollowupCompleted,
     FollowupOverdue,
     SessionCancelled,
     SessionHeld,
+    SessionReportAmended,
     SessionRescheduled,
     SessionScheduled,
 )
@@ -25,8 +29,9 @@ from pilar_runtime.regions import lookup
 HELD_EVENT = {"penyuluhan": "penyuluhan_held", "FGD": "FGD_held"}
 
 
-def campaign_planned(campaign: dict[str, Any], actor: str) -> Envelope:
-    payload = CampaignPlanned(
+def _campaign_plan(campaign: dict[str, Any]) -> dict[str, Any]:
+    """What ``campaign_planned`` and ``campaign_updated`` carry: the campaign as planned, its planner the owner."""
+    return dict(
         campaign_id=campaign["_id"],
         name=campaign["name"],
         topic=campaign["topic"],
@@ -38,11 +43,31 @@ def campaign_planned(campaign: dict[str, Any], actor: str) -> Envelope:
         max_sessions_per_day=campaign["max_sessions_per_day"],
         officer_ids=campaign["officer_ids"],
         narasumber_ids=campaign["narasumber_ids"],
-        owner=actor,
+        owner=campaign["created_by"],
         officers_per_session=campaign["officers_per_session"],
         narasumber_per_session=campaign["narasumber_per_session"],
     )
-    return _event("campaign_planned", payload, campaign, actor)
+
+
+def campaign_planned(campaign: dict[str, Any], actor: str) -> Envelope:
+    return _event("campaign_planned", CampaignPlanned(**_campaign_plan(campaign)), campaign, actor)
+
+
+def campaign_updated(campaign: dict[str, Any], changed: list[str], actor: str) -> Envelope:
+    payload = CampaignUpdated(**_campaign_plan(campaign), changed=changed, updated_by=actor)
+    return _event("campaign_updated", payload, campaign, actor)
+
+
+def campaign_cancelled(campaign: dict[str, Any], session_ids: list[str], actor: str) -> Envelope:
+    payload = CampaignCancelled(
+        campaign_id=campaign["_id"],
+        name=campaign["name"],
+        region_code=campaign["region_code"],
+        reason=campaign["cancel_reason"],
+        cancelled_by=actor,
+        cancelled_session_ids=session_ids,
+    )
+    return _event("campaign_cancelled", payload, campaign, actor)
 
 
 def campaign_completed(campaign: dict[str, Any], reason: str, totals: dict[str, Any], actor: str) -> Envelope:
@@ -104,9 +129,10 @@ def session_cancelled(session: dict[str, Any], actor: str) -> Envelope:
     return _event("session_cancelled", payload, session, actor)
 
 
-def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor: str) -> Envelope:
+def _held_report(session: dict[str, Any], followups: list[dict[str, Any]]) -> dict[str, Any]:
+    """A held session's report as its events carry it."""
     report = session["report"]
-    payload = SessionHeld(
+    return dict(
         session_id=session["_id"],
         campaign_id=session.get("campaign_id"),
         kind=session["kind"],
@@ -125,7 +151,19 @@ def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor
             for f in followups
         ],
     )
-    return _event(HELD_EVENT[session["kind"]], payload, session, actor)
+
+
+def session_held(session: dict[str, Any], followups: list[dict[str, Any]], actor: str) -> Envelope:
+    return _event(HELD_EVENT[session["kind"]], SessionHeld(**_held_report(session, followups)), session, actor)
+
+
+def session_report_amended(session: dict[str, Any], followups: list[dict[str, Any]], actor: str) -> Envelope:
+    """``followups``: the session's follow-ups as the amendment leaves them (kept and newly assigned)."""
+    amendment = session["report"]["amendment"]
+    payload = SessionReportAmended(
+        **_held_report(session, followups), reason=amendment["reason"], amended_by=amendment["amended_by"]
+    )
+    return _event("session_report_amended", payload, session, actor)
 
 
 def _followup_facts(followup: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +193,13 @@ def followup_completed(followup: dict[str, Any], actor: str) -> Envelope:
 def followup_overdue(followup: dict[str, Any], actor: str) -> Envelope:
     payload = FollowupOverdue(**_followup_facts(followup), due_on=date.fromisoformat(followup["due_on"]))
     return _event("followup_overdue", payload, followup, actor)
+
+
+def followup_cancelled(followup: dict[str, Any], actor: str) -> Envelope:
+    payload = FollowupCancelled(
+        **_followup_facts(followup), due_on=date.fromisoformat(followup["due_on"]), reason=followup["cancel_reason"]
+    )
+    return _event("followup_cancelled", payload, followup, actor)
 
 
 def _event(event_type: str, payload: Any, document: dict[str, Any], actor: str) -> Envelope:

@@ -117,6 +117,14 @@ async def campaign_sessions(uow: UnitOfWork, campaign_id: str) -> list[dict[str,
     return [s async for s in uow.db[SESSIONS].find({"campaign_id": campaign_id}, session=uow.session).sort("_id", 1)]
 
 
+async def session_followups(uow: UnitOfWork, session_id: str) -> list[dict[str, Any]]:
+    """A session's follow-ups in the order they were assigned."""
+    found = (
+        uow.db[FOLLOWUPS].find({"session_id": session_id}, session=uow.session).sort([("created_at", 1), ("_id", 1)])
+    )
+    return [f async for f in found]
+
+
 # Reads by id and writes ---------------------------------------------------------------------------------------
 
 
@@ -143,6 +151,11 @@ async def replace_unchanged(
     expected = {"_id": before["_id"], "version": before["version"], **{f: before[f] for f in same}}
     result = await uow.db[collection].replace_one(expected, after, session=uow.session)
     return result.matched_count > 0
+
+
+async def replace(uow: UnitOfWork, collection: str, document: dict[str, Any]) -> None:
+    """Write a document read in the same unit of work (the transaction guards it against concurrent writes)."""
+    await uow.db[collection].replace_one({"_id": document["_id"]}, document, session=uow.session)
 
 
 async def set_fields(uow: UnitOfWork, collection: str, item_id: str, fields: dict[str, Any]) -> None:

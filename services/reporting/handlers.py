@@ -7,7 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events.outreach import CampaignCompleted, FollowupCompleted, FollowupOverdue, SessionHeld
+from contracts.events.outreach import (
+    CampaignCompleted,
+    FollowupCompleted,
+    FollowupOverdue,
+    SessionHeld,
+    SessionReportAmended,
+)
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting.commands import events
@@ -40,6 +46,17 @@ def build_handlers(grace: timedelta) -> EventHandlers:
         await events.renew_fgd_minutes(uow, envelope, payload.session_id)
 
     # --- end FGD minutes ---
+
+    # Corrections (outreach): an amended report revises its campaign's report ---------------------------------
+    @handlers.on("session_report_amended")
+    async def report_amended(envelope: Envelope, payload: SessionReportAmended, uow: UnitOfWork) -> None:
+        await events.record_event(uow, envelope, grace)
+        if payload.campaign_id:
+            await events.revise_campaign_report(uow, payload.campaign_id, payload.reason, envelope)
+        if payload.kind == "FGD":
+            await events.renew_fgd_minutes(uow, envelope, payload.session_id)
+
+    # End of corrections (outreach) ---------------------------------------------------------------------------
 
     return handlers
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pilar_dev.demo import Api, Scenario, load_scenario
+from pilar_dev.demo import Api, Scenario, amend_gunungkidul_report, load_scenario
 from pilar_dev.devstack import free_port
 from pilar_dev.mailcatcher import MailFolder, list_mail
 from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, eventually
@@ -209,3 +209,21 @@ async def test_pilar_replay_rebuilds_the_same_projections(
     assert await run_replay() == 0
     after = [await api.call("reporting", "GET", path) for path in paths]
     assert after == before
+
+
+async def test_the_demos_amended_gunungkidul_report_moves_progress_and_revises_the_campaign_report(
+    scenario: tuple[Scenario, Api],
+) -> None:
+    loaded, api = scenario
+    progress = f"/campaigns/{loaded.gunungkidul_campaign}/progress"
+    before = (await api.call("reporting", "GET", progress))["participants"]
+    await amend_gunungkidul_report(api, loaded.gunungkidul_campaign)
+    after = (await api.call("reporting", "GET", progress))["participants"]
+    assert after["total"] == before["total"] + 5
+    assert after["by_category"]["kader"] == before["by_category"]["kader"] + 5
+    report = f"/reports/rpt_campaign_{loaded.gunungkidul_campaign}/download?format=xlsx"
+    response = await api.clients["reporting"].get(report)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    cells = [str(c.value) for row in book["Ringkasan"].iter_rows() for c in row if c.value]
+    assert any(c.startswith("Laporan ini telah direvisi") and "5 kader" in c for c in cells)

@@ -12,8 +12,10 @@ import structlog
 
 from contracts.envelope import Envelope
 from contracts.events.outreach import (
+    CampaignCancelled,
     CampaignCompleted,
     CampaignPlanned,
+    CampaignUpdated,
     FollowupAssigned,
     FollowupOverdue,
     SessionCancelled,
@@ -158,6 +160,33 @@ async def assign_followup(uow: UnitOfWork, notifier: Notifier, envelope: Envelop
 async def complete_followup(uow: UnitOfWork, followup_id: str) -> None:
     await store.complete_followup(uow, followup_id)
     await cancel_timer(uow, FOLLOWUP_DUE, followup_id)
+
+
+# Corrections (outreach): a changed or cancelled campaign, a follow-up an amended report dropped ----------------
+
+
+async def campaign_updated(uow: UnitOfWork, envelope: Envelope, campaign: CampaignUpdated) -> None:
+    """The campaign copy follows its new plan (its people and owner name the campaign's notices); no notice of its
+    own: moved or cancelled sessions send theirs."""
+    facts = campaign.model_dump(mode="json", exclude={"changed", "updated_by"})
+    if not await uow.keep_copy(store.CAMPAIGNS, campaign.campaign_id, facts, envelope.aggregate_version):
+        _stale(store.CAMPAIGNS, campaign.campaign_id)
+
+
+async def campaign_cancelled(uow: UnitOfWork, envelope: Envelope, campaign: CampaignCancelled) -> None:
+    """The campaign copy marked cancelled; its sessions' own ``session_cancelled`` send the cancellation notices."""
+    facts = {"status": "cancelled", "cancel_reason": campaign.reason}
+    if not await uow.keep_copy(store.CAMPAIGNS, campaign.campaign_id, facts, envelope.aggregate_version):
+        _stale(store.CAMPAIGNS, campaign.campaign_id)
+
+
+async def cancel_followup(uow: UnitOfWork, followup_id: str) -> None:
+    """No due notice for a follow-up an amended report dropped."""
+    await store.complete_followup(uow, followup_id, "cancelled")
+    await cancel_timer(uow, FOLLOWUP_DUE, followup_id)
+
+
+# End of corrections (outreach) ---------------------------------------------------------------------------------
 
 
 async def followup_overdue(uow: UnitOfWork, notifier: Notifier, envelope: Envelope, overdue: FollowupOverdue) -> None:

@@ -1,4 +1,4 @@
-"""Campaigns: plan, list, read, auto-schedule."""
+"""Campaigns: plan, list, read, change or cancel while planned, auto-schedule."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pilar_runtime.service import RuntimeDep
 from services.outreach import store
 from services.outreach.api.schemas import Campaign, Session
 from services.outreach.commands import campaigns
-from services.outreach.domain.models import CampaignIn
+from services.outreach.domain.models import CampaignCancelIn, CampaignIn, CampaignPatch
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -34,7 +34,7 @@ async def list_campaigns(
     caller: CallerDep,
     runtime: RuntimeDep,
     page: PageDep,
-    status: Annotated[str | None, Query(pattern="^(planned|completed)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(planned|completed|cancelled)$")] = None,
     region: Annotated[str | None, Query(description="a region code: only campaigns inside it")] = None,
 ) -> dict[str, Any]:
     return await store.campaigns_page(runtime.mongo, caller.list_filter(region), page, status=status)
@@ -55,3 +55,28 @@ async def get_campaign(campaign_id: str, caller: CallerDep, runtime: RuntimeDep)
 async def schedule_campaign(campaign_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     created = await campaigns.schedule_campaign(runtime.mongo, campaign_id, caller)
     return {"items": [public(s) for s in created], "total": len(created)}
+
+
+@router.patch(
+    "/{campaign_id}",
+    response_model=Campaign,
+    response_model_exclude_unset=True,
+    summary="Change a planned campaign's period, desa, people or targets (→ campaign_updated); its sessions must "
+    "keep every rule (409 names the rule and the session)",
+)
+async def update_campaign(
+    campaign_id: str, body: CampaignPatch, caller: WriterDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return public(await campaigns.update_campaign(runtime.mongo, campaign_id, body, caller))
+
+
+@router.post(
+    "/{campaign_id}/cancel",
+    response_model=Campaign,
+    response_model_exclude_unset=True,
+    summary="Cancel a planned campaign and its scheduled sessions (→ session_cancelled each, campaign_cancelled)",
+)
+async def cancel_campaign(
+    campaign_id: str, body: CampaignCancelIn, caller: WriterDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return public(await campaigns.cancel_campaign(runtime.mongo, campaign_id, body.reason, caller))

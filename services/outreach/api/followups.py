@@ -26,7 +26,7 @@ async def list_followups(
     session_id: str | None = None,
     campaign_id: str | None = None,
     owner_id: str | None = None,
-    status: Annotated[str | None, Query(pattern="^(open|done)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(open|done|cancelled)$")] = None,
     overdue: bool | None = None,
     region: Annotated[str | None, Query(description="a region code: only follow-ups inside it")] = None,
 ) -> dict[str, Any]:

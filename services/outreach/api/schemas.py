@@ -52,10 +52,15 @@ class Campaign(View):
     narasumber_ids: list[str]
     officers_per_session: int
     narasumber_per_session: int
-    status: Literal["planned", "completed"]
+    status: Literal["planned", "completed", "cancelled"]
     version: int
     created_by: str
     created_at: Timestamp
+    updated_by: str | None = Field(default=None, description="who last changed or cancelled it")
+    updated_at: Timestamp | None = None
+    cancel_reason: str | None = None
+    cancelled_by: str | None = None
+    cancelled_at: Timestamp | None = None
     completed_reason: Literal["all_sessions_done", "period_ended"] | None = None
     totals: CampaignTotals | None = Field(default=None, description="once the campaign is completed")
 
@@ -72,6 +77,12 @@ class Attendee(View):
     desa_code: str | None
 
 
+class Amendment(View):
+    reason: str
+    amended_by: str
+    amended_at: Timestamp
+
+
 class HeldReport(View):
     held_on: date
     attendance: Attendance
@@ -80,6 +91,7 @@ class HeldReport(View):
     pilot_desa_codes: list[str]
     reported_by: str
     attendees: list[Attendee] = Field(default_factory=list, description="the daftar hadir, when one was filed")
+    amendment: Amendment | None = Field(default=None, description="the last correction, once amended")
 
 
 class Session(View):
@@ -99,6 +111,8 @@ class Session(View):
     version: int
     created_by: str
     created_at: Timestamp
+    updated_by: str | None = Field(default=None, description="who last cancelled it or amended its report")
+    updated_at: Timestamp | None = None
     auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
     cancel_reason: str | None = None
     report: HeldReport | None = Field(default=None, description="once the session is held")
@@ -112,10 +126,12 @@ class Followup(View):
     action: str
     owner_id: str
     due_on: date
-    status: Literal["open", "done"]
+    status: Literal["open", "done", "cancelled"]
     overdue: bool
     version: int
     created_at: Timestamp
     completed_on: date | None = None
     completed_by: str | None = None
     note: str | None = None
+    cancel_reason: str | None = Field(default=None, description="an amended report no longer listed it")
+    cancelled_at: Timestamp | None = None

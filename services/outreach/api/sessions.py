@@ -1,4 +1,4 @@
-"""Sessions: place, list, read, move, cancel, report as held."""
+"""Sessions: place, list, read, move, cancel, report as held, correct a held report."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pilar_runtime.service import RuntimeDep
 from services.outreach import store
 from services.outreach.api.schemas import CancelIn, Session
 from services.outreach.commands import sessions
-from services.outreach.domain.models import ReportIn, SessionIn, SessionPatch
+from services.outreach.domain.models import ReportAmendmentIn, ReportIn, SessionIn, SessionPatch
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -86,3 +86,16 @@ async def cancel_session(
 )
 async def report_session(session_id: str, body: ReportIn, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await sessions.report_session(runtime.mongo, session_id, body, caller))
+
+
+@router.put(
+    "/{session_id}/report",
+    summary="Correct a held session's report: the whole report and a reason (→ session_report_amended; "
+    "followup_assigned / followup_cancelled as its follow-ups change)",
+    response_model=Session,
+    response_model_exclude_unset=True,
+)
+async def amend_report(
+    session_id: str, body: ReportAmendmentIn, caller: WriterDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return public(await sessions.amend_report(runtime.mongo, session_id, body, caller))

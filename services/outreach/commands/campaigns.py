@@ -1,13 +1,13 @@
-"""Campaigns: plan one, read one, auto-schedule its desa, complete it when its sessions are done or its period
-has ended."""
+"""Campaigns: plan one, read one, change or cancel it while planned, auto-schedule its desa, complete it when its
+sessions are done or its period has ended."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pilar_runtime.auth import Caller
-from pilar_runtime.errors import Unprocessable
+from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.localtime import at_local, end_of_day
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
@@ -15,12 +15,19 @@ from pilar_runtime.regions import Level, checked_region
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
 from services.outreach.commands.shared import log, require_workers, visible
-from services.outreach.domain.campaigns import COMPLETED, completed_campaign, new_campaign
-from services.outreach.domain.completion import campaign_totals, completion_reason
-from services.outreach.domain.models import CampaignIn
-from services.outreach.domain.rules import serves
+from services.outreach.domain.campaigns import (
+    PLANNED,
+    cancelled_campaign,
+    changed_campaign,
+    completed_campaign,
+    new_campaign,
+    require_planned,
+)
+from services.outreach.domain.completion import SCHEDULED, campaign_totals, completion_reason
+from services.outreach.domain.models import CampaignIn, CampaignPatch
+from services.outreach.domain.rules import campaign_change_violations, serves
 from services.outreach.domain.scheduler import ScheduleImpossible, ScheduleRequest, auto_schedule
-from services.outreach.domain.sessions import auto_session, state_conflict
+from services.outreach.domain.sessions import auto_session, cancelled_session, state_conflict
 from services.outreach.store import CAMPAIGNS, SESSIONS
 
 CAMPAIGN_PERIOD_END = "campaign_period_end"  # the timer at the end of a campaign's last day
@@ -54,15 +61,94 @@ async def read_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> dict[
 async def open_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> dict[str, Any]:
     """A campaign the caller may see that still takes sessions."""
     campaign = await read_campaign(mongo, campaign_id, caller)
-    if campaign["status"] == COMPLETED:
-        raise state_conflict("campaign_open", f"campaign {campaign_id} is completed; it takes no more sessions")
+    require_planned(campaign, "it takes no more sessions")
     return campaign
+
+
+async def require_unchanged_campaign(uow: UnitOfWork, campaign: dict[str, Any] | None) -> None:
+    """Inside a placement's transaction (after its campaign lock): the campaign is still the one the placement was
+    checked against, so a change or cancellation made meanwhile is never overtaken by a session under old terms."""
+    if campaign is None:
+        return
+    current = await store.get(uow, CAMPAIGNS, campaign["_id"])
+    if current is None or current["version"] != campaign["version"]:
+        raise state_conflict("campaign_changed", f"campaign {campaign['_id']} changed meanwhile; reload and retry")
+
+
+async def update_campaign(mongo: Mongo, campaign_id: str, body: CampaignPatch, caller: Caller) -> dict[str, Any]:
+    """A planned campaign's new period, desa, people or targets (→ ``campaign_updated``). Its sessions (scheduled or
+    held) must keep every rule under the new terms, or the change is refused with the rule's 409 naming the
+    session; new people must be known, active and serve the campaign's region."""
+    before = await read_campaign(mongo, campaign_id, caller)
+    require_planned(before, "it can no longer be changed")
+    change = changed_campaign(before, body, by=caller.sub, now=datetime.now(UTC))
+    if change is None:
+        return before
+    after, changed = change
+
+    async def work(uow: UnitOfWork) -> None:
+        area = (after["region_code"], "campaign")
+        for field in ("officer_ids", "narasumber_ids"):
+            if field in changed:
+                await require_workers(uow, [p for p in after[field] if p not in before[field]], field, area)
+        await store.lock(uow, [f"campaign:{campaign_id}"])
+        own = await store.campaign_sessions(uow, campaign_id)
+        active = [store.booking(s) for s in own if s["status"] in store.ACTIVE]
+        removed = set(before["desa_codes"]) - set(after["desa_codes"])
+        broken = campaign_change_violations(
+            store.campaign_terms(after), after["desa_codes"], removed, active, caller.can_see
+        )
+        if broken:
+            log.info("campaign.change_refused", rule=broken[0].rule, campaign_id=campaign_id)
+            raise Conflict(broken[0].as_detail())
+        if not await store.replace_unchanged(uow, CAMPAIGNS, before, after, "status"):
+            raise state_conflict("campaign_changed", f"campaign {campaign_id} changed meanwhile; reload and retry")
+        if "end_date" in changed:
+            await schedule_timer(
+                uow, CAMPAIGN_PERIOD_END, campaign_id, end_of_day(date.fromisoformat(after["end_date"])),
+                {"campaign_id": campaign_id},
+            )  # fmt: skip
+        uow.emit(events.campaign_updated(after, changed, caller.sub))
+
+    await mongo.transact(work)
+    log.info("campaign.updated", campaign_id=campaign_id, changed=changed, version=after["version"])
+    return after
+
+
+async def cancel_campaign(mongo: Mongo, campaign_id: str, reason: str, caller: Caller) -> dict[str, Any]:
+    """A planned campaign cancelled (→ ``campaign_cancelled``), its scheduled sessions with it (→
+    ``session_cancelled`` each, so their people get the cancellation notice); held sessions stay held. A cancelled
+    campaign never completes: its period-end timer is cancelled."""
+    before = await read_campaign(mongo, campaign_id, caller)
+    require_planned(before, "it can no longer be cancelled")
+    now = datetime.now(UTC)
+    after = cancelled_campaign(before, reason, by=caller.sub, now=now)
+    dropped: list[str] = []
+
+    async def work(uow: UnitOfWork) -> None:
+        dropped.clear()
+        await store.lock(uow, [f"campaign:{campaign_id}"])
+        if not await store.replace_unchanged(uow, CAMPAIGNS, before, after, "status"):
+            raise state_conflict("campaign_changed", f"campaign {campaign_id} changed meanwhile; reload and retry")
+        await cancel_timer(uow, CAMPAIGN_PERIOD_END, campaign_id)
+        open_sessions = [s for s in await store.campaign_sessions(uow, campaign_id) if s["status"] == SCHEDULED]
+        for session in open_sessions:
+            cancelled = cancelled_session(session, f"kampanye dibatalkan: {reason}", by=caller.sub, now=now)
+            if not await store.replace_unchanged(uow, SESSIONS, session, cancelled, "status"):
+                raise state_conflict("session_changed", f"session {session['_id']} changed meanwhile; retry")
+            uow.emit(events.session_cancelled(cancelled, caller.sub))
+            dropped.append(session["_id"])
+        uow.emit(events.campaign_cancelled(after, list(dropped), caller.sub))
+
+    await mongo.transact(work)
+    log.info("campaign.cancelled", campaign_id=campaign_id, sessions_cancelled=len(dropped))
+    return after
 
 
 async def complete_campaign_if_done(uow: UnitOfWork, campaign_id: str, actor: str, *, period_ended: bool) -> None:
     """Emit ``campaign_completed`` once: when every session is held or cancelled, or when the period has ended."""
     campaign = await store.get(uow, CAMPAIGNS, campaign_id)
-    if campaign is None or campaign["status"] == COMPLETED:
+    if campaign is None or campaign["status"] != PLANNED:
         return
     outcomes = [store.outcome(s) for s in await store.campaign_sessions(uow, campaign_id)]
     reason = completion_reason(outcomes, period_ended=period_ended)

@@ -1,5 +1,5 @@
 """Sessions: place one under the scheduling rules, read, move or change it, cancel it, report it as held (which
-assigns its follow-ups)."""
+assigns its follow-ups), and correct a held session's report."""
 
 from __future__ import annotations
 
@@ -11,14 +11,27 @@ from pilar_runtime.errors import Conflict
 from pilar_runtime.localtime import end_of_day, local_date, local_today
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.timers import schedule_timer
+from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.outreach import events, store
-from services.outreach.commands.campaigns import complete_campaign_if_done, open_campaign
+from services.outreach.commands.campaigns import (
+    complete_campaign_if_done,
+    open_campaign,
+    require_unchanged_campaign,
+)
 from services.outreach.commands.followups import FOLLOWUP_DUE
 from services.outreach.commands.shared import log, people_area, require_workers, visible
-from services.outreach.domain.models import ReportIn, SessionIn, SessionPatch
+from services.outreach.domain.models import ReportAmendmentIn, ReportIn, SessionIn, SessionPatch
 from services.outreach.domain.places import session_region
-from services.outreach.domain.report import assigned_followups, held_report, held_session, require_reportable
+from services.outreach.domain.report import (
+    FollowupChanges,
+    amended_followups,
+    amended_session,
+    assigned_followups,
+    held_report,
+    held_session,
+    require_amendable,
+    require_reportable,
+)
 from services.outreach.domain.rules import violations
 from services.outreach.domain.sessions import (
     cancelled_session,
@@ -48,6 +61,7 @@ async def create_session(mongo: Mongo, body: SessionIn, caller: Caller) -> dict[
     async def work(uow: UnitOfWork) -> None:
         await _require_people(uow, session, campaign)
         await _check_rules(uow, session, campaign, caller)
+        await require_unchanged_campaign(uow, campaign)
         await store.add(uow, SESSIONS, [session])
         uow.emit(events.session_scheduled(session, caller.sub))
 
@@ -71,6 +85,7 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
     async def work(uow: UnitOfWork) -> None:
         await _require_people(uow, after, campaign)
         await _check_rules(uow, after, campaign, caller)
+        await require_unchanged_campaign(uow, campaign)
         await _replace_if_unchanged(uow, before, after)
         uow.emit(events.session_rescheduled(after, before, caller.sub))
 
@@ -82,7 +97,7 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
 async def cancel_session(mongo: Mongo, session_id: str, reason: str | None, caller: Caller) -> dict[str, Any]:
     before = await read_session(mongo, session_id, caller)
     require_scheduled(before, "it can no longer be cancelled")
-    after = cancelled_session(before, reason)
+    after = cancelled_session(before, reason, by=caller.sub, now=_now())
 
     async def work(uow: UnitOfWork) -> None:
         await _replace_if_unchanged(uow, before, after)
@@ -107,17 +122,62 @@ async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: 
             await require_workers(uow, [followup["owner_id"]], f"outcomes.followups[{i}].owner_id", area)
         await _replace_if_unchanged(uow, before, after)
         uow.emit(events.session_held(after, followups, caller.sub))
-        for followup in followups:
-            await store.add(uow, FOLLOWUPS, [followup])
-            due_at = end_of_day(date.fromisoformat(followup["due_on"]))
-            await schedule_timer(uow, FOLLOWUP_DUE, followup["_id"], due_at, {"followup_id": followup["_id"]})
-            uow.emit(events.followup_assigned(followup, caller.sub))
+        await _assign(uow, followups, caller.sub)
         if after.get("campaign_id"):
             await complete_campaign_if_done(uow, after["campaign_id"], caller.sub, period_ended=False)
 
     await mongo.transact(work)
     log.info("session.held", session_id=session_id, kind=before["kind"], followups=len(followups))
     return after
+
+
+async def amend_report(mongo: Mongo, session_id: str, body: ReportAmendmentIn, caller: Caller) -> dict[str, Any]:
+    """Correct a held session's report with the whole report and a reason (→ ``session_report_amended``), checked
+    as the first report was. Its follow-ups follow the corrected list (``domain.report.amended_followups``): new
+    actions are assigned (→ ``followup_assigned``, with their due timers), open ones no longer listed are cancelled
+    (→ ``followup_cancelled``, timers cancelled), the rest are kept as they are."""
+    before = await read_session(mongo, session_id, caller)
+    require_amendable(before)
+    now = _now()
+    report = held_report(body, before, today=local_today(), reported_by=caller.sub)
+    after = amended_session(before, report, reason=body.reason, by=caller.sub, now=now)
+    area = people_area(before, await _campaign_of(mongo, before))
+    changes: list[FollowupChanges] = []
+
+    async def work(uow: UnitOfWork) -> None:
+        changes.clear()
+        existing = await store.session_followups(uow, session_id)
+        change = amended_followups(body, before, existing, new_id=lambda: new_id("fol"), now=now)
+        # Owners of new actions must serve the session's area; those of kept ones were checked when assigned.
+        for i in change.assigned_from:
+            owner = body.outcomes.followups[i].owner_id
+            await require_workers(uow, [owner], f"outcomes.followups[{i}].owner_id", area)
+        await _replace_if_unchanged(uow, before, after)
+        uow.emit(events.session_report_amended(after, change.listed, caller.sub))
+        for followup in change.cancelled:
+            # Read in this transaction: a completion made meanwhile conflicts with this write and retries.
+            await store.replace(uow, FOLLOWUPS, followup)
+            await cancel_timer(uow, FOLLOWUP_DUE, followup["_id"])
+            uow.emit(events.followup_cancelled(followup, caller.sub))
+        await _assign(uow, change.assigned, caller.sub)
+        changes.append(change)
+
+    await mongo.transact(work)
+    change = changes[0]
+    log.info(
+        "session.report_amended", session_id=session_id, version=after["version"],
+        followups_assigned=len(change.assigned), followups_cancelled=len(change.cancelled),
+    )  # fmt: skip
+    return after
+
+
+async def _assign(uow: UnitOfWork, followups: list[dict[str, Any]], actor: str) -> None:
+    """Store new follow-ups, each with the timer at the end of its due day (→ ``followup_assigned``)."""
+    for followup in followups:
+        await store.add(uow, FOLLOWUPS, [followup])
+        due_at = end_of_day(date.fromisoformat(followup["due_on"]))
+        await schedule_timer(uow, FOLLOWUP_DUE, followup["_id"], due_at, {"followup_id": followup["_id"]})
+        uow.emit(events.followup_assigned(followup, actor))
 
 
 def _now() -> datetime:

@@ -130,3 +130,30 @@ class ReportIn(Command):
 class CompleteFollowupIn(Command):
     completed_on: date | None = Field(default=None, description="defaults to today in Asia/Jakarta")
     note: str | None = Field(default=None, max_length=2000)
+
+
+class ReportAmendmentIn(ReportIn):
+    """The whole corrected report, and why it was corrected."""
+
+    reason: str = Field(min_length=1, max_length=1000, description="why the report is corrected")
+
+
+class CampaignPatch(Command):
+    """What may change in a planned campaign: its name and topic, period, desa, people and targets (not its
+    region). A field left out (or null) stays as it is; ``targets`` replaces the targets whole."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    topic: str | None = Field(default=None, min_length=1, max_length=200)
+    start_date: date | None = None
+    end_date: date | None = None
+    desa_codes: list[str] | None = Field(default=None, min_length=1, max_length=5000)
+    targets: CampaignTargetsIn | None = None
+    max_sessions_per_day: int | None = Field(default=None, ge=1, le=200)
+    officer_ids: list[WorkerId] | None = Field(default=None, max_length=2000)
+    narasumber_ids: list[WorkerId] | None = Field(default=None, max_length=2000)
+    officers_per_session: int | None = Field(default=None, ge=1, le=20)
+    narasumber_per_session: int | None = Field(default=None, ge=0, le=20)
+
+
+class CampaignCancelIn(Command):
+    reason: str = Field(min_length=1, max_length=1000)

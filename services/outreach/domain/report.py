@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from pilar_runtime.errors import Unprocessable
 from pilar_runtime.regions import Level, checked_region
 from services.outreach.domain.completion import CANCELLED, HELD
-from services.outreach.domain.followups import OPEN
-from services.outreach.domain.models import Document, ReportIn
+from services.outreach.domain.followups import CANCELLED_FOLLOWUP, DONE, OPEN, cancelled_followup
+from services.outreach.domain.models import Document, ReportAmendmentIn, ReportIn
 from services.outreach.domain.places import unique
 from services.outreach.domain.sessions import state_conflict
 
@@ -88,3 +89,75 @@ def assigned_followups(
         }
         for f in body.outcomes.followups
     ]
+
+
+# Amending a held report ---------------------------------------------------------------------------------------
+
+
+def require_amendable(session: Document) -> None:
+    """Only a held session's report can be corrected: a scheduled one is reported first, a cancelled one never."""
+    if session["status"] != HELD:
+        status = session["status"]
+        raise state_conflict(
+            f"session_{status}", f"session {session['_id']} is {status}; only a held session's report can be amended"
+        )
+
+
+def amended_session(
+    session: Document, report: Mapping[str, Any], *, reason: str, by: str, now: datetime
+) -> dict[str, Any]:
+    """The held session with its corrected ``report`` (checked like the first), who corrected it, when and why;
+    the first reporter stays named."""
+    amendment = {"reason": reason, "amended_by": by, "amended_at": now}
+    corrected = {**report, "reported_by": session["report"]["reported_by"], "amendment": amendment}
+    return {**session, "report": corrected, "updated_by": by, "updated_at": now, "version": session["version"] + 1}
+
+
+@dataclass(frozen=True)
+class FollowupChanges:
+    """What an amendment does to a session's follow-ups: ``kept`` (listed again, or completed), ``assigned`` (new
+    actions), ``cancelled`` (open ones the corrected report no longer lists)."""
+
+    kept: list[dict[str, Any]]
+    assigned: list[dict[str, Any]]
+    cancelled: list[dict[str, Any]]
+    assigned_from: list[int]  # the index in the report's follow-ups of each assigned one
+
+    @property
+    def listed(self) -> list[dict[str, Any]]:
+        """The session's follow-ups after the amendment, as its event lists them."""
+        return [*self.kept, *self.assigned]
+
+
+def _same_action(followup: Document) -> tuple[str, str, str]:
+    return (str(followup["action"]), str(followup["owner_id"]), str(followup["due_on"]))
+
+
+def amended_followups(
+    body: ReportAmendmentIn,
+    session: Document,
+    existing: Iterable[Document],
+    *,
+    new_id: Callable[[], str],
+    now: datetime,
+) -> FollowupChanges:
+    """A follow-up listed again with the same action, owner and due date is kept as it is (with its state); any
+    other listed action is assigned anew; an open follow-up no longer listed is cancelled with the amendment's
+    reason. A completed one stays: its work was done. (A changed owner or due date is thus a new follow-up, and
+    the old one is cancelled.)"""
+    waiting = [dict(f) for f in existing if f["status"] != CANCELLED_FOLLOWUP]
+    assigned = assigned_followups(body, session, new_id=new_id, now=now)
+    kept: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    new_from: list[int] = []
+    for i, candidate in enumerate(assigned):
+        match = next((f for f in waiting if _same_action(f) == _same_action(candidate)), None)
+        if match is None:
+            new.append(candidate)
+            new_from.append(i)
+        else:
+            waiting.remove(match)
+            kept.append(match)
+    kept += [f for f in waiting if f["status"] == DONE]
+    cancelled = [cancelled_followup(f, body.reason, now=now) for f in waiting if f["status"] == OPEN]
+    return FollowupChanges(kept, new, cancelled, new_from)

@@ -23,6 +23,7 @@ NO_PUBLIC_HOLIDAY = "no_public_holiday"
 INSIDE_CAMPAIGN_PERIOD = "inside_campaign_period"
 DESA_IN_CAMPAIGN_REGION = "desa_in_campaign_region"
 PEOPLE_IN_REGION = "people_in_region"
+CAMPAIGN_DESA_HAS_SESSION = "campaign_desa_has_session"
 
 RegionSight = Callable[[str], bool]
 
@@ -192,3 +193,37 @@ def violations(
         found.append(daily_cap(candidate, campaign, others, can_see))
     found.append(double_booking(candidate, others, can_see))
     return [v for v in found if v is not None]
+
+
+def campaign_change_violations(
+    campaign: CampaignTerms,
+    desa_codes: Iterable[str],
+    removed_desa: Iterable[str],
+    sessions: Iterable[Booking],
+    can_see: RegionSight = _everywhere,
+) -> list[Violation]:
+    """The rules a changed campaign (its new ``campaign`` terms and desa) would break for the sessions it already
+    has (scheduled or held): each must stay inside the period, no day may hold more than the new cap, and a desa
+    dropped from the campaign must have no session of it. Each violation names the session it concerns."""
+    sessions = _in_order(sessions)
+    kept, removed = set(desa_codes), set(removed_desa)
+    found: list[Violation] = []
+    for session in sessions:
+        outside = campaign_period(session, campaign)
+        if outside is not None:
+            found.append(Violation(outside.rule, outside.message, session.session_id))
+        if session.region_code in removed and session.region_code not in kept:
+            found.append(
+                Violation(
+                    CAMPAIGN_DESA_HAS_SESSION,
+                    f"desa {session.region_code} has session {session.session_id} of the campaign; cancel it before "
+                    "removing the desa",
+                    session.session_id,
+                )
+            )
+    for i, session in enumerate(sessions):
+        capped = daily_cap(session, campaign, sessions[:i], can_see)
+        if capped is not None:
+            found.append(capped)
+            break
+    return found

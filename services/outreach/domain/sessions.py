@@ -28,8 +28,15 @@ def require_scheduled(session: Document, doing: str) -> None:
         raise state_conflict(f"session_{status}", f"session {session['_id']} is {status}; {doing}")
 
 
-def cancelled_session(session: Document, reason: str | None) -> dict[str, Any]:
-    return {**session, "status": CANCELLED, "cancel_reason": reason, "version": session["version"] + 1}
+def cancelled_session(session: Document, reason: str | None, *, by: str, now: datetime) -> dict[str, Any]:
+    return {
+        **session,
+        "status": CANCELLED,
+        "cancel_reason": reason,
+        "updated_by": by,
+        "updated_at": now,
+        "version": session["version"] + 1,
+    }
 
 
 def session_topic(topic: str | None, campaign: Document | None) -> str:

@@ -151,7 +151,7 @@ def test_a_change_moves_the_version_once_and_repeating_it_changes_nothing(patch:
 
 
 def test_a_cancelled_session_keeps_its_reason_one_version_on() -> None:
-    cancelled = cancelled_session(scheduled(), "banjir")
+    cancelled = cancelled_session(scheduled(), "banjir", by="op-gk", now=NOW)
     assert (cancelled["status"], cancelled["cancel_reason"], cancelled["version"]) == ("cancelled", "banjir", 2)
 
 

@@ -63,7 +63,7 @@ class Summary(BaseModel):
     sessions_held_by_month: dict[str, int]
     participants: ParticipantCounts
     campaigns: dict[str, int] = Field(description="status → campaigns")
-    followups: dict[str, int] = Field(description="open, overdue, completed")
+    followups: dict[str, int] = Field(description="open, overdue, completed, cancelled")
     notifications: NotificationCounts
     events: EventCounts
     name: str = Field(description="the region's name")

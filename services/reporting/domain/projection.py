@@ -34,7 +34,7 @@ FORMED_EVENTS = {"WKSBM_formed", "Pokja_formed", "KarangTaruna_formed"}
 SESSION_HELD = {"penyuluhan_held", "FGD_held"}
 # At the same aggregate_version a later stage of a lifecycle wins, whatever the arrival order.
 SESSION_RANK = {"scheduled": 0, "cancelled": 1, "held": 2}
-FOLLOWUP_RANK = {"open": 0, "overdue": 1, "completed": 2}
+FOLLOWUP_RANK = {"open": 0, "overdue": 1, "completed": 2, "cancelled": 3}
 
 State = dict[str, Any]
 Key = list[Any]  # [aggregate_version, rank, event_id]
@@ -67,6 +67,15 @@ REGULATION_CORRECTIONS = {"community_regulation_amended", "community_regulation_
 REGULATION_EVENTS |= REGULATION_CORRECTIONS
 # --- end of corrections of community regulations ---------------------------------------------------------------
 WORKER_EVENTS = {"worker_registered", "worker_updated"}
+
+# Corrections (outreach): amended reports, changed and cancelled campaigns, dropped follow-ups ------------------
+SESSION_AMENDED = "session_report_amended"
+CAMPAIGN_UPDATED, CAMPAIGN_CANCELLED = "campaign_updated", "campaign_cancelled"
+FOLLOWUP_CANCELLED = "followup_cancelled"
+SESSION_EVENTS |= {SESSION_AMENDED}
+CAMPAIGN_EVENTS |= {CAMPAIGN_UPDATED, CAMPAIGN_CANCELLED}
+FOLLOWUP_EVENTS |= {FOLLOWUP_CANCELLED}
+# End of corrections (outreach) -------------------------------------------------------------------------------
 
 # Every event type of the catalogue is projected (here) or deliberately not (below); a test holds the two to it.
 PROJECTED: dict[str, set[str]] = {
@@ -217,20 +226,27 @@ def _session(state: State, fact: Fact) -> None:
         )
     elif t in SESSION_HELD:
         _fallback(state, fact, basics)
-        attendance = p.get("attendance", {})
-        held = {
-            "held_on": str(p["held_on"]),
-            "participants": int(attendance.get("total", 0)),
-            "by_category": {str(k): int(v) for k, v in sorted(attendance.get("by_category", {}).items())},
-            "narasumber_present_ids": sorted(p.get("narasumber_present_ids", [])),
-            "pilot_desa_codes": sorted(p.get("pilot_desa_codes", [])),
-            # Every region holding a pilot desa: the summary of any of them finds the FGD that chose it.
-            "pilot_regions": sorted({r for code in p.get("pilot_desa_codes", []) for r in _chain(str(code))}),
-            "summary": str(p.get("summary") or ""),
-            "attendees": [_attendee(a) for a in p.get("attendees", [])],
-        }
-        _set(state, "held", fact, held)
+        _set(state, "held", fact, _held(p))
         _set(state, "status", fact, {"status": "held"}, SESSION_RANK["held"])
+    elif t == SESSION_AMENDED:
+        _fallback(state, fact, basics)
+        _amended(state, fact)
+
+
+def _held(p: Mapping[str, Any]) -> State:
+    """A held session's report as the projection keeps it (``penyuluhan_held``, ``FGD_held`` and an amendment)."""
+    attendance = p.get("attendance", {})
+    return {
+        "held_on": str(p["held_on"]),
+        "participants": int(attendance.get("total", 0)),
+        "by_category": {str(k): int(v) for k, v in sorted(attendance.get("by_category", {}).items())},
+        "narasumber_present_ids": sorted(p.get("narasumber_present_ids", [])),
+        "pilot_desa_codes": sorted(p.get("pilot_desa_codes", [])),
+        # Every region holding a pilot desa: the summary of any of them finds the FGD that chose it.
+        "pilot_regions": sorted({r for code in p.get("pilot_desa_codes", []) for r in _chain(str(code))}),
+        "summary": str(p.get("summary") or ""),
+        "attendees": [_attendee(a) for a in p.get("attendees", [])],
+    }
 
 
 def _attendee(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,19 +257,10 @@ def _attendee(line: Mapping[str, Any]) -> dict[str, Any]:
 def _campaign(state: State, fact: Fact) -> None:
     p = fact.payload
     if fact.event_type == "campaign_planned":
-        plan = {
-            "name": p.get("name"),
-            "topic": p.get("topic"),
-            "region_code": p.get("region_code"),
-            "start_date": str(p["start_date"]),
-            "end_date": str(p["end_date"]),
-            "desa_codes": sorted(p.get("desa_codes", [])),
-            "targets": {k: v for k, v in dict(p.get("targets") or {}).items() if v is not None},
-            "narasumber_ids": sorted(p.get("narasumber_ids", [])),
-            "officer_ids": sorted(p.get("officer_ids", [])),
-        }
-        _set(state, "plan", fact, plan)
+        _set(state, "plan", fact, _campaign_plan(p))
         _set(state, "status", fact, {"status": "planned"})
+    elif fact.event_type in (CAMPAIGN_UPDATED, CAMPAIGN_CANCELLED):
+        _campaign_corrected(state, fact)
     else:  # campaign_completed
         _fallback(state, fact, {"name": p.get("name"), "region_code": p.get("region_code")})
         completion = {
@@ -264,6 +271,21 @@ def _campaign(state: State, fact: Fact) -> None:
             "reported_sessions": {k: int(p.get(f"sessions_{k}", 0)) for k in ("planned", "held", "cancelled")},
         }
         _set(state, "status", fact, {"status": "completed", **completion}, 1)
+
+
+def _campaign_plan(p: Mapping[str, Any]) -> State:
+    """A campaign as planned (``campaign_planned``, and ``campaign_updated`` with its new state)."""
+    return {
+        "name": p.get("name"),
+        "topic": p.get("topic"),
+        "region_code": p.get("region_code"),
+        "start_date": str(p["start_date"]),
+        "end_date": str(p["end_date"]),
+        "desa_codes": sorted(p.get("desa_codes", [])),
+        "targets": {k: v for k, v in dict(p.get("targets") or {}).items() if v is not None},
+        "narasumber_ids": sorted(p.get("narasumber_ids", [])),
+        "officer_ids": sorted(p.get("officer_ids", [])),
+    }
 
 
 def _followup(state: State, fact: Fact) -> None:
@@ -287,6 +309,10 @@ def _followup(state: State, fact: Fact) -> None:
     elif t == "followup_overdue":
         _fallback(state, fact, detail)
         _set(state, "status", fact, {"status": "overdue"}, FOLLOWUP_RANK["overdue"])
+    elif t == FOLLOWUP_CANCELLED:
+        _fallback(state, fact, {**detail, "campaign_id": p.get("campaign_id")})
+        cancelled = {"status": "cancelled", "cancel_reason": p.get("reason")}
+        _set(state, "status", fact, cancelled, FOLLOWUP_RANK["cancelled"])
     else:  # followup_completed
         _fallback(state, fact, {"session_id": p.get("session_id")})
         _set(state, "status", fact, {"status": "completed", "completed_on": str(p["completed_on"])}, 2)
@@ -358,6 +384,45 @@ def _worker(state: State, fact: Fact) -> None:
     p = fact.payload
     values = {"role": p.get("role"), "name": p.get("name"), "region_code": p.get("region_code")}
     _set(state, "profile", fact, {**values, "active": bool(p.get("active", True))})
+
+
+# Corrections (outreach): an amended report, a changed or cancelled campaign ---------------------------------
+
+
+def _amended(state: State, fact: Fact) -> None:
+    """A corrected report replaces the held one whole — attendance, participants by category, pilot desa, the day
+    — so every roll-up derived from the session moves by the difference (``rollup_delta``). An older report
+    arriving late never overwrites it: the amendment carries a later ``aggregate_version``."""
+    p = fact.payload
+    amendment = {
+        "reason": p.get("reason"),
+        "amended_by": p.get("amended_by"),
+        "amended_at": fact.occurred_at.isoformat(),
+    }
+    _set(state, "held", fact, {**_held(p), "amendment": amendment})
+    _set(state, "status", fact, {"status": "held"}, SESSION_RANK["held"])
+
+
+def _campaign_corrected(state: State, fact: Fact) -> None:
+    """``campaign_updated`` carries the campaign's whole new plan (its progress and report follow the new period,
+    desa and targets); ``campaign_cancelled`` ends it without completion."""
+    p = fact.payload
+    if fact.event_type == CAMPAIGN_UPDATED:
+        changed = {"updated_by": p.get("updated_by"), "updated_at": fact.occurred_at.isoformat()}
+        _set(state, "plan", fact, {**_campaign_plan(p), **changed})
+        _set(state, "status", fact, {"status": "planned"})
+    else:
+        _fallback(state, fact, {"name": p.get("name"), "region_code": p.get("region_code")})
+        cancelled = {
+            "status": "cancelled",
+            "cancel_reason": p.get("reason"),
+            "cancelled_by": p.get("cancelled_by"),
+            "cancelled_at": fact.occurred_at.isoformat(),
+        }
+        _set(state, "status", fact, cancelled, 1)
+
+
+# End of corrections (outreach) -------------------------------------------------------------------------------
 
 
 _APPLY = {

@@ -8,7 +8,7 @@ from typing import Any
 from pilar_runtime.regions import in_region
 
 SESSION_STATUSES = ("scheduled", "held", "cancelled")
-FOLLOWUP_STATUSES = ("open", "overdue", "completed")
+FOLLOWUP_STATUSES = ("open", "overdue", "completed", "cancelled")
 
 
 def _nested(counts: Mapping[str, int], prefix: str) -> dict[str, Any]:

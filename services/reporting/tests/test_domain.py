@@ -84,7 +84,7 @@ def test_the_recorded_sequence_rolls_up_desa_to_provinsi() -> None:
     assert wonosari["sessions"]["held"] == 5 and wonosari["participants"]["total"] == 200
     assert summary("34", rollups["34"])["sessions"] == district["sessions"]
     bondowoso = summary("35.11", rollups["35.11"])
-    assert bondowoso["followups"] == {"open": 0, "overdue": 1, "completed": 1}
+    assert bondowoso["followups"] == {"open": 0, "overdue": 1, "completed": 1, "cancelled": 0}
     national = summary("", rollups[""])
     assert national["sessions"]["held"] == 11
     assert national["events"]["total"] == len(scenario())

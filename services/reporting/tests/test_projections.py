@@ -41,7 +41,7 @@ async def test_projections_from_a_shuffled_sequence_with_duplicates(reporting: R
     provinsi = await reporting.get("/summary", ADMIN, region="34")
     assert provinsi["sessions"] == district["sessions"]
     bondowoso = await reporting.get("/summary", BONDOWOSO)
-    assert bondowoso["followups"] == {"open": 0, "overdue": 1, "completed": 1}
+    assert bondowoso["followups"] == {"open": 0, "overdue": 1, "completed": 1, "cancelled": 0}
     assert bondowoso["sessions"]["held"] == 1
 
     progress = await reporting.get(f"/campaigns/{CAMPAIGN}/progress", GUNUNGKIDUL)
