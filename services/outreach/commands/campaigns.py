@@ -8,7 +8,7 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Unprocessable
-from pilar_runtime.localtime import at_local, end_of_day
+from pilar_runtime.localtime import at_local, end_of_day, zone_of
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import Level
@@ -39,7 +39,11 @@ async def plan_campaign(mongo: Mongo, body: CampaignIn, caller: Caller) -> dict[
         await store.add(uow, CAMPAIGNS, [campaign])
         # When the period is over the campaign completes even if some sessions were never reported.
         await schedule_timer(
-            uow, CAMPAIGN_PERIOD_END, campaign["_id"], end_of_day(body.end_date), {"campaign_id": campaign["_id"]}
+            uow,
+            CAMPAIGN_PERIOD_END,
+            campaign["_id"],
+            end_of_day(body.end_date, zone_of(region)),
+            {"campaign_id": campaign["_id"]},
         )
         uow.emit(events.campaign_planned(campaign, caller.sub))
 
@@ -83,6 +87,7 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
     """One session per desa of the campaign that has none yet, or 422 with why not (creating nothing)."""
     campaign = await open_campaign(mongo, campaign_id, caller)
     terms = store.campaign_terms(campaign)
+    zone = zone_of(terms.region_code)
     pools = set(campaign["officer_ids"]) | set(campaign["narasumber_ids"])
     created: list[dict[str, Any]] = []
 
@@ -99,10 +104,11 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         existing = await store.bookings_around(
             uow,
             people=pools,
-            starts_at=at_local(terms.start_date, datetime.min.time()),
-            ends_at=end_of_day(terms.end_date),
+            starts_at=at_local(terms.start_date, datetime.min.time(), zone),
+            ends_at=end_of_day(terms.end_date, zone),
             campaign_id=campaign_id,
             days=(terms.start_date, terms.end_date),
+            zone=zone,
         )
         request = ScheduleRequest(
             campaign=terms,

@@ -8,7 +8,7 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
-from pilar_runtime.localtime import end_of_day, local_date, local_today
+from pilar_runtime.localtime import end_of_day, local_today, zone_of
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.timers import schedule_timer
@@ -98,7 +98,9 @@ async def cancel_session(mongo: Mongo, session_id: str, reason: str | None, call
 async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: Caller) -> dict[str, Any]:
     before = await read_session(mongo, session_id, caller)
     require_reportable(before)
-    after = held_session(before, held_report(body, before, today=local_today(), reported_by=caller.sub))
+    after = held_session(
+        before, held_report(body, before, today=local_today(zone_of(before["region_code"])), reported_by=caller.sub)
+    )
     followups = assigned_followups(body, before, new_id=lambda: new_id("fol"), now=_now())
     area = people_area(before, await _campaign_of(mongo, before))
 
@@ -109,7 +111,7 @@ async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: 
         uow.emit(events.session_held(after, followups, caller.sub))
         for followup in followups:
             await store.add(uow, FOLLOWUPS, [followup])
-            due_at = end_of_day(date.fromisoformat(followup["due_on"]))
+            due_at = end_of_day(date.fromisoformat(followup["due_on"]), zone_of(before["region_code"]))
             await schedule_timer(uow, FOLLOWUP_DUE, followup["_id"], due_at, {"followup_id": followup["_id"]})
             uow.emit(events.followup_assigned(followup, caller.sub))
         if after.get("campaign_id"):
@@ -148,7 +150,8 @@ async def _check_rules(
         starts_at=candidate.starts_at,
         ends_at=candidate.ends_at,
         campaign_id=session.get("campaign_id"),
-        days=(candidate.day, local_date(candidate.ends_at)),
+        days=(candidate.day, candidate.last_day),
+        zone=candidate.zone,
     )
     terms = store.campaign_terms(campaign) if campaign else None
     broken = violations(candidate, terms, others, caller.can_see)
