@@ -17,7 +17,7 @@ from contracts.events.outreach import (
     SessionCancelled,
     SessionScheduled,
 )
-from contracts.events.registry import WorkerRegistered
+from contracts.events.registry import InstitutionFormed, WorkerRegistered
 from contracts.events.reporting import ReportGenerated
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
@@ -69,6 +69,12 @@ async def report_generated(notifier: Notifier, envelope: Envelope, payload: Repo
     await notices.report_generated(uow, notifier, envelope, payload)
 
 
+async def institution_formed(
+    notifier: Notifier, envelope: Envelope, payload: InstitutionFormed, uow: UnitOfWork
+) -> None:
+    await notices.institution_formed(uow, notifier, envelope, payload)
+
+
 async def anything_else(notifier: Notifier, envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
     """Events that mean nothing to notify itself: only passed on."""
 
@@ -83,6 +89,7 @@ SUBSCRIBERS: dict[tuple[str, ...], Subscriber] = {
     ("followup_completed",): followup_completed,
     ("followup_overdue",): followup_overdue,
     ("report_generated",): report_generated,
+    ("WKSBM_formed", "Pokja_formed", "KarangTaruna_formed"): institution_formed,
 }
 
 
