@@ -19,7 +19,7 @@ BOARD = [
     BoardMember(role="anggota", name="Sukardi"),
     BoardMember(role="bendahara", name="Tri Hartini"),
     # A seat as an event of schema 1 from before could carry it: never in a notice.
-    BoardMember(role="ketua", name="Suparno", nik="3403131201700001", phone="081299990000"),  # type: ignore[call-arg]
+    BoardMember(role="ketua", name="Suparno", nik="3403131201700001", phone="081299990000"),
     BoardMember(role="sekretaris", name="Wulandari"),
 ]
 
@@ -27,7 +27,7 @@ BOARD = [
 def formed(kind: str, event_type: str, name: str, *, session_id: str | None = None) -> InstitutionFormed:
     payload = InstitutionFormed(
         institution_id=f"ins_{event_type}",
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         name=name,
         region_code=DESA,
         formed_on=date(2019, 8, 20),

@@ -66,7 +66,7 @@ async def test_a_bali_sessions_invitation_says_wita(notify: Notify, smtp: Mailbo
     await eventually(known)
     payload = SessionScheduled(
         session_id="ses_bali",
-        kind="FGD",  # type: ignore[arg-type]
+        kind="FGD",
         topic="Penanganan PPKS",
         region_code=BAJERA,
         venue="Balai Desa Bajera",

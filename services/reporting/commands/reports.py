@@ -34,6 +34,7 @@ from services.reporting.reports.campaign import campaign_report
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
+from services.reporting.reports.registry_export import registry_export
 from services.reporting.store import Db
 
 log = structlog.get_logger("reporting.reports")
@@ -129,6 +130,8 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
     if job["kind"] == "campaign":
         return await _campaign_report(db, job, final=final)
     region = job["region_code"]
+    if job["kind"] == "registry_export":
+        return await _registry_export(db, region)
     start, end = date.fromisoformat(job["period_start"]), date.fromisoformat(job["period_end"])
     institutions = await store.formed_between(db, region, start.isoformat(), end.isoformat())
     if job["kind"] == "psks_handover":
@@ -136,6 +139,14 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
     sessions = await store.held_between(db, region, start.isoformat(), end.isoformat())
     regulations = await store.adopted_between(db, region, start.isoformat(), end.isoformat())
     return monthly_district(region, start, end, sessions, institutions, regulations, region_name)
+
+
+async def _registry_export(db: Db, region: str) -> Report:
+    newest = await store.newest_registry_event(db, region)
+    as_of = newest.astimezone(UTC).isoformat() if newest else "-"
+    institutions = await store.institutions_in(db, region)
+    workers = await store.workers_in(db, region)
+    return registry_export(region, institutions, workers, region_name, as_of)
 
 
 async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Report:

@@ -156,14 +156,26 @@ def _board(members: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role", "")), "name": str(m.get("name", ""))} for m in members]
 
 
+def _legal(payload: Mapping[str, Any]) -> dict[str, str] | None:
+    """The SK that gives an institution its standing (registry_export lists it), as text."""
+    basis = payload.get("legal_basis")
+    if not basis:
+        return None
+    return {"sk_number": str(basis.get("sk_number", "")), "sk_date": str(basis.get("sk_date", ""))}
+
+
 def _institution(state: State, fact: Fact) -> None:
     p, t = fact.payload, fact.event_type
     profile = {"kind": p.get("kind"), "name": p.get("name"), "region_code": p.get("region_code")}
-    members = {"member_count": len(p.get("member_ids", []))}
+    members = {
+        "member_count": len(p.get("member_ids", [])),
+        "member_ids": sorted(str(m) for m in p.get("member_ids", [])),
+    }
     if t in {"institution_registered", "institution_updated"}:
         # Both carry the institution's whole current state: a rename, a move of its board or status shows.
         _set(state, "profile", fact, profile)
-        _set(state, "details", fact, {"address": p.get("address"), "issues": sorted(p.get("issues", []))})
+        details = {"address": p.get("address"), "issues": sorted(p.get("issues", [])), "legal_basis": _legal(p)}
+        _set(state, "details", fact, details)
         _set(state, "members", fact, members)
         _set(state, "status", fact, {"status": p.get("status")})
         _set(state, "board", fact, {"board": _board(p.get("board", []))})
