@@ -4,7 +4,9 @@
   day, about 40 participants and 3 narasumber each, held, and ten WKSBM formed with complete boards;
 - seed 000: the Pokja / community-regulation outreach in Kecamatan Simpang Teritip, Bangka Barat (NAPZA,
   pornografi, PMB);
-- seed 004: the FGD on PPKS handling in Bondowoso, with its ten pilot desa and follow-ups (tindak lanjut).
+- seed 004: the FGD on PPKS handling in Bondowoso, with its ten pilot desa and follow-ups (tindak lanjut);
+- the handover to the Seksi PSKS (seed 001): a rule sends every formation in DIY to the section's address, and
+  a small FGD in a Bali desa, scheduled at 09:00 local time, is announced "pukul 09.00 WITA".
 
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
 campaigns complete by themselves when their last session is reported.
@@ -22,8 +24,9 @@ import httpx
 from rich.console import Console
 
 from pilar import state
+from pilar_dev.mailcatcher import list_mail
 from pilar_runtime.auth import issue_token
-from pilar_runtime.localtime import local_date, local_today
+from pilar_runtime.localtime import WITA, local_date, local_today
 
 console = Console()
 ATTENDANCE_40 = {
@@ -366,6 +369,53 @@ async def bondowoso(api: Api, today: date) -> str:
     return str(body["id"])
 
 
+async def handover_and_wita(api: Api) -> None:
+    """The Seksi PSKS learns of every formation in DIY by e-mail (its ten WKSBM follow); a small FGD in Desa
+    Bajera, Tabanan, Bali at "09:00" is at 09:00 WITA, and its invitation says so."""
+    console.rule("Serah terima ke Seksi PSKS · FGD di Bali pukul 09.00 WITA")
+    psks = "seksi.psks@dinsos.example.id"
+    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [psks],
+            "description": "Serah terima data lembaga terbentuk ke Seksi PSKS/TKSM"}  # fmt: skip
+    await api.call("notify", "POST", "/rules", json=rule)
+    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {psks}")
+    bajera = next(iter(await _desa_by_name(api, "51.02", [("Bajera", "Selemadeg")])))
+    officers = await _workers(api, [("PENYULUH_SOSIAL", "Penyuluh Tabanan", "51.02")])
+    narasumber = await _workers(api, [("NARASUMBER", "Narasumber Dinsos Bali", "51.02")])
+    day = local_today(WITA) + timedelta(days=7)
+    body: dict[str, Any] = {"kind": "FGD", "topic": "Penguatan Karang Taruna", "region_code": bajera,
+                            "venue": "Balai Desa Bajera", "officer_ids": officers, "narasumber_ids": narasumber,
+                            "expected_participants": 15}  # fmt: skip
+
+    async def scheduled() -> bool:
+        nonlocal day
+        body.update(starts_at=f"{day.isoformat()}T09:00:00", ends_at=f"{day.isoformat()}T12:00:00")  # no offset
+        response = await api.clients["outreach"].post("/sessions", json=body)
+        if response.status_code == 422 and "worker" in response.text:
+            return False
+        if response.status_code == 409 and "no_public_holiday" in response.text:
+            day += timedelta(days=1)
+            return False
+        if response.status_code >= 400:
+            raise DemoError(f"outreach POST /sessions → {response.status_code}: {response.text[:500]}")
+        body["starts_at"] = response.json()["starts_at"]
+        return True
+
+    await api.until("outreach to know the Bali FGD's workers", scheduled)
+    console.print(f"FGD in Desa Bajera at 09:00 local time: stored as {body['starts_at']} (UTC)")
+
+    officer_email = "penyuluh.tabanan@dinsos.example.id"
+
+    async def invited() -> bool:
+        sent = await api.call("notify", "GET", "/deliveries", params={"recipient": officer_email, "status": "sent"})
+        return bool(sent["total"])
+
+    await api.until("the Bali FGD's invitation", invited, timeout=60)
+    subject = "Undangan FGD: Penguatan Karang Taruna"
+    caught = [m.body() for m in list_mail(state.mail_dir()) if subject in " ".join(m.subject.split())]
+    when = [line.strip() for body in caught for line in body.splitlines() if "Waktu" in line]
+    console.print(f"invitation sent to the officer: {when[0] if when else '`pilar mail` shows it'}")
+
+
 @dataclass(frozen=True)
 class Scenario:
     gunungkidul_campaign: str
@@ -375,6 +425,7 @@ class Scenario:
 
 async def load_scenario(api: Api, today: date) -> Scenario:
     """The three programmes, then a wait for reporting's automatic report of each completed campaign."""
+    await handover_and_wita(api)
     scenario = Scenario(await gunungkidul(api, today), await simpang_teritip(api, today), await bondowoso(api, today))
 
     async def campaign_reports_done() -> bool:
