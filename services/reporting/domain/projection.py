@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from contracts.envelope import REGION_CODE
+from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import ancestors
 from services.reporting.domain.facts import Fact
 
@@ -366,9 +367,10 @@ def contributions(projection: str, state: State | None) -> Counter[str]:
 
 
 def event_contributions(fact: Fact) -> Counter[str]:
-    """Every stored event counts, by type and month; types reporting does not know are counted apart."""
+    """Every stored event counts, by type and by the month of its region's local time; types reporting does not know
+    are counted apart."""
     out = Counter({"events|total": 1, f"events|type|{safe(fact.event_type)}": 1})
-    out[f"events|month|{month(fact.occurred_at.date())}"] += 1
+    out[f"events|month|{month(local_date(fact.occurred_at, zone_of(fact.region_code)))}"] += 1
     if not fact.known:
         out[f"events|unknown|{safe(fact.event_type)}"] += 1
     return out

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from contracts.envelope import Envelope
 from pilar_dev.testing import eventually
 from pilar_runtime.localtime import WIT, WITA, month_end
+from services.reporting.domain.facts import Fact
 from services.reporting.domain.months import month_of, month_timer_key, reports_due, zone_name
+from services.reporting.domain.projection import event_contributions
 from services.reporting.tests.conftest import Publish, Reporting, fed
 from services.reporting.tests.scenario import envelope
 
@@ -27,20 +30,28 @@ def test_a_month_is_the_districts_local_month() -> None:
     assert month_timer_key("2019-09", "WITA") == "2019-09|WITA"
 
 
+def _worker_event(district: str, desa: str) -> Envelope:
+    return envelope(
+        "worker_registered",
+        {"worker_id": f"wrk_{district}", "role": "PSM", "name": "Pekerja", "region_code": desa},
+        region=desa,
+        aggregate=f"wrk_{district}",
+        version=1,
+        at=MIDNIGHT_IN_BALI,
+    )
+
+
+def test_events_are_counted_in_the_month_of_their_regions_local_time() -> None:
+    bali = event_contributions(Fact.of(_worker_event("51.02", "51.02.01.2001")))
+    java = event_contributions(Fact.of(_worker_event("34.03", "34.03.13.2004")))
+    assert bali["events|month|2019-09"] == 1 and "events|month|2019-08" not in bali
+    assert java["events|month|2019-08"] == 1 and "events|month|2019-09" not in java
+
+
 async def test_each_zone_orders_its_own_districts_reports_at_its_month_end(
     reporting: Reporting, publish: Publish
 ) -> None:
-    events = [
-        envelope(
-            "worker_registered",
-            {"worker_id": f"wrk_{district}", "role": "PSM", "name": "Pekerja", "region_code": desa},
-            region=desa,
-            aggregate=f"wrk_{district}",
-            version=1,
-            at=MIDNIGHT_IN_BALI,
-        )
-        for district, desa in (("51.02", "51.02.01.2001"), ("34.03", "34.03.13.2004"))
-    ]
+    events = [_worker_event("51.02", "51.02.01.2001"), _worker_event("34.03", "34.03.13.2004")]
     await fed(reporting, publish, events)
     db = reporting.mongo.db
     activity = sorted((d["district"], d["month"]) for d in await db.district_activity.find({}).to_list(None))
