@@ -131,7 +131,7 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
         return await _campaign_report(db, job, final=final)
     region = job["region_code"]
     if job["kind"] == "registry_export":
-        return await _registry_export(db, region)
+        return await _registry_export(db, region, job["created_at"])
     start, end = date.fromisoformat(job["period_start"]), date.fromisoformat(job["period_end"])
     institutions = await store.formed_between(db, region, start.isoformat(), end.isoformat())
     if job["kind"] == "psks_handover":
@@ -141,9 +141,10 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
     return monthly_district(region, start, end, sessions, institutions, regulations, region_name)
 
 
-async def _registry_export(db: Db, region: str) -> Report:
-    newest = await store.newest_registry_event(db, region)
-    as_of = newest.astimezone(UTC).isoformat() if newest else "-"
+async def _registry_export(db: Db, region: str, asked_at: datetime) -> Report:
+    """As of the region's newest registry fact; a region without any is empty as of the request."""
+    newest = await store.newest_registry_event(db, region) or asked_at
+    as_of = newest.astimezone(UTC).isoformat()
     institutions = await store.institutions_in(db, region)
     workers = await store.workers_in(db, region)
     return registry_export(region, institutions, workers, region_name, as_of)
