@@ -11,6 +11,7 @@ from pilar_runtime.localtime import WIT, WITA, month_end
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.months import month_of, month_timer_key, reports_due, zone_name
 from services.reporting.domain.projection import event_contributions
+from services.reporting.reports.campaign import local_day
 from services.reporting.tests.conftest import Publish, Reporting, fed
 from services.reporting.tests.scenario import envelope
 
@@ -46,6 +47,13 @@ def test_events_are_counted_in_the_month_of_their_regions_local_time() -> None:
     java = event_contributions(Fact.of(_worker_event("34.03", "34.03.13.2004")))
     assert bali["events|month|2019-09"] == 1 and "events|month|2019-08" not in bali
     assert java["events|month|2019-08"] == 1 and "events|month|2019-09" not in java
+
+
+def test_a_campaign_report_dates_a_planned_session_by_its_local_day() -> None:
+    late = {"starts_at": "2019-08-07T16:30:00+00:00", "region_code": "51.02.01.2001"}
+    assert local_day(late) == "2019-08-08"  # 00:30 WITA
+    assert local_day({**late, "region_code": "34.03.13.2004"}) == "2019-08-07"  # 23:30 WIB
+    assert local_day({"starts_at": "None", "region_code": "34.03"}) == ""
 
 
 async def test_each_zone_orders_its_own_districts_reports_at_its_month_end(
