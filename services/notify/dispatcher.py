@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import structlog
@@ -23,7 +23,7 @@ from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.commands.deliveries import record_attempt
 from services.notify.domain.deliveries import Failure, Retries
-from services.notify.domain.timing import QuietHours, TokenBucket
+from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
 
 log = structlog.get_logger("notify.dispatcher")
 
@@ -84,7 +84,7 @@ class Dispatcher(LeasedPoller):
 
     async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
-            if self._held(delivery["channel"]):
+            if self._held(delivery):
                 return await self._hold(delivery)
             async with self.limit:
                 await self._take_token(delivery["channel"])
@@ -114,10 +114,10 @@ class Dispatcher(LeasedPoller):
                 except Exception:
                     log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
 
-    def _held(self, channel: str) -> bool:
-        """A channel that waits through the quiet hours, while they last."""
-        sender = self.senders.get(channel)
-        return sender is not None and sender.quiet_hours and self.quiet.is_quiet(self.clock())
+    def _held(self, delivery: dict[str, Any]) -> bool:
+        """A channel that waits through the quiet hours, while they last on the recipient's clock."""
+        sender = self.senders.get(delivery["channel"])
+        return sender is not None and sender.quiet_hours and self.quiet.is_quiet(self.clock(), _zone(delivery))
 
     async def _take_token(self, channel: str) -> None:
         bucket = self.buckets.get(channel)
@@ -125,6 +125,10 @@ class Dispatcher(LeasedPoller):
             await asyncio.sleep(wait)
 
     async def _hold(self, delivery: dict[str, Any]) -> None:
-        release = self.quiet.release(self.clock())
+        release = self.quiet.release(self.clock(), _zone(delivery))
         await store.hold(self.mongo, delivery["_id"], self.owner, release)
         log.info("notify.sms_held_quiet_hours", until=release.isoformat())
+
+
+def _zone(delivery: dict[str, Any]) -> tzinfo:
+    return recipient_zone(delivery.get("recipient_region"), delivery["region_code"])

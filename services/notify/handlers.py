@@ -20,7 +20,7 @@ from contracts.events.outreach import (
     SessionCancelled,
     SessionScheduled,
 )
-from contracts.events.registry import WorkerRegistered
+from contracts.events.registry import InstitutionFormed, WorkerRegistered
 from contracts.events.reporting import ReportGenerated
 from pilar_runtime.consumer import EventHandlers
 from pilar_runtime.mongo import UnitOfWork
@@ -94,6 +94,12 @@ async def followup_cancelled(
 # End of corrections (outreach) --------------------------------------------------------------------------------
 
 
+async def institution_formed(
+    notifier: Notifier, envelope: Envelope, payload: InstitutionFormed, uow: UnitOfWork
+) -> None:
+    await notices.institution_formed(uow, notifier, envelope, payload)
+
+
 async def anything_else(notifier: Notifier, envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
     """Events that mean nothing to notify itself: only passed on."""
 
@@ -112,6 +118,7 @@ SUBSCRIBERS: dict[tuple[str, ...], Subscriber] = {
     ("campaign_updated",): campaign_updated,
     ("campaign_cancelled",): campaign_cancelled,
     ("followup_cancelled",): followup_cancelled,
+    ("WKSBM_formed", "Pokja_formed", "KarangTaruna_formed"): institution_formed,
 }
 
 

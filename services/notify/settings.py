@@ -43,7 +43,8 @@ class NotifySettings(ServiceSettings):
     retry_max_delay_seconds: float = 3600.0
     max_attempts: int = 5
 
-    # Quiet hours for SMS, in WIB (UTC+7): held until the end, not dropped. Equal start and end: no quiet hours.
+    # Quiet hours for SMS on the recipient's local clock (WIB, WITA or WIT): held until the end, not dropped. Equal
+    # start and end: no quiet hours.
     quiet_hours_start: str = "21:00"
     quiet_hours_end: str = "06:00"
 

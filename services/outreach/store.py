@@ -4,13 +4,13 @@ command and every write takes the unit of work's session."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pymongo import UpdateOne
 
 from pilar_runtime.api import page_of
-from pilar_runtime.localtime import at_local
+from pilar_runtime.localtime import WIB, at_local
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.outreach.domain.completion import HELD, SCHEDULED, SessionOutcome
@@ -79,9 +79,10 @@ async def bookings_around(
     ends_at: datetime,
     campaign_id: str | None,
     days: tuple[date, date] | None = None,
+    zone: tzinfo = WIB,
 ) -> list[Booking]:
     """Active sessions that the rules must see: those of the same people overlapping [starts_at, ends_at), and the
-    campaign's sessions on the Jakarta days ``days`` (first, last)."""
+    campaign's sessions on the local days ``days`` (first, last) of ``zone``."""
     people = sorted(set(people))
     clauses: list[dict[str, Any]] = []
     if people:
@@ -94,7 +95,7 @@ async def bookings_around(
         )
     if campaign_id is not None and days is not None:
         first, last = days
-        window = {"$gte": at_local(first, time(0)), "$lt": at_local(last + timedelta(days=1), time(0))}
+        window = {"$gte": at_local(first, time(0), zone), "$lt": at_local(last + timedelta(days=1), time(0), zone)}
         clauses.append({"campaign_id": campaign_id, "starts_at": window})
     if not clauses:
         return []

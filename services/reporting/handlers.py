@@ -62,4 +62,5 @@ def build_handlers(grace: timedelta) -> EventHandlers:
 
 
 async def month_ended(data: dict[str, Any], uow: UnitOfWork) -> None:
-    await events.order_monthly_reports(uow, str(data["month"]))
+    # Timers set before zones carry no zone: they were WIB's.
+    await events.order_monthly_reports(uow, str(data["month"]), str(data.get("zone", "WIB")))

@@ -34,6 +34,7 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from pilar_runtime.regions import ancestors
 from pilar_runtime.timers import TIMERS, schedule_timer
+from services.reporting.domain.months import month_timer_key
 from services.reporting.domain.projection import (
     AGGREGATES,
     CAMPAIGNS,
@@ -198,11 +199,12 @@ class MonthsActive:
 
     def __init__(self) -> None:
         self.districts: set[tuple[str, str]] = set()
-        self.due: dict[str, datetime] = {}  # month → when its reports are due, as the latest event asks
+        # (month, zone) → when its reports are due, as the latest event asks: each zone's month ends at its midnight.
+        self.due: dict[tuple[str, str], datetime] = {}
 
-    def note(self, district: str, month: str, due: datetime) -> None:
+    def note(self, district: str, month: str, due: datetime, zone: str = "WIB") -> None:
         self.districts.add((district, month))
-        self.due[month] = max(due, self.due.get(month, due))
+        self.due[month, zone] = max(due, self.due.get((month, zone), due))
 
     async def flush(self, uow: UnitOfWork) -> None:
         if self.districts:
@@ -218,10 +220,11 @@ class MonthsActive:
                 ordered=False,
                 session=uow.session,
             )
-        for month, due in sorted(self.due.items()):
-            timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": month}, session=uow.session)
+        for (month, zone), due in sorted(self.due.items()):
+            key = month_timer_key(month, zone)
+            timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": key}, session=uow.session)
             if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
-                await schedule_timer(uow, MONTHLY_TIMER, month, due, {"month": month})
+                await schedule_timer(uow, MONTHLY_TIMER, key, due, {"month": month, "zone": zone})
             # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
 
 
@@ -397,6 +400,26 @@ async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str)
 
 
 # --- end FGD minutes and pilot desa ---
+
+
+# Registry export: the registry of a region as reporting's projections hold it -----------------------------------
+
+
+async def institutions_in(db: Db, region: str) -> list[dict[str, Any]]:
+    return await db[INSTITUTIONS].find({"regions": region}).to_list(None)
+
+
+async def workers_in(db: Db, region: str) -> list[dict[str, Any]]:
+    return await db[WORKERS].find({"regions": region}).to_list(None)
+
+
+async def newest_registry_event(db: Db, region: str) -> datetime | None:
+    """When the newest registry fact of the region (by arrival) happened: the export's "as of"."""
+    found = await db[EVENTS].find_one({"regions": region, "producer": "registry"}, sort=[("_id", -1)])
+    return found["occurred_at"] if found else None
+
+
+# End of the registry export's queries ---------------------------------------------------------------------------
 
 
 # Reports: the jobs (``reports``) and their files (``report_files``)

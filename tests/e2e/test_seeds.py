@@ -148,6 +148,21 @@ async def test_sessions_entered_after_they_took_place_invite_nobody_and_the_log_
     assert not [m for m in list_mail(mailbox) if m.to.startswith("nuryuwono@") and "Undangan" in m.subject]
 
 
+async def test_the_psks_section_hears_of_each_wksbm_and_the_bali_fgd_is_announced_in_wita(
+    scenario: tuple[Scenario, Api], mailbox: Path
+) -> None:
+    def handovers() -> list[str]:
+        return [m.body() for m in list_mail(mailbox) if m.to == "seksi.psks@dinsos.example.id"]
+
+    async def handed_over() -> bool:
+        return len(handovers()) >= 10  # seed 001: ten WKSBM formed with complete boards
+
+    await eventually(handed_over, timeout=90, what="the handover e-mails")
+    assert all("Susunan pengurus:" in body and "1. Ketua: " in body for body in handovers())
+    bali = [m.body() for m in list_mail(mailbox) if "Penguatan Karang Taruna" in " ".join(m.subject.split())]
+    assert bali and all("pukul 09.00 WITA s.d. 12.00 WITA" in body for body in bali)
+
+
 async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_overdue_followup_is_noticed(
     scenario: tuple[Scenario, Api], received: list[dict[str, Any]], mailbox: Path
 ) -> None:

@@ -1,11 +1,20 @@
-"""Local time: WIB days and wall-clock times, and their UTC instants."""
+"""Local time: each province's zone (WIB, WITA, WIT), local days and wall-clock times, and their UTC instants."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pilar_runtime.localtime import (
     WIB,
+    WIT,
+    WIT_PROVINCES,
+    WITA,
+    WITA_PROVINCES,
+    abbreviation,
     at_local,
     end_of_day,
     local_date,
@@ -15,13 +24,69 @@ from pilar_runtime.localtime import (
     to_utc,
     zone_of,
 )
+from pilar_runtime.regions import children
 
 FIXED_WIB = timezone(timedelta(hours=7), "WIB")
 
 
-def test_every_region_keeps_wib_for_now() -> None:
-    assert zone_of("34.03") is WIB
-    assert zone_of("94.71.01.1001") is WIB  # Papua keeps WIT, given its zone by a later change
+@pytest.mark.parametrize(
+    ("region_code", "zone", "name"),
+    [
+        ("34.03", WIB, "WIB"),  # Gunungkidul, DIY
+        ("35.11", WIB, "WIB"),  # Bondowoso, Jawa Timur
+        ("19.05.02", WIB, "WIB"),  # Simpang Teritip, Bangka Barat
+        ("11", WIB, "WIB"),  # Aceh
+        ("61.01", WIB, "WIB"),  # Kalimantan Barat
+        ("62", WIB, "WIB"),  # Kalimantan Tengah
+        ("51.02", WITA, "WITA"),  # Tabanan, Bali
+        ("52", WITA, "WITA"),
+        ("53", WITA, "WITA"),
+        ("63", WITA, "WITA"),
+        ("64.72", WITA, "WITA"),  # Samarinda
+        ("65", WITA, "WITA"),
+        ("71", WITA, "WITA"),
+        ("73.71", WITA, "WITA"),  # Makassar
+        ("76", WITA, "WITA"),
+        ("81", WIT, "WIT"),
+        ("82", WIT, "WIT"),
+        ("91.71", WIT, "WIT"),  # Jayapura
+        ("94.71.01.1001", WIT, "WIT"),
+        ("96", WIT, "WIT"),
+        ("", WIB, "WIB"),  # the national scope
+    ],
+)
+def test_a_region_keeps_its_province_zone(region_code: str, zone: object, name: str) -> None:
+    assert zone_of(region_code) is zone
+    assert abbreviation(zone_of(region_code)) == name
+
+
+def test_plain_codes_answer_like_dotted_ones() -> None:
+    assert zone_of("5102") is WITA
+    assert zone_of("9471011001") is WIT
+
+
+def test_every_province_of_the_reference_has_a_zone_and_the_named_ones_are_real_provinces() -> None:
+    provinces = {r.code: r.name for r in children(None)}
+    assert set(provinces) >= WITA_PROVINCES | WIT_PROVINCES
+    assert provinces["51"] == "Bali" and provinces["73"] == "Sulawesi Selatan"
+    assert provinces["81"] == "Maluku" and provinces["94"] == "Papua Tengah"
+    wib = {code for code in provinces if zone_of(code) is WIB}
+    assert wib == {c for c in provinces if c[0] in "123" or c in {"61", "62"}}
+
+
+def test_nine_in_the_morning_is_a_different_instant_in_each_zone() -> None:
+    day = date(2026, 12, 8)
+    assert at_local(day, time(9, 0), zone_of("34.03")) == datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+    assert at_local(day, time(9, 0), zone_of("51.02")) == datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    assert at_local(day, time(9, 0), zone_of("91.71")) == datetime(2026, 12, 8, 0, 0, tzinfo=UTC)
+    assert month_end(day, WIT) == datetime(2026, 12, 31, 15, 0, tzinfo=UTC)
+
+
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)))
+def test_the_three_zones_keep_fixed_offsets_one_hour_apart(moment: datetime) -> None:
+    instant = moment.replace(tzinfo=UTC)
+    offsets = [instant.astimezone(z).utcoffset() for z in (WIB, WITA, WIT)]
+    assert offsets == [timedelta(hours=7), timedelta(hours=8), timedelta(hours=9)]
 
 
 def test_asia_jakarta_is_seven_hours_ahead_of_utc_for_every_date_the_system_handles() -> None:

@@ -35,6 +35,7 @@ from services.notify.domain.kinds import kind_name
 from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
 from services.notify.domain.rules import role_members
 from services.notify.domain.skips import Skip
+from services.notify.domain.timing import recipient_zone
 from services.notify.events import outcome_event
 from services.notify.notices import Notifier
 
@@ -97,7 +98,8 @@ async def _record(
 ) -> int:
     now = notifier.clock()
     # A channel that waits through the quiet hours, planned in them, is due in the morning; the rest at once.
-    due_at = notifier.quiet.release(now) if held_in_quiet_hours(item.channel) else now
+    zone = recipient_zone(item.recipient_region, source.region_code)
+    due_at = notifier.quiet.release(now, zone) if held_in_quiet_hours(item.channel) else now
     document = new_delivery(
         new_id("dlv"), item, source, message, problem, now=now, due_at=due_at, no_lease=store.NO_LEASE
     )

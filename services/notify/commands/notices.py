@@ -21,8 +21,9 @@ from contracts.events.outreach import (
     SessionCancelled,
     SessionScheduled,
 )
-from contracts.events.registry import WorkerRegistered
+from contracts.events.registry import InstitutionFormed, WorkerRegistered
 from contracts.events.reporting import ReportGenerated
+from pilar_runtime.localtime import zone_of
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import cancel_timer, schedule_timer
 from services.notify import store
@@ -89,6 +90,22 @@ async def report_generated(uow: UnitOfWork, notifier: Notifier, envelope: Envelo
     await _notice(uow, notifier, envelope, report.model_dump(mode="json"))
 
 
+# Formation: the handover to the Seksi PSKS/TKSM ---------------------------------------------------------------
+
+
+async def institution_formed(
+    uow: UnitOfWork, notifier: Notifier, envelope: Envelope, formed: InstitutionFormed
+) -> None:
+    """A WKSBM, Pokja or Karang Taruna formed: the notice lists its board (roles and names only), and may name the
+    officers of the session and the owner of the campaign the formation cites."""
+    facts = formed.model_dump(mode="json")
+    facts["board"] = [{"role": seat.role, "name": seat.name} for seat in formed.board]
+    session = await store.find(uow, store.SESSIONS, formed.session_id) if formed.session_id else None
+    facts["officer_ids"] = (session or {}).get("facts", {}).get("officer_ids", [])
+    campaign_id = formed.campaign_id or (session or {}).get("facts", {}).get("campaign_id")
+    await _notice(uow, notifier, envelope, {**facts, **await _campaign_facts(uow, campaign_id)})
+
+
 # Sessions ------------------------------------------------------------------------------------------------------
 
 
@@ -150,7 +167,7 @@ async def assign_followup(uow: UnitOfWork, notifier: Notifier, envelope: Envelop
     """The copy, the due notice's timer (the day before `due_on`, when still ahead), the assignment notice."""
     facts = followup.model_dump(mode="json")
     await store.keep_followup(uow, followup.followup_id, facts, envelope.region_code)
-    due_notice = followup_due_notice_at(followup.due_on)
+    due_notice = followup_due_notice_at(followup.due_on, zone_of(envelope.region_code))
     if due_notice > notifier.clock():
         data = {"followup_id": followup.followup_id}
         await schedule_timer(uow, FOLLOWUP_DUE, followup.followup_id, due_notice, data)

@@ -1,15 +1,16 @@
-"""What a template sees: the facts of a notice in the users' words (what, where, when in WIB, who).
+"""What a template sees: the facts of a notice in the users' words (what, where, when in local time, who).
 
 Facts are the event's payload as JSON (plus `stage` for a reminder); the context names them in Indonesian and
-formats dates the way a letter from the Dinas would: "Senin, 12 Agustus 2019 pukul 09.00 WIB".
+formats dates the way a letter from the Dinas would, in the zone of the session's region: "Senin, 12 Agustus 2019
+pukul 09.00 WIB" in Gunungkidul, "… pukul 09.00 WITA" in Bali, "… WIT" in Papua.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
-from pilar_runtime.localtime import WIB, hari_tanggal
+from pilar_runtime.localtime import WIB, abbreviation, hari_tanggal, zone_of
 from pilar_runtime.regions import RegionError, lookup
 from services.notify.domain.kinds import kind_name
 
@@ -21,14 +22,18 @@ def tanggal(value: date | str | None) -> str:
     return hari_tanggal(day)
 
 
-def waktu_wib(value: datetime | str) -> str:
-    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(WIB)
-    return f"{tanggal(moment.date())} pukul {moment:%H.%M} WIB"
+def _local(value: datetime | str, zone: tzinfo) -> datetime:
+    return (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(zone)
 
 
-def jam_wib(value: datetime | str) -> str:
-    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(WIB)
-    return f"{moment:%H.%M} WIB"
+def waktu(value: datetime | str, zone: tzinfo = WIB) -> str:
+    """A day and a time in ``zone``, named: "Kamis, 8 Agustus 2019 pukul 09.00 WITA"."""
+    moment = _local(value, zone)
+    return f"{tanggal(moment.date())} pukul {moment:%H.%M} {abbreviation(zone)}"
+
+
+def jam(value: datetime | str, zone: tzinfo = WIB) -> str:
+    return f"{_local(value, zone):%H.%M} {abbreviation(zone)}"
 
 
 def wilayah(code: str) -> dict[str, str]:
@@ -44,6 +49,7 @@ def wilayah(code: str) -> dict[str, str]:
 
 def _session(facts: dict[str, Any]) -> dict[str, Any]:
     place = wilayah(facts["region_code"])
+    zone = zone_of(facts["region_code"])
     sesi = {
         "id": facts["session_id"],
         "jenis": "FGD" if facts["kind"] == "FGD" else "Penyuluhan Sosial",
@@ -51,13 +57,13 @@ def _session(facts: dict[str, Any]) -> dict[str, Any]:
         "tempat": facts["venue"],
         "desa": place["nama"],
         "wilayah": place["lengkap"],
-        "mulai": waktu_wib(facts["starts_at"]),
-        "selesai": jam_wib(facts["ends_at"]) if facts.get("ends_at") else "selesai",
+        "mulai": waktu(facts["starts_at"], zone),
+        "selesai": jam(facts["ends_at"], zone) if facts.get("ends_at") else "selesai",
         "alasan": facts.get("reason") or "-",
         "tahap": facts.get("stage", ""),
     }
     if facts.get("previous_starts_at"):
-        sesi["mulai_sebelumnya"] = waktu_wib(facts["previous_starts_at"])
+        sesi["mulai_sebelumnya"] = waktu(facts["previous_starts_at"], zone)
     return sesi
 
 
@@ -98,6 +104,42 @@ def _report(facts: dict[str, Any], public_base_url: str) -> dict[str, Any]:
     }
 
 
+JENIS_LEMBAGA = {"WKSBM": "WKSBM", "POKJA": "Pokja", "KARANG_TARUNA": "Karang Taruna"}
+_BOARD_ORDER = ("ketua", "wakil_ketua", "sekretaris", "bendahara")
+
+
+def jabatan(role: str) -> str:
+    """`wakil_ketua` → "Wakil Ketua"."""
+    return " ".join(word.capitalize() for word in str(role).replace("_", " ").split())
+
+
+def pengurus(board: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The kepengurusan as a letter lists it: ketua, sekretaris, bendahara first, then the other seats as given.
+    Names and roles only, whatever else an old event's seat carries."""
+
+    def rank(seat: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        role = str(seat[1].get("role", "")).lower()
+        return (_BOARD_ORDER.index(role) if role in _BOARD_ORDER else len(_BOARD_ORDER), seat[0])
+
+    return [
+        {"jabatan": jabatan(seat["role"]), "nama": str(seat["name"])} for _, seat in sorted(enumerate(board), key=rank)
+    ]
+
+
+def _institution(facts: dict[str, Any]) -> dict[str, Any]:
+    place = wilayah(facts["region_code"])
+    return {
+        "id": facts["institution_id"],
+        "jenis": JENIS_LEMBAGA.get(str(facts["kind"]), str(facts["kind"])),
+        "nama": facts["name"],
+        "desa": place["nama"],
+        "wilayah": place["lengkap"],
+        "terbentuk": tanggal(facts["formed_on"]),
+        "pengurus": pengurus(facts["board"]),
+        "jumlah_anggota": len(facts.get("member_ids") or []),
+    }
+
+
 def notice_context(subject: str, facts: dict[str, Any], *, public_base_url: str, penerima: str) -> dict[str, Any]:
     """The template context of one notice; KeyError names a fact the event lacks."""
     kind = kind_name(subject)
@@ -110,6 +152,8 @@ def notice_context(subject: str, facts: dict[str, Any], *, public_base_url: str,
         context["kampanye"] = _campaign(facts)
     elif kind == "report_generated":
         context["laporan"] = _report(facts, public_base_url)
+    elif kind.endswith("_formed"):
+        context["lembaga"] = _institution(facts)
     return context
 
 
@@ -149,6 +193,25 @@ _CAMPAIGN = {
     "sessions_cancelled": 0,
     "participants_reached": 400,
 }
+# Seed 001: one of the ten WKSBM of Gunungkidul, formed after the penyuluhan in Desa Kampung.
+_FORMED = {
+    "institution_id": "ins_contoh",
+    "kind": "WKSBM",
+    "name": "WKSBM Kampung Sejahtera",
+    "region_code": "34.03.13.2004",
+    "formed_on": "2019-08-20",
+    "board": [
+        {"role": "ketua", "name": "Suparno"},
+        {"role": "sekretaris", "name": "Wulandari"},
+        {"role": "bendahara", "name": "Tri Hartini"},
+        {"role": "anggota", "name": "Sukardi"},
+    ],
+    "member_ids": ["ins_arisan", "ins_kube"],
+    "session_id": "ses_contoh",
+    "campaign_id": "cmp_contoh",
+    "officer_ids": ["wrk_petugas"],
+    "campaign_owner": "op-contoh",
+}
 # A sample of every notice's facts: a rule's template must render against its kinds' samples to be accepted.
 SAMPLE_FACTS: dict[str, dict[str, Any]] = {
     "outreach.session_scheduled": _SESSION,
@@ -174,4 +237,7 @@ SAMPLE_FACTS: dict[str, dict[str, Any]] = {
         "title": "Laporan Penumbuhan WKSBM",
         "download_path": "/reports/rpt_contoh/download",
     },
+    "registry.WKSBM_formed": _FORMED,
+    "registry.Pokja_formed": {**_FORMED, "kind": "POKJA", "name": "Pokja Desa Kampung"},
+    "registry.KarangTaruna_formed": {**_FORMED, "kind": "KARANG_TARUNA", "name": "Karang Taruna Tunas Muda"},
 }

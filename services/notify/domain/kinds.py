@@ -2,6 +2,8 @@
 
 Most are events on the bus; two are derived by notify itself from timers: a session reminder (H-3, H-1) and
 a follow-up that is due tomorrow. A rule's pattern `outreach.session_*` therefore covers reminders too.
+The formation of a WKSBM, Pokja or Karang Taruna (`registry.*_formed`) is the handover to the Seksi PSKS/TKSM:
+a rule addresses it to that section's e-mail, or to the people of the session and campaign that led to it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ NOTICE_KINDS: dict[str, frozenset[str]] = {
     "outreach.campaign_planned": frozenset({"officers", "narasumber", "campaign_owner"}),
     "outreach.campaign_completed": frozenset({"officers", "narasumber", "campaign_owner"}),
     "reporting.report_generated": frozenset({"campaign_owner"}),
+    # `officers` are those of the session the formation cites; `campaign_owner` the owner of the campaign it cites.
+    "registry.WKSBM_formed": frozenset({"officers", "campaign_owner"}),
+    "registry.Pokja_formed": frozenset({"officers", "campaign_owner"}),
+    "registry.KarangTaruna_formed": frozenset({"officers", "campaign_owner"}),
 }
+FORMED = frozenset(kind for kind in NOTICE_KINDS if kind.endswith("_formed"))
 ROLES = frozenset().union(*NOTICE_KINDS.values())
 
 _PATTERN = re.compile(r"^[A-Za-z*?]+\.[A-Za-z0-9_*?]+$")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from pilar_runtime.localtime import WIB
+from pilar_runtime.localtime import WIB, zone_of
 
 REMINDER_STAGES: dict[str, timedelta] = {"H-3": timedelta(days=3), "H-1": timedelta(days=1)}
-# A follow-up due notice goes out at 08:00 WIB the day before its due date.
+# A follow-up due notice goes out at 08:00 local time (the follow-up's region) the day before its due date.
 FOLLOWUP_NOTICE_AT = time(8, 0)
 
 
@@ -19,8 +19,8 @@ def reminder_times(starts_at: datetime, now: datetime) -> dict[str, datetime]:
     return {stage: starts_at - before for stage, before in REMINDER_STAGES.items() if starts_at - before > now}
 
 
-def followup_due_notice_at(due_on: date) -> datetime:
-    return datetime.combine(due_on - timedelta(days=1), FOLLOWUP_NOTICE_AT, tzinfo=WIB)
+def followup_due_notice_at(due_on: date, zone: tzinfo = WIB) -> datetime:
+    return datetime.combine(due_on - timedelta(days=1), FOLLOWUP_NOTICE_AT, tzinfo=zone)
 
 
 def parse_clock(text: str, field_name: str) -> time:
@@ -33,28 +33,35 @@ def parse_clock(text: str, field_name: str) -> time:
 
 @dataclass(frozen=True)
 class QuietHours:
-    """A nightly window (WIB) in which SMS waits; start > end wraps past midnight (21:00–06:00)."""
+    """A nightly window in which SMS waits, on the recipient's local clock (WIB, WITA or WIT); start > end wraps
+    past midnight (21:00–06:00)."""
 
     start: time
     end: time
 
-    def is_quiet(self, moment: datetime) -> bool:
-        local = moment.astimezone(WIB).time()
+    def is_quiet(self, moment: datetime, zone: tzinfo = WIB) -> bool:
+        local = moment.astimezone(zone).time()
         if self.start == self.end:
             return False
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
-    def release(self, moment: datetime) -> datetime:
+    def release(self, moment: datetime, zone: tzinfo = WIB) -> datetime:
         """`moment` itself when sending is allowed, else the end of the quiet window."""
-        if not self.is_quiet(moment):
+        if not self.is_quiet(moment, zone):
             return moment
-        local = moment.astimezone(WIB)
-        release = datetime.combine(local.date(), self.end, tzinfo=WIB)
+        local = moment.astimezone(zone)
+        release = datetime.combine(local.date(), self.end, tzinfo=zone)
         if release <= local:
             release += timedelta(days=1)
         return release
+
+
+def recipient_zone(recipient_region: str | None, notice_region: str) -> tzinfo:
+    """Whose night the quiet hours keep: the recipient's region (a worker's, or the rule's for an address it names),
+    else the notice's."""
+    return zone_of(recipient_region or notice_region)
 
 
 def backoff(attempt: int, base_seconds: float, cap_seconds: float) -> timedelta:

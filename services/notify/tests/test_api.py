@@ -16,7 +16,9 @@ GOOD = {"event_pattern": "outreach.session_*", "region_code": "34.03", "channel"
 
 BAD_RULES: list[tuple[dict[str, Any], str]] = [
     ({"event_pattern": "session"}, "event_pattern"),
-    ({"event_pattern": "registry.WKSBM_formed"}, "matches no notice"),
+    ({"event_pattern": "registry.worker_registered"}, "matches no notice"),
+    ({"event_pattern": "registry.*_formed", "recipients": ["narasumber"]}, "cannot be derived"),
+    ({"event_pattern": "registry.WKSBM_formed", "template": "{{ sesi.topik }}"}, "does not render"),
     ({"event_pattern": "outreach.session_[a]"}, "event_pattern"),
     ({"channel": "fax"}, "channel"),
     ({"template": "Yth. {{ sesi.nama_kepala_desa }}"}, "does not render"),

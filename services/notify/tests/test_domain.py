@@ -11,7 +11,7 @@ import pytest
 
 from contracts.events.notify import FailureReason
 from services.notify.channels import CHANNELS, held_in_quiet_hours
-from services.notify.domain.context import SAMPLE_FACTS, notice_context, tanggal, waktu_wib
+from services.notify.domain.context import SAMPLE_FACTS, notice_context, tanggal, waktu
 from services.notify.domain.deliveries import Failure, Retries, after_attempt
 from services.notify.domain.kinds import NOTICE_KINDS, InvalidPattern, matching_kinds, validate_pattern
 from services.notify.domain.plan import Contact, Webhook, plan_notices, plan_webhooks
@@ -51,7 +51,12 @@ def test_patterns_cover_notices_and_reject_nonsense() -> None:
         with pytest.raises(InvalidPattern):
             validate_pattern(bad)
     with pytest.raises(InvalidPattern, match="matches no notice"):
-        validate_pattern("registry.*")
+        validate_pattern("registry.worker_*")
+    assert matching_kinds("registry.*_formed") == [
+        "registry.WKSBM_formed",
+        "registry.Pokja_formed",
+        "registry.KarangTaruna_formed",
+    ]
 
 
 def test_reminders_only_for_moments_still_ahead() -> None:
@@ -102,7 +107,7 @@ def test_every_notice_has_shipped_templates_that_render() -> None:
 
 
 def test_context_speaks_indonesian_in_wib() -> None:
-    assert waktu_wib("2019-08-08T02:00:00Z") == "Kamis, 8 Agustus 2019 pukul 09.00 WIB"
+    assert waktu("2019-08-08T02:00:00Z") == "Kamis, 8 Agustus 2019 pukul 09.00 WIB"
     assert tanggal("2020-11-30") == "Senin, 30 November 2020"
     context = notice_context(
         "outreach.session_scheduled", SAMPLE_FACTS["outreach.session_scheduled"], public_base_url="", penerima="X"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict, Unprocessable
-from pilar_runtime.localtime import at_local, end_of_day
+from pilar_runtime.localtime import at_local, end_of_day, zone_of
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import Level, checked_region
@@ -45,7 +45,11 @@ async def plan_campaign(mongo: Mongo, body: CampaignIn, caller: Caller) -> dict[
         await store.add(uow, CAMPAIGNS, [campaign])
         # When the period is over the campaign completes even if some sessions were never reported.
         await schedule_timer(
-            uow, CAMPAIGN_PERIOD_END, campaign["_id"], end_of_day(body.end_date), {"campaign_id": campaign["_id"]}
+            uow,
+            CAMPAIGN_PERIOD_END,
+            campaign["_id"],
+            end_of_day(body.end_date, zone_of(region)),
+            {"campaign_id": campaign["_id"]},
         )
         uow.emit(events.campaign_planned(campaign, caller.sub))
 
@@ -104,10 +108,8 @@ async def update_campaign(mongo: Mongo, campaign_id: str, body: CampaignPatch, c
         if not await store.replace_unchanged(uow, CAMPAIGNS, before, after, "status"):
             raise state_conflict("campaign_changed", f"campaign {campaign_id} changed meanwhile; reload and retry")
         if "end_date" in changed:
-            await schedule_timer(
-                uow, CAMPAIGN_PERIOD_END, campaign_id, end_of_day(date.fromisoformat(after["end_date"])),
-                {"campaign_id": campaign_id},
-            )  # fmt: skip
+            period_end = end_of_day(date.fromisoformat(after["end_date"]), zone_of(after["region_code"]))
+            await schedule_timer(uow, CAMPAIGN_PERIOD_END, campaign_id, period_end, {"campaign_id": campaign_id})
         uow.emit(events.campaign_updated(after, changed, caller.sub))
 
     await mongo.transact(work)
@@ -168,6 +170,7 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
     """One session per desa of the campaign that has none yet, or 422 with why not (creating nothing)."""
     campaign = await open_campaign(mongo, campaign_id, caller)
     terms = store.campaign_terms(campaign)
+    zone = zone_of(terms.region_code)
     pools = set(campaign["officer_ids"]) | set(campaign["narasumber_ids"])
     created: list[dict[str, Any]] = []
 
@@ -184,10 +187,11 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
         existing = await store.bookings_around(
             uow,
             people=pools,
-            starts_at=at_local(terms.start_date, datetime.min.time()),
-            ends_at=end_of_day(terms.end_date),
+            starts_at=at_local(terms.start_date, datetime.min.time(), zone),
+            ends_at=end_of_day(terms.end_date, zone),
             campaign_id=campaign_id,
             days=(terms.start_date, terms.end_date),
+            zone=zone,
         )
         request = ScheduleRequest(
             campaign=terms,

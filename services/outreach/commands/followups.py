@@ -6,7 +6,7 @@ from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
-from pilar_runtime.localtime import local_today
+from pilar_runtime.localtime import local_today, zone_of
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.timers import cancel_timer
 from services.outreach import events, store
@@ -20,7 +20,7 @@ FOLLOWUP_DUE = "followup_due"  # the timer at the end of a follow-up's due day
 
 async def complete_followup(mongo: Mongo, followup_id: str, body: CompleteFollowupIn, caller: Caller) -> dict[str, Any]:
     before = await visible(mongo, FOLLOWUPS, followup_id, caller, "follow-up")
-    after = completed_followup(before, body, today=local_today(), by=caller.sub)
+    after = completed_followup(before, body, today=local_today(zone_of(before["region_code"])), by=caller.sub)
 
     async def work(uow: UnitOfWork) -> None:
         if not await store.replace_unchanged(uow, FOLLOWUPS, before, after):

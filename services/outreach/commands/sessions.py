@@ -3,12 +3,12 @@ assigns its follow-ups), and correct a held session's report."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict
-from pilar_runtime.localtime import end_of_day, local_date, local_today
+from pilar_runtime.localtime import end_of_day, local_today, zone_of
 from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.timers import cancel_timer, schedule_timer
@@ -113,7 +113,9 @@ async def cancel_session(mongo: Mongo, session_id: str, reason: str | None, call
 async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: Caller) -> dict[str, Any]:
     before = await read_session(mongo, session_id, caller)
     require_reportable(before)
-    after = held_session(before, held_report(body, before, today=local_today(), reported_by=caller.sub))
+    after = held_session(
+        before, held_report(body, before, today=local_today(zone_of(before["region_code"])), reported_by=caller.sub)
+    )
     followups = assigned_followups(body, before, new_id=lambda: new_id("fol"), now=_now())
     area = people_area(before, await _campaign_of(mongo, before))
 
@@ -122,7 +124,7 @@ async def report_session(mongo: Mongo, session_id: str, body: ReportIn, caller: 
             await require_workers(uow, [followup["owner_id"]], f"outcomes.followups[{i}].owner_id", area)
         await _replace_if_unchanged(uow, before, after)
         uow.emit(events.session_held(after, followups, caller.sub))
-        await _assign(uow, followups, caller.sub)
+        await _assign(uow, followups, caller.sub, zone_of(before["region_code"]))
         if after.get("campaign_id"):
             await complete_campaign_if_done(uow, after["campaign_id"], caller.sub, period_ended=False)
 
@@ -139,7 +141,7 @@ async def amend_report(mongo: Mongo, session_id: str, body: ReportAmendmentIn, c
     before = await read_session(mongo, session_id, caller)
     require_amendable(before)
     now = _now()
-    report = held_report(body, before, today=local_today(), reported_by=caller.sub)
+    report = held_report(body, before, today=local_today(zone_of(before["region_code"])), reported_by=caller.sub)
     after = amended_session(before, report, reason=body.reason, by=caller.sub, now=now)
     area = people_area(before, await _campaign_of(mongo, before))
     changes: list[FollowupChanges] = []
@@ -159,7 +161,7 @@ async def amend_report(mongo: Mongo, session_id: str, body: ReportAmendmentIn, c
             await store.replace(uow, FOLLOWUPS, followup)
             await cancel_timer(uow, FOLLOWUP_DUE, followup["_id"])
             uow.emit(events.followup_cancelled(followup, caller.sub))
-        await _assign(uow, change.assigned, caller.sub)
+        await _assign(uow, change.assigned, caller.sub, zone_of(before["region_code"]))
         changes.append(change)
 
     await mongo.transact(work)
@@ -171,11 +173,12 @@ async def amend_report(mongo: Mongo, session_id: str, body: ReportAmendmentIn, c
     return after
 
 
-async def _assign(uow: UnitOfWork, followups: list[dict[str, Any]], actor: str) -> None:
-    """Store new follow-ups, each with the timer at the end of its due day (→ ``followup_assigned``)."""
+async def _assign(uow: UnitOfWork, followups: list[dict[str, Any]], actor: str, zone: tzinfo) -> None:
+    """Store new follow-ups, each with the timer at the end of its due day in the session's zone
+    (→ ``followup_assigned``)."""
     for followup in followups:
         await store.add(uow, FOLLOWUPS, [followup])
-        due_at = end_of_day(date.fromisoformat(followup["due_on"]))
+        due_at = end_of_day(date.fromisoformat(followup["due_on"]), zone)
         await schedule_timer(uow, FOLLOWUP_DUE, followup["_id"], due_at, {"followup_id": followup["_id"]})
         uow.emit(events.followup_assigned(followup, actor))
 
@@ -208,7 +211,8 @@ async def _check_rules(
         starts_at=candidate.starts_at,
         ends_at=candidate.ends_at,
         campaign_id=session.get("campaign_id"),
-        days=(candidate.day, local_date(candidate.ends_at)),
+        days=(candidate.day, candidate.last_day),
+        zone=candidate.zone,
     )
     terms = store.campaign_terms(campaign) if campaign else None
     broken = violations(candidate, terms, others, caller.can_see)

@@ -1,5 +1,6 @@
 """What the commands take: campaigns, sessions, reports and follow-ups as users give them. Unknown fields are
-refused; numbers are bounded; times without an offset mean Asia/Jakarta."""
+refused; numbers are bounded; times without an offset are wall-clock times of the session's region (WIB, WITA or
+WIT by province), turned into UTC once the region is known (``domain/sessions.py``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from contracts.events.common import ParticipantCategory, SessionKind
-from pilar_runtime.localtime import to_utc
 from pilar_runtime.models import Command
 from services.outreach.domain.attendance import attendance_problem
 
 # A stored campaign, session or follow-up as the rules read it.
 Document = Mapping[str, Any]
 
+LOCAL_TIME = "ISO 8601; without an offset it is the session region's local time (WIB, WITA or WIT)"
 WorkerId = Annotated[str, Field(min_length=1, max_length=100)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -50,38 +51,30 @@ class CampaignIn(Command):
         return self
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return to_utc(value) if value is not None else None
-
-
 class SessionIn(Command):
     kind: SessionKind
     campaign_id: str | None = Field(default=None, max_length=100, description="absent for a stand-alone FGD")
     topic: str | None = Field(default=None, min_length=1, max_length=200, description="defaults to the campaign's")
     region_code: str = Field(description="the desa (an FGD may also sit at kecamatan or kabupaten level)")
     venue: str = Field(min_length=1, max_length=300)
-    starts_at: datetime = Field(description="ISO 8601; without an offset it means Asia/Jakarta")
-    ends_at: datetime
+    starts_at: datetime = Field(description=LOCAL_TIME)
+    ends_at: datetime = Field(description=LOCAL_TIME)
     officer_ids: list[WorkerId] = Field(min_length=1, max_length=50)
     narasumber_ids: list[WorkerId] = Field(default_factory=list, max_length=50)
     expected_participants: Count | None = None
     expected_by_category: dict[ParticipantCategory, Count] = Field(default_factory=dict)
-
-    _times = field_validator("starts_at", "ends_at")(_utc)
 
 
 class SessionPatch(Command):
     topic: str | None = Field(default=None, min_length=1, max_length=200)
     region_code: str | None = None
     venue: str | None = Field(default=None, min_length=1, max_length=300)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: datetime | None = Field(default=None, description=LOCAL_TIME)
+    ends_at: datetime | None = Field(default=None, description=LOCAL_TIME)
     officer_ids: list[WorkerId] | None = Field(default=None, min_length=1, max_length=50)
     narasumber_ids: list[WorkerId] | None = Field(default=None, max_length=50)
     expected_participants: Count | None = None
     expected_by_category: dict[ParticipantCategory, Count] | None = None
-
-    _times = field_validator("starts_at", "ends_at")(_utc)
 
 
 class AttendanceIn(Command):
@@ -128,7 +121,7 @@ class ReportIn(Command):
 
 
 class CompleteFollowupIn(Command):
-    completed_on: date | None = Field(default=None, description="defaults to today in Asia/Jakarta")
+    completed_on: date | None = Field(default=None, description="defaults to today in the follow-up's local time")
     note: str | None = Field(default=None, max_length=2000)
 
 

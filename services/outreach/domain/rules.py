@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from pilar_runtime.localtime import local_date
+from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import in_region
 from services.outreach.domain.calendar import days_between, holiday_name
 
@@ -49,8 +49,17 @@ class Booking:
         return frozenset(self.officer_ids) | frozenset(self.narasumber_ids)
 
     @property
+    def zone(self) -> tzinfo:
+        """The session's local time: its region's zone (WIB, WITA or WIT)."""
+        return zone_of(self.region_code)
+
+    @property
     def day(self) -> date:
-        return local_date(self.starts_at)
+        return local_date(self.starts_at, self.zone)
+
+    @property
+    def last_day(self) -> date:
+        return local_date(self.ends_at - timedelta(microseconds=1), self.zone)
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ def double_booking(
 def daily_cap(
     candidate: Booking, campaign: CampaignTerms, others: Iterable[Booking], can_see: RegionSight = _everywhere
 ) -> Violation | None:
-    """No more sessions on one Jakarta calendar day than the campaign allows."""
+    """No more sessions on one local calendar day than the campaign allows."""
     same_day = [
         o
         for o in _in_order(others)
@@ -132,9 +141,8 @@ def daily_cap(
 
 
 def public_holiday(candidate: Booking) -> Violation | None:
-    """No session on an Indonesian public holiday (any day it touches, in Asia/Jakarta)."""
-    last_instant = candidate.ends_at - timedelta(microseconds=1)
-    for day in days_between(candidate.day, local_date(last_instant)):
+    """No session on an Indonesian public holiday (any day it touches, in the session's local time)."""
+    for day in days_between(candidate.day, candidate.last_day):
         name = holiday_name(day)
         if name:
             return Violation(NO_PUBLIC_HOLIDAY, f"{day.isoformat()} is a public holiday in Indonesia: {name}")
@@ -142,7 +150,7 @@ def public_holiday(candidate: Booking) -> Violation | None:
 
 
 def campaign_period(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
-    first, last = candidate.day, local_date(candidate.ends_at - timedelta(microseconds=1))
+    first, last = candidate.day, candidate.last_day
     if first < campaign.start_date or last > campaign.end_date:
         return Violation(
             INSIDE_CAMPAIGN_PERIOD,

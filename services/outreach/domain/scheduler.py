@@ -3,8 +3,9 @@
 Choices (documented in the README):
 - usable days are the campaign's days minus Indonesian public holidays and, by default, Sundays (Saturdays are
   working days for village outreach: seed 001 ran Thursday to Thursday, including the Saturday);
-- a day has two slots, 09:00–12:00 and 13:00–16:00 WIB; a day's sessions alternate between them, and sessions
-  in the same slot run in parallel in different desa with different people; at most ``max_sessions_per_day``;
+- a day has two slots, 09:00–12:00 and 13:00–16:00 in the campaign's local time (WIB, WITA or WIT); a day's
+  sessions alternate between them, and sessions in the same slot run in parallel in different desa with different
+  people; at most ``max_sessions_per_day``;
 - desa are taken in code order (neighbouring desa of one kecamatan land on the same or next days) and days are
   filled from the first, which leaves the last days free for moved sessions;
 - people are chosen least-loaded first (sessions already held or scheduled count), ties broken by id, and never
@@ -18,10 +19,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from pilar_runtime.localtime import at_local, local_date
+from pilar_runtime.localtime import at_local, local_date, zone_of
 from pilar_runtime.regions import in_region
 from services.outreach.domain.calendar import days_between, holiday_name
 from services.outreach.domain.rules import Booking, CampaignTerms
@@ -86,22 +87,23 @@ def usable_days(campaign: CampaignTerms, skip_sundays: bool = True) -> list[date
 class _Diary:
     """Who is busy when, and how many sessions each person has: the state the greedy placement keeps."""
 
-    def __init__(self, existing: Iterable[Booking]) -> None:
-        # Busy intervals filed under each Jakarta day they touch: a check looks at one day of one person.
+    def __init__(self, existing: Iterable[Booking], zone: tzinfo) -> None:
+        # Busy intervals filed under each local day they touch: a check looks at one day of one person.
+        self.zone = zone
         self.busy: dict[tuple[str, date], list[tuple[datetime, datetime]]] = defaultdict(list)
         self.load: Counter[str] = Counter()
         for booking in existing:
             self.book(booking.people, booking.starts_at, booking.ends_at)
 
     def book(self, people: Iterable[str], starts_at: datetime, ends_at: datetime) -> None:
-        days = days_between(local_date(starts_at), local_date(ends_at))
+        days = days_between(local_date(starts_at, self.zone), local_date(ends_at, self.zone))
         for person in people:
             for day in days:
                 self.busy[person, day].append((starts_at, ends_at))
             self.load[person] += 1
 
     def free(self, person: str, starts_at: datetime, ends_at: datetime) -> bool:
-        day = local_date(starts_at)  # slots never cross midnight
+        day = local_date(starts_at, self.zone)  # slots never cross midnight
         return all(not (s < ends_at and starts_at < e) for s, e in self.busy.get((person, day), ()))
 
     def pick(
@@ -171,7 +173,8 @@ def _place(
     request: ScheduleRequest,
     numbers: dict[str, int],
 ) -> list[PlannedSession]:
-    diary = _Diary(request.existing)
+    zone = zone_of(request.campaign.region_code)
+    diary = _Diary(request.existing, zone)
     waiting = list(reversed(desa))
     planned: list[PlannedSession] = []
     for day in days:
@@ -180,7 +183,7 @@ def _place(
         while waiting and placed_today < room[day]:
             session = None
             for slot in sorted(range(len(SLOTS)), key=lambda i: (per_slot[i], i)):
-                starts_at, ends_at = at_local(day, SLOTS[slot][0]), at_local(day, SLOTS[slot][1])
+                starts_at, ends_at = at_local(day, SLOTS[slot][0], zone), at_local(day, SLOTS[slot][1], zone)
                 chosen_officers = diary.pick(officers, request.officers_per_session, starts_at, ends_at)
                 if chosen_officers is None:
                     continue

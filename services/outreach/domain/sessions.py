@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pilar_runtime.errors import Conflict, Unprocessable
+from pilar_runtime.localtime import to_utc, zone_of
 from pilar_runtime.regions import lookup
 from services.outreach.domain.completion import CANCELLED, SCHEDULED
 from services.outreach.domain.models import Document, SessionIn, SessionPatch
@@ -53,6 +54,12 @@ def check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise Unprocessable(problem)
 
 
+def in_utc(moment: datetime, region: str) -> datetime:
+    """A time as given, in UTC: one without an offset is the wall clock of the region's zone (a Bali session at
+    09:00 starts at 09:00 WITA)."""
+    return to_utc(moment, zone_of(region))
+
+
 def expected_participants(total: int | None, by_category: Mapping[str, int], campaign: Document | None) -> int:
     """The breakdown's sum (which a total given must match), else the total, else the campaign's target."""
     if by_category:
@@ -76,7 +83,8 @@ def new_session(
     now: datetime,
 ) -> dict[str, Any]:
     """A session placed by hand: ``topic`` and ``region`` are the checked ones."""
-    check_times(body.starts_at, body.ends_at)
+    starts_at, ends_at = in_utc(body.starts_at, region), in_utc(body.ends_at, region)
+    check_times(starts_at, ends_at)
     by_category = {k.value: v for k, v in body.expected_by_category.items()}
     return {
         "_id": session_id,
@@ -85,8 +93,8 @@ def new_session(
         "topic": topic,
         "region_code": region,
         "venue": body.venue,
-        "starts_at": body.starts_at,
-        "ends_at": body.ends_at,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
         "officer_ids": unique(body.officer_ids),
         "narasumber_ids": unique(body.narasumber_ids),
         "expected_participants": expected_participants(body.expected_participants, by_category, campaign),
@@ -135,6 +143,9 @@ def session_changes(body: SessionPatch) -> dict[str, Any]:
 def changed_session(before: Document, changes: Mapping[str, Any], campaign: Document | None) -> dict[str, Any] | None:
     """The session after ``changes`` (its region already checked), one version on; None when nothing changes."""
     after = {**before, **changes}
+    for field in ("starts_at", "ends_at"):
+        if field in changes:  # only the times given: the stored ones are UTC already
+            after[field] = in_utc(changes[field], after["region_code"])
     after["officer_ids"] = unique(after["officer_ids"])
     after["narasumber_ids"] = unique(after["narasumber_ids"])
     check_times(after["starts_at"], after["ends_at"])

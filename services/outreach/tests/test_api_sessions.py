@@ -26,7 +26,7 @@ def penyuluhan(campaign_id: str | None, **changes: object) -> dict[str, object]:
         "campaign_id": campaign_id,
         "region_code": KAMPUNG,
         "venue": "Balai Desa Kampung",
-        "starts_at": "2019-08-08T09:00:00",  # no offset: Asia/Jakarta
+        "starts_at": "2019-08-08T09:00:00",  # no offset: WIB, the zone of Gunungkidul
         "ends_at": "2019-08-08T12:00:00+07:00",
         "officer_ids": ["psm-01"],
         "narasumber_ids": ["nar-balai"],

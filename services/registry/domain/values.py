@@ -7,11 +7,12 @@ Messages never repeat the value itself: NIKs, phones and e-mails are personal da
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from pilar_runtime.localtime import WIT, local_today
 from pilar_runtime.regions import validate_nik
 
 _PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -59,7 +60,7 @@ def now() -> datetime:
 
 def today() -> date:
     """Today somewhere in Indonesia: WIT (UTC+9) is a day ahead of UTC for nine hours."""
-    return (datetime.now(UTC) + timedelta(hours=9)).date()
+    return local_today(WIT)
 
 
 def _not_future(value: date) -> date:

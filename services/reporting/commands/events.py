@@ -12,12 +12,12 @@ import structlog
 
 from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted, SessionHeld
-from pilar_runtime.localtime import month_bounds, month_end
+from pilar_runtime.localtime import month_bounds, month_end, zone_of
 from pilar_runtime.mongo import UnitOfWork
 from services.reporting import store
 from services.reporting.commands.reports import record_job
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.months import district_of, month_of, reports_due
+from services.reporting.domain.months import district_of, month_of, reports_due, zone_name
 from services.reporting.domain.projection import (
     CAMPAIGNS,
     SESSION_HELD,
@@ -52,9 +52,10 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
     district = district_of(envelope.region_code)
     # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
     if district and envelope.producer != SERVICE_ACTOR:
-        month = month_of(envelope.occurred_at)
-        due = reports_due(month, datetime.now(UTC), grace)
-        store.months_active(uow).note(district, month.isoformat()[:7], due)
+        zone = zone_of(district)
+        month = month_of(envelope.occurred_at, zone)
+        due = reports_due(month, datetime.now(UTC), grace, zone)
+        store.months_active(uow).note(district, month.isoformat()[:7], due, zone_name(district))
     await revise_if_reported_late(uow, envelope, fact, changed)
 
 
@@ -94,10 +95,11 @@ async def order_campaign_report(uow: UnitOfWork, envelope: Envelope, completed: 
     await record_job(uow, job)
 
 
-async def order_monthly_reports(uow: UnitOfWork, month: str) -> None:
-    """A month ended: record a monthly report job for every district that had activity in it."""
+async def order_monthly_reports(uow: UnitOfWork, month: str, zone: str = "WIB") -> None:
+    """A month ended in ``zone`` (WIB, WITA or WIT): record a monthly report job for every district of that zone that
+    had activity in it."""
     first, last = month_bounds(date.fromisoformat(f"{month}-01"))
-    districts = await store.districts_active(uow, month)
+    districts = [d for d in await store.districts_active(uow, month) if zone_name(d) == zone]
     for district in districts:
         job = job_document(
             f"rpt_monthly_{district}_{month}",
@@ -106,10 +108,10 @@ async def order_monthly_reports(uow: UnitOfWork, month: str) -> None:
             first,
             last,
             requested_by=SERVICE_ACTOR,
-            created_at=month_end(first),
+            created_at=month_end(first, zone_of(district)),
         )
         await record_job(uow, job)
-    log.info("report.month_ended", month=month, districts=len(districts))
+    log.info("report.month_ended", month=month, zone=zone, districts=len(districts))
 
 
 # --- Revised campaign reports ---

@@ -38,6 +38,7 @@ from services.reporting.reports.fgd import fgd_minutes
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
+from services.reporting.reports.registry_export import registry_export
 from services.reporting.store import Db
 
 log = structlog.get_logger("reporting.reports")
@@ -152,6 +153,8 @@ async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report
     if job["kind"] == "fgd_minutes":
         return await _fgd_minutes(db, job)
     region = job["region_code"]
+    if job["kind"] == "registry_export":
+        return await _registry_export(db, region, job["created_at"])
     start, end = date.fromisoformat(job["period_start"]), date.fromisoformat(job["period_end"])
     institutions = await store.formed_between(db, region, start.isoformat(), end.isoformat())
     if job["kind"] == "psks_handover":
@@ -159,6 +162,15 @@ async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report
     sessions = await store.held_between(db, region, start.isoformat(), end.isoformat())
     regulations = await store.adopted_between(db, region, start.isoformat(), end.isoformat())
     return monthly_district(region, start, end, sessions, institutions, regulations, region_name)
+
+
+async def _registry_export(db: Db, region: str, asked_at: datetime) -> Report:
+    """As of the region's newest registry fact; a region without any is empty as of the request."""
+    newest = await store.newest_registry_event(db, region) or asked_at
+    as_of = newest.astimezone(UTC).isoformat()
+    institutions = await store.institutions_in(db, region)
+    workers = await store.workers_in(db, region)
+    return registry_export(region, institutions, workers, region_name, as_of)
 
 
 async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Report:

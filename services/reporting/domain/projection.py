@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from contracts.envelope import REGION_CODE
+from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import ancestors
 from services.reporting.domain.facts import Fact
 
@@ -169,14 +170,26 @@ def _board(members: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role", "")), "name": str(m.get("name", ""))} for m in members]
 
 
+def _legal(payload: Mapping[str, Any]) -> dict[str, str] | None:
+    """The SK that gives an institution its standing (registry_export lists it), as text."""
+    basis = payload.get("legal_basis")
+    if not basis:
+        return None
+    return {"sk_number": str(basis.get("sk_number", "")), "sk_date": str(basis.get("sk_date", ""))}
+
+
 def _institution(state: State, fact: Fact) -> None:
     p, t = fact.payload, fact.event_type
     profile = {"kind": p.get("kind"), "name": p.get("name"), "region_code": p.get("region_code")}
-    members = {"member_count": len(p.get("member_ids", []))}
+    members = {
+        "member_count": len(p.get("member_ids", [])),
+        "member_ids": sorted(str(m) for m in p.get("member_ids", [])),
+    }
     if t in {"institution_registered", "institution_updated"}:
         # Both carry the institution's whole current state: a rename, a move of its board or status shows.
         _set(state, "profile", fact, profile)
-        _set(state, "details", fact, {"address": p.get("address"), "issues": sorted(p.get("issues", []))})
+        details = {"address": p.get("address"), "issues": sorted(p.get("issues", [])), "legal_basis": _legal(p)}
+        _set(state, "details", fact, details)
         _set(state, "members", fact, members)
         _set(state, "status", fact, {"status": p.get("status")})
         _set(state, "board", fact, {"board": _board(p.get("board", []))})
@@ -467,9 +480,10 @@ def contributions(projection: str, state: State | None) -> Counter[str]:
 
 
 def event_contributions(fact: Fact) -> Counter[str]:
-    """Every stored event counts, by type and month; types reporting does not know are counted apart."""
+    """Every stored event counts, by type and by the month of its region's local time; types reporting does not know
+    are counted apart."""
     out = Counter({"events|total": 1, f"events|type|{safe(fact.event_type)}": 1})
-    out[f"events|month|{month(fact.occurred_at.date())}"] += 1
+    out[f"events|month|{month(local_date(fact.occurred_at, zone_of(fact.region_code)))}"] += 1
     if not fact.known:
         out[f"events|unknown|{safe(fact.event_type)}"] += 1
     return out

@@ -11,7 +11,9 @@ from pydantic import Field, model_validator
 from pilar_runtime.models import Command
 from pilar_runtime.regions import ancestors
 
-KINDS = ("campaign", "psks_handover", "monthly_district", "fgd_minutes")
+KINDS = ("campaign", "psks_handover", "monthly_district", "fgd_minutes", "registry_export")
+# Reports of the registry as it stands: a region, no period.
+UNDATED = ("registry_export",)
 MAX_ATTEMPTS = 5  # with waits of 2, 4, 8, 16 s between them
 
 
@@ -44,6 +46,12 @@ class ReportRequest(Command):
         if self.kind == "fgd_minutes":
             if not self.session_id:
                 raise ValueError("session_id is required for an fgd_minutes report")
+            return self
+        if self.kind in UNDATED:
+            if self.region_code is None:
+                raise ValueError(f"region_code is required for a {self.kind} report")
+            if self.period_start is not None or self.period_end is not None:
+                raise ValueError(f"a {self.kind} report lists the registry as it stands; it takes no period")
             return self
         if self.region_code is None or self.period_start is None or self.period_end is None:
             raise ValueError(f"region_code, period_start and period_end are required for a {self.kind} report")

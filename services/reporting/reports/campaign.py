@@ -7,9 +7,10 @@ narasumber names and desa outside the campaign's region are left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import in_region
 from services.reporting.domain.summary import campaign_progress, formed_in_campaign
 from services.reporting.reports.attendance import attendance_rows
@@ -41,6 +42,16 @@ def worker_name(workers: Mapping[str, Doc], worker_id: str) -> str:
     return str(workers.get(worker_id, {}).get("name") or worker_id)
 
 
+def local_day(session: Doc) -> str:
+    """The day a session was planned for, in its region's local time (a Bali session at 00:30 WITA is that day)."""
+    try:
+        starts_at = datetime.fromisoformat(str(session.get("starts_at")))
+    except ValueError:
+        return ""
+    stored_in_utc = starts_at.replace(tzinfo=starts_at.tzinfo or UTC)
+    return local_date(stored_in_utc, zone_of(str(session.get("region_code")))).isoformat()
+
+
 def session_rows(sessions: Iterable[Doc], workers: Mapping[str, Doc], name_of: RegionName) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for s in sessions:
@@ -51,7 +62,7 @@ def session_rows(sessions: Iterable[Doc], workers: Mapping[str, Doc], name_of: R
                 code,
                 name_of(code),
                 str(s.get("kind")),
-                str(s.get("held_on") or str(s.get("starts_at", ""))[:10]),
+                str(s.get("held_on") or local_day(s)),
                 str(s.get("status")),
                 int(s.get("participants", 0)),
                 ", ".join(worker_name(workers, w) for w in sorted(present)),
