@@ -36,7 +36,7 @@ from services.notify.commands.deliveries import pass_on
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.addresses import parse_networks
 from services.notify.domain.timing import QuietHours, TokenBucket
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 
 SECRET = "bench-secret-0123456789"
 

@@ -15,7 +15,8 @@ from services.notify.dispatcher import Dispatcher
 from services.notify.domain.rules import default_rules
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
 from services.notify.handlers import handlers_for, timer_handlers_for
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
+from services.notify.parts import NotifyParts
 from services.notify.settings import NotifySettings
 
 Clock = Callable[[], datetime]
@@ -64,6 +65,7 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         title="Pilar notify",
         description="Rules, Indonesian templates, e-mail / webhook / SMS channels, reminders and the delivery log.",
         routers=[rules.router, webhooks.router, deliveries.router],
+        parts=NotifyParts(settings=config),
         handlers=handlers_for(notifier),
         timer_handlers=timer_handlers_for(notifier),
         on_startup=start,

@@ -27,7 +27,7 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.timers import TimerHandler
 from services.notify.commands import notices
 from services.notify.commands.deliveries import pass_on
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 
 Subscriber = Callable[[Notifier, Envelope, Any, UnitOfWork], Awaitable[None]]
 

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -32,6 +32,7 @@ from pilar_runtime.api import page_of
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
+from pilar_runtime.poller import lease_free
 from pilar_runtime.regions import ancestors
 from pilar_runtime.timers import TIMERS, schedule_timer
 from services.reporting.domain.months import month_timer_key
@@ -507,22 +508,24 @@ async def withdraw_report(db: Db, report_id: str, error: str) -> None:
 # Replays: one document, ``replay``, holds the state of the last one
 
 
-async def claim_replay(db: Db, started_by: str, now: datetime, stale_before: datetime) -> bool:
-    """Mark a replay running unless one is (one still "running" since before ``stale_before`` died with its
+async def claim_replay(db: Db, started_by: str, now: datetime, lease: timedelta) -> bool:
+    """Mark a replay running under a lease unless one holds it (a replay whose lease ran out died with its
     process); False when one runs."""
     await db[REPLAYS].update_one({"_id": "replay"}, {"$setOnInsert": {"status": "idle"}}, upsert=True)
     taken = await db[REPLAYS].find_one_and_update(
-        {"_id": "replay", "$or": [{"status": {"$ne": "running"}}, {"started_at": {"$lt": stale_before}}]},
-        {"$set": {"status": "running", "started_at": now, "started_by": started_by, "error": None}},
-    )
+        {"_id": "replay", **lease_free(now)},
+        {"$set": {"status": "running", "started_at": now, "started_by": started_by, "error": None,
+                  "lease_until": now + lease}},
+    )  # fmt: skip
     return taken is not None
 
 
 async def end_replay(db: Db, changes: dict[str, Any]) -> None:
-    await db[REPLAYS].update_one({"_id": "replay"}, {"$set": changes})
+    await db[REPLAYS].update_one({"_id": "replay"}, {"$set": {**changes, "lease_until": None}})
 
 
 async def replay_state(db: Db) -> dict[str, Any]:
     doc = await db[REPLAYS].find_one({"_id": "replay"}) or {"status": "idle"}
     doc.pop("_id", None)
+    doc.pop("lease_until", None)  # the lease is the replay's own bookkeeping
     return doc

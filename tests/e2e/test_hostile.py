@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_dev.testing import TEST_JWT_SECRET, bearer
+from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
 from services.registry.api.imports import MAX_IMPORT_BYTES
 from tests.e2e.stack import SERVICES, Stack
 
@@ -425,7 +425,16 @@ async def test_another_regions_records_can_be_neither_read_nor_changed(
         ("reporting", f"/campaigns/{other['campaign']}/progress"),
         ("reporting", f"/reports/{other['report']}"),
         ("reporting", f"/reports/{other['report']}/download?format=csv"),
+        ("reporting", f"/institutions/{other['institution']}/history"),
+        ("reporting", f"/sessions/{other['session']}/history"),
+        ("reporting", f"/campaigns/{other['campaign']}/history"),
+        ("reporting", f"/workers/{other['worker']}/history"),
     ]
+
+    async def report_built() -> bool:  # the worker builds it meanwhile: compare what no refused call could change
+        return (await admin["reporting"].get(f"/reports/{other['report']}")).json()["status"] != "pending"
+
+    await eventually(report_built, timeout=60)
     before = {path: (await admin[service].get(path)).text for service, path in reads if "download" not in path}
     for service, path in reads:
         response = await api[service].get(path)
@@ -440,6 +449,15 @@ async def test_another_regions_records_can_be_neither_read_nor_changed(
         ("outreach", "PATCH", f"/sessions/{other['planned_session']}", {"venue": "Tempat lain"}),
         ("outreach", "POST", f"/sessions/{other['planned_session']}/cancel", {"reason": "dibatalkan"}),
         ("outreach", "POST", f"/followups/{other['followup']}/complete", {"note": "selesai"}),
+        ("outreach", "PATCH", f"/campaigns/{other['campaign']}", {"name": "Diambil alih"}),
+        ("outreach", "POST", f"/campaigns/{other['campaign']}/cancel", {"reason": "dibatalkan"}),
+        ("registry", "PATCH", f"/community-regulations/{other['regulation']}", {"title": "Diambil alih"}),
+        (
+            "registry",
+            "POST",
+            f"/community-regulations/{other['regulation']}/revoke",
+            {"revoked_on": "2026-01-02", "reason": "dicabut"},
+        ),
     ]
     for service, method, path, body in changes:
         response = await api[service].request(method, path, json=body)

@@ -22,7 +22,7 @@ from services.notify import store
 from services.notify.commands.deliveries import record_notice
 from services.notify.domain.deliveries import RENDER_SECONDS
 from services.notify.domain.timing import QuietHours, parse_clock
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import FakeClock, scheduled, session_facts
 

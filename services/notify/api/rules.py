@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -18,7 +18,7 @@ from services.notify.domain.kinds import ROLES
 from services.notify.domain.models import RuleCommand
 from services.notify.domain.rules import default_rules
 from services.notify.domain.switches import Action, is_active
-from services.notify.settings import NotifySettings
+from services.notify.parts import PartsDep
 
 router = APIRouter(tags=["rules"])
 
@@ -39,9 +39,9 @@ def _shown(rule: dict[str, Any]) -> dict[str, Any]:
     response_model=StoredRule,
     response_model_exclude_unset=True,
 )
-async def create_rule(command: RuleCommand, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
-    settings = cast(NotifySettings, runtime.settings)
-    rule = await rules.create_rule(runtime.mongo, command, caller, sms_enabled=bool(settings.sms_gateway_url))
+async def create_rule(command: RuleCommand, caller: WriterDep, runtime: RuntimeDep, parts: PartsDep) -> dict[str, Any]:
+    sms_enabled = bool(parts.settings.sms_gateway_url)
+    rule = await rules.create_rule(runtime.mongo, command, caller, sms_enabled=sms_enabled)
     return _shown(rule)
 
 
@@ -66,8 +66,8 @@ async def list_rules(
 
 
 @router.get("/rules/defaults", summary="The shipped rules, active in every region")
-async def list_default_rules(caller: CallerDep, runtime: RuntimeDep) -> Page[DefaultRule]:
-    settings = cast(NotifySettings, runtime.settings)
+async def list_default_rules(caller: CallerDep, parts: PartsDep) -> Page[DefaultRule]:
+    settings = parts.settings
     shipped = default_rules(sms_enabled=bool(settings.sms_gateway_url)) if settings.default_rules else []
     items = [
         DefaultRule(id=r.id, event_pattern=r.event_pattern, region_code=r.region_code, channel=r.channel,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -16,7 +16,7 @@ from services.notify.api.schemas import Webhook
 from services.notify.commands import switches, webhooks
 from services.notify.domain.models import WebhookCommand
 from services.notify.domain.switches import Action
-from services.notify.settings import NotifySettings
+from services.notify.parts import PartsDep
 
 router = APIRouter(tags=["webhooks"])
 
@@ -34,8 +34,10 @@ def shown(document: dict[str, Any]) -> dict[str, Any]:
     response_model=Webhook,
     response_model_exclude_unset=True,
 )
-async def create_webhook(command: WebhookCommand, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
-    webhook = await webhooks.create_webhook(runtime.mongo, command, caller, cast(NotifySettings, runtime.settings))
+async def create_webhook(
+    command: WebhookCommand, caller: WriterDep, runtime: RuntimeDep, parts: PartsDep
+) -> dict[str, Any]:
+    webhook = await webhooks.create_webhook(runtime.mongo, command, caller, parts.settings)
     return shown(webhook)
 
 

@@ -37,7 +37,7 @@ from services.notify.domain.rules import role_members
 from services.notify.domain.skips import Skip
 from services.notify.domain.timing import recipient_zone
 from services.notify.events import outcome_event
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 
 log = structlog.get_logger("notify.notices")
 

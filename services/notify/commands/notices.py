@@ -30,7 +30,7 @@ from services.notify import store
 from services.notify.commands.deliveries import record_notice
 from services.notify.domain.skips import Skip, session_started
 from services.notify.domain.timing import REMINDER_STAGES, followup_due_notice_at, reminder_times
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 
 log = structlog.get_logger("notify.handlers")
 

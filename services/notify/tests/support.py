@@ -20,7 +20,7 @@ from pilar_runtime.events import new_event
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify.commands.deliveries import record_notice
 from services.notify.domain.timing import QuietHours
-from services.notify.notices import Notifier
+from services.notify.notifier import Notifier
 
 DESA = "34.03.13.2004"  # Kampung, Ngawen, Gunungkidul
 OFFICER = "wrk_petugas01"

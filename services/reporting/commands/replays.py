@@ -24,7 +24,7 @@ from services.reporting.domain.rebuild import Rebuild
 from services.reporting.store import ROLLUPS, Db
 
 log = structlog.get_logger("reporting.replays")
-STALE_AFTER = timedelta(hours=1)  # a replay still "running" after this long is taken to have died with its process
+REPLAY_LEASE = timedelta(hours=1)  # a replay still "running" after this long is taken to have died with its process
 Progress = Callable[[int, int], None]
 
 
@@ -62,7 +62,7 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> int:
 async def start_replay(db: Db, caller: Caller) -> datetime:
     """Mark a replay running (409 while one runs); returns when it started."""
     now = datetime.now(UTC)
-    if not await store.claim_replay(db, caller.sub, now, now - STALE_AFTER):
+    if not await store.claim_replay(db, caller.sub, now, REPLAY_LEASE):
         raise Conflict("a replay is already running")
     return now
 
