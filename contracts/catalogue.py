@@ -39,6 +39,11 @@ EVENT_TYPES: dict[str, EventType] = {
         ("board_changed", registry.BoardChanged, "the kepengurusan of an institution changed"),
         ("institution_status_changed", registry.InstitutionStatusChanged, "active / inactive / dissolved"),
         (
+            "institution_activity_recorded",
+            registry.InstitutionActivityRecorded,
+            "an activity of an institution after its formation: pelatihan, pendampingan, monev, revitalisasi",
+        ),
+        (
             "community_regulation_adopted",
             registry.CommunityRegulationAdopted,
             "a village adopted a community regulation",

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from pydantic import Field
 
 from contracts.envelope import EventPayload
 from contracts.events.common import BoardMember, InstitutionKind, InstitutionStatus, LegalBasis, WorkerRole
+
+
+class ActivityKind(StrEnum):
+    """What happens to an institution after its formation (seeds 001–003): its board is trained, it is
+    accompanied, monitored and evaluated, a Karang Taruna is revitalised."""
+
+    PELATIHAN = "pelatihan"
+    PENDAMPINGAN = "pendampingan"
+    MONEV = "monev"
+    REVITALISASI = "revitalisasi"
 
 
 class InstitutionRegistered(EventPayload):
@@ -52,6 +63,20 @@ class InstitutionStatusChanged(EventPayload):
     kind: InstitutionKind
     previous_status: InstitutionStatus
     status: InstitutionStatus
+
+
+class InstitutionActivityRecorded(EventPayload):
+    """`institution_activity_recorded`: an activity of an institution took place (a count of participants, no names)."""
+
+    activity_id: str
+    institution_id: str
+    kind: InstitutionKind
+    name: str
+    region_code: str
+    activity_kind: ActivityKind
+    held_on: date
+    participants: int = Field(ge=0)
+    notes: str | None = None
 
 
 class CommunityRegulationAdopted(EventPayload):

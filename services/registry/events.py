@@ -10,6 +10,7 @@ from contracts.events.registry import (
     CommunityRegulationAdopted,
     CommunityRegulationAmended,
     CommunityRegulationRevoked,
+    InstitutionActivityRecorded,
     InstitutionFormed,
     InstitutionRegistered,
     InstitutionStatusChanged,
@@ -136,3 +137,19 @@ def worker_registered(document: dict[str, Any], actor: str) -> Envelope:
 
 def worker_updated(document: dict[str, Any], actor: str) -> Envelope:
     return _envelope("worker_updated", WorkerUpdated(**_worker_state(document)), document, actor)
+
+
+def institution_activity_recorded(activity: dict[str, Any], institution: dict[str, Any], actor: str) -> Envelope:
+    """An activity is a step in the institution's own history: the institution's id and (new) version."""
+    payload = InstitutionActivityRecorded(
+        activity_id=activity["_id"],
+        institution_id=institution["_id"],
+        kind=institution["kind"],
+        name=institution["name"],
+        region_code=institution["region_code"],
+        activity_kind=activity["kind"],
+        held_on=activity["date"],
+        participants=activity["participants"],
+        notes=activity.get("notes"),
+    )
+    return _envelope("institution_activity_recorded", payload, institution, actor)

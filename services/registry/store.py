@@ -19,6 +19,7 @@ INSTITUTIONS = "institutions"
 WORKERS = "workers"
 REGULATIONS = "community_regulations"
 IMPORTS = "imports"
+ACTIVITIES = "institution_activities"
 # Outreach's campaigns and sessions as far as formation needs them (id → region), kept from outreach's events.
 CAMPAIGNS = "campaigns"
 SESSIONS = "sessions"
@@ -36,6 +37,7 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await db[WORKERS].create_index([("region_code", ASCENDING), ("role", ASCENDING)])
     await db[WORKERS].create_index("_nik_key", unique=True, sparse=True)
     await db[REGULATIONS].create_index([("region_code", ASCENDING), ("adopted_on", ASCENDING)])
+    await db[ACTIVITIES].create_index([("institution_id", ASCENDING), ("date", ASCENDING)])
 
 
 # --- records by id -----------------------------------------------------------------------------------------------
@@ -166,3 +168,9 @@ async def imports_page(mongo: Mongo, scope: dict[str, Any], page: PageParams, sh
     return await page_of(
         mongo.db[IMPORTS], scope, page, [("created_at", -1), ("_id", 1)], projection={"errors": 0}, show=show
     )
+
+
+async def activities_page(mongo: Mongo, institution_id: str, page: PageParams) -> dict[str, Any]:
+    """An institution's activities, newest first."""
+    sort = [("date", -1), ("created_at", -1), ("_id", 1)]
+    return await page_of(mongo.db[ACTIVITIES], {"institution_id": institution_id}, page, sort)

@@ -13,8 +13,10 @@ from pilar_runtime.models import Page, public
 from pilar_runtime.service import RuntimeDep
 from services.registry import store
 from services.registry.api.common import shown
-from services.registry.api.schemas import Institution
+from services.registry.api.schemas import Institution, InstitutionActivity
+from services.registry.commands import activities as activity_commands
 from services.registry.commands import institutions as commands
+from services.registry.domain.activities import ActivityRecord
 from services.registry.domain.institutions import (
     BoardReplacement,
     Formation,
@@ -102,3 +104,24 @@ async def put_board(
 )
 async def form(institution_id: str, formation: Formation, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
     return public(await commands.form_institution(runtime.mongo, institution_id, formation, caller))
+
+
+@router.post(
+    "/{institution_id}/activities",
+    status_code=201,
+    response_model=InstitutionActivity,
+    summary="Record a pelatihan, pendampingan, monev or revitalisasi: emits institution_activity_recorded",
+)
+async def record_activity(
+    institution_id: str, record: ActivityRecord, caller: WriterDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return public(await activity_commands.record_activity(runtime.mongo, institution_id, record, caller))
+
+
+@router.get(
+    "/{institution_id}/activities",
+    response_model=Page[InstitutionActivity],
+    summary="An institution's activities, newest first",
+)
+async def list_activities(institution_id: str, caller: CallerDep, runtime: RuntimeDep, page: PageDep) -> dict[str, Any]:
+    return await activity_commands.activities_of(runtime.mongo, institution_id, caller, page)

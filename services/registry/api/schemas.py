@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from contracts.events.common import InstitutionKind, InstitutionStatus, WorkerRole
+from contracts.events.registry import ActivityKind
 from pilar_runtime.models import Timestamp, View
 
 
@@ -45,6 +46,19 @@ class Institution(View):
     created_at: Timestamp
     updated_at: Timestamp | None = None
     created_by: str | None = None
+    id: str
+
+
+class InstitutionActivity(View):
+    institution_id: str
+    institution_kind: InstitutionKind
+    region_code: str
+    kind: ActivityKind
+    date: date
+    participants: int
+    notes: str | None = None
+    recorded_by: str | None = None
+    created_at: Timestamp
     id: str
 
 
