@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -529,3 +529,23 @@ async def replay_state(db: Db) -> dict[str, Any]:
     doc.pop("_id", None)
     doc.pop("lease_until", None)  # the lease is the replay's own bookkeeping
     return doc
+
+
+# --- after formation: institutions' activities and the dormant flag (computed at read time from dates) ---
+DORMANT_SHOWN = 50
+
+
+async def liveliness(db: Db, region: str, cutoff: date) -> dict[str, Any]:
+    """Institutions of the region with an activity on or after ``cutoff``, and the dormant ones (active, quiet since
+    before it: see ``domain.activities``), the quietest first."""
+    scope: dict[str, Any] = {"regions": region} if region else {}
+    day = cutoff.isoformat()
+    dormant_query = {**scope, "status": "active", "quiet_since": {"$lt": day}}
+    recent = await db[INSTITUTIONS].count_documents({**scope, "last_activity_on": {"$gte": day}})
+    dormant_total = await db[INSTITUTIONS].count_documents(dormant_query)
+    shown = {"kind": 1, "name": 1, "region_code": 1, "last_activity_on": 1, "last_activity_kind": 1, "quiet_since": 1}
+    cursor = db[INSTITUTIONS].find(dormant_query, shown).sort([("quiet_since", 1), ("_id", 1)]).limit(DORMANT_SHOWN)
+    return {"recent": recent, "dormant": dormant_total, "dormant_institutions": await cursor.to_list(None)}
+
+
+# --- end after formation ---

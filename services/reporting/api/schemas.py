@@ -53,12 +53,33 @@ class PilotDesa(BaseModel):
     held_on: str | None
 
 
+class DormantInstitution(BaseModel):
+    institution_id: str
+    kind: str | None
+    name: str | None
+    region_code: str | None
+    region_name: str
+    last_activity_on: str | None = Field(description="the day of its last activity; null: none recorded")
+    last_activity_kind: str | None
+    quiet_since: str | None = Field(description="its last activity, else its formation, else its registration")
+
+
+class ActivityCounts(BaseModel):
+    by_month: dict[str, int] = Field(description="month → activities held")
+    by_kind: dict[str, int] = Field(description="pelatihan, pendampingan, monev, revitalisasi → activities")
+    cutoff: str = Field(description="six months before today (the region's local date)")
+    active_last_6_months: int = Field(description="institutions with an activity on or after the cut-off")
+    dormant: int = Field(description="active institutions quiet since before the cut-off")
+    dormant_institutions: list[DormantInstitution] = Field(description="the quietest first, at most 50")
+
+
 class Summary(BaseModel):
     region_code: str = Field(description='"" = national')
     institutions: dict[str, dict[str, int]] = Field(description="kind → status → institutions")
     formations: dict[str, dict[str, int]] = Field(description="kind → month → formed")
     community_regulations: RegulationCounts
     workers: dict[str, int] = Field(description="role → active workers")
+    activities: ActivityCounts
     sessions: dict[str, int] = Field(description="scheduled, held, cancelled")
     sessions_held_by_month: dict[str, int]
     participants: ParticipantCounts

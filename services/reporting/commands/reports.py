@@ -161,7 +161,8 @@ async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report
         return psks_handover(region, start, end, institutions, region_name)
     sessions = await store.held_between(db, region, start.isoformat(), end.isoformat())
     regulations = await store.adopted_between(db, region, start.isoformat(), end.isoformat())
-    return monthly_district(region, start, end, sessions, institutions, regulations, region_name)
+    registered = await store.institutions_in(db, region)
+    return monthly_district(region, start, end, sessions, institutions, regulations, region_name, registered)
 
 
 async def _registry_export(db: Db, region: str, asked_at: datetime) -> Report:

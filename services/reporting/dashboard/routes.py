@@ -18,13 +18,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pilar_runtime.auth import Caller, caller_from_token
+from pilar_runtime.localtime import local_today, zone_of
 from pilar_runtime.service import RuntimeDep
 from services.reporting import store
 from services.reporting.api.scope import region_of
+from services.reporting.domain.activities import label as activity_label
+from services.reporting.domain.activities import liveliness_view, months_before
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.summary import institutions_total, pilot_desa, summary
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.charts import line_chart
+from services.reporting.reports.registry_export import jenis
 
 HERE = Path(__file__).parent
 STATIC = {"dashboard.css": "text/css; charset=utf-8"}
@@ -99,6 +103,7 @@ async def dashboard(
     if token:
         return _token_to_cookie(request, token)
     db = runtime.mongo.db
+    cutoff = months_before(local_today(zone_of(code)))
     counts = await store.counts_of(db, code)
     s = summary(code, counts)
     kecamatan = await store.rollups_below(db, code, KECAMATAN_LEVEL, KECAMATAN_SHOWN)
@@ -118,6 +123,9 @@ async def dashboard(
         recent=recent,
         categories=attendance_rows(s["participants"]["by_category"]),
         pilots=pilot_desa(await store.fgds_with_pilots(db, code), code, region_name),
+        liveliness=liveliness_view(await store.liveliness(db, code, cutoff), cutoff, region_name),
+        activity_label=activity_label,
+        kind_label=jenis,
     )
     return HTMLResponse(html, headers=PRIVATE)
 

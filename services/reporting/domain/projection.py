@@ -19,6 +19,7 @@ from typing import Any
 from contracts.envelope import REGION_CODE
 from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import ancestors
+from services.reporting.domain.activities import quiet_since
 from services.reporting.domain.facts import Fact
 
 INSTITUTIONS = "institutions"
@@ -68,6 +69,8 @@ REGULATION_CORRECTIONS = {"community_regulation_amended", "community_regulation_
 REGULATION_EVENTS |= REGULATION_CORRECTIONS
 # --- end of corrections of community regulations ---------------------------------------------------------------
 WORKER_EVENTS = {"worker_registered", "worker_updated"}
+ACTIVITY_RECORDED = "institution_activity_recorded"
+INSTITUTION_EVENTS |= {ACTIVITY_RECORDED}
 
 # Corrections (outreach): amended reports, changed and cancelled campaigns, dropped follow-ups ------------------
 SESSION_AMENDED = "session_report_amended"
@@ -185,6 +188,8 @@ def _institution(state: State, fact: Fact) -> None:
         "member_count": len(p.get("member_ids", [])),
         "member_ids": sorted(str(m) for m in p.get("member_ids", [])),
     }
+    if t == "institution_registered":
+        _fallback(state, fact, {"registered_on": local_date(fact.occurred_at, zone_of(fact.region_code)).isoformat()})
     if t in {"institution_registered", "institution_updated"}:
         # Both carry the institution's whole current state: a rename, a move of its board or status shows.
         _set(state, "profile", fact, profile)
@@ -210,6 +215,22 @@ def _institution(state: State, fact: Fact) -> None:
     elif t == "institution_status_changed":
         _fallback(state, fact, {"kind": p.get("kind")})
         _set(state, "status", fact, {"status": p.get("status")})
+    elif t == ACTIVITY_RECORDED:
+        _activity(state, fact)
+    state["quiet_since"] = quiet_since(state)
+
+
+def _activity(state: State, fact: Fact) -> None:
+    """Every activity is kept by its id (a fact seen twice changes nothing, arrival order does not matter); the
+    last one is the latest by the day it took place, not by when it was recorded."""
+    p = fact.payload
+    _fallback(state, fact, {"kind": p.get("kind"), "name": p.get("name"), "region_code": p.get("region_code")})
+    activity = {"kind": str(p["activity_kind"]), "on": str(p["held_on"]), "participants": int(p["participants"])}
+    activities = {**state.get("activities", {}), str(p["activity_id"]): activity}
+    last_id = max(activities, key=lambda k: (activities[k]["on"], k))
+    state["activities"] = activities
+    state["last_activity_on"] = activities[last_id]["on"]
+    state["last_activity_kind"] = activities[last_id]["kind"]
 
 
 def _session(state: State, fact: Fact) -> None:
@@ -460,6 +481,9 @@ def contributions(projection: str, state: State | None) -> Counter[str]:
             out[f"institutions|{safe(state['kind'])}|{safe(status)}"] += 1
         if state.get("kind") and state.get("formed_on"):
             out[f"formations|{safe(state['kind'])}|{month(state['formed_on'])}"] += 1
+        for activity in state.get("activities", {}).values():
+            out[f"activities|month|{month(activity['on'])}"] += 1
+            out[f"activities|kind|{safe(activity['kind'])}"] += 1
     elif projection == SESSIONS and status:
         out[f"sessions|{status}"] += 1
         if status == "held":

@@ -33,6 +33,7 @@ def summary(region_code: str, counts: Mapping[str, int]) -> dict[str, Any]:
     participants = _nested(counts, "participants")
     regulations = _nested(counts, "regulations")
     events = _nested(counts, "events")
+    activities = _nested(counts, "activities")
     return {
         "region_code": region_code,
         "institutions": _nested(counts, "institutions"),
@@ -44,6 +45,7 @@ def summary(region_code: str, counts: Mapping[str, int]) -> dict[str, Any]:
             "revoked": regulations.get("revoked", 0),
         },
         "workers": _nested(counts, "workers"),
+        "activities": {"by_month": activities.get("month", {}), "by_kind": activities.get("kind", {})},
         "sessions": {s: sessions.get(s, 0) for s in SESSION_STATUSES},
         "sessions_held_by_month": _nested(counts, "sessions_held"),
         "participants": {"total": participants.get("total", 0), "by_category": participants.get("category", {})},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from services.reporting.domain.activities import activities_between, is_dormant, label
 from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
 from services.reporting.reports.model import (
     Cell,
@@ -17,6 +18,7 @@ from services.reporting.reports.model import (
     lies_in,
     period_label,
 )
+from services.reporting.reports.registry_export import jenis
 
 KECAMATAN_COLUMNS = ["Kode kecamatan", "Kecamatan", "Sesi dilaksanakan", "Peserta", "Lembaga terbentuk", "Peraturan"]
 
@@ -71,6 +73,33 @@ def regulation_row(regulation: Doc) -> list[Cell]:
     ]
 
 
+ACTIVITY_COLUMNS = ["Tanggal", "Lembaga", "Jenis lembaga", "Desa", "Kegiatan", "Peserta"]
+DORMANT_COLUMNS = ["Lembaga", "Jenis lembaga", "Desa", "Kegiatan terakhir", "Tanggal kegiatan terakhir"]
+
+
+def activity_row(activity: Doc, name_of: RegionName) -> list[Cell]:
+    institution = activity["institution"]
+    return [
+        str(activity["on"]),
+        str(institution.get("name")),
+        jenis(institution.get("kind")),
+        name_of(str(institution["region_code"])),
+        label(activity["kind"]),
+        int(activity.get("participants", 0)),
+    ]
+
+
+def dormant_row(institution: Doc, name_of: RegionName) -> list[Cell]:
+    last = institution.get("last_activity_kind")
+    return [
+        str(institution.get("name")),
+        jenis(institution.get("kind")),
+        name_of(str(institution["region_code"])),
+        label(last) if last else "Belum ada",
+        str(institution.get("last_activity_on") or "-"),
+    ]
+
+
 def monthly_district(
     region_code: str,
     start: date,
@@ -79,7 +108,10 @@ def monthly_district(
     institutions: Iterable[Doc],
     regulations: Iterable[Doc],
     name_of: RegionName,
+    registered: Iterable[Doc] = (),
 ) -> Report:
+    """``institutions`` are those formed in the period; ``registered`` every institution of the region (their
+    activities in the period, and the dormant ones at its end)."""
     held = _kept((s for s in sessions if s.get("status") == "held"), region_code, "held_on", start, end)
     formed = sorted(
         (i for i in institutions if lies_in(i, region_code) and between(i.get("formed_on"), start, end)),
@@ -87,6 +119,11 @@ def monthly_district(
     )
     adopted = _kept(regulations, region_code, "adopted_on", start, end)
     kecamatan = per_kecamatan(held, formed, adopted)
+    registered = [i for i in registered if lies_in(i, region_code)]
+    activities = activities_between(registered, start, end)
+    dormant = sorted(
+        (i for i in registered if is_dormant(i, end)), key=lambda i: (str(i.get("quiet_since")), str(i["_id"]))
+    )
     return Report(
         kind="monthly_district",
         title=f"Laporan Bulanan {name_of(region_code)} {start.isoformat()[:7]}",
@@ -101,6 +138,8 @@ def monthly_district(
             ("Peserta", sum(int(s.get("participants", 0)) for s in held)),
             ("Lembaga terbentuk", len(formed)),
             ("Peraturan masyarakat", len(adopted)),
+            ("Kegiatan lembaga", len(activities)),
+            ("Lembaga tidur (tanpa kegiatan > 6 bulan)", len(dormant)),
         ],
         tables=[
             Table("Per kecamatan", KECAMATAN_COLUMNS, [[c, name_of(c), *n] for c, n in kecamatan.items()]),
@@ -111,6 +150,8 @@ def monthly_district(
             ),
             Table("Lembaga terbentuk", FORMED_COLUMNS, [formed_row(i, name_of) for i in formed]),
             Table("Peraturan", ["Tanggal", "Kode desa", "Judul", "Topik"], [regulation_row(r) for r in adopted]),
+            Table("Kegiatan lembaga", ACTIVITY_COLUMNS, [activity_row(a, name_of) for a in activities]),
+            Table("Lembaga tidur", DORMANT_COLUMNS, [dormant_row(i, name_of) for i in dormant]),
         ],
         chart=Chart(
             "Sesi dan peserta per kecamatan",

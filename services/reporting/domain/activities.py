@@ -1,0 +1,85 @@
+"""After formation: an institution's activities (pelatihan, pendampingan, monev, revitalisasi) and the "dormant"
+flag of institutions with none for six months.
+
+The rule (computed at read time from dates, so it needs no timer): an institution is *dormant* on a day when it is
+active and its last sign of life — its last activity, or failing one its formation, or failing that its
+registration — lies more than six calendar months before that day. Initiated institutions are not formed yet,
+inactive and dissolved ones are not expected to meet: none of them is dormant. An institution is *active in the last
+six months* when it recorded an activity on or after the same cut-off day.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+DORMANT_AFTER_MONTHS = 6
+
+LABELS = {
+    "pelatihan": "Pelatihan",
+    "pendampingan": "Pendampingan",
+    "monev": "Monitoring dan evaluasi",
+    "revitalisasi": "Revitalisasi",
+}
+
+
+def label(kind: object) -> str:
+    return LABELS.get(str(kind), str(kind))
+
+
+def months_before(day: date, months: int = DORMANT_AFTER_MONTHS) -> date:
+    """The same day ``months`` calendar months earlier (31 August → 28/29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def quiet_since(state: Mapping[str, Any]) -> str | None:
+    """The institution's last sign of life (ISO date): last activity, formation or registration."""
+    dates = [str(state[k]) for k in ("last_activity_on", "formed_on", "registered_on") if state.get(k)]
+    return max(dates) if dates else None
+
+
+def is_dormant(state: Mapping[str, Any], today: date) -> bool:
+    since = quiet_since(state)
+    return state.get("status") == "active" and since is not None and since < months_before(today).isoformat()
+
+
+def is_recently_active(state: Mapping[str, Any], today: date) -> bool:
+    last = state.get("last_activity_on")
+    return last is not None and str(last) >= months_before(today).isoformat()
+
+
+def activities_between(institutions: Iterable[Mapping[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
+    """Every activity of the institutions held in the period, by date, institution and id."""
+    found = [
+        {**activity, "activity_id": activity_id, "institution": institution}
+        for institution in institutions
+        for activity_id, activity in dict(institution.get("activities") or {}).items()
+        if start.isoformat() <= str(activity["on"]) <= end.isoformat()
+    ]
+    return sorted(found, key=lambda a: (str(a["on"]), str(a["institution"]["_id"]), a["activity_id"]))
+
+
+def liveliness_view(found: Mapping[str, Any], cutoff: date, name_of: Callable[[str], str]) -> dict[str, Any]:
+    """The read-time part of the summary's activities: counts as of ``cutoff`` and the dormant institutions."""
+    return {
+        "cutoff": cutoff.isoformat(),
+        "active_last_6_months": int(found["recent"]),
+        "dormant": int(found["dormant"]),
+        "dormant_institutions": [
+            {
+                "institution_id": str(i["_id"]),
+                "kind": i.get("kind"),
+                "name": i.get("name"),
+                "region_code": i.get("region_code"),
+                "region_name": name_of(str(i.get("region_code"))),
+                "last_activity_on": i.get("last_activity_on"),
+                "last_activity_kind": i.get("last_activity_kind"),
+                "quiet_since": i.get("quiet_since"),
+            }
+            for i in found["dormant_institutions"]
+        ],
+    }
