@@ -1,0 +1,139 @@
+"""After formation (seeds 001–003): Gunungkidul's WKSBM are trained and monitored, a Karang Taruna is revitalised;
+the summary, the dashboard and the monthly report show the last activities and the dormant institutions."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import openpyxl
+
+from contracts.envelope import Envelope
+from pilar_dev.testing import bearer, eventually
+from pilar_runtime.localtime import local_today, zone_of
+from services.reporting.domain.activities import months_before
+from services.reporting.domain.regions import region_name
+from services.reporting.tests.conftest import Publish, Reporting, fed
+from services.reporting.tests.scenario import DESA, KEC_WONOSARI, at, envelope
+
+GUNUNGKIDUL = bearer("district_operator", "34.03", sub="op-gk")
+BONDOWOSO = bearer("district_operator", "35.11", sub="op-bdw")
+BOARD = [{"role": "ketua", "name": "Ketua"}, {"role": "sekretaris", "name": "Sekretaris"}]
+
+
+def registered(ins: str, kind: str, name: str, desa: str, status: str, day: date) -> Envelope:
+    payload = {"institution_id": ins, "kind": kind, "name": name, "region_code": desa, "status": status}
+    return envelope("institution_registered", payload, region=desa, aggregate=ins, version=1, at=at(day))
+
+
+def formed(ins: str, name: str, desa: str, day: date) -> Envelope:
+    payload = {
+        "institution_id": ins,
+        "kind": "WKSBM",
+        "name": name,
+        "region_code": desa,
+        "formed_on": day.isoformat(),
+        "board": BOARD,
+    }
+    return envelope("WKSBM_formed", payload, region=desa, aggregate=ins, version=2, at=at(day))
+
+
+def activity(ins: str, kind: str, desa: str, version: int, activity_kind: str, day: date, n: int) -> Envelope:
+    payload: dict[str, Any] = {
+        "activity_id": f"act_{ins}_{version}",
+        "institution_id": ins,
+        "kind": kind,
+        "name": f"Lembaga {ins}",
+        "region_code": desa,
+        "activity_kind": activity_kind,
+        "held_on": day.isoformat(),
+        "participants": n,
+        "notes": "Pelatihan pengurus",
+    }
+    return envelope(
+        "institution_activity_recorded", payload, region=desa, aggregate=ins, version=version, at=at(day, 10)
+    )
+
+
+def after_formation(today: date) -> list[Envelope]:
+    """Two WKSBM formed in August 2019: one trained a month ago, one never again; a Karang Taruna revitalised in
+    January 2020 and quiet since; a WKSBM still initiated (not formed: never dormant)."""
+    recent = today - timedelta(days=30)
+    return [
+        registered("ins_wksbm_a", "WKSBM", "WKSBM Kampung Sejahtera", DESA[0], "initiated", date(2019, 8, 1)),
+        formed("ins_wksbm_a", "WKSBM Kampung Sejahtera", DESA[0], date(2019, 8, 9)),
+        activity("ins_wksbm_a", "WKSBM", DESA[0], 3, "pelatihan", recent, 12),
+        registered("ins_wksbm_b", "WKSBM", "WKSBM Ngudi Rukun", DESA[1], "initiated", date(2019, 8, 1)),
+        formed("ins_wksbm_b", "WKSBM Ngudi Rukun", DESA[1], date(2019, 8, 10)),
+        registered("ins_kt_c", "KARANG_TARUNA", "Karang Taruna Tunas Muda", DESA[2], "active", date(2019, 3, 1)),
+        activity("ins_kt_c", "KARANG_TARUNA", DESA[2], 2, "revitalisasi", date(2020, 1, 15), 30),
+        registered("ins_wksbm_d", "WKSBM", "WKSBM Rintisan", DESA[3], "initiated", date(2019, 3, 1)),
+    ]
+
+
+async def test_the_summary_shows_activities_and_dormant_institutions(reporting: Reporting, publish: Publish) -> None:
+    today = local_today(zone_of("34.03"))
+    events = after_formation(today)
+    await fed(reporting, publish, events + events[2:3])  # an activity delivered twice counts once
+
+    district = await reporting.get("/summary", GUNUNGKIDUL)
+    activities = district["activities"]
+    assert activities["by_kind"] == {"pelatihan": 1, "revitalisasi": 1}
+    assert activities["by_month"] == {(today - timedelta(days=30)).isoformat()[:7]: 1, "2020-01": 1}
+    assert activities["cutoff"] == months_before(today).isoformat()
+    assert activities["active_last_6_months"] == 1
+    assert activities["dormant"] == 2
+    dormant = activities["dormant_institutions"]
+    assert [d["institution_id"] for d in dormant] == ["ins_wksbm_b", "ins_kt_c"]  # the quietest first
+    assert dormant[0]["last_activity_on"] is None and dormant[0]["quiet_since"] == "2019-08-10"
+    assert dormant[1]["last_activity_on"] == "2020-01-15" and dormant[1]["last_activity_kind"] == "revitalisasi"
+
+    kecamatan = await reporting.get("/summary", GUNUNGKIDUL, region=KEC_WONOSARI)
+    assert kecamatan["activities"]["dormant"] == 2
+    bondowoso = await reporting.get("/summary", BONDOWOSO)
+    assert bondowoso["activities"]["dormant"] == 0 and bondowoso["activities"]["by_kind"] == {}
+
+    history = await reporting.get("/institutions/ins_kt_c/history", GUNUNGKIDUL)
+    assert [e["label"] for e in history["items"]] == ["Lembaga didaftarkan", "Kegiatan lembaga dicatat"]
+
+    page = await reporting.http.get("/dashboard", headers={"Authorization": GUNUNGKIDUL["Authorization"]})
+    assert page.status_code == 200, page.text
+    assert "Lembaga tidur (tanpa kegiatan lebih dari 6 bulan):\n    <strong>2</strong>" in page.text
+    assert 'data-id="ins_kt_c"' in page.text and "Revitalisasi" in page.text
+    assert 'data-id="ins_wksbm_a"' not in page.text
+
+
+async def test_the_monthly_report_lists_the_months_activities_and_the_dormant_count(
+    reporting: Reporting, publish: Publish
+) -> None:
+    lks = registered("ins_lks_e", "LKS", "LKS Sejahtera", DESA[4], "active", date(2019, 1, 5))
+    await fed(reporting, publish, [*after_formation(date(2020, 2, 20)), lks])
+    body = {
+        "kind": "monthly_district",
+        "region_code": "34.03",
+        "period_start": "2020-01-01",
+        "period_end": "2020-01-31",
+    }
+    created = await reporting.http.post("/reports", json=body, headers=GUNUNGKIDUL)
+    assert created.status_code == 202, created.text
+    report_id = created.json()["id"]
+
+    async def ready() -> bool:
+        response = await reporting.http.get(f"/reports/{report_id}", headers=GUNUNGKIDUL)
+        return response.json()["status"] == "done"
+
+    await eventually(ready, timeout=60)
+    download = await reporting.http.get(
+        f"/reports/{report_id}/download", params={"format": "xlsx"}, headers=GUNUNGKIDUL
+    )
+    assert download.status_code == 200, download.text
+    book = openpyxl.load_workbook(io.BytesIO(download.content))
+    rows = [list(r) for r in book["Kegiatan lembaga"].iter_rows(values_only=True)]
+    assert rows[1:] == [
+        ["2020-01-15", "Karang Taruna Tunas Muda", "Karang Taruna", region_name(DESA[2]), "Revitalisasi", 30],
+        ["2020-01-21", "WKSBM Kampung Sejahtera", "WKSBM", region_name(DESA[0]), "Pelatihan", 12],
+    ]
+    # At the end of January 2020 only the LKS, registered in January 2019 and quiet since, is dormant.
+    dormant = [list(r) for r in book["Lembaga tidur"].iter_rows(values_only=True)]
+    assert dormant[1:] == [["LKS Sejahtera", "LKS", region_name(DESA[4]), "Belum ada", "-"]]
