@@ -73,6 +73,11 @@ async def test_a_placement_on_cuti_bersama_warns_and_a_blocking_campaign_refuses
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["cuti_bersama_blocks"] is True
+    seen = await outreach.events({"campaign_planned": 1, "campaign_updated": 1})
+    plan = {e["event_type"]: e["payload"] for e in seen}
+    assert plan["campaign_planned"]["cuti_bersama_blocks"] is False
+    assert plan["campaign_updated"]["cuti_bersama_blocks"] is True
+    assert plan["campaign_updated"]["changed"] == ["cuti_bersama_blocks"]
     refused = await outreach.client.patch(
         f"/sessions/{session_id}",
         json={"starts_at": "2025-04-07T09:00:00", "ends_at": "2025-04-07T12:00:00"},
