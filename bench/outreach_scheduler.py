@@ -1,6 +1,6 @@
 """Auto-scheduler benchmark: ≥ 500 sessions, 50 officers, 100 narasumber over 60 days (DESIGN §10, issue 4).
 
-    python -m bench.outreach_scheduler [--desa 520] [--officers 50] [--narasumber 100] [--days 60]
+    python -m bench.outreach_scheduler [--desa 520] [--officers 50] [--narasumber 100] [--days 60] [--per-day 13]
 
 1. The pure scheduler (services/outreach/domain/scheduler.py): time to plan, then every planned session is
    re-checked against all the others with the rule functions — the number of violations must be 0.
@@ -69,7 +69,7 @@ def pure(request: ScheduleRequest) -> list[Booking]:
     print(
         f"campaign: {len(request.desa_codes)} desa of {request.campaign.region_code}, "
         f"{(request.campaign.end_date - request.campaign.start_date).days + 1} days ({len(days)} usable: "
-        f"no Sundays, no public holidays), max {request.campaign.max_sessions_per_day}/day, "
+        f"no Sundays, public holidays or cuti bersama), max {request.campaign.max_sessions_per_day}/day, "
         f"{len(request.officer_ids)} officers ({request.officers_per_session}/session), "
         f"{len(request.narasumber_ids)} narasumber ({request.narasumber_per_session}/session)"
     )
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=50)
     parser.add_argument("--narasumber", type=int, default=100)
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--per-day", type=int, default=12)
+    parser.add_argument("--per-day", type=int, default=13)
     parser.add_argument("--pure-only", action="store_true", help="skip the run through the service")
     args = parser.parse_args()
     request = ScheduleRequest(

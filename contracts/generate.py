@@ -29,7 +29,7 @@ ASYNCAPI_PATH = CONTRACTS_DIR / "asyncapi.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Version of the published catalogue (AsyncAPI `info.version`): bump the minor for added events or fields,
 # the major when an event gets a new `schema_version`.
-CATALOGUE_VERSION = "1.1.0"
+CATALOGUE_VERSION = "1.2.0"
 AMQP_BINDING_VERSION = "0.3.0"
 
 Json = dict[str, Any]

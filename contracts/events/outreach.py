@@ -31,6 +31,9 @@ class CampaignPlanned(EventPayload):
     owner: str | None = Field(default=None, description="who planned it (the operator's `sub`)")
     officers_per_session: int | None = Field(default=None, ge=0)
     narasumber_per_session: int | None = Field(default=None, ge=0)
+    cuti_bersama_blocks: bool = Field(
+        default=False, description="sessions on cuti bersama are refused rather than warned about"
+    )
 
 
 class DesaTotals(EventPayload):

@@ -46,6 +46,7 @@ def _campaign_plan(campaign: dict[str, Any]) -> dict[str, Any]:
         owner=campaign["created_by"],
         officers_per_session=campaign["officers_per_session"],
         narasumber_per_session=campaign["narasumber_per_session"],
+        cuti_bersama_blocks=campaign.get("cuti_bersama_blocks", False),
     )
 
 

@@ -38,6 +38,7 @@ def campaign_terms(campaign: dict[str, Any]) -> CampaignTerms:
         start_date=date.fromisoformat(campaign["start_date"]),
         end_date=date.fromisoformat(campaign["end_date"]),
         max_sessions_per_day=campaign["max_sessions_per_day"],
+        cuti_bersama_blocks=campaign.get("cuti_bersama_blocks", False),
     )
 
 

@@ -61,8 +61,8 @@ async def schedule_campaign(campaign_id: str, caller: WriterDep, runtime: Runtim
     "/{campaign_id}",
     response_model=Campaign,
     response_model_exclude_unset=True,
-    summary="Change a planned campaign's period, desa, people or targets (→ campaign_updated); its sessions must "
-    "keep every rule (409 names the rule and the session)",
+    summary="Change a planned campaign's period, desa, people, targets or cuti bersama setting (→ campaign_updated); "
+    "its sessions must keep every rule (409 names the rule and the session)",
 )
 async def update_campaign(
     campaign_id: str, body: CampaignPatch, caller: WriterDep, runtime: RuntimeDep

@@ -52,6 +52,7 @@ class Campaign(View):
     narasumber_ids: list[str]
     officers_per_session: int
     narasumber_per_session: int
+    cuti_bersama_blocks: bool | None = Field(default=None, description="sessions on cuti bersama are refused")
     status: Literal["planned", "completed", "cancelled"]
     version: int
     created_by: str
@@ -94,6 +95,11 @@ class HeldReport(View):
     amendment: Amendment | None = Field(default=None, description="the last correction, once amended")
 
 
+class PlacementWarning(View):
+    rule: str = Field(description="e.g. cuti_bersama")
+    message: str = Field(description="in Indonesian, naming the day")
+
+
 class Session(View):
     id: str
     kind: SessionKind
@@ -114,6 +120,9 @@ class Session(View):
     updated_by: str | None = Field(default=None, description="who last cancelled it or amended its report")
     updated_at: Timestamp | None = None
     auto_scheduled: bool | None = Field(default=None, description="placed by the auto-scheduler")
+    warnings: list[PlacementWarning] | None = Field(
+        default=None, description="what its placement should avoid but may do, e.g. a cuti bersama"
+    )
     cancel_reason: str | None = None
     report: HeldReport | None = Field(default=None, description="once the session is held")
 

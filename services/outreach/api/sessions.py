@@ -22,7 +22,7 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 @router.post(
     "",
     status_code=201,
-    summary="Place a penyuluhan or FGD session (rules checked: 409 names the rule)",
+    summary="Place a penyuluhan or FGD session (rules checked: 409 names the rule; `warnings` name a cuti bersama)",
     response_model=Session,
     response_model_exclude_unset=True,
 )

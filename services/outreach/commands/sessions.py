@@ -1,5 +1,5 @@
-"""Sessions: place one under the scheduling rules, read, move or change it, cancel it, report it as held (which
-assigns its follow-ups), and correct a held session's report."""
+"""Sessions: place one under the scheduling rules (answering with the warnings it draws), read, move or change it,
+cancel it, report it as held (which assigns its follow-ups), and correct a held session's report."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from services.outreach.domain.report import (
     require_amendable,
     require_reportable,
 )
-from services.outreach.domain.rules import violations
+from services.outreach.domain.rules import violations, warnings
 from services.outreach.domain.sessions import (
     cancelled_session,
     changed_session,
@@ -54,8 +54,11 @@ async def create_session(mongo: Mongo, body: SessionIn, caller: Caller) -> dict[
     topic = session_topic(body.topic, campaign)
     region = session_region(body.region_code, body.kind.value)
     caller.require_region(region)
-    session = new_session(
-        body, campaign, topic=topic, region=region, session_id=new_id("ses"), created_by=caller.sub, now=_now()
+    session = _warned(
+        new_session(
+            body, campaign, topic=topic, region=region, session_id=new_id("ses"), created_by=caller.sub, now=_now()
+        ),
+        campaign,
     )
 
     async def work(uow: UnitOfWork) -> None:
@@ -81,6 +84,7 @@ async def move_session(mongo: Mongo, session_id: str, body: SessionPatch, caller
     after = changed_session(before, changes, campaign)
     if after is None:
         return before
+    after = _warned(after, campaign)
 
     async def work(uow: UnitOfWork) -> None:
         await _require_people(uow, after, campaign)
@@ -196,6 +200,13 @@ async def _require_people(uow: UnitOfWork, session: dict[str, Any], campaign: di
     area = people_area(session, campaign)
     await require_workers(uow, session["officer_ids"], "officer_ids", area)
     await require_workers(uow, session["narasumber_ids"], "narasumber_ids", area)
+
+
+def _warned(session: dict[str, Any], campaign: dict[str, Any] | None) -> dict[str, Any]:
+    """The session with the warnings its placement draws (a cuti bersama its campaign does not refuse): kept with
+    it, so every answer about it shows them until it is moved off the day."""
+    found = warnings(store.booking(session), store.campaign_terms(campaign) if campaign else None)
+    return {**session, "warnings": [{"rule": w.rule, "message": w.message} for w in found]}
 
 
 async def _check_rules(

@@ -45,6 +45,7 @@ def new_campaign(body: CampaignIn, region: str, *, campaign_id: str, created_by:
         "narasumber_ids": unique(body.narasumber_ids),
         "officers_per_session": body.officers_per_session,
         "narasumber_per_session": body.narasumber_per_session,
+        "cuti_bersama_blocks": body.cuti_bersama_blocks,
         "status": PLANNED,
         "version": 1,
         "created_by": created_by,

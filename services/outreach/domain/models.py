@@ -41,6 +41,9 @@ class CampaignIn(Command):
     narasumber_ids: list[WorkerId] = Field(default_factory=list, max_length=2000)
     officers_per_session: int = Field(default=1, ge=1, le=20)
     narasumber_per_session: int = Field(default=1, ge=0, le=20)
+    cuti_bersama_blocks: bool = Field(
+        default=False, description="refuse sessions on cuti bersama (409 `cuti_bersama`) instead of warning"
+    )
 
     @model_validator(mode="after")
     def _period(self) -> CampaignIn:
@@ -146,6 +149,7 @@ class CampaignPatch(Command):
     narasumber_ids: list[WorkerId] | None = Field(default=None, max_length=2000)
     officers_per_session: int | None = Field(default=None, ge=1, le=20)
     narasumber_per_session: int | None = Field(default=None, ge=0, le=20)
+    cuti_bersama_blocks: bool | None = None
 
 
 class CampaignCancelIn(Command):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from pilar_runtime.localtime import local_date, zone_of
+from pilar_runtime.localtime import hari_tanggal, local_date, zone_of
 from pilar_runtime.regions import in_region
-from services.outreach.domain.calendar import days_between, holiday_name
+from services.outreach.domain.calendar import cuti_bersama_name, days_between, holiday_name
 
 NO_DOUBLE_BOOKING = "no_double_booking"
 MAX_SESSIONS_PER_DAY = "max_sessions_per_day"
 NO_PUBLIC_HOLIDAY = "no_public_holiday"
+CUTI_BERSAMA = "cuti_bersama"
 INSIDE_CAMPAIGN_PERIOD = "inside_campaign_period"
 DESA_IN_CAMPAIGN_REGION = "desa_in_campaign_region"
 PEOPLE_IN_REGION = "people_in_region"
@@ -71,6 +72,8 @@ class CampaignTerms:
     start_date: date
     end_date: date
     max_sessions_per_day: int
+    # Collective leave days refuse a session (409) instead of warning about it.
+    cuti_bersama_blocks: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,24 @@ def public_holiday(candidate: Booking) -> Violation | None:
     return None
 
 
+def cuti_bersama(candidate: Booking) -> Violation | None:
+    """A session on a collective leave day (cuti bersama), any local day it touches: offices are closed and
+    people away, so the day is avoided — a warning, or a refusal where the campaign says so."""
+    for day in days_between(candidate.day, candidate.last_day):
+        name = cuti_bersama_name(day)
+        if name:
+            return Violation(CUTI_BERSAMA, f"{hari_tanggal(day)} adalah hari cuti bersama ({name})")
+    return None
+
+
+def warnings(candidate: Booking, campaign: CampaignTerms | None) -> list[Violation]:
+    """What the placement may do but should not: a cuti bersama, unless its campaign makes that a refusal."""
+    if campaign is not None and campaign.cuti_bersama_blocks:
+        return []
+    found = cuti_bersama(candidate)
+    return [found] if found is not None else []
+
+
 def campaign_period(candidate: Booking, campaign: CampaignTerms) -> Violation | None:
     first, last = candidate.day, candidate.last_day
     if first < campaign.start_date or last > campaign.end_date:
@@ -198,6 +219,8 @@ def violations(
         ]
     found.append(public_holiday(candidate))
     if campaign is not None:
+        if campaign.cuti_bersama_blocks:
+            found.append(cuti_bersama(candidate))
         found.append(daily_cap(candidate, campaign, others, can_see))
     found.append(double_booking(candidate, others, can_see))
     return [v for v in found if v is not None]

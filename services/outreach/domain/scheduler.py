@@ -1,7 +1,8 @@
 """The auto-scheduler: one session per desa of a campaign over its period, under every scheduling rule.
 
 Choices (documented in the README):
-- usable days are the campaign's days minus Indonesian public holidays and, by default, Sundays (Saturdays are
+- usable days are the campaign's days minus Indonesian public holidays, collective leave days (cuti bersama,
+  whether the campaign makes them a refusal or only a warning) and, by default, Sundays (Saturdays are
   working days for village outreach: seed 001 ran Thursday to Thursday, including the Saturday);
 - a day has two slots, 09:00–12:00 and 13:00–16:00 in the campaign's local time (WIB, WITA or WIT); a day's
   sessions alternate between them, and sessions in the same slot run in parallel in different desa with different
@@ -24,7 +25,7 @@ from typing import Any
 
 from pilar_runtime.localtime import at_local, local_date, zone_of
 from pilar_runtime.regions import in_region
-from services.outreach.domain.calendar import days_between, holiday_name
+from services.outreach.domain.calendar import cuti_bersama_name, days_between, holiday_name
 from services.outreach.domain.rules import Booking, CampaignTerms
 
 SLOTS: tuple[tuple[time, time], ...] = ((time(9, 0), time(12, 0)), (time(13, 0), time(16, 0)))
@@ -80,7 +81,9 @@ def usable_days(campaign: CampaignTerms, skip_sundays: bool = True) -> list[date
     return [
         day
         for day in days_between(campaign.start_date, campaign.end_date)
-        if holiday_name(day) is None and not (skip_sundays and day.weekday() == SUNDAY)
+        if holiday_name(day) is None
+        and cuti_bersama_name(day) is None
+        and not (skip_sundays and day.weekday() == SUNDAY)
     ]
 
 

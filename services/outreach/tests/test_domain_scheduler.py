@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pilar_runtime.localtime import at_local, local_date
 from pilar_runtime.regions import children
-from services.outreach.domain.rules import Booking, CampaignTerms, violations
+from services.outreach.domain.rules import Booking, CampaignTerms, violations, warnings
 from services.outreach.domain.scheduler import (
     PlannedSession,
     ScheduleImpossible,
@@ -62,6 +62,7 @@ def check_plan(request: ScheduleRequest, plan: list[PlannedSession]) -> None:
         assert not set(session.officer_ids) & set(session.narasumber_ids)
         others = [*request.existing, *placed[:i], *placed[i + 1 :]]
         assert violations(booking, request.campaign, others) == [], booking
+        assert warnings(booking, request.campaign) == [], booking
 
 
 def test_seed_001_is_placed_two_a_day_skipping_idul_adha_sunday() -> None:
@@ -168,6 +169,7 @@ def requests(draw: st.DrawFn) -> ScheduleRequest:
         start,
         start + timedelta(days=draw(st.integers(0, 14))),
         max_sessions_per_day=draw(st.integers(1, 4)),
+        cuti_bersama_blocks=draw(st.booleans()),
     )
     officers = tuple(f"o{i}" for i in range(draw(st.integers(1, 6))))
     narasumber = tuple(f"n{i}" for i in range(draw(st.integers(0, 6))))
