@@ -61,6 +61,30 @@ class ParticipantCategory(StrEnum):
 
 
 # How reports and the dashboard name each category, in this order.
+# How the office names each kind, status and role in its documents.
+INSTITUTION_KIND_LABELS: dict[str, str] = {
+    InstitutionKind.WKSBM: "WKSBM",
+    InstitutionKind.KARANG_TARUNA: "Karang Taruna",
+    InstitutionKind.POKJA: "Pokja",
+    InstitutionKind.LKS: "LKS",
+    InstitutionKind.ORSOS: "Orsos",
+    InstitutionKind.PRANATA_SOSIAL: "Pranata Sosial",
+}
+INSTITUTION_STATUS_LABELS: dict[str, str] = {
+    InstitutionStatus.INITIATED: "Rintisan",
+    InstitutionStatus.ACTIVE: "Aktif",
+    InstitutionStatus.INACTIVE: "Tidak aktif",
+    InstitutionStatus.DISSOLVED: "Bubar",
+}
+WORKER_ROLE_LABELS: dict[str, str] = {
+    WorkerRole.PSM: "PSM",
+    WorkerRole.TKSK: "TKSK",
+    WorkerRole.PENYULUH_SOSIAL: "Penyuluh Sosial",
+    WorkerRole.PENDAMPING_PKH: "Pendamping PKH",
+    WorkerRole.NARASUMBER: "Narasumber",
+    WorkerRole.PETUGAS: "Petugas",
+}
+
 PARTICIPANT_CATEGORY_LABELS: dict[str, str] = {
     ParticipantCategory.TOKOH_MASYARAKAT: "Tokoh masyarakat",
     ParticipantCategory.TOKOH_AGAMA: "Tokoh agama",

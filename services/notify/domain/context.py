@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from contracts.events.common import INSTITUTION_KIND_LABELS
 from pilar_runtime.localtime import WIB, abbreviation, hari_tanggal, zone_of
 from pilar_runtime.regions import RegionError, lookup
 from services.notify.domain.kinds import kind_name
@@ -104,7 +105,6 @@ def _report(facts: dict[str, Any], public_base_url: str) -> dict[str, Any]:
     }
 
 
-JENIS_LEMBAGA = {"WKSBM": "WKSBM", "POKJA": "Pokja", "KARANG_TARUNA": "Karang Taruna"}
 _BOARD_ORDER = ("ketua", "wakil_ketua", "sekretaris", "bendahara")
 
 
@@ -130,7 +130,7 @@ def _institution(facts: dict[str, Any]) -> dict[str, Any]:
     place = wilayah(facts["region_code"])
     return {
         "id": facts["institution_id"],
-        "jenis": JENIS_LEMBAGA.get(str(facts["kind"]), str(facts["kind"])),
+        "jenis": INSTITUTION_KIND_LABELS.get(str(facts["kind"]), str(facts["kind"])),
         "nama": facts["name"],
         "desa": place["nama"],
         "wilayah": place["lengkap"],

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pilar_dev.demo import ATTENDANCE_FGD_004
 from pilar_dev.testing import eventually
 from services.outreach import store
 from services.outreach.domain.rules import Booking
@@ -225,19 +226,7 @@ async def test_fgd_004_report_followups_overdue_by_timer_and_completion(outreach
         "attendance": {
             "total": 120,
             # Seed 004's groups, each counted apart (none of them falls into "lainnya").
-            "by_category": {
-                "tksk": 23,
-                "pendamping_pkh": 37,
-                "forkopimda": 6,
-                "dprd": 5,
-                "camat": 23,
-                "kepala_desa": 10,
-                "sakti_peksos": 4,
-                "tagana": 4,
-                "psm": 3,
-                "ormas": 3,
-                "rmb": 2,
-            },
+            "by_category": ATTENDANCE_FGD_004,
         },
         "narasumber_present_ids": ["nar-unej", "nar-dprd"],
         # The daftar hadir, as far as it was typed in: names, category, institution, desa; never a NIK.

@@ -10,26 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from contracts.events.common import INSTITUTION_KIND_LABELS, INSTITUTION_STATUS_LABELS, WORKER_ROLE_LABELS
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
 
-JENIS = {
-    "WKSBM": "WKSBM",
-    "KARANG_TARUNA": "Karang Taruna",
-    "POKJA": "Pokja",
-    "LKS": "LKS",
-    "ORSOS": "Orsos",
-    "PRANATA_SOSIAL": "Pranata Sosial",
-}
-STATUS = {"initiated": "Rintisan", "active": "Aktif", "inactive": "Tidak aktif", "dissolved": "Bubar"}
-PERAN = {
-    "PSM": "PSM",
-    "TKSK": "TKSK",
-    "PENYULUH_SOSIAL": "Penyuluh Sosial",
-    "PENDAMPING_PKH": "Pendamping PKH",
-    "NARASUMBER": "Narasumber",
-    "PETUGAS": "Petugas",
-}
 INSTITUTION_COLUMNS = [
     "Jenis", "Nama", "Kode wilayah", "Desa/Kelurahan", "Alamat", "Status", "Nomor SK", "Tanggal SK",
     "Tanggal terbentuk", "Ketua", "Sekretaris", "Bendahara", "Pengurus lain", "Kepengurusan lengkap",
@@ -45,8 +29,12 @@ def _text(value: object) -> str:
     return "-" if value in (None, "") else str(value)
 
 
+def peran(role: object) -> str:
+    return WORKER_ROLE_LABELS.get(str(role), str(role))
+
+
 def jenis(kind: object) -> str:
-    return JENIS.get(str(kind), _text(kind))
+    return INSTITUTION_KIND_LABELS.get(str(kind), _text(kind))
 
 
 def _order(institution: Doc) -> tuple[str, str, str, str]:
@@ -71,7 +59,7 @@ def institution_row(institution: Doc, by_id: Mapping[str, Doc], name_of: RegionN
         code,
         name_of(code),
         _text(institution.get("address")),
-        STATUS.get(str(institution.get("status")), _text(institution.get("status"))),
+        INSTITUTION_STATUS_LABELS.get(str(institution.get("status")), _text(institution.get("status"))),
         _text(basis.get("sk_number")),
         _text(basis.get("sk_date")),
         _text(institution.get("formed_on")),
@@ -115,13 +103,24 @@ def member_rows(institutions: Iterable[Doc], by_id: Mapping[str, Doc]) -> list[l
 
 def _worker_order(worker: Doc) -> tuple[str, str, str, str]:
     role = str(worker.get("role"))
-    return (PERAN.get(role, role), str(worker.get("region_code")), _text(worker.get("name")), str(worker["_id"]))
+    return (
+        peran(role),
+        str(worker.get("region_code")),
+        _text(worker.get("name")),
+        str(worker["_id"]),
+    )
 
 
 def worker_row(worker: Doc, name_of: RegionName) -> list[Cell]:
     code = str(worker.get("region_code"))
     role = str(worker.get("role"))
-    return [PERAN.get(role, role), _text(worker.get("name")), code, name_of(code), yes_no(bool(worker.get("active")))]
+    return [
+        peran(role),
+        _text(worker.get("name")),
+        code,
+        name_of(code),
+        yes_no(bool(worker.get("active"))),
+    ]
 
 
 def registry_export(
@@ -131,8 +130,8 @@ def registry_export(
     people = sorted((w for w in workers if lies_in(w, region_code) and w.get("role")), key=_worker_order)
     by_id = {str(i["_id"]): i for i in listed}
     by_kind = Counter(jenis(i.get("kind")) for i in listed)
-    active = Counter(PERAN.get(str(w["role"]), str(w["role"])) for w in people if w.get("active"))
-    inactive = Counter(PERAN.get(str(w["role"]), str(w["role"])) for w in people if not w.get("active"))
+    active = Counter(peran(str(w["role"])) for w in people if w.get("active"))
+    inactive = Counter(peran(str(w["role"])) for w in people if not w.get("active"))
     roles = sorted(set(active) | set(inactive))
     kinds = sorted(by_kind)
     return Report(

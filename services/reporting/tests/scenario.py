@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope
+from pilar_dev.demo import ATTENDANCE_FGD_004
 
 CAMPAIGN = "cmp_gunungkidul_2019"
 KEC_WONOSARI = "34.03.01"
@@ -32,20 +33,6 @@ PILOT_DESA = [
     "35.11.09.2001",
     "35.11.10.2001",
 ]
-# Seed 004's FGD: every group it names, counted apart.
-FGD_ATTENDANCE = {
-    "tksk": 23,
-    "pendamping_pkh": 37,
-    "forkopimda": 6,
-    "dprd": 5,
-    "camat": 23,
-    "kepala_desa": 10,
-    "sakti_peksos": 4,
-    "tagana": 4,
-    "psm": 3,
-    "ormas": 3,
-    "rmb": 2,
-}
 FGD_NARASUMBER = {"wrk_unej": "Budhy Santoso, Ph.D.", "wrk_dprd": "Adi Krisna, SH"}
 UNKNOWN_TYPE = "dragon_sighted"
 
@@ -315,7 +302,7 @@ def scenario() -> list[Envelope]:
         "topic": "Penanganan PPKS",
         "region_code": BONDOWOSO,
         "held_on": fgd_day.isoformat(),
-        "attendance": {"total": 120, "by_category": FGD_ATTENDANCE},
+        "attendance": {"total": 120, "by_category": ATTENDANCE_FGD_004},
         "narasumber_present_ids": sorted(FGD_NARASUMBER),
         "summary": "Strategi penanganan PPKS menuju Desa Melesat; dipilih 10 desa percontohan.",
         "pilot_desa_codes": PILOT_DESA,
