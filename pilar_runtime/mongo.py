@@ -51,6 +51,12 @@ class UnitOfWork:
     session: AsyncClientSession
     events: list[Envelope] = field(default_factory=list)
     buffers: dict[str, WriteBuffer] = field(default_factory=dict)
+    # The work this transaction leaves for a poller (a collection's name): its waiting poller is woken on commit.
+    left_work: set[str] = field(default_factory=set)
+
+    def leave_work(self, collection: str) -> None:
+        """This transaction leaves work in ``collection`` for a poller: the hooks registered for it run on commit."""
+        self.left_work.add(collection)
 
     def emit(self, event: Envelope) -> None:
         """Queue an event; it is written to the outbox in this same transaction."""
@@ -84,12 +90,13 @@ class Mongo:
             url, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard"
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
-        self._commit_hooks: list[Callable[[], None]] = []
+        self._commit_hooks: list[tuple[str, Callable[[], None]]] = []
 
-    def after_commit(self, hook: Callable[[], None]) -> None:
-        """Call ``hook`` after every committed unit of work (e.g. to wake the outbox relay at once instead of at
-        its next poll); every registered hook runs."""
-        self._commit_hooks.append(hook)
+    def after_commit(self, collection: str, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after each committed unit of work that left work in ``collection`` (events in the outbox,
+        deliveries, report jobs), e.g. to wake its poller at once instead of at its next poll. Commits that leave
+        none (most of a consumer's) wake nothing."""
+        self._commit_hooks.append((collection, hook))
 
     async def ping(self) -> bool:
         try:
@@ -129,10 +136,12 @@ class Mongo:
         more than once and must only touch the database through ``uow.session``.
         Raises AlreadyHandled when ``inbox`` = (consumer, event_id) was recorded before.
         """
+        committed: UnitOfWork | None = None
         async with self.client.start_session() as session:
 
             async def attempt(s: AsyncClientSession) -> T:
-                uow = UnitOfWork(self.db, s)
+                nonlocal committed
+                uow = committed = UnitOfWork(self.db, s)
                 if inbox is not None:
                     await _record_inbox(uow, *inbox)
                 result = await work(uow)
@@ -140,6 +149,7 @@ class Mongo:
                     await buffer.flush(uow)
                 if uow.events:
                     await self.db[OUTBOX].insert_many([outbox_document(e) for e in uow.events], session=s)
+                    uow.leave_work(OUTBOX)
                 return result
 
             result = await session.with_transaction(
@@ -147,7 +157,10 @@ class Mongo:
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
             )
-        for hook in self._commit_hooks:
+        left = committed.left_work if committed is not None else set()
+        for collection, hook in self._commit_hooks:
+            if collection not in left:
+                continue
             try:
                 hook()
             except Exception:  # the work is committed: a failed wake-up only delays the next poll

@@ -30,7 +30,7 @@ from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
-from pilar_runtime.mongo import Mongo
+from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.outbox import OutboxRelay
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
@@ -152,7 +152,7 @@ def create_app(
             poll_seconds=settings.relay_poll_seconds,
             lease_seconds=settings.lease_seconds,
         )
-        mongo.after_commit(runtime.relay.wake)
+        mongo.after_commit(OUTBOX, runtime.relay.wake)
         runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:
             runtime.timers = TimerPoller(

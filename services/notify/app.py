@@ -57,7 +57,7 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
             lease_seconds=config.lease_seconds,
         )
         # A commit that records deliveries wakes the dispatcher at once.
-        runtime.mongo.after_commit(dispatcher.wake)
+        runtime.mongo.after_commit(store.DELIVERIES, dispatcher.wake)
         runtime.poll(dispatcher, "dispatcher")
 
     return create_app(

@@ -26,7 +26,7 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
             runtime.mongo, poll_seconds=config.report_poll_seconds, lease_seconds=max(config.lease_seconds, 120)
         )
         # A commit that records a report job (a request, an event, the month-end timer) wakes the worker at once.
-        runtime.mongo.after_commit(worker.wake)
+        runtime.mongo.after_commit(store.REPORTS, worker.wake)
         runtime.poll(worker, "report-worker")
 
     return create_app(

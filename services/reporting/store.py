@@ -397,6 +397,8 @@ async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str)
         {"$set": {**ANOTHER_VERSION, "trigger_event_id": trigger_event_id}},
         session=uow.session,
     )
+    if result.matched_count:
+        uow.leave_work(REPORTS)
     return result.matched_count > 0
 
 
@@ -448,6 +450,7 @@ async def add_report(uow: UnitOfWork, job: dict[str, Any]) -> bool:
     if await uow.db[REPORTS].find_one({"_id": job["_id"]}, {"_id": 1}, session=uow.session):
         return False
     await uow.db[REPORTS].insert_one(job, session=uow.session)
+    uow.leave_work(REPORTS)
     return True
 
 
@@ -483,7 +486,9 @@ async def report_in(uow: UnitOfWork, report_id: str) -> dict[str, Any] | None:
 
 
 async def update_report(uow: UnitOfWork, report_id: str, changes: dict[str, Any]) -> None:
+    """Change a job in the transaction of the fact that changes it (a revision puts it back to be built)."""
     await uow.db[REPORTS].update_one({"_id": report_id}, {"$set": changes}, session=uow.session)
+    uow.leave_work(REPORTS)
 
 
 # --- end of revised reports ---

@@ -149,8 +149,8 @@ async def test_published_documents_expire_after_the_retention_and_a_new_retentio
 
 async def test_every_commit_hook_runs_after_a_commit_and_none_after_a_failure(mongo: Mongo) -> None:
     calls: list[str] = []
-    mongo.after_commit(lambda: calls.append("relay"))
-    mongo.after_commit(lambda: calls.append("dispatcher"))
+    mongo.after_commit(OUTBOX, lambda: calls.append("relay"))
+    mongo.after_commit(OUTBOX, lambda: calls.append("dispatcher"))
     await mongo.transact(lambda uow: emit(uow, worker_event("w-hooks")))
     assert calls == ["relay", "dispatcher"]
 
@@ -160,3 +160,21 @@ async def test_every_commit_hook_runs_after_a_commit_and_none_after_a_failure(mo
     with pytest.raises(RuntimeError):
         await mongo.transact(fails)
     assert calls == ["relay", "dispatcher"]
+
+
+async def test_a_commit_wakes_only_the_pollers_it_left_work_for(mongo: Mongo) -> None:
+    calls: list[str] = []
+    mongo.after_commit(OUTBOX, lambda: calls.append("relay"))
+    mongo.after_commit("deliveries", lambda: calls.append("dispatcher"))
+
+    async def nothing_left(uow: UnitOfWork) -> None:
+        await uow.db["copies"].insert_one({"_id": "c1"}, session=uow.session)
+
+    async def a_delivery(uow: UnitOfWork) -> None:
+        await uow.db["deliveries"].insert_one({"_id": "d1"}, session=uow.session)
+        uow.leave_work("deliveries")
+
+    await mongo.transact(nothing_left)
+    assert calls == []
+    await mongo.transact(a_delivery)
+    assert calls == ["dispatcher"]

@@ -105,6 +105,7 @@ async def _record(
     )
     if not await store.record_delivery(uow.db, uow.session, document):
         return 0
+    uow.leave_work(store.DELIVERIES)
     if problem:
         log.warning("notify.delivery_failed", delivery_id=document["_id"], reason=problem.detail)
         uow.emit(outcome_event(document, attempts=1, reason=problem.reason))
