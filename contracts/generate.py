@@ -29,8 +29,10 @@ ASYNCAPI_PATH = CONTRACTS_DIR / "asyncapi.json"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Version of the published catalogue (AsyncAPI `info.version`): bump the minor for added events or fields,
 # the major when an event gets a new `schema_version`.
-CATALOGUE_VERSION = "1.2.0"
+CATALOGUE_VERSION = "1.3.0"
 AMQP_BINDING_VERSION = "0.3.0"
+HTTP_BINDING_VERSION = "0.3.0"
+WEBHOOKS_CHANNEL = "webhooks"
 
 Json = dict[str, Any]
 
@@ -121,6 +123,7 @@ def _channel(event: EventType) -> Json:
     key = routing_key(event.name)
     return {
         "address": key,
+        "servers": [{"$ref": "#/servers/rabbitmq"}],
         "title": event.name,
         "description": event.summary,
         "messages": {event.name: {"$ref": f"#/components/messages/{event.name}"}},
@@ -208,7 +211,115 @@ def _receive_operations() -> Iterator[tuple[str, Json]]:
             )
 
 
+# --- Webhooks ----------------------------------------------------------------------------------------------
+
+# What notify sends with every webhook delivery (services/notify/domain/signature.py, channels/webhook.py).
+WEBHOOK_HEADERS: Json = {
+    "type": "object",
+    "required": ["webhook-id", "webhook-timestamp", "webhook-signature", "X-Pilar-Event-Type"],
+    "properties": {
+        "webhook-id": {
+            "type": "string",
+            "description": "the delivery id (`dlv_…`), the same on every retry: de-duplicate on it",
+        },
+        "webhook-timestamp": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "Unix seconds of this attempt; refuse one more than 5 minutes from your clock",
+        },
+        "webhook-signature": {
+            "type": "string",
+            "pattern": "^v1,",
+            "description": (
+                'Standard Webhooks: `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{raw body}">`, '
+                "keyed with the webhook's secret (`whsec_<base64>`: those bytes; any other secret: its UTF-8 "
+                "bytes); several space-separated values while a key is rotated"
+            ),
+        },
+        "X-Pilar-Signature": {
+            "type": "string",
+            "deprecated": True,
+            "description": "`sha256=<hex HMAC-SHA256 of the raw body>`: signs no time; sent for one more release",
+        },
+        "X-Pilar-Event-Type": {"type": "string", "description": "the event's `event_type`"},
+        "X-Pilar-Event-Id": {"type": "string", "description": "the event's `event_id`"},
+        "X-Pilar-Delivery-Id": {"type": "string", "description": "the same as `webhook-id`"},
+    },
+}
+
+# A webhook rule sends a notice's facts instead of an event (services/notify/domain/deliveries.py).
+WEBHOOK_NOTICE: Json = {
+    "type": "object",
+    "title": "webhook_notice",
+    "required": ["notice", "facts"],
+    "properties": {
+        "notice": {"type": "string", "description": "the notice kind, e.g. `session_reminder`"},
+        "facts": {"type": "object", "description": "the notice's facts, without personal data"},
+    },
+}
+
+
+def webhook_events() -> list[EventType]:
+    """The events a webhook can be sent: those notify consumes, since it passes every one on."""
+    patterns = SUBSCRIPTIONS["notify"]
+    return [
+        event
+        for event in EVENT_TYPES.values()
+        if any(topic_matches(pattern, routing_key(event.name)) for pattern in patterns)
+    ]
+
+
+def _webhook_message(name: str, summary: str, payload: str) -> Json:
+    return {
+        "name": name,
+        "title": name,
+        "summary": summary,
+        "contentType": "application/json",
+        "headers": {"$ref": "#/components/schemas/webhook_headers"},
+        "payload": {"$ref": f"#/components/schemas/{payload}"},
+        "bindings": {"http": {"bindingVersion": HTTP_BINDING_VERSION}},
+    }
+
+
+def _webhook_messages() -> Json:
+    messages = {
+        f"webhook.{event.name}": _webhook_message(f"webhook.{event.name}", event.summary, event.name)
+        for event in webhook_events()
+    }
+    messages["webhook.notice"] = _webhook_message(
+        "webhook.notice", "a webhook rule's notice: its kind and facts", "webhook_notice"
+    )
+    return messages
+
+
+def _webhooks_channel(messages: Json) -> Json:
+    return {
+        "address": None,
+        "servers": [{"$ref": "#/servers/district"}],
+        "title": "webhooks",
+        "description": (
+            "`POST <url>` to each webhook registered on notify (`POST /webhooks`) with the JSON envelope of every "
+            "event that matches one of its patterns in its region subtree, personal data (`nik`, `phone`, "
+            "`email`) removed. Any 2xx is success; anything else, or no answer, is retried later with the same "
+            "`webhook-id`."
+        ),
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
+        "bindings": {"http": {"bindingVersion": HTTP_BINDING_VERSION}},
+    }
+
+
+def _webhook_operation(messages: Json) -> Json:
+    return {
+        "action": "send",
+        "title": "notify delivers to webhooks",
+        "channel": {"$ref": f"#/channels/{WEBHOOKS_CHANNEL}"},
+        "messages": [{"$ref": f"#/channels/{WEBHOOKS_CHANNEL}/messages/{name}"} for name in messages],
+        "bindings": {"http": {"method": "POST", "bindingVersion": HTTP_BINDING_VERSION}},
+    }
+
+
 def asyncapi_document() -> Json:
+    webhook_messages = _webhook_messages()
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -217,7 +328,9 @@ def asyncapi_document() -> Json:
             "description": (
                 "Events exchanged by Pilar's registry, outreach, notify and reporting services on the "
                 f"durable topic exchange `{EVENTS_EXCHANGE}`. Routing key: `<producer>.<event_type>`. "
-                "Readers must tolerate unknown fields; a breaking change gets a new `schema_version`."
+                "Readers must tolerate unknown fields; a breaking change gets a new `schema_version`. District "
+                "systems bind a queue of their own to the exchange, or register webhooks on notify (the "
+                f"`{WEBHOOKS_CHANNEL}` channel), and backfill with reporting's `GET /events?after=`."
             ),
         },
         "defaultContentType": "application/json",
@@ -228,13 +341,24 @@ def asyncapi_document() -> Json:
                 "protocolVersion": "0.9.1",
                 "description": "RabbitMQ; credentials come from the deployment, never defaults",
                 "security": [{"$ref": "#/components/securitySchemes/rabbitmq_user"}],
-            }
+            },
+            "district": {
+                "host": "district.example.id",
+                "protocol": "https",
+                "description": "a district system receiving webhooks, at the URL it registered",
+            },
         },
-        "channels": {routing_key(event.name): _channel(event) for event in EVENT_TYPES.values()},
-        "operations": dict([*_send_operations(), *_receive_operations()]),
+        "channels": {
+            **{routing_key(event.name): _channel(event) for event in EVENT_TYPES.values()},
+            WEBHOOKS_CHANNEL: _webhooks_channel(webhook_messages),
+        },
+        "operations": {
+            **dict([*_send_operations(), *_receive_operations()]),
+            "notify.send.webhooks": _webhook_operation(webhook_messages),
+        },
         "components": {
-            "messages": {event.name: _message(event) for event in EVENT_TYPES.values()},
-            "schemas": _component_schemas(),
+            "messages": {**{event.name: _message(event) for event in EVENT_TYPES.values()}, **webhook_messages},
+            "schemas": {**_component_schemas(), "webhook_headers": WEBHOOK_HEADERS, "webhook_notice": WEBHOOK_NOTICE},
             "securitySchemes": {"rabbitmq_user": {"type": "userPassword"}},
         },
     }
