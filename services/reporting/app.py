@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from pilar_runtime.service import Runtime, create_app
 from services.reporting import store
-from services.reporting.api import admin, events, history, reports, summary
+from services.reporting.api import admin, asyncapi, events, history, reports, summary
 from services.reporting.dashboard import routes as dashboard
 from services.reporting.handlers import MONTHLY_TIMER, build_handlers, month_ended
 from services.reporting.migrations import run_migrations
@@ -34,9 +34,20 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
         title="Pilar reporting",
         description=(
             "Stores every event, projects region roll-ups and campaign progress, builds XLSX/PDF/CSV reports "
-            "(campaign, PSKS handover, monthly district) and serves the operators' dashboard."
+            "(campaign, PSKS handover, monthly district) and serves the operators' dashboard.\n\n"
+            "District systems: the events this API pages through (`GET /events`), the AMQP feed and the webhooks "
+            "are described in the [AsyncAPI document](/asyncapi) ([JSON](/asyncapi.json)); this API's own "
+            "description is the [OpenAPI document](/openapi.json)."
         ),
-        routers=[summary.router, events.router, history.router, reports.router, admin.router, dashboard.router],
+        routers=[
+            summary.router,
+            events.router,
+            history.router,
+            reports.router,
+            admin.router,
+            dashboard.router,
+            asyncapi.router,
+        ],
         handlers=build_handlers(timedelta(seconds=config.monthly_report_grace_seconds)),
         timer_handlers={MONTHLY_TIMER: month_ended},
         on_startup=start,
