@@ -21,7 +21,7 @@ from pilar_runtime.service import RuntimeDep
 from services.reporting import store
 from services.reporting.api.scope import region_of
 from services.reporting.commands.summary import region_summary
-from services.reporting.dashboard.view import angka, by_kind, children_table, monthly_table, share
+from services.reporting.dashboard.view import angka, by_kind, children_table, hari, monthly_table, share, waktu
 from services.reporting.domain.activities import label as activity_label
 from services.reporting.domain.breakdown import held_above, summary_figures, trail
 from services.reporting.domain.history import label as event_label
@@ -36,6 +36,8 @@ RECENT_SHOWN = 20
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 templates.globals.update(
     angka=angka,
+    hari=hari,
+    waktu=waktu,
     share=share,
     by_kind=by_kind,
     activity_label=activity_label,

@@ -4,9 +4,10 @@ largest value of their column (counts are whole numbers: a bar's length never im
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pilar_runtime.localtime import BULAN
+from pilar_runtime.localtime import BULAN, abbreviation, tanggal, zone_of
 from services.reporting.domain.breakdown import CHILD_LEVEL, FIGURES, LEVEL
 from services.reporting.reports.registry_export import jenis
 
@@ -31,6 +32,18 @@ def bulan(month: str) -> str:
     """``2019-08`` → ``Agustus 2019``."""
     year, _, number = month.partition("-")
     return f"{BULAN[int(number) - 1]} {year}"
+
+
+def hari(day: object) -> str:
+    """An ISO day as a letter writes it (``2019-08-08`` → ``8 Agustus 2019``); ``-`` for none."""
+    return tanggal(date.fromisoformat(str(day)[:10])) if day else "-"
+
+
+def waktu(moment: datetime, region: str) -> str:
+    """An instant on the region's clock: ``8 Agustus 2019 09.00 WIB`` (the store keeps UTC)."""
+    zone = zone_of(region)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return f"{tanggal(local.date())} {local:%H.%M} {abbreviation(zone)}"
 
 
 def share(value: int, top: int) -> int:
