@@ -1,4 +1,4 @@
-"""GET /dashboard: a server-rendered page for operators, region-scoped, charts as inline SVG (no scripts, no CDN).
+"""GET /dashboard: a server-rendered page for operators, region-scoped, counts as bars (inline SVG; no scripts, no CDN).
 
 A browser can't easily send a bearer header, so the page also takes the token as ``?token=<JWT>`` (the same
 token the API takes; it is never written into the page). On that first load the token moves into an HttpOnly,

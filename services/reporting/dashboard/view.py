@@ -67,8 +67,8 @@ def children_table(level: int, rows: list[dict[str, Any]], above: Mapping[str, i
     """The table of the level below a region at ``level`` (0 = nation): its heading, columns, rows and their bars,
     and the figures recorded at the region's own level."""
     return {
-        "level": CHILD_LEVEL.get(level, ""),
-        "own_level": LEVEL.get(level, "nasional"),
+        "level": CHILD_LEVEL.get(level, ""),  # none below a desa
+        "own_level": LEVEL[level],
         "figures": [(key, FIGURE_LABELS[key]) for key in FIGURES],
         "rows": rows,
         "tops": tops(rows, FIGURES),

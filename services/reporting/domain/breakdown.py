@@ -11,9 +11,9 @@ from pilar_runtime.regions import ancestors, in_region
 
 # The figures every child carries, in the order the dashboard shows them.
 FIGURES = ("institutions", "sessions_held", "participants", "followups_open", "followups_overdue", "dormant")
-# What the level below a region is called, by the region's level (0 = the nation).
+# What the level below a region is called, and the level itself, by the region's level (0 = the nation).
 CHILD_LEVEL = {0: "Provinsi", 1: "Kabupaten/Kota", 2: "Kecamatan", 3: "Desa/Kelurahan"}
-LEVEL = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
+LEVEL = {0: "nasional", 1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
 NATION = "Indonesia"
 
 
