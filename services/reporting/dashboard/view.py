@@ -35,8 +35,14 @@ def bulan(month: str) -> str:
 
 
 def hari(day: object) -> str:
-    """An ISO day as a letter writes it (``2019-08-08`` → ``8 Agustus 2019``); ``-`` for none."""
-    return tanggal(date.fromisoformat(str(day)[:10])) if day else "-"
+    """An ISO day as a letter writes it (``2019-08-08`` → ``8 Agustus 2019``); ``-`` for none. A stored value that
+    is not a day (from an older producer) is shown as it is rather than failing the page."""
+    if not day:
+        return "-"
+    try:
+        return tanggal(date.fromisoformat(str(day)[:10]))
+    except ValueError:
+        return str(day)
 
 
 def waktu(moment: datetime, region: str) -> str:

@@ -79,7 +79,7 @@ def test_the_breadcrumb_starts_at_the_nation_or_at_the_callers_scope() -> None:
 def test_numbers_months_and_kinds_as_written_in_indonesian() -> None:
     assert [angka(n) for n in (0, 7, 999, 1000, 1234567)] == ["0", "7", "999", "1.000", "1.234.567"]
     assert bulan("2019-08") == "Agustus 2019" and bulan("2020-01") == "Januari 2020"
-    assert hari("2019-08-08") == "8 Agustus 2019" and hari(None) == "-"
+    assert hari("2019-08-08") == "8 Agustus 2019" and hari(None) == "-" and hari("kemarin") == "kemarin"
     # The store keeps UTC (read back without a zone): each event on its region's clock.
     assert waktu(datetime(2019, 8, 8, 2, 0), "34.03.01.2001") == "8 Agustus 2019 09.00 WIB"
     assert waktu(datetime(2020, 8, 31, 16, 30, tzinfo=UTC), "51.02") == "1 September 2020 00.30 WITA"
