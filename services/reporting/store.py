@@ -553,4 +553,17 @@ async def liveliness(db: Db, region: str, cutoff: date) -> dict[str, Any]:
     return {"recent": recent, "dormant": dormant_total, "dormant_institutions": await cursor.to_list(None)}
 
 
+async def dormant_by_child(db: Db, region: str, cutoff: date) -> dict[str, int]:
+    """The dormant institutions of the region counted per region one level below it, in one aggregation: an
+    institution's ``regions`` lists its chain from the provinsi down, so the child is the entry at the region's
+    depth."""
+    depth = region.count(".") + 1 if region else 0
+    dormant = {"status": "active", "quiet_since": {"$lt": cutoff.isoformat()}, f"regions.{depth}": {"$exists": True}}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {**({"regions": region} if region else {}), **dormant}},
+        {"$group": {"_id": {"$arrayElemAt": ["$regions", depth]}, "n": {"$sum": 1}}},
+    ]
+    return {str(doc["_id"]): int(doc["n"]) async for doc in await db[INSTITUTIONS].aggregate(pipeline)}
+
+
 # --- end after formation ---

@@ -73,6 +73,20 @@ class ActivityCounts(BaseModel):
     dormant_institutions: list[DormantInstitution] = Field(description="the quietest first, at most 50")
 
 
+class ChildRegion(BaseModel):
+    """One region of the level below the one summarised, with its own figures."""
+
+    region_code: str
+    name: str = Field(description='its name in the Kemendagri reference ("" for a code the reference does not hold)')
+    institutions: int = Field(description="registered institutions, every status")
+    institutions_by_kind: dict[str, int] = Field(description="kind → registered institutions")
+    sessions_held: int
+    participants: int = Field(description="attendance of the sessions held")
+    followups_open: int
+    followups_overdue: int
+    dormant: int = Field(description="active institutions quiet since before the six-month cut-off")
+
+
 class Summary(BaseModel):
     region_code: str = Field(description='"" = national')
     institutions: dict[str, dict[str, int]] = Field(description="kind → status → institutions")
@@ -90,6 +104,12 @@ class Summary(BaseModel):
     name: str = Field(description="the region's name")
     pilot_desa: list[PilotDesa] = Field(
         default_factory=list, description="desa percontohan in the region chosen by held FGDs"
+    )
+    children: list[ChildRegion] = Field(
+        default_factory=list,
+        description="every region one level below (provinsi for the nation … desa for a kecamatan; none for a desa),"
+        " in code order, zero where nothing is recorded. What a region records at its own level (a district FGD)"
+        " is in its totals, not in a child",
     )
 
 
