@@ -8,8 +8,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from contracts.envelope import Envelope
 from pilar_dev.testing import bearer
+from services.reporting.commands import feed
 from services.reporting.parts import Arrivals, wait_for
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
 from services.reporting.tests.scenario import envelope
@@ -67,8 +70,10 @@ async def test_the_feed_filters_several_types_and_one_records_events_and_refuses
 
 
 async def test_a_long_poll_answers_within_a_second_of_a_new_event_and_empty_when_the_time_is_up(
-    reporting: Reporting, publish: Publish
+    reporting: Reporting, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # No looking again meanwhile (that is for other replicas' events): the commit storing the event must wake it.
+    monkeypatch.setattr(feed, "LOOK_AGAIN_SECONDS", 60.0)
     await fed(reporting, publish, [worker("worker_registered", "w-before", 1)])
     # Only workers' events: the month-end report the old month orders meanwhile is an event too.
     follow = {"type": "worker_registered"}
