@@ -3,7 +3,9 @@
 Topology (DESIGN §3), every name optionally namespaced:
 - topic exchange ``pilar.events``; routing key ``<producer>.<event_type>``;
 - per consuming service one durable quorum queue ``<service>.events`` bound with the service's patterns,
-  ``x-delivery-limit`` set and dead-lettering to the direct exchange ``pilar.dlx`` → ``<service>.dlq``.
+  ``x-delivery-limit`` set and dead-lettering to the direct exchange ``pilar.dlx`` → ``<service>.dlq``;
+- the DLQ a quorum queue too, with a delivery limit no listing reaches (RabbitMQ 4's default of 20 would drop
+  dead letters an operator looked at 20 times).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
-from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from aio_pika.exceptions import ChannelPreconditionFailed
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
 
 from contracts import topology
 from pilar_runtime.brokerusers import broker_user
@@ -68,6 +71,7 @@ class Topology:
             queue_type=QueueType.QUORUM,
             durable=True,
             routing_key=self.dead_letter_key,
+            arguments={"x-delivery-limit": topology.DEAD_LETTER_DELIVERY_LIMIT},
         )
 
     @property
@@ -97,7 +101,7 @@ class AckBatcher:
         self._release(state)
 
     def settled_otherwise(self, message: AbstractIncomingMessage) -> None:
-        """Nacked on its own: it leaves the in-flight set, which may free acks waiting behind it."""
+        """Rejected on its own: it leaves the in-flight set, which may free acks waiting behind it."""
         state = self._state(message)
         state.unsettled.pop(message.delivery_tag or 0, None)
         self._release(state)
@@ -169,7 +173,9 @@ class RabbitDelivery:
         self._bus.acks.acked(self._message)
 
     async def requeue(self) -> None:
-        await self._message.nack(requeue=True)
+        # basic.reject, not basic.nack: from RabbitMQ 4.3 only a reject counts as a failed delivery, which the
+        # quorum queue's delivery limit (and `x-delivery-count`) is about; before 4.3 both count.
+        await self._message.reject(requeue=True)
         self._bus.acks.settled_otherwise(self._message)
 
     async def dead_letter(self, reason: str) -> None:
@@ -227,13 +233,29 @@ class Bus:
         self._events = await self.broker.declare_exchange(self.topology.events)
         self._dlx = await self.broker.declare_exchange(self.topology.dlx)
         if self.consumer is not None and self.topology.patterns:
-            dlq = await self.broker.declare_queue(self.topology.dlq)
+            dlq = await self._declare_dead_letter_queue()
             await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
             self._queue = queue = await self.broker.declare_queue(self.topology.queue)
             for pattern in self.topology.patterns:
                 await queue.bind(self._events, routing_key=pattern)
             await queue.channel.set_qos(prefetch_count=self.prefetch)
             self._consumer_tag = await queue.consume(self._on_message)
+
+    async def _declare_dead_letter_queue(self) -> AbstractRobustQueue:
+        """The DLQ with its arguments, or as it is when an earlier release declared it without them: RabbitMQ
+        refuses to change an existing queue's arguments, and the broker policy gives it the limit instead."""
+        declarer = self.broker.config.declarer
+        try:
+            # On a channel of its own: the refusal closes the channel it comes on.
+            return await declarer.declare_queue(self.topology.dlq, channel=Channel())
+        except ChannelPreconditionFailed as exc:
+            log.warning(
+                "bus.dead_letter_queue_without_limit",
+                queue=self.topology.dlq.name,
+                broker=str(exc),
+                fix=f"give the DLQs the {topology.DEAD_LETTER_POLICY!r} policy (README: upgrading RabbitMQ)",
+            )
+            return await declarer.declare_queue(self.topology.dlq, declare=False)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         assert self.consumer is not None

@@ -6,7 +6,7 @@ the inbox record, and decides what happens to the message:
 - handled, or a duplicate            → ack
 - invalid (not JSON, schema, unknown) → dead-lettered at once, the reason in ``x-pilar-reason``, error logged
 - forged (routing key, ``producer``, ``event_type`` and the broker-validated ``user_id`` disagree) → the same
-- the handler failed                  → nack and redeliver; at the delivery limit dead-lettered with the reason
+- the handler failed                  → rejected and redelivered; at the delivery limit dead-lettered with the reason
 
 With ``batch_size`` above 1 the deliveries waiting are handled together in one transaction (one inbox write,
 one commit, and the handlers' write buffers flushed once); if that transaction fails, each is handled alone as
@@ -219,7 +219,7 @@ class EventConsumer:
                 await self._join_batch(message)
             else:
                 await self._consume(message)
-        except Exception:  # a failure to ack/nack (broker gone): the broker redelivers; never kill the consumer
+        except Exception:  # a failure to settle (broker gone): the broker redelivers; never kill the consumer
             log.exception("consumer.settle_failed", routing_key=message.routing_key)
         finally:
             self.in_flight -= 1

@@ -27,6 +27,8 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
         )
         # A commit that records a report job (a request, an event, the month-end timer) wakes the worker at once.
         runtime.mongo.after_commit(store.REPORTS, worker.wake)
+        # A commit that stores events answers the feed's readers waiting for them (GET /events?wait=).
+        runtime.mongo.after_commit(store.EVENTS, parts.arrivals.arrived)
         runtime.poll(worker, "report-worker")
 
     return create_app(

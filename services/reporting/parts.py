@@ -3,6 +3,8 @@ reached from routes through ``PartsDep``."""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -11,11 +13,36 @@ from fastapi import Depends, Request
 from pilar_runtime.service import running_parts
 
 
+class Arrivals:
+    """Wakes the feed's long polls when this process commits new events.
+
+    A reader takes a ``ticket`` before it looks for events, then waits on it: an arrival committed between its
+    look and its wait has already set the ticket, so none is missed. Only commits of this process set it; the
+    feed looks again every half second for those of other replicas."""
+
+    def __init__(self) -> None:
+        self._next = asyncio.Event()
+
+    def arrived(self) -> None:
+        self._next.set()
+        self._next = asyncio.Event()
+
+    def ticket(self) -> asyncio.Event:
+        return self._next
+
+
+async def wait_for(ticket: asyncio.Event, seconds: float) -> None:
+    """Until the ticket is set or the time is up."""
+    with suppress(TimeoutError):
+        await asyncio.wait_for(ticket.wait(), seconds)
+
+
 @dataclass
 class ReportingParts:
     replay_batch: int  # events folded per round of a replay (REPORTING_REPLAY_BATCH)
     # The replay in progress (events done, total), shown by GET /admin/replay.
     replay_progress: dict[str, int] = field(default_factory=dict)
+    arrivals: Arrivals = field(default_factory=Arrivals)
 
 
 def _parts(request: Request) -> ReportingParts:

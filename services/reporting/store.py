@@ -162,6 +162,7 @@ class Writes:
             for offset, document in enumerate(self.events):
                 document["_id"] = first + offset
             await uow.db[EVENTS].insert_many(self.events, session=uow.session)
+            uow.leave_work(EVENTS)  # the feed's waiting readers
         by_projection: dict[str, list[ReplaceOne[dict[str, Any]]]] = {}
         for (projection, key), state in self.changed.items():
             by_projection.setdefault(projection, []).append(ReplaceOne({"_id": key}, state, upsert=True))
@@ -281,16 +282,25 @@ async def insert_projections(db: Db, documents: Mapping[str, list[dict[str, Any]
 
 
 async def events_after(
-    db: Db, scope: dict[str, Any], after: int, limit: int, *, region: str, event_type: str | None
+    db: Db,
+    scope: dict[str, Any],
+    after: int,
+    limit: int,
+    *,
+    region: str,
+    event_types: list[str],
+    aggregate_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of stored events after the cursor, oldest first, and how many match after it. ``scope`` is the list
     filter (on ``region_code``); ``region`` (a subtree that holds it, "" for all) lets the query use the
-    ``regions`` index."""
+    ``regions`` index; ``event_types`` empty: every type."""
     query: dict[str, Any] = {"_id": {"$gt": after}, **scope}
     if region:
         query["regions"] = region
-    if event_type:
-        query["event_type"] = event_type
+    if event_types:
+        query["event_type"] = event_types[0] if len(event_types) == 1 else {"$in": event_types}
+    if aggregate_id:
+        query["aggregate_id"] = aggregate_id
     items = await db[EVENTS].find(query).sort("_id", 1).limit(limit).to_list(None)
     return items, await db[EVENTS].count_documents(query)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from contracts import topology
 from pilar_runtime.brokerusers import definitions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,12 @@ def test_each_service_has_its_own_broker_user_limited_to_its_own_names_and_routi
     for part in ("users", "permissions", "topic_permissions"):
         mine = [entry for entry in found[part] if entry.get("name", entry.get("user")) == f"pilar-{name}"]
         assert mine == expected[part], part
+
+
+def test_rabbitmq_is_a_supported_version_and_its_dead_letter_queues_keep_what_they_hold() -> None:
+    version = services()["rabbitmq"]["image"].removeprefix("rabbitmq:").removesuffix("-management")
+    assert version.startswith(("3.13", "4.")), version
+    assert broker_definitions()["policies"] == [topology.dead_letter_policy()]
 
 
 @pytest.mark.parametrize("name", sorted(APP_PORTS))

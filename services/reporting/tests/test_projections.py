@@ -78,8 +78,13 @@ async def test_the_event_feed_pages_from_a_cursor_within_the_callers_region(
 
     formed = await reporting.get("/events", GUNUNGKIDUL, type="WKSBM_formed", region=KEC_WONOSARI)
     assert formed["total"] == 5 and {e["region_code"][:8] for e in formed["items"]} == {KEC_WONOSARI}
-    unknown = await reporting.get("/events", ADMIN, type=UNKNOWN_TYPE)
-    assert unknown["total"] == 1 and unknown["items"][0]["payload"] == {"where": "34.03.01.2003"}
+    # A type outside the catalogue is stored all the same, and read as one record's events; a filter names
+    # catalogue types only.
+    unknown = await reporting.get("/events", ADMIN, aggregate_id="x1")
+    assert unknown["total"] == 1 and unknown["items"][0]["event_type"] == UNKNOWN_TYPE
+    assert unknown["items"][0]["payload"] == {"where": "34.03.01.2003"}
+    refused = await reporting.http.get("/events", params={"type": UNKNOWN_TYPE}, headers=ADMIN)
+    assert refused.status_code == 422 and UNKNOWN_TYPE in refused.text
 
     # A list is silently limited to the caller's region: another region's events are simply not there.
     elsewhere = await reporting.get("/events", GUNUNGKIDUL, region="35.11")
