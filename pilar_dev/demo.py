@@ -9,12 +9,12 @@ HTTP APIs only, printing what it did.
   pornografi, PMB);
 - seed 004: the FGD on PPKS handling in Bondowoso, attended by the groups the seed names (Forkopimda, DPRD, camat,
   kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut);
-- the handover e-mails arriving at the Seksi PSKS;
 - a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised;
 - after formation (seed 003): a pelatihan and a pendampingan for two Gunungkidul WKSBM, counted by reporting with
   the institutions quiet for six months (dormant, lembaga tidur);
-- a cuti bersama: its revitalisation campaign placed by hand on the next collective leave day is answered with a
-  warning, and the auto-scheduler leaves that day out;
+- the handover e-mails arriving at the Seksi PSKS;
+- a cuti bersama: a Karang Taruna revitalisation campaign starting on the next collective leave day; a session
+  placed on it by hand is answered with a warning, and the auto-scheduler leaves the day out;
 - what the system made of it: progress, reports, the Bondowoso FGD minutes (berita acara), notifications.
 
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
@@ -335,11 +335,10 @@ async def handover_and_wita(api: Api) -> None:
     """The Seksi PSKS learns of every formation in DIY by e-mail (its ten WKSBM follow); a small FGD in Desa
     Bajera, Tabanan, Bali at "09:00" is at 09:00 WITA, and its invitation says so."""
     console.rule("Serah terima ke Seksi PSKS · FGD di Bali pukul 09.00 WITA")
-    psks = PSKS
-    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [psks],
+    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [PSKS],
             "description": "Serah terima data lembaga terbentuk ke Seksi PSKS/TKSM"}  # fmt: skip
     await api.call("notify", "POST", "/rules", json=rule)
-    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {psks}")
+    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {PSKS}")
     bajera = next(iter(await desa_by_name(api, "51.02", [("Bajera", "Selemadeg")])))
     officers = await workers(api, [("PENYULUH_SOSIAL", "Penyuluh Tabanan", "51.02")])
     narasumber = await workers(api, [("NARASUMBER", "Narasumber Dinsos Bali", "51.02")])
