@@ -1,16 +1,21 @@
-"""`pilar demo`: the seeds' three programmes loaded into a running stack through the public HTTP APIs only.
+"""`pilar demo`: the seeds' programmes and a programme cycle's turns, loaded into a running stack through the public
+HTTP APIs only, printing what it did.
 
+- the handover to the Seksi PSKS (seed 001): a rule sends every formation in DIY to the section's address, and
+  a small FGD in a Bali desa, scheduled at 09:00 local time, is announced "pukul 09.00 WITA";
 - seed 001: the WKSBM-formation campaign in ten desa of Kabupaten Gunungkidul — auto-scheduled two locations a
   day, about 40 participants and 3 narasumber each, held, and ten WKSBM formed with complete boards;
 - seed 000: the Pokja / community-regulation outreach in Kecamatan Simpang Teritip, Bangka Barat (NAPZA,
   pornografi, PMB);
 - seed 004: the FGD on PPKS handling in Bondowoso, attended by the groups the seed names (Forkopimda, DPRD, camat,
-  kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut); its
-  minutes (berita acara), built by reporting, are printed at the end;
-- the handover to the Seksi PSKS (seed 001): a rule sends every formation in DIY to the section's address, and
-  a small FGD in a Bali desa, scheduled at 09:00 local time, is announced "pukul 09.00 WITA".
-
-Then a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised.
+  kepala desa, Tagana, Sakti Peksos, ormas, RMB, …), with its ten pilot desa and follow-ups (tindak lanjut);
+- a correction: one Gunungkidul session's report is amended, and the campaign report is regenerated, revised;
+- after formation (seed 003): a pelatihan and a pendampingan for two Gunungkidul WKSBM, counted by reporting with
+  the institutions quiet for six months (dormant, lembaga tidur);
+- the handover e-mails arriving at the Seksi PSKS;
+- a cuti bersama: a Karang Taruna revitalisation campaign starting on the next collective leave day; a session
+  placed on it by hand is answered with a warning, and the auto-scheduler leaves the day out;
+- what the system made of it: progress, reports, the Bondowoso FGD minutes (berita acara), notifications.
 
 The programmes are moved to the weeks around today, so their sessions can be held (reported) now and the
 campaigns complete by themselves when their last session is reported.
@@ -18,32 +23,42 @@ campaigns complete by themselves when their last session is reported.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from rich.console import Console
 
 from pilar import state
+from pilar_dev.demo_client import (
+    Api,
+    DemoError,
+    board,
+    children,
+    console,
+    desa_by_name,
+    email_of,
+    form,
+    hold,
+    plan,
+    schedule,
+    workers,
+)
+from pilar_dev.demo_cycle import (
+    PSKS,
+    Aftercare,
+    CutiBersama,
+    after_formation,
+    cuti_bersama,
+    handover_arrived,
+    print_activities,
+)
 from pilar_dev.mailcatcher import list_mail
 from pilar_runtime.auth import issue_token
 from pilar_runtime.localtime import WITA, local_date, local_today
 
-console = Console()
-ATTENDANCE_40 = {
-    "tokoh_masyarakat": 8,
-    "tokoh_agama": 5,
-    "perangkat_desa": 6,
-    "pendamping_pkh": 4,
-    "kader": 8,
-    "tksk": 2,
-    "psm": 7,
-}
 # Seed 004's FGD: the groups it names, each counted apart.
 ATTENDANCE_FGD_004 = {
     "tksk": 23,
@@ -72,135 +87,9 @@ BOARD_NAMES = [
 ]
 
 
-ALREADY_LOADED = (
-    "The scenario is loaded already (its institutions exist). To load it afresh, stop `pilar up`, remove its state "
-    "directory (.pilar, or PILAR_STATE_DIR) and start it again."
-)
-
-
-class DemoError(RuntimeError):
-    pass
-
-
-@dataclass
-class Api:
-    """One authorised client per service; every call checks its answer and says what failed."""
-
-    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
-
-    @classmethod
-    def open(cls) -> Api:
-        token = issue_token(state.jwt_secret(), sub="demo-operator", role="admin", region="")
-        headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": "pilar-demo"}
-        return cls(
-            {s: httpx.AsyncClient(base_url=state.service_url(s), headers=headers, timeout=60) for s in state.SERVICES}
-        )
-
-    async def close(self) -> None:
-        for client in self.clients.values():
-            await client.aclose()
-
-    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self.clients[service].request(method, path, **kwargs)
-        if response.status_code >= 400:
-            problem = f"{service} {method} {path} → {response.status_code}: {response.text[:500]}"
-            if response.status_code == 409:
-                problem += f"\n{ALREADY_LOADED}"
-            raise DemoError(problem)
-        return response.json()
-
-    async def until(self, what: str, check: Callable[[], Awaitable[bool]], timeout: float = 90) -> None:
-        """Wait for the event-driven part (other services catching up) to show, with a clear failure."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not await check():
-            if asyncio.get_running_loop().time() > deadline:
-                raise DemoError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.5)
-
-
-async def _children(api: Api, parent: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = (await api.call("registry", "GET", f"/regions?parent={parent}"))["items"]
-    return items
-
-
-async def _desa_by_name(api: Api, kabupaten: str, wanted: list[tuple[str, str]]) -> dict[str, str]:
-    """Desa code → name for (desa, kecamatan) names, looked up in the registry's region reference."""
-    kecamatan = {r["name"].lower(): r["code"] for r in await _children(api, kabupaten)}
-    found = {}
-    for desa, kec in wanted:
-        children = await _children(api, kecamatan[kec.lower()])
-        found[next(r["code"] for r in children if r["name"].lower() == desa.lower())] = desa
-    return found
-
-
-async def _workers(api: Api, specs: list[tuple[str, str, str]]) -> list[str]:
-    ids = []
-    for role, name, region in specs:
-        email = name.lower().replace(" ", ".").replace(",", "") + "@dinsos.example.id"
-        body = {"role": role, "name": name, "region_code": region, "email": email, "active": True}
-        ids.append((await api.call("registry", "POST", "/workers", json=body))["id"])
-    return ids
-
-
-async def _plan_and_schedule(api: Api, campaign: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    # Outreach learns about workers from registry's events: retry while its copy catches up.
-    planned: dict[str, Any] = {}
-
-    async def planned_ok() -> bool:
-        nonlocal planned
-        response = await api.clients["outreach"].post("/campaigns", json=campaign)
-        if response.status_code == 422 and "worker" in response.text:
-            return False
-        if response.status_code >= 400:
-            raise DemoError(f"outreach POST /campaigns → {response.status_code}: {response.text[:500]}")
-        planned = response.json()
-        return True
-
-    await api.until("outreach to know the campaign's workers", planned_ok)
-    sessions = (await api.call("outreach", "POST", f"/campaigns/{planned['id']}/schedule"))["items"]
-    return planned["id"], sessions
-
-
-async def _form(api: Api, institution_id: str, formation: dict[str, Any]) -> None:
-    # Registry learns campaigns and sessions from outreach's events: retry while its reference catches up.
-    async def formed() -> bool:
-        response = await api.clients["registry"].post(f"/institutions/{institution_id}/formation", json=formation)
-        if response.status_code == 422 and "not known yet" in response.text:
-            return False
-        if response.status_code >= 400:
-            raise DemoError(
-                f"registry POST /institutions/{institution_id}/formation → {response.status_code}: "
-                f"{response.text[:500]}"
-            )
-        return True
-
-    await api.until("registry to know the campaign and its sessions", formed)
-
-
-def _board(names: tuple[str, str, str]) -> list[dict[str, str]]:
-    """A complete kepengurusan: ketua, sekretaris, bendahara."""
-    return [
-        {"role": role, "name": name} for role, name in zip(("ketua", "sekretaris", "bendahara"), names, strict=True)
-    ]
-
-
-async def _hold(
-    api: Api, session: dict[str, Any], summary: str, attendance: dict[str, int] = ATTENDANCE_40, **outcomes: Any
-) -> None:
-    held_on = local_date(datetime.fromisoformat(session["starts_at"]))
-    report = {
-        "held_on": held_on.isoformat(),
-        "attendance": {"total": sum(attendance.values()), "by_category": attendance},
-        "narasumber_present_ids": session["narasumber_ids"],
-        "summary": summary,
-        "outcomes": outcomes,
-    }
-    await api.call("outreach", "POST", f"/sessions/{session['id']}/report", json=report)
-
-
 async def gunungkidul(api: Api, today: date) -> str:
     console.rule("Seed 001 · penumbuhan WKSBM di 10 desa, Kabupaten Gunungkidul (34.03)")
-    desa = await _desa_by_name(
+    desa = await desa_by_name(
         api,
         "34.03",
         [
@@ -216,8 +105,8 @@ async def gunungkidul(api: Api, today: date) -> str:
             ("Pampang", "Paliyan"),
         ],
     )
-    officers = await _workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Sosial {n}", "34.03") for n in "ABCD"])
-    narasumber = await _workers(
+    officers = await workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Sosial {n}", "34.03") for n in "ABCD"])
+    narasumber = await workers(
         api,
         [
             ("NARASUMBER", n, "34.03")
@@ -225,7 +114,7 @@ async def gunungkidul(api: Api, today: date) -> str:
         ],
     )
     console.print(f"registered {len(officers)} penyuluh and {len(narasumber)} narasumber")
-    campaign_id, sessions = await _plan_and_schedule(
+    campaign_id = await plan(
         api,
         {
             "name": "Penyuluhan Sosial Penumbuhan WKSBM Tingkat Desa",
@@ -242,6 +131,7 @@ async def gunungkidul(api: Api, today: date) -> str:
             "narasumber_per_session": 3,
         },
     )
+    sessions = await schedule(api, campaign_id)
     console.print(f"campaign {campaign_id}: auto-scheduled {len(sessions)} sessions, two locations a day")
     for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES, strict=False):
         place = session["region_code"]
@@ -265,10 +155,10 @@ async def gunungkidul(api: Api, today: date) -> str:
                 "name": f"WKSBM Desa {desa[place]}",
                 "region_code": place,
                 "member_ids": [member["id"]],
-                "board": _board(names),
+                "board": board(names),
             },
         )
-        await _form(
+        await form(
             api,
             wksbm["id"],
             {
@@ -279,17 +169,17 @@ async def gunungkidul(api: Api, today: date) -> str:
         )
         # The officers file the session report after the desa has formed its WKSBM, so the campaign (which
         # completes with its last report) counts every WKSBM in its automatic report.
-        await _hold(api, session, "Penyuluhan tentang penumbuhan WKSBM; peserta sepakat membentuk WKSBM desa.")
+        await hold(api, session, "Penyuluhan tentang penumbuhan WKSBM; peserta sepakat membentuk WKSBM desa.")
     console.print(f"held {len(sessions)} sessions (40 participants, 3 narasumber each); 10 WKSBM formed")
     return campaign_id
 
 
 async def simpang_teritip(api: Api, today: date) -> str:
     console.rule("Seed 000 · Pokja & Community Regulation, Kecamatan Simpang Teritip, Bangka Barat (19.05.02)")
-    desa = {r["code"]: r["name"] for r in (await _children(api, "19.05.02"))[:4]}
-    officers = await _workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Bangka Barat {n}", "19.05") for n in "AB"])
-    narasumber = await _workers(api, [("NARASUMBER", f"Narasumber BNN {n}", "19.05") for n in "AB"])
-    campaign_id, sessions = await _plan_and_schedule(
+    desa = {r["code"]: r["name"] for r in (await children(api, "19.05.02"))[:4]}
+    officers = await workers(api, [("PENYULUH_SOSIAL", f"Penyuluh Bangka Barat {n}", "19.05") for n in "AB"])
+    narasumber = await workers(api, [("NARASUMBER", f"Narasumber BNN {n}", "19.05") for n in "AB"])
+    campaign_id = await plan(
         api,
         {
             "name": "Penyuluhan Pembentukan Pokja dan Community Regulation",
@@ -305,6 +195,7 @@ async def simpang_teritip(api: Api, today: date) -> str:
             "narasumber_per_session": 1,
         },
     )
+    sessions = await schedule(api, campaign_id)
     for session, names in zip(sorted(sessions, key=lambda s: s["starts_at"]), BOARD_NAMES[3:], strict=False):
         place = session["region_code"]
         pokja = await api.call(
@@ -316,11 +207,11 @@ async def simpang_teritip(api: Api, today: date) -> str:
                 "name": f"Pokja Desa {desa[place]}",
                 "region_code": place,
                 "issues": ["NAPZA", "PORNOGRAFI", "PMB"],
-                "board": _board(names),
+                "board": board(names),
             },
         )
         held_on = local_date(datetime.fromisoformat(session["starts_at"])).isoformat()
-        await _form(api, pokja["id"], {"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id})
+        await form(api, pokja["id"], {"formed_on": held_on, "session_id": session["id"], "campaign_id": campaign_id})
         await api.call(
             "registry",
             "POST",
@@ -333,16 +224,16 @@ async def simpang_teritip(api: Api, today: date) -> str:
                 "pokja_id": pokja["id"],
             },
         )
-        await _hold(api, session, "Sosialisasi bahaya NAPZA, pornografi dan PMB; desa membentuk Pokja.")
+        await hold(api, session, "Sosialisasi bahaya NAPZA, pornografi dan PMB; desa membentuk Pokja.")
     console.print(f"campaign {campaign_id}: {len(sessions)} sessions held, {len(sessions)} Pokja and regulations")
     return campaign_id
 
 
 async def bondowoso(api: Api, today: date) -> str:
     console.rule("Seed 004 · FGD penanganan PPKS, Kabupaten Bondowoso (35.11)")
-    officers = await _workers(api, [("PENYULUH_SOSIAL", "Penyuluh Bondowoso", "35.11")])
-    narasumber = await _workers(api, [("NARASUMBER", "Narasumber Dinsos Jatim", "35.11")])
-    owners = await _workers(api, [("TKSK", f"TKSK Bondowoso {n}", "35.11.01") for n in "AB"])
+    officers = await workers(api, [("PENYULUH_SOSIAL", "Penyuluh Bondowoso", "35.11")])
+    narasumber = await workers(api, [("NARASUMBER", "Narasumber Dinsos Jatim", "35.11")])
+    owners = await workers(api, [("TKSK", f"TKSK Bondowoso {n}", "35.11.01") for n in "AB"])
     held = today - timedelta(days=3)
     body = {
         "kind": "FGD",
@@ -356,17 +247,8 @@ async def bondowoso(api: Api, today: date) -> str:
         "expected_participants": 40,
     }
 
-    async def scheduled() -> bool:
-        response = await api.clients["outreach"].post("/sessions", json=body)
-        if response.status_code == 422 and "worker" in response.text:
-            return False
-        if response.status_code >= 400:
-            raise DemoError(f"outreach POST /sessions → {response.status_code}: {response.text[:500]}")
-        body["id"] = response.json()["id"]
-        return True
-
-    await api.until("outreach to know the FGD's workers", scheduled)
-    pilots = [(await _children(api, kec["code"]))[0]["code"] for kec in (await _children(api, "35.11"))[:10]]
+    fgd = await api.post_when_known("outreach", "/sessions", body, "outreach to know the FGD's workers")
+    pilots = [(await children(api, kec["code"]))[0]["code"] for kec in (await children(api, "35.11"))[:10]]
     followups = [
         {
             "action": "Pendataan PPKS di 10 desa percontohan",
@@ -379,17 +261,16 @@ async def bondowoso(api: Api, today: date) -> str:
             "due_on": (today + timedelta(days=30)).isoformat(),
         },
     ]
-    session = {"id": body["id"], "starts_at": f"{held.isoformat()}T09:00:00+07:00", "narasumber_ids": narasumber}
-    await _hold(
+    await hold(
         api,
-        session,
+        fgd,
         "FGD penanganan PPKS: dipilih 10 desa percontohan dan disepakati tindak lanjut.",
         attendance=ATTENDANCE_FGD_004,
         pilot_desa_codes=pilots,
         followups=followups,
     )
-    console.print(f"FGD {body['id']} held: {len(pilots)} pilot desa, {len(followups)} follow-ups (one already due)")
-    return str(body["id"])
+    console.print(f"FGD {fgd['id']} held: {len(pilots)} pilot desa, {len(followups)} follow-ups (one already due)")
+    return str(fgd["id"])
 
 
 async def bondowoso_minutes(api: Api, session_id: str) -> None:
@@ -413,6 +294,9 @@ async def bondowoso_minutes(api: Api, session_id: str) -> None:
     district = await api.call("reporting", "GET", "/summary?region=35.11")
     names = ", ".join(d["name"] for d in district["pilot_desa"])
     console.print(f"pilot desa in Bondowoso's summary and dashboard: {names}")
+    console.print(
+        f"download: {_downloads(await api.call('reporting', 'GET', f'/reports/{report_id}'))}", soft_wrap=True
+    )
 
 
 async def amend_gunungkidul_report(api: Api, campaign_id: str) -> None:
@@ -442,21 +326,22 @@ async def amend_gunungkidul_report(api: Api, campaign_id: str) -> None:
         return found.status_code == 200 and found.json().get("status") == "done" and bool(found.json().get("revisions"))
 
     await api.until("the revised campaign report", revised, timeout=120)
-    console.print(f"report {report_id} regenerated: «Laporan ini telah direvisi …» ({reason})")
+    state_now = await api.call("reporting", "GET", f"/reports/{report_id}")
+    console.print(f"report {report_id} regenerated, revised: «{state_now['revision_note']}»", highlight=False)
+    console.print(f"download: {_downloads(state_now)}", soft_wrap=True)
 
 
 async def handover_and_wita(api: Api) -> None:
     """The Seksi PSKS learns of every formation in DIY by e-mail (its ten WKSBM follow); a small FGD in Desa
     Bajera, Tabanan, Bali at "09:00" is at 09:00 WITA, and its invitation says so."""
     console.rule("Serah terima ke Seksi PSKS · FGD di Bali pukul 09.00 WITA")
-    psks = "seksi.psks@dinsos.example.id"
-    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [psks],
+    rule = {"event_pattern": "registry.*_formed", "region_code": "34", "channel": "email", "recipients": [PSKS],
             "description": "Serah terima data lembaga terbentuk ke Seksi PSKS/TKSM"}  # fmt: skip
     await api.call("notify", "POST", "/rules", json=rule)
-    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {psks}")
-    bajera = next(iter(await _desa_by_name(api, "51.02", [("Bajera", "Selemadeg")])))
-    officers = await _workers(api, [("PENYULUH_SOSIAL", "Penyuluh Tabanan", "51.02")])
-    narasumber = await _workers(api, [("NARASUMBER", "Narasumber Dinsos Bali", "51.02")])
+    console.print(f"rule: WKSBM, Pokja and Karang Taruna formed in DIY (34) → {PSKS}")
+    bajera = next(iter(await desa_by_name(api, "51.02", [("Bajera", "Selemadeg")])))
+    officers = await workers(api, [("PENYULUH_SOSIAL", "Penyuluh Tabanan", "51.02")])
+    narasumber = await workers(api, [("NARASUMBER", "Narasumber Dinsos Bali", "51.02")])
     day = local_today(WITA) + timedelta(days=7)
     body: dict[str, Any] = {"kind": "FGD", "topic": "Penguatan Karang Taruna", "region_code": bajera,
                             "venue": "Balai Desa Bajera", "officer_ids": officers, "narasumber_ids": narasumber,
@@ -479,7 +364,7 @@ async def handover_and_wita(api: Api) -> None:
     await api.until("outreach to know the Bali FGD's workers", scheduled)
     console.print(f"FGD in Desa Bajera at 09:00 local time: stored as {body['starts_at']} (UTC)")
 
-    officer_email = "penyuluh.tabanan@dinsos.example.id"
+    officer_email = email_of("Penyuluh Tabanan")
 
     async def invited() -> bool:
         sent = await api.call("notify", "GET", "/deliveries", params={"recipient": officer_email, "status": "sent"})
@@ -515,9 +400,52 @@ async def load_scenario(api: Api, today: date) -> Scenario:
     return scenario
 
 
+@dataclass(frozen=True)
+class Played:
+    scenario: Scenario
+    aftercare: Aftercare
+    cuti_bersama: CutiBersama
+    handovers: int
+
+
+async def play(api: Api, today: date) -> Played:
+    """The whole cycle: the programmes, a correction, after-care, a cuti bersama, and what the system made of it."""
+    scenario = await load_scenario(api, today)
+    await amend_gunungkidul_report(api, scenario.gunungkidul_campaign)
+    aftercare = await after_formation(api, today)
+    handovers = await handover_arrived(api)
+    leave = await cuti_bersama(api, today)
+    await what_the_system_made_of_it(api, scenario)
+    await bondowoso_minutes(api, scenario.bondowoso_fgd)
+    deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
+    console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
+    token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="34.03")
+    # Links unbroken by the terminal's width, to be copied whole.
+    console.print(f"Gunungkidul's dashboard: {state.service_url('reporting')}/dashboard?token={token}", soft_wrap=True)
+    return Played(scenario, aftercare, leave, handovers)
+
+
+async def what_the_system_made_of_it(api: Api, scenario: Scenario) -> None:
+    console.rule("What the system made of it")
+    for name, campaign in (
+        ("Gunungkidul", scenario.gunungkidul_campaign),
+        ("Simpang Teritip", scenario.simpang_teritip_campaign),
+    ):
+        progress = await api.call("reporting", "GET", f"/campaigns/{campaign}/progress")
+        console.print(f"[bold]{name}[/] campaign progress:")
+        console.print_json(data=progress.get("targets", progress))
+    for report in (await api.call("reporting", "GET", "/reports"))["items"]:
+        console.print(f"report {report['id']}: {report.get('kind')} {report.get('status', '')}")
+    print_activities((await api.call("reporting", "GET", "/summary?region=34.03"))["activities"])
+
+
+def _downloads(report: dict[str, Any]) -> str:
+    links = " · ".join(f"{state.service_url('reporting')}{path}" for path in (report.get("downloads") or {}).values())
+    return f"{links} (with a token from `pilar token`)"
+
+
 async def run_demo() -> int:
     api = Api.open()
-    today = local_today()
     try:
         for service in state.SERVICES:
 
@@ -529,23 +457,7 @@ async def run_demo() -> int:
 
             url = state.service_url(service)
             await api.until(f"{service} at {url} (is `pilar up` running?)", ready, timeout=60)
-        scenario = await load_scenario(api, today)
-        await amend_gunungkidul_report(api, scenario.gunungkidul_campaign)
-        console.rule("What the system made of it")
-        for name, campaign in (
-            ("Gunungkidul", scenario.gunungkidul_campaign),
-            ("Simpang Teritip", scenario.simpang_teritip_campaign),
-        ):
-            progress = await api.call("reporting", "GET", f"/campaigns/{campaign}/progress")
-            console.print(f"[bold]{name}[/] campaign progress:")
-            console.print_json(data=progress.get("targets", progress))
-        for report in (await api.call("reporting", "GET", "/reports"))["items"]:
-            console.print(f"report {report['id']}: {report.get('kind')} {report.get('status', '')}")
-        await bondowoso_minutes(api, scenario.bondowoso_fgd)
-        deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
-        console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
-        token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="34.03")
-        console.print(f"Gunungkidul's dashboard: {state.service_url('reporting')}/dashboard?token={token}")
+        await play(api, local_today())
         return 0
     except DemoError as exc:
         console.print(f"[bold red]{exc}")

@@ -1,11 +1,13 @@
-"""The seeds' three programmes, loaded by `pilar demo`'s scenario through the public APIs into the four services
-running as processes, flow to reporting's projections and automatic reports, notify's e-mails (a real SMTP
-server) and a district system's webhook (a real HTTP receiver checking the signature)."""
+"""`pilar demo` played through the public APIs against the four services running as processes: the seeds'
+programmes, a correction, after-care and a cuti bersama flow to reporting's projections and reports, notify's
+e-mails (a real SMTP server, the demo's mail catcher) and a district system's webhook (a real HTTP receiver checking
+the signature); what the demo prints is checked against what the APIs answer."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pilar_dev.demo import Api, Scenario, amend_gunungkidul_report, load_scenario
+from pilar_dev.demo import Played, play
+from pilar_dev.demo_client import ATTENDANCE_40, Api, console
+from pilar_dev.demo_cycle import ACTIVITIES, PSKS
 from pilar_dev.devstack import free_port
 from pilar_dev.mailcatcher import MailFolder, list_mail
 from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, eventually
-from pilar_runtime.localtime import local_today
+from pilar_runtime.localtime import hari_tanggal, local_date, local_today
 from services.notify.domain.signature import verify
 from tests.e2e.stack import SERVICES, Stack
 
@@ -29,9 +33,15 @@ WEBHOOK_SECRET = "district-bondowoso-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
-def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]:
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's state folder, whose `mail/` the SMTP server fills as `pilar up`'s mail catcher does."""
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="module")
+def smtp_server(state_dir: Path) -> Iterator[Controller]:
     """A real SMTP server keeping every message it receives in a folder."""
-    controller = Controller(MailFolder(tmp_path_factory.mktemp("mail")), hostname="127.0.0.1", port=free_port())
+    controller = Controller(MailFolder(state_dir / "mail"), hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller
     controller.stop()
@@ -75,9 +85,11 @@ async def district_system(received: list[dict[str, Any]]) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def scenario(
-    stack: Stack, district_system: str, monkeypatch_module: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Scenario, Api]]:
+    stack: Stack, district_system: str, state_dir: Path, monkeypatch_module: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Played, Api, str]]:
+    """The demo played once (what it prints captured), after a district system registered its webhook."""
     monkeypatch_module.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch_module.setenv("PILAR_STATE_DIR", str(state_dir))
     for service in SERVICES:
         monkeypatch_module.setenv(f"PILAR_{service.upper()}_URL", stack.url(service))
     api = Api.open()
@@ -88,8 +100,9 @@ async def scenario(
         "secret": WEBHOOK_SECRET,
     }
     assert "secret" not in await api.call("notify", "POST", "/webhooks", json=webhook)
-    loaded = await load_scenario(api, local_today())
-    yield loaded, api
+    with console.capture() as printed:
+        played = await play(api, local_today())
+    yield played, api, printed.get()
     await api.close()
 
 
@@ -100,9 +113,10 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 
 async def test_gunungkidul_campaign_reaches_its_target_in_the_projection_and_report(
-    scenario: tuple[Scenario, Api],
+    scenario: tuple[Played, Api, str],
 ) -> None:
-    loaded, api = scenario
+    played, api, _ = scenario
+    loaded = played.scenario
     progress = await api.call("reporting", "GET", f"/campaigns/{loaded.gunungkidul_campaign}/progress")
     assert progress["targets"]["new_wksbm"]["target"] == 10
     assert progress["targets"]["new_wksbm"]["achieved"] == 10
@@ -117,8 +131,8 @@ async def test_gunungkidul_campaign_reaches_its_target_in_the_projection_and_rep
     assert any("Pampang" in c for c in cells)
 
 
-async def test_summary_rolls_the_three_programmes_up_by_region(scenario: tuple[Scenario, Api]) -> None:
-    _, api = scenario
+async def test_summary_rolls_the_three_programmes_up_by_region(scenario: tuple[Played, Api, str]) -> None:
+    _, api, _ = scenario
     gunungkidul = await api.call("reporting", "GET", "/summary?region=34.03")
     bangka_barat = await api.call("reporting", "GET", "/summary?region=19.05.02")
     bondowoso = await api.call("reporting", "GET", "/summary?region=35.11")
@@ -129,11 +143,11 @@ async def test_summary_rolls_the_three_programmes_up_by_region(scenario: tuple[S
 
 
 async def test_sessions_entered_after_they_took_place_invite_nobody_and_the_log_says_why(
-    scenario: tuple[Scenario, Api], mailbox: Path
+    scenario: tuple[Played, Api, str], mailbox: Path
 ) -> None:
     """The Gunungkidul sessions are entered after they were held: their invitations are in notify's delivery log as
     skipped, none is sent."""
-    _, api = scenario
+    _, api, _ = scenario
     skipped: list[dict[str, Any]] = []
 
     async def recorded() -> bool:
@@ -148,25 +162,26 @@ async def test_sessions_entered_after_they_took_place_invite_nobody_and_the_log_
     assert not [m for m in list_mail(mailbox) if m.to.startswith("nuryuwono@") and "Undangan" in m.subject]
 
 
-async def test_the_psks_section_hears_of_each_wksbm_and_the_bali_fgd_is_announced_in_wita(
-    scenario: tuple[Scenario, Api], mailbox: Path
+async def test_the_psks_section_hears_of_each_formation_in_diy_and_the_bali_fgd_is_announced_in_wita(
+    scenario: tuple[Played, Api, str], mailbox: Path
 ) -> None:
-    def handovers() -> list[str]:
-        return [m.body() for m in list_mail(mailbox) if m.to == "seksi.psks@dinsos.example.id"]
-
-    async def handed_over() -> bool:
-        return len(handovers()) >= 10  # seed 001: ten WKSBM formed with complete boards
-
-    await eventually(handed_over, timeout=90, what="the handover e-mails")
-    assert all("Susunan pengurus:" in body and "1. Ketua: " in body for body in handovers())
+    played, api, printed = scenario
+    handovers = [m for m in list_mail(mailbox) if m.to == PSKS]
+    registered = (await api.call("registry", "GET", "/institutions?region=34&limit=500"))["items"]
+    formed = [i for i in registered if i.get("formation")]
+    assert len(formed) == played.handovers == len(handovers) == 10  # seed 001's ten WKSBM
+    assert all("Susunan pengurus:" in m.body() and "1. Ketua: " in m.body() for m in handovers)
+    assert f"{played.handovers} handover e-mails sent to {PSKS}" in printed
+    assert f"in the mail catcher: «{' '.join(handovers[0].subject.split())}»" in " ".join(printed.split())
     bali = [m.body() for m in list_mail(mailbox) if "Penguatan Karang Taruna" in " ".join(m.subject.split())]
     assert bali and all("pukul 09.00 WITA s.d. 12.00 WITA" in body for body in bali)
+    assert "invitation sent to the officer: Waktu" in printed
 
 
 async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_overdue_followup_is_noticed(
-    scenario: tuple[Scenario, Api], received: list[dict[str, Any]], mailbox: Path
+    scenario: tuple[Played, Api, str], received: list[dict[str, Any]], mailbox: Path
 ) -> None:
-    _, api = scenario
+    _, api, _ = scenario
 
     async def delivered() -> bool:
         types = {r["event_type"] for r in received}
@@ -179,9 +194,10 @@ async def test_the_bondowoso_fgd_reaches_the_district_system_signed_and_its_over
 
 
 async def test_the_bondowoso_fgd_minutes_name_the_pilot_desa_and_follow_the_overdue_followup(
-    scenario: tuple[Scenario, Api],
+    scenario: tuple[Played, Api, str],
 ) -> None:
-    loaded, api = scenario
+    played, api, _ = scenario
+    loaded = played.scenario
     minutes = f"rpt_fgd_minutes_{loaded.bondowoso_fgd}"
 
     async def renewed() -> bool:
@@ -204,20 +220,20 @@ async def test_the_bondowoso_fgd_minutes_name_the_pilot_desa_and_follow_the_over
 
 
 async def test_one_correlation_id_follows_the_demo_through_every_service(
-    scenario: tuple[Scenario, Api], stack: Stack
+    scenario: tuple[Played, Api, str], stack: Stack
 ) -> None:
     seen = {r.get("service") for r in stack.records() if r.get("correlation_id") == "pilar-demo"}
     assert seen == set(SERVICES)
 
 
 async def test_pilar_replay_rebuilds_the_same_projections(
-    scenario: tuple[Scenario, Api], stack: Stack, monkeypatch_module: pytest.MonkeyPatch
+    scenario: tuple[Played, Api, str], stack: Stack, monkeypatch_module: pytest.MonkeyPatch
 ) -> None:
     from pilar.replay import run_replay
 
-    _, api = scenario
+    _, api, _ = scenario
     paths = ["/summary?region=34.03", "/summary?region=19.05", "/summary?region=35.11"]
-    paths.append(f"/campaigns/{scenario[0].gunungkidul_campaign}/progress")
+    paths.append(f"/campaigns/{scenario[0].scenario.gunungkidul_campaign}/progress")
     before = [await api.call("reporting", "GET", path) for path in paths]
     monkeypatch_module.setenv("MONGODB_URL", stack.mongo.url)
     monkeypatch_module.setenv("PILAR_NAMESPACE", stack.namespace)
@@ -227,18 +243,58 @@ async def test_pilar_replay_rebuilds_the_same_projections(
 
 
 async def test_the_demos_amended_gunungkidul_report_moves_progress_and_revises_the_campaign_report(
-    scenario: tuple[Scenario, Api],
+    scenario: tuple[Played, Api, str],
 ) -> None:
-    loaded, api = scenario
-    progress = f"/campaigns/{loaded.gunungkidul_campaign}/progress"
-    before = (await api.call("reporting", "GET", progress))["participants"]
-    await amend_gunungkidul_report(api, loaded.gunungkidul_campaign)
-    after = (await api.call("reporting", "GET", progress))["participants"]
-    assert after["total"] == before["total"] + 5
-    assert after["by_category"]["kader"] == before["by_category"]["kader"] + 5
-    report = f"/reports/rpt_campaign_{loaded.gunungkidul_campaign}/download?format=xlsx"
-    response = await api.clients["reporting"].get(report)
+    played, api, printed = scenario
+    campaign = played.scenario.gunungkidul_campaign
+    participants = (await api.call("reporting", "GET", f"/campaigns/{campaign}/progress"))["participants"]
+    assert participants["total"] == 10 * sum(ATTENDANCE_40.values()) + 5  # ten sessions, one counted again
+    assert participants["by_category"]["kader"] == 10 * ATTENDANCE_40["kader"] + 5
+    state = await api.call("reporting", "GET", f"/reports/rpt_campaign_{campaign}")
+    assert state["revised"] is True and "5 kader" in state["revision_note"]
+    assert state["revision_note"] in " ".join(printed.split())
+    response = await api.clients["reporting"].get(f"/reports/rpt_campaign_{campaign}/download?format=xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     cells = [str(c.value) for row in book["Ringkasan"].iter_rows() for c in row if c.value]
     assert any(c.startswith("Laporan ini telah direvisi") and "5 kader" in c for c in cells)
+
+
+async def test_two_wksbm_are_trained_and_accompanied_and_the_summary_counts_them(
+    scenario: tuple[Played, Api, str],
+) -> None:
+    played, api, printed = scenario
+    recorded = [
+        (await api.call("registry", "GET", f"/institutions/{wksbm}/activities"))["items"]
+        for wksbm in played.aftercare.trained
+    ]
+    assert [[a["kind"] for a in items] for items in recorded] == [[kind] for kind, _, _ in ACTIVITIES]
+    activities = (await api.call("reporting", "GET", "/summary?region=34.03"))["activities"]
+    assert activities["by_kind"] == {kind: 1 for kind, _, _ in ACTIVITIES}
+    assert activities["active_last_6_months"] == len(ACTIVITIES)
+    assert activities["dormant"] == 0  # every institution was registered by the demo, today
+    assert "active in the last six months: 2; dormant" in " ".join(printed.split())
+
+
+async def test_a_session_placed_on_cuti_bersama_is_warned_and_the_auto_scheduler_leaves_the_day_out(
+    scenario: tuple[Played, Api, str],
+) -> None:
+    played, api, printed = scenario
+    leave = played.cuti_bersama
+    by_hand = await api.call("outreach", "GET", f"/sessions/{leave.placed_by_hand}")
+    assert local_date(datetime.fromisoformat(by_hand["starts_at"])) == leave.day
+    assert [w["rule"] for w in by_hand["warnings"]] == ["cuti_bersama"]
+    assert leave.name in by_hand["warnings"][0]["message"]
+    listed = (await api.call("outreach", "GET", f"/sessions?campaign_id={leave.campaign_id}"))["items"]
+    auto = [s for s in listed if s.get("auto_scheduled")]
+    assert len(auto) == len(listed) - 1 == 3
+    assert leave.day not in {local_date(datetime.fromisoformat(s["starts_at"])) for s in auto}
+    assert f"with a warning: {by_hand['warnings'][0]['message']}" in " ".join(printed.split())
+    assert f"left out: {hari_tanggal(leave.day)} (cuti bersama: {leave.name})" in " ".join(printed.split())
+
+
+async def test_the_demo_prints_the_fgd_minutes_and_where_to_download_them(scenario: tuple[Played, Api, str]) -> None:
+    played, _, printed = scenario
+    minutes = f"/reports/rpt_fgd_minutes_{played.scenario.bondowoso_fgd}/download?format=xlsx"
+    assert minutes in printed
+    assert "Desa percontohan" in printed
