@@ -16,7 +16,8 @@ from pymongo.errors import DuplicateKeyError
 
 from pilar_runtime.poller import lease_free
 from services.reporting.commands.reports import withdraw_misscoped
-from services.reporting.store import EVENTS, Db, stored_payload
+from services.reporting.domain.activities import quiet_since
+from services.reporting.store import EVENTS, INSTITUTIONS, Db, stored_payload
 
 log = structlog.get_logger("reporting.migrations")
 
@@ -24,6 +25,8 @@ MIGRATIONS = "migrations"
 SCRUB_PERSONAL_DATA = "2026-11-events-without-personal-data"
 FAILURE_REASONS = "2026-11-notification-failures-as-categories"
 WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
+QUIET_SINCE_FORMATION = "2026-11-dormant-since-formation-not-registration"
+SIGNS_OF_LIFE = ("last_activity_on", "formed_on", "registered_on", "quiet_since")
 BATCH = 500
 LEASE = timedelta(minutes=5)
 
@@ -32,6 +35,7 @@ async def run_migrations(db: Db) -> None:
     await _once(db, SCRUB_PERSONAL_DATA, scrub_personal_data)
     await _once(db, WITHDRAW_MISSCOPED_REPORTS, lambda db, _still_working: withdraw_misscoped(db))
     await _once(db, FAILURE_REASONS, failure_reasons)
+    await _once(db, QUIET_SINCE_FORMATION, quiet_since_formation)
 
 
 async def _once(db: Db, name: str, migration: Any) -> None:
@@ -64,6 +68,34 @@ async def failure_reasons(db: Db, still_working: Any) -> None:
     rule's template text by `custom`, as events are stored now."""
     query = {"event_type": {"$in": ["notification_sent", "notification_failed"]}}
     await _keep_only_what_is_stored(db, still_working, query)
+
+
+async def quiet_since_formation(db: Db, still_working: Any) -> None:
+    """Recomputes each institution's last sign of life as the rule has it now: an institution entered long after
+    its formation was counted alive from the day it was entered, and so never shown dormant."""
+    after = ""
+    changed = 0
+    while True:
+        batch = (
+            await db[INSTITUTIONS]
+            .find({"_id": {"$gt": after}}, dict.fromkeys(SIGNS_OF_LIFE, 1))
+            .sort("_id", 1)
+            .limit(BATCH)
+            .to_list(None)
+        )
+        if not batch:
+            break
+        updates = [
+            UpdateOne({"_id": d["_id"]}, {"$set": {"quiet_since": since}})
+            for d in batch
+            if (since := quiet_since(d)) != d.get("quiet_since")
+        ]
+        if updates:
+            await db[INSTITUTIONS].bulk_write(updates, ordered=False)
+            changed += len(updates)
+        after = batch[-1]["_id"]
+        await still_working()
+    log.info("reporting.quiet_since_recomputed", institutions=changed)
 
 
 async def _keep_only_what_is_stored(db: Db, still_working: Any, query: dict[str, Any]) -> None:

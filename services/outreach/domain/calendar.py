@@ -11,7 +11,8 @@ import holidays
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("ID", years=year))
+    # In Indonesian: the names reach people in rule messages ("17 Agustus: Hari Kemerdekaan Republik Indonesia").
+    return dict(holidays.country_holidays("ID", years=year, language="id"))
 
 
 @lru_cache(maxsize=64)

@@ -61,7 +61,9 @@ class DormantInstitution(BaseModel):
     region_name: str
     last_activity_on: str | None = Field(description="the day of its last activity; null: none recorded")
     last_activity_kind: str | None
-    quiet_since: str | None = Field(description="its last activity, else its formation, else its registration")
+    quiet_since: str | None = Field(
+        description="the later of its last activity and its formation; with neither, its registration"
+    )
 
 
 class ActivityCounts(BaseModel):

@@ -37,9 +37,13 @@ def months_before(day: date, months: int = DORMANT_AFTER_MONTHS) -> date:
 
 
 def quiet_since(state: Mapping[str, Any]) -> str | None:
-    """The institution's last sign of life (ISO date): last activity, formation or registration."""
-    dates = [str(state[k]) for k in ("last_activity_on", "formed_on", "registered_on") if state.get(k)]
-    return max(dates) if dates else None
+    """The institution's last sign of life (ISO date): the later of its last activity and its formation; only
+    when it has neither, its registration. Registration is when the office entered it, often years after the
+    fact (a late or bulk entry), so it must not hide an institution that has not met since its formation."""
+    lived = [str(state[k]) for k in ("last_activity_on", "formed_on") if state.get(k)]
+    if lived:
+        return max(lived)
+    return str(state["registered_on"]) if state.get("registered_on") else None
 
 
 def is_dormant(state: Mapping[str, Any], today: date) -> bool:

@@ -14,6 +14,7 @@ from pilar_dev.testing import bearer, eventually
 from pilar_runtime.localtime import local_today, zone_of
 from services.reporting.domain.activities import months_before
 from services.reporting.domain.regions import region_name
+from services.reporting.migrations import MIGRATIONS, run_migrations
 from services.reporting.tests.conftest import Publish, Reporting, fed
 from services.reporting.tests.scenario import DESA, KEC_WONOSARI, at, envelope
 
@@ -137,3 +138,32 @@ async def test_the_monthly_report_lists_the_months_activities_and_the_dormant_co
     # At the end of January 2020 only the LKS, registered in January 2019 and quiet since, is dormant.
     dormant = [list(r) for r in book["Lembaga tidur"].iter_rows(values_only=True)]
     assert dormant[1:] == [["LKS Sejahtera", "LKS", region_name(DESA[4]), "Belum ada", "-"]]
+
+
+async def test_a_wksbm_entered_years_after_its_formation_is_dormant_and_the_migration_mends_the_old_rule(
+    reporting: Reporting, publish: Publish
+) -> None:
+    """Registration is when the office typed the record in, not a sign of life: a WKSBM formed in 2019 and entered
+    today is dormant at once; records kept by the earlier rule (counted alive from their entry) are mended."""
+    today = local_today(zone_of("34.03"))
+    late = [
+        registered("ins_late", "WKSBM", "WKSBM Sido Rukun", DESA[4], "initiated", today),
+        envelope(
+            "WKSBM_formed",
+            {**formed("ins_late", "WKSBM Sido Rukun", DESA[4], date(2019, 8, 12)).payload},
+            region=DESA[4],
+            aggregate="ins_late",
+            version=2,
+            at=at(today),
+        ),
+    ]
+    await fed(reporting, publish, late)
+    dormant = (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant_institutions"]
+    assert [(d["institution_id"], d["quiet_since"]) for d in dormant] == [("ins_late", "2019-08-12")]
+
+    db = reporting.mongo.db
+    await db.institutions.update_one({"_id": "ins_late"}, {"$set": {"quiet_since": today.isoformat()}})
+    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 0  # as the old rule had it
+    await db[MIGRATIONS].delete_many({})
+    await run_migrations(db)
+    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 1

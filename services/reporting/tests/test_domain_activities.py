@@ -34,9 +34,12 @@ def test_the_cutoff_lies_between_181_and_184_days_back(day: date) -> None:
     assert (months_before(day).year * 12 + months_before(day).month) == day.year * 12 + day.month - 6
 
 
-def test_the_last_sign_of_life_is_the_latest_of_activity_formation_and_registration() -> None:
+def test_the_last_sign_of_life_is_the_later_of_activity_and_formation_and_else_registration() -> None:
     assert quiet_since({"registered_on": "2019-03-01"}) == "2019-03-01"
     assert quiet_since(wksbm(registered_on="2019-03-01")) == "2019-08-10"
+    # Entered years after its formation: the entry is no sign of life, the institution is dormant.
+    assert quiet_since(wksbm(registered_on="2026-11-30")) == "2019-08-10"
+    assert is_dormant(wksbm(registered_on="2026-11-30"), date(2026, 12, 1))
     assert quiet_since(wksbm(last_activity_on="2020-01-15")) == "2020-01-15"
     assert quiet_since({}) is None
 
