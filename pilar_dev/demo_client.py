@@ -153,4 +153,5 @@ async def hold(
         "summary": summary,
         "outcomes": outcomes,
     }
-    await api.call("outreach", "POST", f"/sessions/{session['id']}/report", json=report)
+    path = f"/sessions/{session['id']}/report"
+    await api.post_when_known("outreach", path, report, "outreach to know the follow-ups' owners")

@@ -50,6 +50,7 @@ async def handover_arrived(api: Api) -> int:
 @dataclass(frozen=True)
 class Aftercare:
     trained: list[str]
+    dormant: str  # the Karang Taruna entered from the archive
 
 
 async def after_formation(api: Api, today: date) -> Aftercare:
@@ -63,15 +64,31 @@ async def after_formation(api: Api, today: date) -> Aftercare:
         activity = {"kind": kind, "date": held_on.isoformat(), "participants": participants, "notes": notes}
         await api.call("registry", "POST", f"/institutions/{institution['id']}/activities", json=activity)
         console.print(f"{institution['name']}: {kind} on {held_on}, {participants} participants")
+    archived = await karang_taruna_from_the_archive(api, today, wksbm[0]["region_code"])
     activities: dict[str, Any] = {}
 
     async def counted() -> bool:
         nonlocal activities
         activities = (await api.call("reporting", "GET", "/summary?region=34.03"))["activities"]
-        return sum(activities["by_kind"].values()) >= len(ACTIVITIES)
+        return sum(activities["by_kind"].values()) >= len(ACTIVITIES) and activities["dormant"] >= 1
 
     await api.until("reporting to count the activities", counted)
-    return Aftercare([i["id"] for i in wksbm])
+    return Aftercare([i["id"] for i in wksbm], archived)
+
+
+async def karang_taruna_from_the_archive(api: Api, today: date, desa: str) -> str:
+    """A Karang Taruna formed two years ago and entered only now from the office's paper files: with nothing
+    recorded since, it is dormant (lembaga tidur) — a candidate for revitalisation."""
+    formed_on = today.replace(year=today.year - 2, day=min(today.day, 28))
+    board = [{"role": "ketua", "name": "Bagus Santoso"}, {"role": "sekretaris", "name": "Rina Lestari"},
+             {"role": "bendahara", "name": "Joko Prasetyo"}]  # fmt: skip
+    body = {"kind": "KARANG_TARUNA", "name": "Karang Taruna Tunas Harapan", "region_code": desa, "board": board}
+    karang_taruna = await api.call("registry", "POST", "/institutions", json=body)
+    await api.call(
+        "registry", "POST", f"/institutions/{karang_taruna['id']}/formation", json={"formed_on": str(formed_on)}
+    )
+    console.print(f"{body['name']}: formed on {formed_on}, entered today from the archive, no activity since")
+    return str(karang_taruna["id"])
 
 
 def print_activities(activities: dict[str, Any]) -> None:
