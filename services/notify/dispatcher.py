@@ -39,9 +39,7 @@ class Dispatcher(LeasedPoller):
         *,
         quiet: QuietHours,
         clock: Callable[[], datetime],
-        max_attempts: int,
-        retry_base_seconds: float,
-        retry_max_delay_seconds: float,
+        retries: Retries,
         batch: int = 50,
         concurrency: int = 16,
         poll_seconds: float = 0.5,
@@ -52,7 +50,7 @@ class Dispatcher(LeasedPoller):
         self.senders = senders
         self.buckets = buckets
         self.quiet = quiet
-        self.retries = Retries(max_attempts, retry_base_seconds, retry_max_delay_seconds)
+        self.retries = retries
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
 

@@ -19,7 +19,7 @@ from services.notify.domain.context import notice_context
 from services.notify.domain.plan import Planned
 from services.notify.domain.render import TemplateProblem, render, template_label
 from services.notify.domain.skips import Skip
-from services.notify.domain.timing import backoff
+from services.notify.domain.timing import retry_wait
 
 RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
 _SPENT = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
@@ -129,19 +129,24 @@ def skipped_delivery(
 
 @dataclass(frozen=True)
 class Retries:
-    max_attempts: int
-    base_seconds: float
-    cap_seconds: float
+    """The waits after each failed attempt (`NOTIFY_RETRY_SCHEDULE`), the same for every channel."""
+
+    schedule: tuple[float, ...]
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule) + 1
 
 
 def after_attempt(
     attempt: int, error: Failure | None, now: datetime, retries: Retries
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Attempt number `attempt` (1-based) as the log keeps it, and what it changes: sent; failed for good after the
-    last attempt; or due again after the backoff (`base`, `2·base`, `4·base`, … capped)."""
+    """Attempt number `attempt` (1-based) as the log keeps it, and what it changes: sent; due again after the
+    schedule's wait; or failed for good once the schedule is spent (a retry asked for by hand gets one attempt)."""
     entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
     if error is None:
         return entry, {"status": "sent", "sent_at": now}
-    if attempt >= retries.max_attempts:
+    wait = retry_wait(attempt, retries.schedule)
+    if wait is None:
         return entry, {"status": "failed", "failed_reason": error.detail, "failure": error.reason.value}
-    return entry, {"next_attempt_at": now + backoff(attempt, retries.base_seconds, retries.cap_seconds)}
+    return entry, {"next_attempt_at": now + wait}

@@ -20,13 +20,16 @@ from services.notify.domain.rules import CHANNELS as RULE_CHANNELS
 from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
 from services.notify.domain.signature import sign, sign_legacy, signed_headers, verify
 from services.notify.domain.timing import (
+    DEFAULT_RETRY_SCHEDULE,
     WIB,
     QuietHours,
     TokenBucket,
-    backoff,
     followup_due_notice_at,
+    parse_schedule,
     reminder_times,
+    retry_wait,
 )
+from services.notify.settings import NotifySettings
 
 
 def rule(**change: Any) -> Rule:
@@ -82,10 +85,6 @@ def test_quiet_hours_wrap_midnight_and_release_in_the_morning() -> None:
     assert quiet.release(noon_utc) == noon_utc
     assert not QuietHours(time(0, 0), time(0, 0)).is_quiet(small_hours)
     assert QuietHours(time(1, 0), time(5, 0)).is_quiet(small_hours)
-
-
-def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [backoff(n, 30, 100).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:
@@ -266,13 +265,29 @@ def test_every_channel_a_rule_may_name_has_a_sender_and_only_sms_waits_through_q
     assert [c for c in RULE_CHANNELS if held_in_quiet_hours(c)] == ["sms"]
 
 
-def test_an_attempt_is_sent_retried_after_the_backoff_or_failed_after_the_last() -> None:
-    now, retries = datetime(2027, 8, 2, 5, 0, tzinfo=UTC), Retries(max_attempts=3, base_seconds=60, cap_seconds=90)
+def test_an_attempt_is_sent_retried_after_the_schedule_s_wait_or_failed_once_it_is_spent() -> None:
+    now, retries = datetime(2027, 8, 2, 5, 0, tzinfo=UTC), Retries((60, 300))
+    assert retries.max_attempts == 3
     refused = Failure(FailureReason.REFUSED, "550 no such mailbox")
     assert after_attempt(1, None, now, retries) == ({"at": now, "outcome": "sent", "error": None},
                                                     {"status": "sent", "sent_at": now})  # fmt: skip
-    entry, retry = after_attempt(2, refused, now, retries)
+    entry, retry = after_attempt(1, refused, now, retries)
     assert entry == {"at": now, "outcome": "failed", "reason": "refused", "error": "550 no such mailbox"}
-    assert retry == {"next_attempt_at": now + timedelta(seconds=90)}  # 120 s, capped
+    assert retry == {"next_attempt_at": now + timedelta(seconds=60)}
+    assert after_attempt(2, refused, now, retries)[1] == {"next_attempt_at": now + timedelta(seconds=300)}
     _, last = after_attempt(3, refused, now, retries)
     assert last == {"status": "failed", "failed_reason": "550 no such mailbox", "failure": "refused"}
+    # A retry asked for by hand after the schedule was spent is one more attempt, failed again if it fails.
+    assert after_attempt(4, refused, now, retries)[1]["status"] == "failed"
+    assert after_attempt(4, None, now, retries)[1]["status"] == "sent"
+
+
+def test_the_retry_schedule_reads_from_text_and_lasts_days_by_default() -> None:
+    assert parse_schedule("60, 300,1800") == (60.0, 300.0, 1800.0)
+    assert [retry_wait(n, (60.0, 300.0)) for n in (1, 2, 3)] == [timedelta(minutes=1), timedelta(minutes=5), None]
+    assert sum(DEFAULT_RETRY_SCHEDULE) > timedelta(days=1).total_seconds()  # a night down loses nothing
+    assert NotifySettings(retry_schedule="5,10").retry_schedule == (5.0, 10.0)
+    assert NotifySettings().retry_schedule == DEFAULT_RETRY_SCHEDULE
+    for bad in ("", "60,soon", "60,-1"):
+        with pytest.raises(ValueError, match="retry schedule"):
+            parse_schedule(bad)
