@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import structlog
@@ -24,8 +24,11 @@ from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.commands.deliveries import record_attempt
 from services.notify.domain.deliveries import Failure, Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
+from services.notify.domain.webhooks import Keys
 
 log = structlog.get_logger("notify.dispatcher")
+# A paused webhook's delivery is looked at again this often; resuming makes its deliveries due at once anyway.
+PAUSED_RECHECK = timedelta(minutes=10)
 
 
 class Dispatcher(LeasedPoller):
@@ -68,10 +71,10 @@ class Dispatcher(LeasedPoller):
         """Claim and handle one batch of due deliveries; returns how many were claimed."""
         claimed = await self._claim()
         if claimed:
-            secrets = await store.webhook_secrets(
-                self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}
+            keys = await store.webhook_keys(
+                self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}, self.clock()
             )
-            await asyncio.gather(*(self._deliver(d, secrets.get(d["recipient_id"])) for d in claimed))
+            await asyncio.gather(*(self._deliver(d, keys.get(d["recipient_id"])) for d in claimed))
         return len(claimed)
 
     async def _claim(self) -> list[dict[str, Any]]:
@@ -80,10 +83,12 @@ class Dispatcher(LeasedPoller):
             self.mongo.db[store.DELIVERIES], due, sort=[("next_attempt_at", 1)], limit=self.batch
         )
 
-    async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
+    async def _deliver(self, delivery: dict[str, Any], keys: Keys | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
             if self._held(delivery):
                 return await self._hold(delivery)
+            if keys is not None and keys.paused:  # waits, with no attempt spent, until the webhook is resumed
+                return await store.hold(self.mongo, delivery["_id"], self.owner, self.clock() + PAUSED_RECHECK)
             async with self.limit:
                 await self._take_token(delivery["channel"])
                 message = Outgoing(
@@ -94,7 +99,8 @@ class Dispatcher(LeasedPoller):
                     body=delivery["_message"]["body"],
                     event_id=delivery["event_id"],
                     event_type=delivery["event_type"],
-                    secret=secret,
+                    secret=keys.secret if keys else None,
+                    previous_secret=keys.previous if keys else None,
                 )
                 error: Failure | None = None
                 try:

@@ -36,6 +36,9 @@ class NotifySettings(ServiceSettings):
     # district's own `10.20.0.0/16`. `pilar up` admits loopback for local demos.
     webhook_allowed_networks: Annotated[list[Network], NoDecode] = Field(default_factory=list)
 
+    # After a secret rotation the old secret signs beside the new one this long (0: it stops at once).
+    webhook_rotation_grace_hours: float = Field(24.0, ge=0)
+
     # Where people download reports: report_generated.download_path is appended to it.
     public_base_url: str = "http://127.0.0.1:8004"
 

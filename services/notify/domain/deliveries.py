@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.events.notify import FailureReason
+from pilar_runtime.errors import Conflict
 from pilar_runtime.personal import without_personal_data
 from services.notify.domain.context import notice_context
 from services.notify.domain.plan import Planned
@@ -150,3 +151,22 @@ def after_attempt(
     if wait is None:
         return entry, {"status": "failed", "failed_reason": error.detail, "failure": error.reason.value}
     return entry, {"next_attempt_at": now + wait}
+
+
+def retried(delivery: dict[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+    """A failed or pending delivery made due now, with who asked and when: one more attempt, the schedule's rule
+    after it (failed again if that fails after the schedule was spent). A sent or skipped one: 409."""
+    status = delivery.get("status")
+    if status not in ("failed", "pending"):
+        raise Conflict(
+            {"rule": f"delivery_{status}", "message": f"the delivery is {status}; there is nothing to retry"}
+        )
+    return {
+        "status": "pending",
+        "next_attempt_at": now,
+        "failed_reason": None,
+        "failure": None,
+        "retried_at": now,
+        "retried_by": actor,
+        "version": int(delivery.get("version", 1)) + 1,
+    }
