@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -37,6 +37,8 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         quiet=quiet,
         public_base_url=config.public_base_url,
         clock=clock,
+        link_secret=config.secret(),
+        link_lifetime=timedelta(days=config.report_link_days),
     )
 
     async def start(runtime: Runtime) -> None:

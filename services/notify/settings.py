@@ -41,6 +41,8 @@ class NotifySettings(ServiceSettings):
 
     # Where people download reports: report_generated.download_path is appended to it.
     public_base_url: str = "http://127.0.0.1:8004"
+    # The link in a report-ready e-mail opens that one report without signing in, for this many days.
+    report_link_days: float = Field(7.0, gt=0)
 
     # Retries, every channel: the waits (seconds, comma-separated) after each failed attempt; once they are spent
     # the delivery is failed (notification_failed). The default outlasts a receiver down for a night or a weekend

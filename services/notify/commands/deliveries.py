@@ -72,13 +72,21 @@ async def record_notice(
     if skip is not None:
         return sum([await _record_skipped(uow, notifier, item, source, skip) for item in planned])
     deadline = time.monotonic() + RENDER_SECONDS
+    report_id = facts.get("report_id") if source.event_type == "report_generated" else None
+    link_token = notifier.report_link_token(str(report_id)) if report_id else None
     messages: dict[tuple[str, str | None, str], tuple[Message, Failure | None]] = {}
     new = 0
     for item in planned:
         same = (item.channel, item.template, item.recipient_name)  # all a message depends on, with the notice
         if same not in messages:  # rendering is bounded, but takes the consumer's loop: done on a thread
             messages[same] = await asyncio.to_thread(
-                compose, item, subject, facts, public_base_url=notifier.public_base_url, deadline=deadline
+                compose,
+                item,
+                subject,
+                facts,
+                public_base_url=notifier.public_base_url,
+                deadline=deadline,
+                link_token=link_token,
             )
         new += await _record(uow, notifier, item, source, *messages[same])
     return new

@@ -49,17 +49,27 @@ NO_MESSAGE = Message("", "")
 
 
 def compose(
-    item: Planned, subject: str, facts: dict[str, Any], *, public_base_url: str, deadline: float
+    item: Planned,
+    subject: str,
+    facts: dict[str, Any],
+    *,
+    public_base_url: str,
+    deadline: float,
+    link_token: str | None = None,
 ) -> tuple[Message, Failure | None]:
     """The message of one planned delivery of a notice, or why it cannot be written. `deadline` (a
-    `time.monotonic()` instant) is the notice's time for all of its messages."""
+    `time.monotonic()` instant) is the notice's time for all of its messages; `link_token` signs a report link."""
     if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
         return Message(subject, json.dumps({"notice": subject, "facts": without_personal_data(facts)})), None
     if time.monotonic() >= deadline:
         return NO_MESSAGE, Failure(FailureReason.TEMPLATE, _SPENT)
     try:
         context = notice_context(
-            subject, facts, public_base_url=public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
+            subject,
+            facts,
+            public_base_url=public_base_url,
+            penerima=item.recipient_name or "Bapak/Ibu",
+            link_token=link_token,
         )
         rendered = render(item.channel, subject, context, item.template, deadline=deadline)
     except KeyError as exc:
