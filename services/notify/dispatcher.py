@@ -94,7 +94,7 @@ class Dispatcher(LeasedPoller):
                 message = Outgoing(
                     delivery_id=delivery["_id"],
                     channel=delivery["channel"],
-                    recipient=delivery["recipient"],
+                    recipient=keys.url if keys else delivery["recipient"],
                     subject=delivery["_message"]["subject"],
                     body=delivery["_message"]["body"],
                     event_id=delivery["event_id"],

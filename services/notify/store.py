@@ -68,10 +68,10 @@ async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | Non
 
 
 async def webhook_keys(db: Db, ids: set[str], now: datetime) -> dict[str, Keys]:
-    """What signs each webhook's deliveries now, and whether it is paused."""
+    """Where each webhook's deliveries go now, what signs them, and whether it is paused."""
     if not ids:
         return {}
-    fields = {"secret": 1, "previous_secret": 1, "previous_secret_until": 1, "paused": 1}
+    fields = {"url": 1, "secret": 1, "previous_secret": 1, "previous_secret_until": 1, "paused": 1}
     return {d["_id"]: Keys.of(d, now) async for d in db[WEBHOOKS].find({"_id": {"$in": sorted(ids)}}, fields)}
 
 

@@ -165,12 +165,15 @@ def after_attempt(
 
 def retried(delivery: dict[str, Any], actor: str, now: datetime) -> dict[str, Any]:
     """A failed or pending delivery made due now, with who asked and when: one more attempt, the schedule's rule
-    after it (failed again if that fails after the schedule was spent). A sent or skipped one: 409."""
+    after it (failed again if that fails after the schedule was spent). A sent or skipped one, or one being attempted
+    this moment: 409."""
     status = delivery.get("status")
     if status not in ("failed", "pending"):
         raise Conflict(
             {"rule": f"delivery_{status}", "message": f"the delivery is {status}; there is nothing to retry"}
         )
+    if status == "pending" and delivery.get("lease_until") is not None and delivery["lease_until"] > now:
+        raise Conflict({"rule": "delivery_in_progress", "message": "the delivery is being attempted right now"})
     return {
         "status": "pending",
         "next_attempt_at": now,

@@ -51,8 +51,10 @@ def rotated(
 
 @dataclass(frozen=True)
 class Keys:
-    """What signs a webhook's deliveries now, and whether it is paused."""
+    """Where a webhook's deliveries go now (a delivery recorded before a URL change follows the webhook), what signs
+    them, and whether it is paused."""
 
+    url: str
     secret: str
     previous: str | None
     paused: bool
@@ -61,7 +63,7 @@ class Keys:
     def of(cls, document: dict[str, Any], now: datetime) -> Keys:
         until = document.get("previous_secret_until")
         previous = document.get("previous_secret") if until is not None and until > now else None
-        return cls(document["secret"], previous, bool(document.get("paused", False)))
+        return cls(document["url"], document["secret"], previous, bool(document.get("paused", False)))
 
 
 def ping_body(webhook_id: str, now: datetime) -> bytes:

@@ -117,6 +117,9 @@ async def test_an_integration_manages_its_own_webhook_and_no_other_system_sees_i
     await eventually(held, what="the dispatcher to hold the paused webhook's delivery")
     [waiting] = await notify.deliveries(event_id=event_id, channel="webhook")
     assert (waiting["status"], waiting["attempts"], len(hooks.calls)) == ("pending", [], calls_before)
+    # The district moves its receiver meanwhile: what waited goes to the new URL.
+    moved = await client.patch(path, json={"url": f"{url}/sidinsos-baru"}, headers=SIDINSOS)
+    assert moved.status_code == 200 and moved.json()["url"] == f"{url}/sidinsos-baru", moved.text
     resumed = await client.post(f"{path}/resume", headers=SIDINSOS)
     assert (resumed.json()["paused"], resumed.json()["resumed_by"]) == (False, "sidinsos-gunungkidul")
 
@@ -124,7 +127,7 @@ async def test_an_integration_manages_its_own_webhook_and_no_other_system_sees_i
         return bool(await notify.deliveries(event_id=event_id, channel="webhook", status="sent"))
 
     await eventually(sent, what="the waiting delivery to be sent on resume")
-    delivered = hooks.at("/sidinsos")[-1]
+    [delivered] = hooks.at("/sidinsos-baru")
     assert json.loads(delivered.body)["event_id"] == event_id and verify(delivered.body, new_secret, delivered.headers)
 
     deleted = await client.delete(path, headers=SIDINSOS)
