@@ -29,6 +29,7 @@ from services.notify.domain.webhooks import Keys
 log = structlog.get_logger("notify.dispatcher")
 # A paused webhook's delivery is looked at again this often; resuming makes its deliveries due at once anyway.
 PAUSED_RECHECK = timedelta(minutes=10)
+GONE = "the webhook was deleted"
 
 
 class Dispatcher(LeasedPoller):
@@ -87,6 +88,8 @@ class Dispatcher(LeasedPoller):
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
             if self._held(delivery):
                 return await self._hold(delivery)
+            if keys is not None and keys.deleted:  # deleting a webhook stops its deliveries, waiting ones too
+                return await self._record(delivery, Failure(FailureReason.NOT_CONFIGURED, GONE), Retries(()))
             if keys is not None and keys.paused:  # waits, with no attempt spent, until the webhook is resumed
                 return await store.hold(self.mongo, delivery["_id"], self.owner, self.clock() + PAUSED_RECHECK)
             async with self.limit:
@@ -109,14 +112,15 @@ class Dispatcher(LeasedPoller):
                     error = Failure(exc.reason, str(exc))
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
                     error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
-                try:
-                    await self.mongo.transact(
-                        lambda uow: record_attempt(
-                            uow, delivery, error, owner=self.owner, now=self.clock(), retries=self.retries
-                        )
-                    )
-                except Exception:
-                    log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+                await self._record(delivery, error, self.retries)
+
+    async def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
+        try:
+            await self.mongo.transact(
+                lambda uow: record_attempt(uow, delivery, error, owner=self.owner, now=self.clock(), retries=retries)
+            )
+        except Exception:
+            log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
 
     def _held(self, delivery: dict[str, Any]) -> bool:
         """A channel that waits through the quiet hours, while they last on the recipient's clock."""

@@ -68,15 +68,15 @@ async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | Non
 
 
 async def webhook_keys(db: Db, ids: set[str], now: datetime) -> dict[str, Keys]:
-    """Where each webhook's deliveries go now, what signs them, and whether it is paused."""
+    """Where each webhook's deliveries go now, what signs them, and whether it is paused or deleted."""
     if not ids:
         return {}
-    fields = {"url": 1, "secret": 1, "previous_secret": 1, "previous_secret_until": 1, "paused": 1}
+    fields = {"url": 1, "secret": 1, "previous_secret": 1, "previous_secret_until": 1, "paused": 1, "deleted_at": 1}
     return {d["_id"]: Keys.of(d, now) async for d in db[WEBHOOKS].find({"_id": {"$in": sorted(ids)}}, fields)}
 
 
 async def release_waiting(mongo: Mongo, webhook_id: str, now: datetime) -> int:
-    """A resumed webhook's pending deliveries, held while it was paused, due now; how many."""
+    """A webhook's pending deliveries due now — held while it was paused, or waiting for a retry; how many."""
     found = await mongo.db[DELIVERIES].update_many(
         {"recipient_id": webhook_id, "channel": "webhook", "status": "pending", "next_attempt_at": {"$gt": now}},
         {"$set": {"next_attempt_at": now}},

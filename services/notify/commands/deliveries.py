@@ -167,12 +167,11 @@ async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: da
     if found is None:
         raise NotFound(f"delivery {delivery_id} does not exist")
     caller.require_record(found["region_code"], "delivery", delivery_id)
-    if caller.role is Role.INTEGRATION:
-        webhook = (
-            await store.by_id(mongo, store.WEBHOOKS, found["recipient_id"]) if found["channel"] == "webhook" else None
-        )
-        if webhook is None or not managed_by(caller, webhook):
-            raise NotFound(f"delivery {delivery_id} does not exist")
+    webhook = await store.by_id(mongo, store.WEBHOOKS, found["recipient_id"]) if found["channel"] == "webhook" else None
+    if caller.role is Role.INTEGRATION and (webhook is None or not managed_by(caller, webhook)):
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    if webhook is not None and webhook.get("deleted_at") is not None:
+        raise Conflict({"rule": "webhook_deleted", "message": "the webhook was deleted; it is sent nothing more"})
     changes = retried(found, caller.sub, now)
     if not await store.change(mongo, store.DELIVERIES, delivery_id, found["version"], changes):
         raise Conflict({"rule": "changed_meanwhile", "message": "the delivery was being attempted; read it again"})

@@ -46,6 +46,6 @@ async def switch(mongo: Mongo, collection: str, record_id: str, action: Action, 
     if not await store.change(mongo, collection, record_id, current.get("version", 1), changes):
         raise Conflict({"rule": "changed_meanwhile", "message": f"the {what} was changed meanwhile; read it again"})
     log.info(f"notify.{what}_{action}d", record_id=record_id)
-    if action == Action.RESUME:
-        await store.release_waiting(mongo, record_id, now)
+    if collection == store.WEBHOOKS and action in (Action.RESUME, Action.DELETE):
+        await store.release_waiting(mongo, record_id, now)  # sent on resume; failed (not sent) once deleted
     return {**current, **changes}

@@ -58,12 +58,14 @@ class Keys:
     secret: str
     previous: str | None
     paused: bool
+    deleted: bool = False  # its waiting deliveries are failed at their next turn, not sent
 
     @classmethod
     def of(cls, document: dict[str, Any], now: datetime) -> Keys:
         until = document.get("previous_secret_until")
         previous = document.get("previous_secret") if until is not None and until > now else None
-        return cls(document["url"], document["secret"], previous, bool(document.get("paused", False)))
+        paused, deleted = bool(document.get("paused", False)), document.get("deleted_at") is not None
+        return cls(document["url"], document["secret"], previous, paused, deleted)
 
 
 def ping_body(webhook_id: str, now: datetime) -> bytes:

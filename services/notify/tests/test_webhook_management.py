@@ -46,6 +46,17 @@ async def _delivery(notify: Notify, event_id: str) -> dict[str, object]:
     return found
 
 
+async def _held(notify: Notify, event_id: str) -> None:
+    """Once the webhook delivery of the event is recorded and the dispatcher has put it back to wait."""
+    await _delivery(notify, event_id)
+
+    async def held() -> bool:
+        [found] = await notify.deliveries(event_id=event_id, channel="webhook")
+        return bool(found["next_attempt_at"] > notify.clock() + timedelta(minutes=5))
+
+    await eventually(held, what="the dispatcher to hold the paused webhook's delivery")
+
+
 async def test_an_integration_manages_its_own_webhook_and_no_other_system_sees_it(
     notify: Notify, client: httpx.AsyncClient, receiver: tuple[Receiver, str]
 ) -> None:
@@ -108,13 +119,7 @@ async def test_an_integration_manages_its_own_webhook_and_no_other_system_sees_i
     assert (paused.json()["paused"], paused.json()["paused_by"]) == (True, "sidinsos-gunungkidul")
     calls_before = len(hooks.calls)
     event_id = await _publish(notify, "ses_paused")
-    await _delivery(notify, event_id)
-
-    async def held() -> bool:
-        [found] = await notify.deliveries(event_id=event_id, channel="webhook")
-        return bool(found["next_attempt_at"] > notify.clock() + timedelta(minutes=5))
-
-    await eventually(held, what="the dispatcher to hold the paused webhook's delivery")
+    await _held(notify, event_id)
     [waiting] = await notify.deliveries(event_id=event_id, channel="webhook")
     assert (waiting["status"], waiting["attempts"], len(hooks.calls)) == ("pending", [], calls_before)
     # The district moves its receiver meanwhile: what waited goes to the new URL.
@@ -130,8 +135,22 @@ async def test_an_integration_manages_its_own_webhook_and_no_other_system_sees_i
     [delivered] = hooks.at("/sidinsos-baru")
     assert json.loads(delivered.body)["event_id"] == event_id and verify(delivered.body, new_secret, delivered.headers)
 
+    # Deleted: nothing more is sent — not even what was waiting, which fails as `not_configured`.
+    await client.post(f"{path}/pause", headers=SIDINSOS)
+    last = await _publish(notify, "ses_gone")
+    await _held(notify, last)
+    calls_before = len(hooks.calls)
     deleted = await client.delete(path, headers=SIDINSOS)
     assert (deleted.json()["active"], deleted.json()["deleted_by"]) == (False, "sidinsos-gunungkidul")
+
+    async def given_up() -> bool:
+        return bool(await notify.deliveries(event_id=last, status="failed", failure="not_configured"))
+
+    await eventually(given_up, what="the deleted webhook's waiting delivery to fail")
+    assert len(hooks.calls) == calls_before
+    [gone] = await notify.deliveries(event_id=last)
+    retry = await client.post(f"/deliveries/{gone['_id']}/retry", headers=SIDINSOS)
+    assert (retry.status_code, retry.json()["rule"]) == (409, "webhook_deleted")
     assert (await client.post(f"{path}/test", headers=SIDINSOS)).status_code == 409
     assert (await client.patch(path, json={"description": "y"}, headers=SIDINSOS)).status_code == 409
     assert (await client.get("/webhooks", headers=SIDINSOS)).json()["total"] == 0
