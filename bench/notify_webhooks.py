@@ -35,6 +35,7 @@ from services.notify.channels.webhook import WebhookSender, webhook_client
 from services.notify.commands.deliveries import pass_on
 from services.notify.dispatcher import Dispatcher
 from services.notify.domain.addresses import parse_networks
+from services.notify.domain.deliveries import Retries
 from services.notify.domain.timing import QuietHours, TokenBucket
 from services.notify.notifier import Notifier
 
@@ -103,9 +104,7 @@ async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurren
         {"webhook": TokenBucket(rate=1e9, burst=10**9)},
         quiet=notifier.quiet,
         clock=_now,
-        max_attempts=3,
-        retry_base_seconds=1,
-        retry_max_delay_seconds=10,
+        retries=Retries((1, 2)),
         batch=200,
         concurrency=concurrency,
     )

@@ -9,16 +9,18 @@ integration token up to an admin-set longer cap).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pilar_runtime.errors import Forbidden, NotFound
+from pilar_runtime.links import LinkRefused, Why, check_link, scope
 from pilar_runtime.regions import checked_region, in_region
 
 ALGORITHM = "HS256"
@@ -173,3 +175,40 @@ async def current_writer(caller: Annotated[Caller, Depends(current_caller)]) -> 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
 WriterDep = Annotated[Caller, Depends(current_writer)]
+
+
+LinkToken = Annotated[
+    str | None,
+    Query(
+        max_length=2000,  # a longer one is answered like any other link that does not open the record
+        description="a signed link's token (as in a report-ready e-mail), instead of a bearer token: opens this one "
+        "record until the link expires",
+    ),
+]
+
+
+def caller_or_link(kind: str, id_param: str) -> Callable[..., Awaitable[Caller | None]]:
+    """A dependency: the bearer token's caller or, without one, None when `?token=` is a signed link opening the
+    record of `kind` named by the path parameter `id_param` (`pilar_runtime.links`). An expired link answers 401,
+    any other (forged, altered, another record's) 403; neither names the token."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        token: LinkToken = None,
+    ) -> Caller | None:
+        if credentials is not None or token is None:
+            return await current_caller(request, credentials)
+        record_id = str(request.path_params[id_param])
+        try:
+            check_link(request.app.state.jwt_secret, scope(kind, record_id), token, datetime.now(UTC))
+        except LinkRefused as exc:
+            if exc.why is Why.EXPIRED:
+                raise HTTPException(
+                    401, "the link has expired: sign in, or ask for a new link", headers={"WWW-Authenticate": "Bearer"}
+                ) from exc
+            raise Forbidden(f"the link does not open {kind} {record_id}") from exc
+        request.state.actor = f"link:{kind}"
+        return None
+
+    return dependency

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -12,6 +12,7 @@ from services.notify import store
 from services.notify.api import deliveries, rules, webhooks
 from services.notify.channels import senders
 from services.notify.dispatcher import Dispatcher
+from services.notify.domain.deliveries import Retries
 from services.notify.domain.rules import default_rules
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
 from services.notify.handlers import handlers_for, timer_handlers_for
@@ -36,6 +37,8 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         quiet=quiet,
         public_base_url=config.public_base_url,
         clock=clock,
+        link_secret=config.secret(),
+        link_lifetime=timedelta(days=config.report_link_days),
     )
 
     async def start(runtime: Runtime) -> None:
@@ -48,9 +51,7 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
             {channel: TokenBucket(per_second, config.rate_burst) for channel, per_second in rate.items()},
             quiet=quiet,
             clock=clock,
-            max_attempts=config.max_attempts,
-            retry_base_seconds=config.retry_base_seconds,
-            retry_max_delay_seconds=config.retry_max_delay_seconds,
+            retries=Retries(config.retry_schedule),
             batch=config.dispatch_batch,
             concurrency=config.dispatch_concurrency,
             poll_seconds=config.dispatch_poll_seconds,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import structlog
@@ -24,8 +24,12 @@ from services.notify.channels import DeliveryError, Outgoing, Sender
 from services.notify.commands.deliveries import record_attempt
 from services.notify.domain.deliveries import Failure, Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
+from services.notify.domain.webhooks import Keys
 
 log = structlog.get_logger("notify.dispatcher")
+# A paused webhook's delivery is looked at again this often; resuming makes its deliveries due at once anyway.
+PAUSED_RECHECK = timedelta(minutes=10)
+GONE = "the webhook was deleted"
 
 
 class Dispatcher(LeasedPoller):
@@ -39,9 +43,7 @@ class Dispatcher(LeasedPoller):
         *,
         quiet: QuietHours,
         clock: Callable[[], datetime],
-        max_attempts: int,
-        retry_base_seconds: float,
-        retry_max_delay_seconds: float,
+        retries: Retries,
         batch: int = 50,
         concurrency: int = 16,
         poll_seconds: float = 0.5,
@@ -52,7 +54,7 @@ class Dispatcher(LeasedPoller):
         self.senders = senders
         self.buckets = buckets
         self.quiet = quiet
-        self.retries = Retries(max_attempts, retry_base_seconds, retry_max_delay_seconds)
+        self.retries = retries
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
 
@@ -70,10 +72,10 @@ class Dispatcher(LeasedPoller):
         """Claim and handle one batch of due deliveries; returns how many were claimed."""
         claimed = await self._claim()
         if claimed:
-            secrets = await store.webhook_secrets(
-                self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}
+            keys = await store.webhook_keys(
+                self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}, self.clock()
             )
-            await asyncio.gather(*(self._deliver(d, secrets.get(d["recipient_id"])) for d in claimed))
+            await asyncio.gather(*(self._deliver(d, keys.get(d["recipient_id"])) for d in claimed))
         return len(claimed)
 
     async def _claim(self) -> list[dict[str, Any]]:
@@ -82,21 +84,26 @@ class Dispatcher(LeasedPoller):
             self.mongo.db[store.DELIVERIES], due, sort=[("next_attempt_at", 1)], limit=self.batch
         )
 
-    async def _deliver(self, delivery: dict[str, Any], secret: str | None) -> None:
+    async def _deliver(self, delivery: dict[str, Any], keys: Keys | None) -> None:
         with bound_contextvars(delivery_id=delivery["_id"], channel=delivery["channel"]):
             if self._held(delivery):
                 return await self._hold(delivery)
+            if keys is not None and keys.deleted:  # deleting a webhook stops its deliveries, waiting ones too
+                return await self._record(delivery, Failure(FailureReason.NOT_CONFIGURED, GONE), Retries(()))
+            if keys is not None and keys.paused:  # waits, with no attempt spent, until the webhook is resumed
+                return await store.hold(self.mongo, delivery["_id"], self.owner, self.clock() + PAUSED_RECHECK)
             async with self.limit:
                 await self._take_token(delivery["channel"])
                 message = Outgoing(
                     delivery_id=delivery["_id"],
                     channel=delivery["channel"],
-                    recipient=delivery["recipient"],
+                    recipient=keys.url if keys else delivery["recipient"],
                     subject=delivery["_message"]["subject"],
                     body=delivery["_message"]["body"],
                     event_id=delivery["event_id"],
                     event_type=delivery["event_type"],
-                    secret=secret,
+                    secret=keys.secret if keys else None,
+                    previous_secret=keys.previous if keys else None,
                 )
                 error: Failure | None = None
                 try:
@@ -105,14 +112,15 @@ class Dispatcher(LeasedPoller):
                     error = Failure(exc.reason, str(exc))
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
                     error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
-                try:
-                    await self.mongo.transact(
-                        lambda uow: record_attempt(
-                            uow, delivery, error, owner=self.owner, now=self.clock(), retries=self.retries
-                        )
-                    )
-                except Exception:
-                    log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+                await self._record(delivery, error, self.retries)
+
+    async def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
+        try:
+            await self.mongo.transact(
+                lambda uow: record_attempt(uow, delivery, error, owner=self.owner, now=self.clock(), retries=retries)
+            )
+        except Exception:
+            log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
 
     def _held(self, delivery: dict[str, Any]) -> bool:
         """A channel that waits through the quiet hours, while they last on the recipient's clock."""

@@ -5,6 +5,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from pilar_runtime.settings import ServiceSettings
 from services.notify.domain.addresses import Network, parse_networks
+from services.notify.domain.timing import DEFAULT_RETRY_SCHEDULE, parse_schedule
 
 
 class NotifySettings(ServiceSettings):
@@ -35,13 +36,18 @@ class NotifySettings(ServiceSettings):
     # district's own `10.20.0.0/16`. `pilar up` admits loopback for local demos.
     webhook_allowed_networks: Annotated[list[Network], NoDecode] = Field(default_factory=list)
 
+    # After a secret rotation the old secret signs beside the new one this long (0: it stops at once).
+    webhook_rotation_grace_hours: float = Field(24.0, ge=0)
+
     # Where people download reports: report_generated.download_path is appended to it.
     public_base_url: str = "http://127.0.0.1:8004"
+    # The link in a report-ready e-mail opens that one report without signing in, for this many days.
+    report_link_days: float = Field(7.0, gt=0)
 
-    # Retries: attempt n waits retry_base_seconds * 2**(n-1) (capped); after max_attempts → notification_failed.
-    retry_base_seconds: float = 30.0
-    retry_max_delay_seconds: float = 3600.0
-    max_attempts: int = 5
+    # Retries, every channel: the waits (seconds, comma-separated) after each failed attempt; once they are spent
+    # the delivery is failed (notification_failed). The default outlasts a receiver down for a night or a weekend
+    # day: 1 min, 5 min, 30 min, 2 h, 6 h, 24 h.
+    retry_schedule: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_SCHEDULE
 
     # Quiet hours for SMS on the recipient's local clock (WIB, WITA or WIT): held until the end, not dropped. Equal
     # start and end: no quiet hours.
@@ -61,6 +67,11 @@ class NotifySettings(ServiceSettings):
 
     # Ship the default rules (session notices to officers and narasumber, follow-up notices to the owner).
     default_rules: bool = True
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> Any:
+        return parse_schedule(value) if isinstance(value, str) else value
 
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify.domain.plan import Contact, Webhook
 from services.notify.domain.rules import Rule
+from services.notify.domain.webhooks import Keys
 
 RULES = "rules"
 WEBHOOKS = "webhooks"
@@ -66,10 +67,21 @@ async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | Non
     }
 
 
-async def webhook_secrets(db: Db, ids: set[str]) -> dict[str, str]:
+async def webhook_keys(db: Db, ids: set[str], now: datetime) -> dict[str, Keys]:
+    """Where each webhook's deliveries go now, what signs them, and whether it is paused or deleted."""
     if not ids:
         return {}
-    return {d["_id"]: d["secret"] async for d in db[WEBHOOKS].find({"_id": {"$in": sorted(ids)}}, {"secret": 1})}
+    fields = {"url": 1, "secret": 1, "previous_secret": 1, "previous_secret_until": 1, "paused": 1, "deleted_at": 1}
+    return {d["_id"]: Keys.of(d, now) async for d in db[WEBHOOKS].find({"_id": {"$in": sorted(ids)}}, fields)}
+
+
+async def release_waiting(mongo: Mongo, webhook_id: str, now: datetime) -> int:
+    """A webhook's pending deliveries due now — held while it was paused, or waiting for a retry; how many."""
+    found = await mongo.db[DELIVERIES].update_many(
+        {"recipient_id": webhook_id, "channel": "webhook", "status": "pending", "next_attempt_at": {"$gt": now}},
+        {"$set": {"next_attempt_at": now}},
+    )
+    return found.modified_count
 
 
 async def record_delivery(db: Db, session: AsyncClientSession, document: dict[str, Any]) -> bool:
@@ -149,9 +161,22 @@ async def count_webhooks(mongo: Mongo, ids: list[str], scope: dict[str, Any]) ->
     return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope, **NOT_DELETED})
 
 
+SECRETS = {"secret": 0, "previous_secret": 0}
+
+
 async def by_id(mongo: Mongo, collection: str, record_id: str) -> dict[str, Any] | None:
-    """A rule or webhook (without its secret), deleted ones included."""
-    return await mongo.db[collection].find_one({"_id": record_id}, {"secret": 0})
+    """A rule or webhook (without its secrets), deleted ones included."""
+    return await mongo.db[collection].find_one({"_id": record_id}, SECRETS)
+
+
+async def webhook_secret(mongo: Mongo, webhook_id: str) -> str:
+    found = await mongo.db[WEBHOOKS].find_one({"_id": webhook_id}, {"secret": 1})
+    return str(found["secret"]) if found else ""
+
+
+async def delivery(mongo: Mongo, delivery_id: str) -> dict[str, Any] | None:
+    """One delivery without its message or lease holder."""
+    return await mongo.db[DELIVERIES].find_one({"_id": delivery_id}, {"_message": 0, "lease_owner": 0})
 
 
 async def change(mongo: Mongo, collection: str, record_id: str, version: int, changes: dict[str, Any]) -> bool:
@@ -174,7 +199,7 @@ async def webhooks_page(
     mongo: Mongo, scope: dict[str, Any], page: PageParams, show: Show, *, deleted: bool = False
 ) -> dict[str, Any]:
     query = _listed(scope, deleted)
-    return await page_of(mongo.db[WEBHOOKS], query, page, [("created_at", 1)], projection={"secret": 0}, show=show)
+    return await page_of(mongo.db[WEBHOOKS], query, page, [("created_at", 1)], projection=SECRETS, show=show)
 
 
 async def deliveries_page(mongo: Mongo, query: dict[str, Any], page: PageParams, show: Show) -> dict[str, Any]:

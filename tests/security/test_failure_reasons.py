@@ -23,6 +23,7 @@ from pilar_runtime.mongo import OUTBOX, Mongo
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
+from services.notify.domain.deliveries import Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
 from services.notify.tests.support import NOON, FakeClock, plan_session_notices
 from services.reporting.migrations import FAILURE_REASONS, MIGRATIONS, run_migrations
@@ -68,7 +69,7 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
     sender = EmailSender(host="127.0.0.1", port=refusing_smtp, sender="pilar@dinsos.example.id", timeout=5)
     dispatcher = Dispatcher(
         mongo, {"email": sender}, {"email": TokenBucket(10, 10)}, quiet=quiet, clock=clock,
-        max_attempts=1, retry_base_seconds=60, retry_max_delay_seconds=3600,
+        retries=Retries(()),
     )  # fmt: skip
     assert await dispatcher.dispatch_once() == 1
 

@@ -91,7 +91,7 @@ def start_notify(stack_settings: dict[str, str], amqp: aio_pika.abc.AbstractRobu
     @asynccontextmanager
     async def start(**settings: Any) -> AsyncIterator[tuple[Notify, httpx.AsyncClient]]:
         config = NotifySettings.model_validate(
-            {**stack_settings, "default_rules": False, "retry_base_seconds": 0.05, "max_attempts": 2,
+            {**stack_settings, "default_rules": False, "retry_schedule": "0.05",
              "dispatch_poll_seconds": 0.05, "relay_poll_seconds": 0.05, **settings}
         )  # fmt: skip
         channel = await amqp.channel()

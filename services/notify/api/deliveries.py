@@ -5,6 +5,7 @@ district operator, as registry masks them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,6 +20,7 @@ from pilar_runtime.service import RuntimeDep
 from services.notify import store
 from services.notify.api.rules import Region
 from services.notify.api.schemas import Delivery
+from services.notify.commands import deliveries
 
 router = APIRouter(tags=["deliveries"])
 
@@ -71,7 +73,19 @@ async def list_deliveries(
     if channel is not None:
         query["channel"] = channel.value
 
-    def show(delivery: dict[str, Any]) -> dict[str, Any]:
-        return public(delivery) if sees_address(caller, delivery) else without_contacts(delivery)
+    return await store.deliveries_page(runtime.mongo, query, page, lambda delivery: shown(caller, delivery))
 
-    return await store.deliveries_page(runtime.mongo, query, page, show)
+
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    summary="Send a failed or pending delivery again now: one more attempt (409 once sent). Staff writers of the "
+    "region, or the integration whose webhook it goes to",
+    response_model=Delivery,
+    response_model_exclude_unset=True,
+)
+async def retry_delivery(delivery_id: str, caller: CallerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return shown(caller, await deliveries.retry_delivery(runtime.mongo, delivery_id, caller, datetime.now(UTC)))
+
+
+def shown(caller: Caller, delivery: dict[str, Any]) -> dict[str, Any]:
+    return public(delivery) if sees_address(caller, delivery) else without_contacts(delivery)

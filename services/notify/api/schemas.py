@@ -48,11 +48,41 @@ class Webhook(Switches):
     region_code: str
     description: str | None = None
     active: bool | None = Field(None, description="false once disabled or deleted: it is sent nothing new")
+    owner: str | None = Field(
+        None, description="the integration (token subject) that registered it and alone manages it; none: staff's"
+    )
     created_by: str | None = None
     created_at: Timestamp | None = None
     version: int | None = None
+    paused: bool | None = Field(None, description="true while paused: deliveries are planned but wait, unsent")
+    paused_at: Timestamp | None = None
+    paused_by: str | None = None
+    resumed_at: Timestamp | None = None
+    resumed_by: str | None = None
+    updated_at: Timestamp | None = None
+    updated_by: str | None = None
+    secret_rotated_at: Timestamp | None = None
+    secret_rotated_by: str | None = None
+    previous_secret_until: Timestamp | None = Field(
+        None, description="after a rotation, the old secret also signs every delivery until then"
+    )
     id: str
     secret_set: bool
+
+
+class RotatedSecret(View):
+    webhook: Webhook
+    secret: str = Field(description="the new secret, `whsec_<base64>`: shown this once, store it now")
+
+
+class PingResult(View):
+    """What a test ping found. The receiver's body is never shown."""
+
+    delivered: bool = Field(description="the receiver answered 2xx")
+    status_code: int | None = Field(None, description="the receiver's HTTP status, when it answered")
+    failure: str | None = Field(
+        None, description="why not: rejected_4xx, server_5xx, timeout, unreachable or blocked_address"
+    )
 
 
 class Attempt(View):
@@ -84,4 +114,6 @@ class Delivery(View):
     lease_until: Timestamp | None = None
     version: int | None = None
     sent_at: Timestamp | None = None
+    retried_at: Timestamp | None = Field(None, description="when a retry was last asked for by hand")
+    retried_by: str | None = None
     id: str

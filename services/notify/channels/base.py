@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class DeliveryError(Exception):
-    """This attempt failed; the dispatcher retries with backoff until the last attempt. The reason is the
+    """This attempt failed; the dispatcher retries on its schedule until the last attempt. The reason is the
     category the event tells; the message is a detail a person can act on (kept in the delivery log only: it may
     quote the address)."""
 
@@ -31,6 +31,7 @@ class Outgoing:
     event_id: str
     event_type: str
     secret: str | None = None  # webhooks only; never logged
+    previous_secret: str | None = None  # a rotated-out secret still in its grace period
 
 
 class Sender(Protocol):

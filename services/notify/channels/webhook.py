@@ -135,21 +135,24 @@ class WebhookSender:
     async def send(self, message: Outgoing) -> None:
         if not message.secret:
             raise DeliveryError(FailureReason.NOT_CONFIGURED, "the webhook is no longer registered")
-        body = message.body.encode()
-        headers = {
-            "Content-Type": "application/json",
-            **signed_headers(body, message.secret, message_id=message.delivery_id, timestamp=int(time.time())),
-            "X-Pilar-Event-Type": message.event_type,
-            "X-Pilar-Event-Id": message.event_id,
-            "X-Pilar-Delivery-Id": message.delivery_id,
-        }
+        extra = {"X-Pilar-Event-Type": message.event_type, "X-Pilar-Event-Id": message.event_id,
+                 "X-Pilar-Delivery-Id": message.delivery_id}  # fmt: skip
+        body, previous = message.body.encode(), message.previous_secret
+        response = await self.post(message.recipient, body, message.delivery_id, extra, message.secret, previous)
+        check_answer(response, "webhook")
+
+    async def post(
+        self, url: str, body: bytes, message_id: str, extra: dict[str, str], secret: str, previous: str | None = None
+    ) -> httpx.Response:
+        """The signed POST and the receiver's answer, whatever its status; DeliveryError when none came."""
+        signed = signed_headers(body, secret, message_id=message_id, timestamp=int(time.time()), previous=previous)
+        headers = {"Content-Type": "application/json", **signed, **extra}
         try:
-            response = await self.client.post(message.recipient, content=body, headers=headers)
+            return await self.client.post(url, content=body, headers=headers)
         except AddressRefused as exc:
             raise DeliveryError(FailureReason.BLOCKED_ADDRESS, f"webhook refused: {exc}") from exc
         except httpx.HTTPError as exc:
             raise failed_request(exc, "webhook") from exc
-        check_answer(response, "webhook")
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -15,11 +15,14 @@ from typing import Any
 import structlog
 
 from contracts.envelope import Envelope
+from pilar_runtime.auth import Caller, Role
+from pilar_runtime.errors import Conflict, NotFound
 from pilar_runtime.models import new_id
-from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.channels import held_in_quiet_hours
+from services.notify.commands.owners import managed_by, require_manager
 from services.notify.domain.deliveries import (
     RENDER_SECONDS,
     Failure,
@@ -29,6 +32,7 @@ from services.notify.domain.deliveries import (
     after_attempt,
     compose,
     new_delivery,
+    retried,
     skipped_delivery,
 )
 from services.notify.domain.kinds import kind_name
@@ -68,13 +72,21 @@ async def record_notice(
     if skip is not None:
         return sum([await _record_skipped(uow, notifier, item, source, skip) for item in planned])
     deadline = time.monotonic() + RENDER_SECONDS
+    report_id = facts.get("report_id") if source.event_type == "report_generated" else None
+    link_token = notifier.report_link_token(str(report_id)) if report_id else None
     messages: dict[tuple[str, str | None, str], tuple[Message, Failure | None]] = {}
     new = 0
     for item in planned:
         same = (item.channel, item.template, item.recipient_name)  # all a message depends on, with the notice
         if same not in messages:  # rendering is bounded, but takes the consumer's loop: done on a thread
             messages[same] = await asyncio.to_thread(
-                compose, item, subject, facts, public_base_url=notifier.public_base_url, deadline=deadline
+                compose,
+                item,
+                subject,
+                facts,
+                public_base_url=notifier.public_base_url,
+                deadline=deadline,
+                link_token=link_token,
             )
         new += await _record(uow, notifier, item, source, *messages[same])
     return new
@@ -145,3 +157,23 @@ async def record_attempt(
         log.info(
             "notify.delivery_retry", attempt=attempt, error=error.detail, next_at=changes["next_attempt_at"].isoformat()
         )
+
+
+async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: datetime) -> dict[str, Any]:
+    """`POST /deliveries/{id}/retry`: staff writers of the region, or the integration whose webhook it goes to.
+    Another integration's delivery is not found (404), one outside the caller's region is 403."""
+    require_manager(caller)
+    found = await store.delivery(mongo, delivery_id)
+    if found is None:
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    caller.require_record(found["region_code"], "delivery", delivery_id)
+    webhook = await store.by_id(mongo, store.WEBHOOKS, found["recipient_id"]) if found["channel"] == "webhook" else None
+    if caller.role is Role.INTEGRATION and (webhook is None or not managed_by(caller, webhook)):
+        raise NotFound(f"delivery {delivery_id} does not exist")
+    if webhook is not None and webhook.get("deleted_at") is not None:
+        raise Conflict({"rule": "webhook_deleted", "message": "the webhook was deleted; it is sent nothing more"})
+    changes = retried(found, caller.sub, now)
+    if not await store.change(mongo, store.DELIVERIES, delivery_id, found["version"], changes):
+        raise Conflict({"rule": "changed_meanwhile", "message": "the delivery was being attempted; read it again"})
+    log.info("notify.delivery_retry_asked", delivery_id=delivery_id)
+    return {**found, **changes}

@@ -1,5 +1,6 @@
-"""Disabling, enabling and deleting a rule or a webhook, within the caller's region. Not events: a rule or a
-webhook is notify's own configuration, and its record keeps who changed it and when."""
+"""Disabling, enabling and deleting a rule or a webhook, pausing and resuming a webhook, within the caller's region
+(an integration: its own webhooks only). Not events: a rule or a webhook is notify's own configuration, and its
+record keeps who changed it and when."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pilar_runtime.auth import Caller
 from pilar_runtime.errors import Conflict, NotFound
 from pilar_runtime.mongo import Mongo
 from services.notify import store
+from services.notify.commands.owners import managed_by
 from services.notify.domain.switches import Action, switched
 
 log = structlog.get_logger("notify.switches")
@@ -27,6 +29,8 @@ async def record(mongo: Mongo, collection: str, record_id: str, caller: Caller) 
     if found is None:
         raise NotFound(f"{what} {record_id} does not exist")
     caller.require_record(found["region_code"], what, record_id)
+    if collection == store.WEBHOOKS and not managed_by(caller, found):
+        raise NotFound(f"{what} {record_id} does not exist")  # another integration's: not even its existence
     return found
 
 
@@ -42,4 +46,6 @@ async def switch(mongo: Mongo, collection: str, record_id: str, action: Action, 
     if not await store.change(mongo, collection, record_id, current.get("version", 1), changes):
         raise Conflict({"rule": "changed_meanwhile", "message": f"the {what} was changed meanwhile; read it again"})
     log.info(f"notify.{what}_{action}d", record_id=record_id)
+    if collection == store.WEBHOOKS and action in (Action.RESUME, Action.DELETE):
+        await store.release_waiting(mongo, record_id, now)  # sent on resume; failed (not sent) once deleted
     return {**current, **changes}

@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from contracts.events.common import INSTITUTION_KIND_LABELS
+from pilar_runtime.links import with_token
 from pilar_runtime.localtime import WIB, abbreviation, hari_tanggal, zone_of
 from pilar_runtime.regions import RegionError, lookup
 from services.notify.domain.kinds import kind_name
@@ -92,7 +93,7 @@ def _campaign(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _report(facts: dict[str, Any], public_base_url: str) -> dict[str, Any]:
+def _report(facts: dict[str, Any], public_base_url: str, link_token: str | None) -> dict[str, Any]:
     start, end = facts.get("period_start"), facts.get("period_end")
     return {
         "id": facts["report_id"],
@@ -101,8 +102,14 @@ def _report(facts: dict[str, Any], public_base_url: str) -> dict[str, Any]:
         "wilayah": wilayah(facts["region_code"])["lengkap"],
         "periode": f"{tanggal(start)} s.d. {tanggal(end)}" if start and end else "-",
         "format": ", ".join(f.upper() for f in facts.get("formats", [])),
-        "tautan": public_base_url.rstrip("/") + "/" + str(facts["download_path"]).lstrip("/"),
+        "tautan": public_base_url.rstrip("/") + "/" + _signed(str(facts["download_path"]).lstrip("/"), link_token),
     }
+
+
+def _signed(path: str, link_token: str | None) -> str:
+    """The download path carrying its signed link token, so the link opens where the mail is read, without a
+    bearer token (`pilar_runtime.links`)."""
+    return with_token(path, link_token) if link_token else path
 
 
 _BOARD_ORDER = ("ketua", "wakil_ketua", "sekretaris", "bendahara")
@@ -140,8 +147,11 @@ def _institution(facts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def notice_context(subject: str, facts: dict[str, Any], *, public_base_url: str, penerima: str) -> dict[str, Any]:
-    """The template context of one notice; KeyError names a fact the event lacks."""
+def notice_context(
+    subject: str, facts: dict[str, Any], *, public_base_url: str, penerima: str, link_token: str | None = None
+) -> dict[str, Any]:
+    """The template context of one notice; KeyError names a fact the event lacks. `link_token` signs a report's
+    download link."""
     kind = kind_name(subject)
     context: dict[str, Any] = {"jenis_pemberitahuan": kind, "penerima": penerima}
     if kind.startswith("session_"):
@@ -151,7 +161,7 @@ def notice_context(subject: str, facts: dict[str, Any], *, public_base_url: str,
     elif kind.startswith("campaign_"):
         context["kampanye"] = _campaign(facts)
     elif kind == "report_generated":
-        context["laporan"] = _report(facts, public_base_url)
+        context["laporan"] = _report(facts, public_base_url, link_token)
     elif kind.endswith("_formed"):
         context["lembaga"] = _institution(facts)
     return context

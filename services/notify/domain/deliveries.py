@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from contracts.events.notify import FailureReason
+from pilar_runtime.errors import Conflict
 from pilar_runtime.personal import without_personal_data
 from services.notify.domain.context import notice_context
 from services.notify.domain.plan import Planned
 from services.notify.domain.render import TemplateProblem, render, template_label
 from services.notify.domain.skips import Skip
-from services.notify.domain.timing import backoff
+from services.notify.domain.timing import retry_wait
 
 RENDER_SECONDS = 2.0  # all renders of one notice, however many recipients its rules list
 _SPENT = f"the notice's {RENDER_SECONDS:g} s for writing its messages were spent on other recipients"
@@ -48,17 +49,27 @@ NO_MESSAGE = Message("", "")
 
 
 def compose(
-    item: Planned, subject: str, facts: dict[str, Any], *, public_base_url: str, deadline: float
+    item: Planned,
+    subject: str,
+    facts: dict[str, Any],
+    *,
+    public_base_url: str,
+    deadline: float,
+    link_token: str | None = None,
 ) -> tuple[Message, Failure | None]:
     """The message of one planned delivery of a notice, or why it cannot be written. `deadline` (a
-    `time.monotonic()` instant) is the notice's time for all of its messages."""
+    `time.monotonic()` instant) is the notice's time for all of its messages; `link_token` signs a report link."""
     if item.channel == "webhook":  # a webhook rule: the notice's facts as JSON, signed like any webhook
         return Message(subject, json.dumps({"notice": subject, "facts": without_personal_data(facts)})), None
     if time.monotonic() >= deadline:
         return NO_MESSAGE, Failure(FailureReason.TEMPLATE, _SPENT)
     try:
         context = notice_context(
-            subject, facts, public_base_url=public_base_url, penerima=item.recipient_name or "Bapak/Ibu"
+            subject,
+            facts,
+            public_base_url=public_base_url,
+            penerima=item.recipient_name or "Bapak/Ibu",
+            link_token=link_token,
         )
         rendered = render(item.channel, subject, context, item.template, deadline=deadline)
     except KeyError as exc:
@@ -129,19 +140,46 @@ def skipped_delivery(
 
 @dataclass(frozen=True)
 class Retries:
-    max_attempts: int
-    base_seconds: float
-    cap_seconds: float
+    """The waits after each failed attempt (`NOTIFY_RETRY_SCHEDULE`), the same for every channel."""
+
+    schedule: tuple[float, ...]
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.schedule) + 1
 
 
 def after_attempt(
     attempt: int, error: Failure | None, now: datetime, retries: Retries
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Attempt number `attempt` (1-based) as the log keeps it, and what it changes: sent; failed for good after the
-    last attempt; or due again after the backoff (`base`, `2·base`, `4·base`, … capped)."""
+    """Attempt number `attempt` (1-based) as the log keeps it, and what it changes: sent; due again after the
+    schedule's wait; or failed for good once the schedule is spent (a retry asked for by hand gets one attempt)."""
     entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
     if error is None:
         return entry, {"status": "sent", "sent_at": now}
-    if attempt >= retries.max_attempts:
+    wait = retry_wait(attempt, retries.schedule)
+    if wait is None:
         return entry, {"status": "failed", "failed_reason": error.detail, "failure": error.reason.value}
-    return entry, {"next_attempt_at": now + backoff(attempt, retries.base_seconds, retries.cap_seconds)}
+    return entry, {"next_attempt_at": now + wait}
+
+
+def retried(delivery: dict[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+    """A failed or pending delivery made due now, with who asked and when: one more attempt, the schedule's rule
+    after it (failed again if that fails after the schedule was spent). A sent or skipped one, or one being attempted
+    this moment: 409."""
+    status = delivery.get("status")
+    if status not in ("failed", "pending"):
+        raise Conflict(
+            {"rule": f"delivery_{status}", "message": f"the delivery is {status}; there is nothing to retry"}
+        )
+    if status == "pending" and delivery.get("lease_until") is not None and delivery["lease_until"] > now:
+        raise Conflict({"rule": "delivery_in_progress", "message": "the delivery is being attempted right now"})
+    return {
+        "status": "pending",
+        "next_attempt_at": now,
+        "failed_reason": None,
+        "failure": None,
+        "retried_at": now,
+        "retried_by": actor,
+        "version": int(delivery.get("version", 1)) + 1,
+    }

@@ -1,4 +1,4 @@
-"""What the commands take: a new rule, a new webhook."""
+"""What the commands take: a new rule, a new webhook, a change to a webhook."""
 
 from __future__ import annotations
 
@@ -31,4 +31,12 @@ class WebhookCommand(Command):
     secret: SecretStr = Field(
         description="HMAC key: `whsec_<base64>` (Standard Webhooks) or 16+ characters; write-only"
     )
+    description: str | None = Field(None, max_length=500)
+
+
+class WebhookUpdate(Command):
+    """Only the fields given change; the region stays (register a new webhook for another region)."""
+
+    url: str | None = Field(None, max_length=2000)
+    event_patterns: list[str] | None = Field(None, min_length=1, max_length=50)
     description: str | None = Field(None, max_length=500)

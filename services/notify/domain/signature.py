@@ -51,11 +51,16 @@ def sign_legacy(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(key(secret), body, hashlib.sha256).hexdigest()
 
 
-def signed_headers(body: bytes, secret: str, *, message_id: str, timestamp: int) -> dict[str, str]:
+def signed_headers(
+    body: bytes, secret: str, *, message_id: str, timestamp: int, previous: str | None = None
+) -> dict[str, str]:
+    """The signing headers; during a rotation's grace period `previous` signs too, after the new secret's signature
+    in the same header (a receiver still holding the old secret verifies)."""
+    signatures = [sign(message_id, timestamp, body, s) for s in (secret, previous) if s]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(message_id, timestamp, body, secret),
+        "webhook-signature": " ".join(signatures),
         LEGACY_HEADER: sign_legacy(body, secret),
     }
 

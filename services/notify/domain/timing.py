@@ -1,4 +1,4 @@
-"""Time rules: reminder moments, follow-up due notices, quiet hours, retry backoff, the per-channel rate limit."""
+"""Time rules: reminder moments, follow-up due notices, quiet hours, the retry schedule, the per-channel rate limit."""
 
 from __future__ import annotations
 
@@ -64,9 +64,26 @@ def recipient_zone(recipient_region: str | None, notice_region: str) -> tzinfo:
     return zone_of(recipient_region or notice_region)
 
 
-def backoff(attempt: int, base_seconds: float, cap_seconds: float) -> timedelta:
-    """Wait after failed attempt number `attempt` (1-based): base, 2·base, 4·base, … capped."""
-    return timedelta(seconds=min(base_seconds * 2 ** (attempt - 1), cap_seconds))
+DEFAULT_RETRY_SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 21600.0, 86400.0)  # 1 min … 24 h: about 35 h in all
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """`"60,300,1800"` → the waits in seconds after each failed attempt; at least one, none negative."""
+    try:
+        waits = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"the retry schedule is seconds separated by commas, got {text!r}") from exc
+    if not waits or any(wait < 0 for wait in waits):
+        raise ValueError(f"the retry schedule needs one or more waits of 0 seconds or more, got {text!r}")
+    return waits
+
+
+def retry_wait(attempt: int, schedule: tuple[float, ...]) -> timedelta | None:
+    """The wait after failed attempt number `attempt` (1-based), or None after the last: one attempt, then one more
+    after each wait of the schedule."""
+    if attempt > len(schedule):
+        return None
+    return timedelta(seconds=schedule[attempt - 1])
 
 
 @dataclass

@@ -93,8 +93,7 @@ async def notify(
             "sms_auth_header": "Authorization: Bearer gateway-token",
             "public_base_url": "https://pilar.example",
             "webhook_allowed_networks": "127.0.0.0/8,::1/128",  # the receiver listens on loopback
-            "retry_base_seconds": 0.05,
-            "max_attempts": 3,
+            "retry_schedule": "0.05,0.05",
             "dispatch_poll_seconds": 0.05,
             "relay_poll_seconds": 0.05,
         }

@@ -123,15 +123,23 @@ class Call:
     body: bytes
 
 
+DOWN_PAGE = b"Service Unavailable: maintenance of sidinsos-db-01"  # what a ping must never echo
+
+
 @dataclass
 class Receiver:
-    """A real HTTP endpoint for webhooks and the SMS gateway; paths under /fail answer 500."""
+    """A real HTTP endpoint for webhooks and the SMS gateway; paths under /fail answer 500, and the next `down`
+    calls anywhere answer 503 (a district server down for a while)."""
 
     calls: list[Call] = field(default_factory=list)
+    down: int = 0
 
     def app(self) -> Starlette:
         async def receive(request: Request) -> Response:
             self.calls.append(Call(request.url.path, dict(request.headers), await request.body()))
+            if self.down > 0:
+                self.down -= 1
+                return Response(DOWN_PAGE, status_code=503)
             return Response(status_code=500 if request.url.path.startswith("/fail") else 204)
 
         return Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])

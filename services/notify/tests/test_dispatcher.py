@@ -1,4 +1,4 @@
-"""The sender loop against a real Mongo-wire server: a down SMTP server is retried with backoff, then given up."""
+"""The sender loop against a real Mongo-wire server: a down SMTP server is retried on the schedule, then given up."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pilar_runtime.mongo import OUTBOX, Mongo
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
+from services.notify.domain.deliveries import Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, parse_clock
 from services.notify.tests.support import NOON, FakeClock, plan_session_notices
 
 
-async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: Mongo) -> None:
+async def test_a_down_smtp_server_is_retried_on_the_schedule_then_given_up(mongo: Mongo) -> None:
     await store.ensure_indexes(mongo)
     clock = FakeClock(NOON)
     quiet = QuietHours(parse_clock("21:00", "start"), parse_clock("06:00", "end"))
@@ -27,7 +28,7 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: M
     nobody_listens = EmailSender(host="127.0.0.1", port=free_port(), sender="pilar@x.id", timeout=2)
     dispatcher = Dispatcher(
         mongo, {"email": nobody_listens}, {"email": TokenBucket(10, 10)}, quiet=quiet, clock=clock,
-        max_attempts=3, retry_base_seconds=60, retry_max_delay_seconds=3600,
+        retries=Retries((60, 120)),
     )  # fmt: skip
 
     assert await dispatcher.dispatch_once() == 1
@@ -36,7 +37,7 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_given_up(mongo: M
     assert "SMTP" in delivery["attempts"][0]["error"]
     first_wait = delivery["next_attempt_at"] - delivery["attempts"][0]["at"]
     assert abs(first_wait.total_seconds() - 60) < 1
-    assert await dispatcher.dispatch_once() == 0  # not due before its backoff
+    assert await dispatcher.dispatch_once() == 0  # not due before the schedule's first wait
 
     clock.set(delivery["next_attempt_at"] + timedelta(seconds=1))
     assert await dispatcher.dispatch_once() == 1

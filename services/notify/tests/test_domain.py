@@ -10,23 +10,29 @@ from typing import Any
 import pytest
 
 from contracts.events.notify import FailureReason
+from pilar_runtime.errors import Conflict
 from services.notify.channels import CHANNELS, held_in_quiet_hours
 from services.notify.domain.context import SAMPLE_FACTS, notice_context, tanggal, waktu
-from services.notify.domain.deliveries import Failure, Retries, after_attempt
+from services.notify.domain.deliveries import Failure, Retries, after_attempt, retried
 from services.notify.domain.kinds import NOTICE_KINDS, InvalidPattern, matching_kinds, validate_pattern
 from services.notify.domain.plan import Contact, Webhook, plan_notices, plan_webhooks
 from services.notify.domain.render import TemplateProblem, default_template, render
 from services.notify.domain.rules import CHANNELS as RULE_CHANNELS
 from services.notify.domain.rules import InvalidRule, Rule, check_rule, default_rules
 from services.notify.domain.signature import sign, sign_legacy, signed_headers, verify
+from services.notify.domain.switches import Action, switched
 from services.notify.domain.timing import (
+    DEFAULT_RETRY_SCHEDULE,
     WIB,
     QuietHours,
     TokenBucket,
-    backoff,
     followup_due_notice_at,
+    parse_schedule,
     reminder_times,
+    retry_wait,
 )
+from services.notify.domain.webhooks import Keys, rotated
+from services.notify.settings import NotifySettings
 
 
 def rule(**change: Any) -> Rule:
@@ -82,10 +88,6 @@ def test_quiet_hours_wrap_midnight_and_release_in_the_morning() -> None:
     assert quiet.release(noon_utc) == noon_utc
     assert not QuietHours(time(0, 0), time(0, 0)).is_quiet(small_hours)
     assert QuietHours(time(1, 0), time(5, 0)).is_quiet(small_hours)
-
-
-def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [backoff(n, 30, 100).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 100, 100]
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:
@@ -266,13 +268,78 @@ def test_every_channel_a_rule_may_name_has_a_sender_and_only_sms_waits_through_q
     assert [c for c in RULE_CHANNELS if held_in_quiet_hours(c)] == ["sms"]
 
 
-def test_an_attempt_is_sent_retried_after_the_backoff_or_failed_after_the_last() -> None:
-    now, retries = datetime(2027, 8, 2, 5, 0, tzinfo=UTC), Retries(max_attempts=3, base_seconds=60, cap_seconds=90)
+def test_an_attempt_is_sent_retried_after_the_schedule_s_wait_or_failed_once_it_is_spent() -> None:
+    now, retries = datetime(2027, 8, 2, 5, 0, tzinfo=UTC), Retries((60, 300))
+    assert retries.max_attempts == 3
     refused = Failure(FailureReason.REFUSED, "550 no such mailbox")
     assert after_attempt(1, None, now, retries) == ({"at": now, "outcome": "sent", "error": None},
                                                     {"status": "sent", "sent_at": now})  # fmt: skip
-    entry, retry = after_attempt(2, refused, now, retries)
+    entry, retry = after_attempt(1, refused, now, retries)
     assert entry == {"at": now, "outcome": "failed", "reason": "refused", "error": "550 no such mailbox"}
-    assert retry == {"next_attempt_at": now + timedelta(seconds=90)}  # 120 s, capped
+    assert retry == {"next_attempt_at": now + timedelta(seconds=60)}
+    assert after_attempt(2, refused, now, retries)[1] == {"next_attempt_at": now + timedelta(seconds=300)}
     _, last = after_attempt(3, refused, now, retries)
     assert last == {"status": "failed", "failed_reason": "550 no such mailbox", "failure": "refused"}
+    # A retry asked for by hand after the schedule was spent is one more attempt, failed again if it fails.
+    assert after_attempt(4, refused, now, retries)[1]["status"] == "failed"
+    assert after_attempt(4, None, now, retries)[1]["status"] == "sent"
+
+
+def test_the_retry_schedule_reads_from_text_and_lasts_days_by_default() -> None:
+    assert parse_schedule("60, 300,1800") == (60.0, 300.0, 1800.0)
+    assert [retry_wait(n, (60.0, 300.0)) for n in (1, 2, 3)] == [timedelta(minutes=1), timedelta(minutes=5), None]
+    assert sum(DEFAULT_RETRY_SCHEDULE) > timedelta(days=1).total_seconds()  # a night down loses nothing
+    assert NotifySettings(retry_schedule="5,10").retry_schedule == (5.0, 10.0)
+    assert NotifySettings().retry_schedule == DEFAULT_RETRY_SCHEDULE
+    for bad in ("", "60,soon", "60,-1"):
+        with pytest.raises(ValueError, match="retry schedule"):
+            parse_schedule(bad)
+
+
+def test_a_retry_by_hand_takes_a_failed_or_waiting_delivery_not_a_sent_one_nor_one_in_flight() -> None:
+    now = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)
+    failed = {"status": "failed", "version": 4, "failure": "server_5xx", "failed_reason": "HTTP 503"}
+    assert retried(failed, "sidinsos", now) == {
+        "status": "pending", "next_attempt_at": now, "failed_reason": None, "failure": None, "retried_at": now,
+        "retried_by": "sidinsos", "version": 5,
+    }  # fmt: skip
+    waiting = {"status": "pending", "version": 2, "lease_until": now - timedelta(days=1)}
+    assert retried(waiting, "op", now)["next_attempt_at"] == now
+    for status in ("sent", "skipped"):
+        with pytest.raises(Conflict) as refused:
+            retried({"status": status, "version": 2}, "op", now)
+        assert refused.value.detail["rule"] == f"delivery_{status}"
+    with pytest.raises(Conflict):
+        retried({**waiting, "lease_until": now + timedelta(seconds=20)}, "op", now)
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_only_until_its_grace_ends() -> None:
+    now = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)
+    webhook: dict[str, Any] = {"url": "https://sidinsos.example/pilar", "secret": "kunci-lama-0123456789", "version": 3}
+    changes = rotated(webhook, "whsec_bmV3", webhook["secret"], "sidinsos", now, timedelta(hours=24))
+    assert (changes["previous_secret"], changes["previous_secret_until"], changes["version"]) == (
+        "kunci-lama-0123456789", now + timedelta(hours=24), 4)  # fmt: skip
+    stored = {**webhook, **changes}
+    assert Keys.of(stored, now + timedelta(hours=23)).previous == "kunci-lama-0123456789"
+    assert Keys.of(stored, now + timedelta(hours=24)).previous is None
+    assert rotated(webhook, "whsec_bmV3", "x", "op", now, timedelta(0))["previous_secret"] is None
+    headers = signed_headers(b"{}", "whsec_bmV3", message_id="m", timestamp=1000, previous="kunci-lama-0123456789")
+    assert len(headers["webhook-signature"].split()) == 2
+    for secret in ("whsec_bmV3", "kunci-lama-0123456789"):
+        assert verify(b"{}", secret, headers, now=1000)
+    with pytest.raises(Conflict):
+        rotated({**webhook, "deleted_at": now}, "whsec_bmV3", "x", "op", now, timedelta(hours=1))
+
+
+def test_pausing_and_resuming_are_recorded_once_and_not_on_a_deleted_webhook() -> None:
+    now = datetime(2027, 8, 2, 5, 0, tzinfo=UTC)
+    webhook = {"active": True, "version": 1}
+    paused = switched(webhook, Action.PAUSE, "sidinsos", now, "webhook")
+    assert paused == {"paused": True, "paused_at": now, "paused_by": "sidinsos", "version": 2}
+    assert switched({**webhook, **paused}, Action.PAUSE, "sidinsos", now, "webhook") is None
+    assert switched(webhook, Action.RESUME, "sidinsos", now, "webhook") is None
+    assert switched({**webhook, **paused}, Action.RESUME, "op", now, "webhook")["paused"] is False  # type: ignore[index]
+    disabled = {"active": False, "version": 2}
+    assert switched(disabled, Action.DELETE, "op", now, "webhook")["deleted_by"] == "op"  # type: ignore[index]
+    with pytest.raises(Conflict):
+        switched({**webhook, "deleted_at": now}, Action.RESUME, "op", now, "webhook")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from pilar_runtime.api import PageDep
-from pilar_runtime.auth import CallerDep, WriterDep
+from pilar_runtime.auth import Caller, CallerDep, LinkToken, WriterDep, caller_or_link
+from pilar_runtime.links import with_token
 from pilar_runtime.models import Page, public
 from pilar_runtime.ratelimit import per_caller_limit
 from pilar_runtime.service import RuntimeDep
@@ -21,12 +22,18 @@ router = APIRouter(tags=["reports"])
 FILE = {"type": "string", "format": "binary"}
 
 
-def _report(doc: dict[str, Any]) -> dict[str, Any]:
+# A report asked for by id answers a bearer token, or a signed link to that one report (the report-ready e-mail's).
+ReaderDep = Annotated[Caller | None, Depends(caller_or_link("report", "report_id"))]
+
+
+def _report(doc: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    """The report as the API shows it; opened by a link, its download links carry the link's token."""
     out = public(doc)
     for internal in ("regions", "lease_until", "lease_owner", "version", "attempts"):
         out.pop(internal, None)
     if out.get("status") == "done":
-        out["downloads"] = {fmt: f"/reports/{out['id']}/download?format={fmt}" for fmt in out.get("formats", [])}
+        downloads = {fmt: f"/reports/{out['id']}/download?format={fmt}" for fmt in out.get("formats", [])}
+        out["downloads"] = {fmt: with_token(path, token) if token else path for fmt, path in downloads.items()}
     return out
 
 
@@ -61,10 +68,12 @@ async def create_report(body: ReportRequest, runtime: RuntimeDep, caller: Writer
     "/reports/{report_id}",
     response_model=ReportState,
     response_model_exclude_unset=True,
-    summary="A report's state and download links (403 outside your region)",
+    summary="A report's state and download links (403 outside your region); a report link's `?token=` opens it "
+    "without a bearer token, to share",
 )
-async def get_report(report_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
-    return _report(await reports.visible_report(runtime.mongo.db, caller, report_id))
+async def get_report(report_id: str, runtime: RuntimeDep, caller: ReaderDep, token: LinkToken = None) -> dict[str, Any]:
+    found = await reports.visible_report(runtime.mongo.db, caller, report_id)
+    return _report(found, token if caller is None else None)
 
 
 @router.get(
@@ -73,12 +82,12 @@ async def get_report(report_id: str, runtime: RuntimeDep, caller: CallerDep) -> 
     responses={
         200: {"content": {media: {"schema": FILE} for media in MEDIA_TYPES.values()}, "description": "the file"}
     },
-    summary="The report file (xlsx, pdf or csv)",
+    summary="The report file (xlsx, pdf or csv); a report link's `?token=` opens it without a bearer token",
 )
 async def download(
     report_id: str,
     runtime: RuntimeDep,
-    caller: CallerDep,
+    caller: ReaderDep,
     format: Annotated[str, Query(pattern="^(xlsx|pdf|csv)$", description=" | ".join(FORMATS))] = "xlsx",
 ) -> Response:
     data = await reports.report_file(runtime.mongo.db, caller, report_id, format)

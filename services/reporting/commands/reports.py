@@ -117,11 +117,18 @@ async def visible_fgd(db: Db, caller: Caller, session_id: str) -> dict[str, Any]
     return found
 
 
-async def visible_report(db: Db, caller: Caller, report_id: str) -> dict[str, Any]:
-    return caller.visible(await store.report(db, report_id), "report", report_id)
+async def visible_report(db: Db, caller: Caller | None, report_id: str) -> dict[str, Any]:
+    """The report as the caller may have it; no caller: a signed link to this very report, checked by the route,
+    opens it whatever its region."""
+    found = await store.report(db, report_id)
+    if caller is None:
+        if found is None:
+            raise NotFound(f"report {report_id} not found")
+        return found
+    return caller.visible(found, "report", report_id)
 
 
-async def report_file(db: Db, caller: Caller, report_id: str, fmt: str) -> bytes:
+async def report_file(db: Db, caller: Caller | None, report_id: str, fmt: str) -> bytes:
     """A built report's file; 409 while it is pending or when it failed."""
     found = await visible_report(db, caller, report_id)
     if found["status"] != "done":
