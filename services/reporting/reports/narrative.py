@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pilar_runtime.localtime import HARI, tanggal
-from services.reporting.reports.prose import angka, daftar, hitungan, peserta, rentang
+from services.reporting.reports.prose import angka, daftar, hitungan, kalimat, peserta, rentang
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,11 @@ def _who_came(held: list[Visit], facts: CampaignFacts) -> str:
         speakers = {v.narasumber for v in held}
         names = f"{angka(len(facts.narasumber))} orang, yaitu {daftar(facts.narasumber)}"
         if len(speakers) == 1 and speakers != {0}:
-            sentences.append(f"Narasumber di setiap lokasi sebanyak {angka(speakers.pop())} orang dari {names}.")
+            sentences.append(
+                kalimat(f"Narasumber di setiap lokasi sebanyak {angka(speakers.pop())} orang dari {names}")
+            )
         else:
-            sentences.append(f"Narasumber seluruhnya {names}.")
+            sentences.append(kalimat(f"Narasumber seluruhnya {names}"))
     return " ".join(sentences)
 
 
@@ -204,9 +206,9 @@ def fgd_narrative(facts: FgdFacts) -> list[str]:
     )
     came = f"Kegiatan dihadiri oleh {peserta(facts.participants, facts.by_category)}."
     if facts.narasumber:
-        came += f" Narasumber dalam acara tersebut adalah {daftar(facts.narasumber)}."
+        came += " " + kalimat(f"Narasumber dalam acara tersebut adalah {daftar(facts.narasumber)}")
     paragraphs = [opening, came]
-    outcome = [f"Hasil diskusi: {facts.summary.rstrip('.')}."] if facts.summary else []
+    outcome = [kalimat(f"Hasil diskusi: {facts.summary}")] if facts.summary else []
     if facts.pilot_desa:
         outcome.append(f"Ditetapkan {angka(len(facts.pilot_desa))} desa percontohan, yaitu {daftar(facts.pilot_desa)}.")
     paragraphs.append(" ".join(outcome))
@@ -268,10 +270,17 @@ def monthly_narrative(facts: MonthlyFacts) -> list[str]:
         if facts.regulations
         else "Tidak ada peraturan masyarakat baru.",
     ]
-    third = (
-        f"Tercatat {angka(facts.activities)} kegiatan lembaga; {angka(facts.dormant)} lembaga tidak berkegiatan "
-        "lebih dari 6 bulan (lembaga tidur)."
+    activities = (
+        f"Tercatat {angka(facts.activities)} kegiatan lembaga"
+        if facts.activities
+        else "Tidak ada kegiatan lembaga yang tercatat"
     )
+    dormant = (
+        f"{angka(facts.dormant)} lembaga tidak berkegiatan lebih dari 6 bulan (lembaga tidur)"
+        if facts.dormant
+        else "tidak ada lembaga yang tidak berkegiatan lebih dari 6 bulan"
+    )
+    third = f"{activities}; {dormant}."
     return [first, " ".join(second), third]
 
 

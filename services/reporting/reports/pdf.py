@@ -16,6 +16,7 @@ from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     HRFlowable,
     Image,
@@ -46,6 +47,7 @@ def to_pdf(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes
         author="Pilar reporting",
         leftMargin=1.5 * cm,
         topMargin=1.2 * cm,
+        bottomMargin=1.2 * cm,
     )
     styles = _styles()
     story: list[Flowable] = [*_kop(letterhead, styles), Paragraph(_escape(report.title), styles["Title"])]
@@ -54,11 +56,9 @@ def to_pdf(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes
         story.append(Paragraph(f"<b>{_escape(report.revision_note)}</b>", styles["Normal"]))
     story.append(Spacer(1, 0.2 * cm))
     story += [Paragraph(_escape(p), styles["narrative"]) for p in report.narrative]
-    meta = PdfTable([[_cell(label, styles), _cell(value, styles)] for label, value in report.meta], hAlign="LEFT")
-    meta.setStyle(TableStyle(GRID))
-    story += [Paragraph("Ringkasan angka", styles["Heading2"]), meta]
+    story += [*_heading("Ringkasan angka", styles), _figures(report, styles)]
     for table in report.tables:
-        story += [Paragraph(_escape(table.name), styles["Heading2"]), _grid(table, styles)]
+        story += [*_heading(table.name, styles), _grid(table, styles)]
     if report.chart and report.chart.labels:
         png = bar_chart(report.chart.title, report.chart.labels, report.chart.series, fmt="png")
         story += [Spacer(1, 0.4 * cm), Image(io.BytesIO(png), width=20 * cm, height=9 * cm)]
@@ -74,8 +74,13 @@ def _styles() -> StyleSheet1:
     bold = {"fontName": "Helvetica-Bold", "fontSize": 15, "leading": 19}
     styles.add(styles["Normal"].clone("office", alignment=TA_CENTER, **bold))
     styles.add(styles["Normal"].clone("address", alignment=TA_CENTER))
-    styles["Heading2"].keepWithNext = 1  # a table's heading never ends a page without its table
     return styles
+
+
+def _heading(text: str, styles: StyleSheet1) -> list[Flowable]:
+    """A section's heading, on the next page only when too little room is left for it and a few rows: tables
+    flow on from the first page (a heading kept with its whole table would push a long one to the next)."""
+    return [CondPageBreak(3 * cm), Paragraph(_escape(text), styles["Heading2"])]
 
 
 def _kop(letterhead: Letterhead, styles: StyleSheet1) -> list[Flowable]:
@@ -95,6 +100,19 @@ def _kop(letterhead: Letterhead, styles: StyleSheet1) -> list[Flowable]:
         HRFlowable(width="100%", thickness=2, color=colors.black, spaceBefore=2, spaceAfter=1),
         HRFlowable(width="100%", thickness=0.5, color=colors.black, spaceAfter=6),
     ]
+
+
+def _figures(report: Report, styles: StyleSheet1) -> PdfTable:
+    """The key figures two to a row (label, value, label, value): half the height, so the first table starts on
+    the first page."""
+    cells = [[_cell(label, styles), _cell(value, styles)] for label, value in report.meta]
+    if len(cells) % 2:
+        cells.append([_cell("", styles), _cell("", styles)])
+    half = len(cells) // 2
+    rows = [[*left, *right] for left, right in zip(cells[:half], cells[half:], strict=True)]
+    figures = PdfTable(rows or [[""]], colWidths=[5 * cm, 8 * cm, 5 * cm, 8 * cm], hAlign="LEFT")
+    figures.setStyle(TableStyle(GRID))
+    return figures
 
 
 def _grid(table: Table, styles: StyleSheet1) -> PdfTable:

@@ -31,6 +31,11 @@ def daftar(items: Iterable[str], last: str = "dan") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
+def kalimat(text: str) -> str:
+    """A sentence ends with one full stop, also after a name that ends with one ("Budhy Santoso, Ph.D.")."""
+    return text if text.endswith(".") else f"{text}."
+
+
 def rentang(start: date, end: date) -> str:
     """A period as a letter writes it: the year (and month) once when both ends share it."""
     if start == end:

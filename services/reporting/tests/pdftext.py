@@ -13,18 +13,18 @@ _SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
-def pdf_streams(pdf: bytes) -> bytes:
+def _content_streams(pdf: bytes) -> list[bytes]:
     """Every page's content stream, decoded; images are left out."""
-    return b"".join(
+    return [
         zlib.decompress(base64.a85decode(b"<~" + stream.strip(), adobe=True))
         for head, stream in _STREAM.findall(pdf)
         if b"/Subtype /Image" not in head
-    )
+    ]
 
 
 def pdf_text(pdf: bytes) -> str:
-    lines = [_unescape(shown) for shown in _SHOWN.findall(pdf_streams(pdf))]
-    return "\n".join(line.decode("cp1252", errors="replace") for line in lines)
+    """Every line of text, in the order the pages show them."""
+    return "\n".join(pdf_pages(pdf))
 
 
 def _unescape(text: bytes) -> bytes:
@@ -35,3 +35,11 @@ def _unescape(text: bytes) -> bytes:
         return bytes([int(code, 8)]) if code[:1].isdigit() else _ESCAPES.get(code, code)
 
     return re.sub(rb"\\([0-7]{1,3}|.)", one, text)
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page (reportlab writes one content stream per page, in page order)."""
+    return [
+        "\n".join(_unescape(shown).decode("cp1252", errors="replace") for shown in _SHOWN.findall(stream))
+        for stream in _content_streams(pdf)
+    ]
