@@ -109,7 +109,7 @@ def test_a_logo_that_cannot_be_used_stops_the_service_at_start_up(
     logo = tmp_path / "logo.png"
     if content is not None:
         logo.write_bytes(content)
-    settings = ReportingSettings(letterhead_logo_path=str(logo), jwt_secret="x" * 40)  # type: ignore[call-arg]
+    settings = ReportingSettings(letterhead_logo_path=str(logo), jwt_secret="x" * 40)
     with pytest.raises(LetterheadError, match=reason) as refused:
         build(settings)
     assert "REPORTING_LETTERHEAD_LOGO_PATH" in str(refused.value)
