@@ -72,7 +72,7 @@ def period_label(start: date, end: date) -> str:
     return f"{start.isoformat()} s.d. {end.isoformat()}"
 
 
-def local_day(moment: str, region_code: str) -> date:
+def day_of(moment: str, region_code: str) -> date:
     """The day an ISO date or time falls on in the region's local time (a bare time is UTC, as stored)."""
     if "T" not in moment:
         return date.fromisoformat(moment[:10])

@@ -31,7 +31,7 @@ from reportlab.platypus import Table as PdfTable
 from pilar_runtime.localtime import tanggal
 from services.reporting.reports.charts import bar_chart
 from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD, Letterhead
-from services.reporting.reports.model import Cell, Report, Table, local_day
+from services.reporting.reports.model import Cell, Report, Table, day_of
 
 LOGO_HEIGHT = 2.2 * cm
 GRID = [("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
@@ -50,19 +50,20 @@ def to_pdf(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes
         bottomMargin=1.2 * cm,
     )
     styles = _styles()
-    story: list[Flowable] = [*_kop(letterhead, styles), Paragraph(_escape(report.title), styles["Title"])]
+    width = doc.width  # the page's width inside its margins
+    story: list[Flowable] = [*_kop(letterhead, styles, width), Paragraph(_escape(report.title), styles["Title"])]
     story.append(Paragraph(f"Periode: {_escape(_periode(report))}", styles["Normal"]))
     if report.revision_note:
         story.append(Paragraph(f"<b>{_escape(report.revision_note)}</b>", styles["Normal"]))
     story.append(Spacer(1, 0.2 * cm))
     story += [Paragraph(_escape(p), styles["narrative"]) for p in report.narrative]
-    story += [*_heading("Ringkasan angka", styles), _figures(report, styles)]
+    story += [*_heading("Ringkasan angka", styles), _figures(report, styles, width)]
     for table in report.tables:
         story += [*_heading(table.name, styles), _grid(table, styles)]
     if report.chart and report.chart.labels:
         png = bar_chart(report.chart.title, report.chart.labels, report.chart.series, fmt="png")
         story += [Spacer(1, 0.4 * cm), Image(io.BytesIO(png), width=20 * cm, height=9 * cm)]
-    story.append(_signature(report, letterhead, styles))
+    story.append(_signature(report, letterhead, styles, width))
     doc.build(story)
     return out.getvalue()
 
@@ -83,18 +84,20 @@ def _heading(text: str, styles: StyleSheet1) -> list[Flowable]:
     return [CondPageBreak(3 * cm), Paragraph(_escape(text), styles["Heading2"])]
 
 
-def _kop(letterhead: Letterhead, styles: StyleSheet1) -> list[Flowable]:
-    """Logo at the left, office and address centred beside it, then a thick and a thin rule."""
+def _kop(letterhead: Letterhead, styles: StyleSheet1, width: float) -> list[Flowable]:
+    """Logo at the left, office and address centred on the page, then a thick and a thin rule."""
     text = [Paragraph(_escape(letterhead.office.upper()), styles["office"])]
     if letterhead.address:
         text.append(Paragraph(_escape(letterhead.address), styles["address"]))
     if letterhead.logo:
-        width, height = ImageReader(io.BytesIO(letterhead.logo)).getSize()
-        logo = Image(io.BytesIO(letterhead.logo), width=LOGO_HEIGHT * width / height, height=LOGO_HEIGHT)
-        head: Flowable = PdfTable([[logo, text]], colWidths=[LOGO_HEIGHT * width / height + 0.4 * cm, None])
+        pixels_wide, pixels_high = ImageReader(io.BytesIO(letterhead.logo)).getSize()
+        logo_width = LOGO_HEIGHT * pixels_wide / pixels_high
+        logo = Image(io.BytesIO(letterhead.logo), width=logo_width, height=LOGO_HEIGHT)
+        side = logo_width + 0.4 * cm  # as wide again at the right, so the text stays centred on the page
+        head: Flowable = PdfTable([[logo, text, ""]], colWidths=[side, width - 2 * side, side])
         head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     else:
-        head = PdfTable([[text]])
+        head = PdfTable([[text]], colWidths=[width])
     return [
         head,
         HRFlowable(width="100%", thickness=2, color=colors.black, spaceBefore=2, spaceAfter=1),
@@ -102,7 +105,7 @@ def _kop(letterhead: Letterhead, styles: StyleSheet1) -> list[Flowable]:
     ]
 
 
-def _figures(report: Report, styles: StyleSheet1) -> PdfTable:
+def _figures(report: Report, styles: StyleSheet1, width: float) -> PdfTable:
     """The key figures two to a row (label, value, label, value): half the height, so the first table starts on
     the first page."""
     cells = [[_cell(label, styles), _cell(value, styles)] for label, value in report.meta]
@@ -110,7 +113,8 @@ def _figures(report: Report, styles: StyleSheet1) -> PdfTable:
         cells.append([_cell("", styles), _cell("", styles)])
     half = len(cells) // 2
     rows = [[*left, *right] for left, right in zip(cells[:half], cells[half:], strict=True)]
-    figures = PdfTable(rows or [[""]], colWidths=[5 * cm, 8 * cm, 5 * cm, 8 * cm], hAlign="LEFT")
+    label, value = 0.2 * width, 0.3 * width
+    figures = PdfTable(rows or [[""] * 4], colWidths=[label, value, label, value], hAlign="LEFT")
     figures.setStyle(TableStyle(GRID))
     return figures
 
@@ -124,9 +128,9 @@ def _grid(table: Table, styles: StyleSheet1) -> PdfTable:
     return grid
 
 
-def _signature(report: Report, letterhead: Letterhead, styles: StyleSheet1) -> Flowable:
+def _signature(report: Report, letterhead: Letterhead, styles: StyleSheet1, width: float) -> Flowable:
     """At the right, kept on one page: "Wonosari, 16 Agustus 2019", the jabatan, room to sign, nama, NIP."""
-    day = local_day(report.as_of, report.region_code)
+    day = day_of(report.as_of, report.region_code)
     nama = f"<u><b>{_escape(letterhead.nama)}</b></u>" if letterhead.nama else "(" + "." * 40 + ")"
     nip = f"NIP. {_escape(letterhead.nip)}" if letterhead.nip else "NIP. " + "." * 30
     block = [
@@ -136,7 +140,7 @@ def _signature(report: Report, letterhead: Letterhead, styles: StyleSheet1) -> F
         Paragraph(nama, styles["Normal"]),
         Paragraph(nip, styles["Normal"]),
     ]
-    return KeepTogether([Spacer(1, 0.8 * cm), PdfTable([["", block]], colWidths=[None, 9 * cm])])
+    return KeepTogether([Spacer(1, 0.8 * cm), PdfTable([["", block]], colWidths=[width - 9 * cm, 9 * cm])])
 
 
 def _periode(report: Report) -> str:

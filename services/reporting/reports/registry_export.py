@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
 from services.reporting.reports.labels import institution_status, jenis, peran
-from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, local_day, yes_no
+from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, day_of, lies_in, yes_no
 from services.reporting.reports.narrative import RegistryFacts, registry_narrative
 from services.reporting.reports.prose import district, wilayah
 
@@ -128,7 +128,7 @@ def registry_export(
     inactive = Counter(peran(str(w["role"])) for w in people if not w.get("active"))
     roles = sorted(set(active) | set(inactive))
     kinds = sorted(by_kind)
-    day = local_day(as_of, region_code)
+    day = day_of(as_of, region_code)
     facts = RegistryFacts(
         region=wilayah(region_code, name_of),
         as_of=day,
