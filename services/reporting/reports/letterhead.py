@@ -37,6 +37,10 @@ class Letterhead:
     nama: str = ""
     nip: str = ""
 
+    def logo_size(self) -> tuple[int, int]:
+        """The logo's width and height in pixels ((0, 0) without one)."""
+        return ImageReader(io.BytesIO(self.logo)).getSize() if self.logo else (0, 0)
+
     def place_and_date(self, district: str, day: date) -> str:
         """``Wonosari, 16 Agustus 2019``: the configured city, else the report's kabupaten/kota by its name."""
         town = next((district.removeprefix(w) for w in DISTRICT_WORDS if district.startswith(w)), district)

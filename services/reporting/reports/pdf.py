@@ -14,7 +14,6 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -90,7 +89,7 @@ def _kop(letterhead: Letterhead, styles: StyleSheet1, width: float) -> list[Flow
     if letterhead.address:
         text.append(Paragraph(_escape(letterhead.address), styles["address"]))
     if letterhead.logo:
-        pixels_wide, pixels_high = ImageReader(io.BytesIO(letterhead.logo)).getSize()
+        pixels_wide, pixels_high = letterhead.logo_size()
         logo_width = LOGO_HEIGHT * pixels_wide / pixels_high
         logo = Image(io.BytesIO(letterhead.logo), width=logo_width, height=LOGO_HEIGHT)
         side = logo_width + 0.4 * cm  # as wide again at the right, so the text stays centred on the page

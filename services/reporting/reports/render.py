@@ -81,11 +81,18 @@ def to_xlsx(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> byte
 
 
 def _xlsx_kop(book: Workbook, sheet: Worksheet, letterhead: Letterhead) -> None:
-    """Office (A1) and address (A2) across the two columns, with the kop's rule under them."""
-    office = book.add_format({"bold": True, "font_size": 14, "align": "center"})
-    address = book.add_format({"align": "center", "bottom": 6})  # a double rule, as under a printed kop
+    """Office (A1) and address (A2) across the two columns, with the kop's rule under them; the logo, if any, over
+    the two rows at the left."""
+    office = book.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+    address = book.add_format({"align": "center", "valign": "vcenter", "bottom": 6})  # a double rule, as printed
+    sheet.set_row(0, 30)
+    sheet.set_row(1, 22)
     sheet.merge_range(0, 0, 0, 1, letterhead.office.upper(), office)
     sheet.merge_range(1, 0, 1, 1, letterhead.address, address)
+    if letterhead.logo:
+        scale = 64 / letterhead.logo_size()[1]  # the two rows are about 69 pixels high
+        options = {"image_data": io.BytesIO(letterhead.logo), "x_scale": scale, "y_scale": scale, "x_offset": 4}
+        sheet.insert_image(0, 0, "logo", options | {"y_offset": 2, "object_position": 3})
 
 
 def _xlsx_narrative(book: Workbook, sheet: Worksheet, report: Report, first_row: int) -> None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -67,7 +71,12 @@ def test_a_configured_city_signs_and_an_unnamed_signatory_gets_a_line_to_write_o
 
 def test_the_xlsx_carries_the_kop_first_and_the_narrative_under_the_figures() -> None:
     report = _campaign_report()
-    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(report, YOGYAKARTA)))["Ringkasan"]
+    xlsx = to_xlsx(report, YOGYAKARTA)
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as files:
+        assert files.read("xl/media/image1.png") == LOGO  # the logo at the kop's left
+    with zipfile.ZipFile(io.BytesIO(to_xlsx(report))) as files:
+        assert not [name for name in files.namelist() if name.startswith("xl/media/")]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["Ringkasan"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "DINAS SOSIAL DAERAH ISTIMEWA YOGYAKARTA" and rows[1][0] == YOGYAKARTA.address
     assert rows[2] == [None, None] and rows[3][0] == report.title
@@ -113,3 +122,24 @@ def test_a_logo_that_cannot_be_used_stops_the_service_at_start_up(
     with pytest.raises(LetterheadError, match=reason) as refused:
         build(settings)
     assert "REPORTING_LETTERHEAD_LOGO_PATH" in str(refused.value)
+
+
+def test_the_service_refuses_to_start_with_a_logo_it_cannot_use(tmp_path: Path) -> None:
+    """As ``python -m services.reporting`` runs in production: exit code 2, the setting named, no traceback."""
+    (tmp_path / "logo.png").write_bytes(b"GIF89a")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PILAR_", "REPORTING_"))}
+    env |= {
+        "PILAR_JWT_SECRET": "Zq9" * 12,
+        "PILAR_LOG_FORMAT": "json",
+        "MONGODB_URL": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500",  # never reached: it stops before
+        "AMQP_URL": "amqp://u:p@127.0.0.1:9/",
+        "REPORTING_LETTERHEAD_LOGO_PATH": str(tmp_path / "logo.png"),
+    }
+    root = Path(__file__).resolve().parents[3]
+    started = subprocess.run(
+        [sys.executable, "-m", "services.reporting"], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    output = started.stdout + started.stderr
+    assert started.returncode == 2, output
+    assert "service.refused_to_start" in output and "neither a PNG nor a JPEG" in output
+    assert "REPORTING_LETTERHEAD_LOGO_PATH" in output and "Traceback" not in output
