@@ -16,6 +16,7 @@ from services.reporting.domain.summary import campaign_progress, formed_in_campa
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.boards import FORMED_COLUMNS, board_complete, formed_order, formed_row
 from services.reporting.reports.labels import campaign_status, session_status
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
 from services.reporting.reports.narrative import CampaignFacts, Place, Target, Visit, campaign_narrative
 from services.reporting.reports.prose import district, kabupaten_of, kecamatan_of, wilayah
@@ -171,7 +172,7 @@ def campaign_report(
     institutions: Iterable[Doc],
     workers: Mapping[str, Doc],
     name_of: RegionName,
-    organiser: str = "Dinas Sosial",
+    organiser: str = DEFAULT_LETTERHEAD.office,
 ) -> Report:
     region = str(campaign.get("region_code"))
     shown = sorted((s for s in sessions if lies_in(s, region)), key=_session_order)

@@ -17,6 +17,7 @@ from pilar_runtime.regions import in_region
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.campaign import worker_name, workers_of_region
 from services.reporting.reports.labels import FOLLOWUP_STATUS_LABELS, followup_status
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in
 from services.reporting.reports.narrative import FgdFacts, FollowupFact, fgd_narrative
 from services.reporting.reports.prose import district, kecamatan_of, wilayah
@@ -32,8 +33,13 @@ def report_id(session_id: str) -> str:
     return f"rpt_{KIND}_{session_id}"
 
 
+def pilots_of(codes: Iterable[str], region: str) -> list[str]:
+    """The FGD's pilot desa in its region, in code order."""
+    return sorted(code for code in set(codes) if in_region(code, region))
+
+
 def pilot_rows(codes: Iterable[str], region: str, name_of: RegionName) -> list[list[Cell]]:
-    kept = sorted(code for code in set(codes) if in_region(code, region))
+    kept = pilots_of(codes, region)
     return [[n, code, name_of(code), name_of(kecamatan_of(code))] for n, code in enumerate(kept, start=1)]
 
 
@@ -98,7 +104,7 @@ def fgd_facts(
     organiser: str,
 ) -> FgdFacts:
     region = str(session.get("region_code"))
-    pilots = sorted(code for code in set(session.get("pilot_desa_codes", [])) if in_region(code, region))
+    pilots = pilots_of(session.get("pilot_desa_codes", []), region)
     return FgdFacts(
         organiser=organiser,
         topic=str(session.get("topic") or "-"),
@@ -127,7 +133,7 @@ def fgd_minutes(
     followups: Iterable[Doc],
     workers: Mapping[str, Doc],
     name_of: RegionName,
-    organiser: str = "Dinas Sosial",
+    organiser: str = DEFAULT_LETTERHEAD.office,
 ) -> Report:
     region = str(session.get("region_code"))
     held_on = date.fromisoformat(str(session["held_on"]))
