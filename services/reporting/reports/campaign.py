@@ -18,7 +18,7 @@ from services.reporting.reports.boards import FORMED_COLUMNS, board_complete, fo
 from services.reporting.reports.labels import campaign_status, session_status
 from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
-from services.reporting.reports.narrative import CampaignFacts, Place, Target, Visit, campaign_narrative
+from services.reporting.reports.narrative.campaign import CampaignFacts, Place, Target, Visit, campaign_narrative
 from services.reporting.reports.prose import district, kabupaten_of, kecamatan_of, wilayah
 
 SESSION_COLUMNS = ["Kode desa", "Desa", "Jenis", "Tanggal", "Status", "Peserta", "Narasumber"]

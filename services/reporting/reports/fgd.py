@@ -19,7 +19,7 @@ from services.reporting.reports.campaign import worker_name, workers_of_region
 from services.reporting.reports.labels import FOLLOWUP_STATUS_LABELS, followup_status
 from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in
-from services.reporting.reports.narrative import FgdFacts, FollowupFact, fgd_narrative
+from services.reporting.reports.narrative.fgd import FgdFacts, FollowupFact, fgd_narrative
 from services.reporting.reports.prose import district, kecamatan_of, wilayah
 
 KIND = "fgd_minutes"

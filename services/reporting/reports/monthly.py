@@ -20,7 +20,7 @@ from services.reporting.reports.model import (
     lies_in,
     period_label,
 )
-from services.reporting.reports.narrative import MonthlyFacts, monthly_narrative
+from services.reporting.reports.narrative.region import MonthlyFacts, monthly_narrative
 from services.reporting.reports.prose import district, kecamatan_of, wilayah
 
 KECAMATAN_COLUMNS = ["Kode kecamatan", "Kecamatan", "Sesi dilaksanakan", "Peserta", "Lembaga terbentuk", "Peraturan"]

@@ -22,7 +22,7 @@ from services.reporting.reports.model import (
     period_label,
     yes_no,
 )
-from services.reporting.reports.narrative import HandoverFacts, psks_narrative
+from services.reporting.reports.narrative.region import HandoverFacts, psks_narrative
 from services.reporting.reports.prose import district, wilayah
 
 COLUMNS = [*FORMED_COLUMNS, "Pengurus lain", "Status", "Kepengurusan lengkap"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
 from services.reporting.reports.labels import institution_status, jenis, peran
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, day_of, lies_in, yes_no
-from services.reporting.reports.narrative import RegistryFacts, registry_narrative
+from services.reporting.reports.narrative.region import RegistryFacts, registry_narrative
 from services.reporting.reports.prose import district, wilayah
 
 INSTITUTION_COLUMNS = [

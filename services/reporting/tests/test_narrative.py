@@ -10,16 +10,8 @@ from hypothesis import strategies as st
 
 from services.reporting.domain.regions import region_name
 from services.reporting.reports.fgd import fgd_minutes
-from services.reporting.reports.narrative import (
-    CampaignFacts,
-    FgdFacts,
-    FollowupFact,
-    Place,
-    Target,
-    Visit,
-    campaign_narrative,
-    fgd_narrative,
-)
+from services.reporting.reports.narrative.campaign import CampaignFacts, Place, Target, Visit, campaign_narrative
+from services.reporting.reports.narrative.fgd import FgdFacts, FollowupFact, fgd_narrative
 from services.reporting.reports.prose import angka, daftar, kalimat, rentang
 from services.reporting.tests.test_fgd_minutes import _minutes, _states
 from services.reporting.tests.test_indonesian import english_words
