@@ -8,11 +8,17 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.reporting.domain.facts import Fact
 from services.reporting.domain.regions import region_name
 from services.reporting.reports.fgd import fgd_minutes
+from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.narrative.campaign import CampaignFacts, Place, Target, Visit, campaign_narrative
 from services.reporting.reports.narrative.fgd import FgdFacts, FollowupFact, fgd_narrative
 from services.reporting.reports.prose import angka, daftar, kalimat, rentang
+from services.reporting.reports.psks import psks_handover
+from services.reporting.reports.registry_export import registry_export
+from services.reporting.tests.scenario import scenario
+from services.reporting.tests.test_domain import live
 from services.reporting.tests.test_fgd_minutes import _minutes, _states
 from services.reporting.tests.test_indonesian import english_words
 
@@ -204,3 +210,36 @@ def test_followups_of_every_state_are_counted_in_indonesian() -> None:
     assert "dilaksanakan pada hari Senin, tanggal 30 November 2020" in opening
     assert came == "Kegiatan dihadiri oleh 1.234 orang."
     assert followups.startswith("Disepakati 4 tindak lanjut: 1 selesai, 1 berjalan, 1 terlambat dan 1 dibatalkan.")
+
+
+def test_the_region_reports_tell_their_month_their_handover_and_their_registry() -> None:
+    states, _ = live([Fact.of(e) for e in scenario()])
+    institutions = list(states["institutions"].values())
+    august = (date(2019, 8, 1), date(2019, 8, 31))
+    sessions, regulations = states["sessions"].values(), states["regulations"].values()
+    monthly = monthly_district("34.03", *august, sessions, institutions, regulations, region_name, institutions)
+    assert monthly.narrative == [
+        "Selama bulan Agustus 2019, di Kabupaten Gunungkidul dilaksanakan 10 sesi (10 penyuluhan) di 2 kecamatan, "
+        "yaitu Kecamatan Wonosari dan Kecamatan Nglipar, dengan peserta seluruhnya 400 orang.",
+        "Lembaga baru yang terbentuk sebanyak 10 (10 WKSBM). Peraturan masyarakat yang disepakati sebanyak 1.",
+        "Tidak ada kegiatan lembaga yang tercatat; tidak ada lembaga yang tidak berkegiatan lebih dari 6 bulan.",
+    ]
+    handover = psks_handover("34.03.02", *august, institutions, region_name)
+    assert handover.narrative[0] == (
+        "Data Potensi dan Sumber Kesejahteraan Sosial (PSKS) yang diserahterimakan memuat lembaga yang terbentuk di "
+        "Kecamatan Nglipar selama bulan Agustus 2019: sebanyak 5 lembaga (5 WKSBM), semuanya dengan kepengurusan "
+        "yang lengkap (ketua, sekretaris dan bendahara)."
+    )
+    assert psks_handover("34.03.02", date(2020, 1, 1), date(2020, 1, 15), institutions, region_name).narrative == [
+        "Di Kecamatan Nglipar tidak ada lembaga yang terbentuk mulai tanggal 1 Januari sampai dengan tanggal 15 "
+        "Januari 2020."
+    ]
+    # 18:00 UTC on 20 August is already 21 August in Gunungkidul (WIB): the registry is told as of the local day.
+    workers = states["workers"].values()
+    registry = registry_export("34.03", institutions, workers, region_name, "2019-08-20T18:00:00+00:00")
+    assert registry.narrative == [
+        "Per tanggal 21 Agustus 2019, registri Kabupaten Gunungkidul mencatat 10 lembaga (10 WKSBM), 9 di antaranya "
+        "aktif dan 10 dengan kepengurusan yang lengkap. Pekerja sosial yang aktif sebanyak 6 orang (4 Narasumber, "
+        "1 PSM dan 1 TKSK)."
+    ]
+    assert dict(registry.meta)["Per tanggal"] == "2019-08-21"
