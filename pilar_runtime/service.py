@@ -35,7 +35,7 @@ from pilar_runtime.outbox import OutboxRelay
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
-from pilar_runtime.settings import InsecureSettings, ServiceSettings
+from pilar_runtime.settings import RefusedSettings, ServiceSettings
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
 
 log = structlog.get_logger("pilar.service")
@@ -280,7 +280,7 @@ def run(app_factory: Callable[[S], FastAPI], settings_type: type[S]) -> None:
     configure_logging(settings.service, fmt=settings.log_format, level=settings.log_level)
     try:
         app = app_factory(settings)
-    except InsecureSettings as exc:
+    except RefusedSettings as exc:
         log.error("service.refused_to_start", reason=str(exc))
         raise SystemExit(2) from None
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=30)

@@ -14,7 +14,11 @@ from pilar_runtime.brokerusers import producer_users
 MIN_SECRET_BYTES = 32
 
 
-class InsecureSettings(RuntimeError):
+class RefusedSettings(RuntimeError):
+    """A setting the service cannot run with: it refuses to start, saying which and why."""
+
+
+class InsecureSettings(RefusedSettings):
     """A setting that must not reach production: the service refuses to start."""
 
 

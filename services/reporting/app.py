@@ -17,13 +17,17 @@ from services.reporting.settings import ReportingSettings
 
 def build(settings: ReportingSettings | None = None) -> FastAPI:
     config = settings or ReportingSettings()
+    letterhead = config.letterhead()  # a logo it cannot use stops the service here, before it serves anything
     parts = ReportingParts(replay_batch=config.replay_batch)
 
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)
         await run_migrations(runtime.mongo.db)
         worker = ReportWorker(
-            runtime.mongo, poll_seconds=config.report_poll_seconds, lease_seconds=max(config.lease_seconds, 120)
+            runtime.mongo,
+            letterhead=letterhead,
+            poll_seconds=config.report_poll_seconds,
+            lease_seconds=max(config.lease_seconds, 120),
         )
         # A commit that records a report job (a request, an event, the month-end timer) wakes the worker at once.
         runtime.mongo.after_commit(store.REPORTS, worker.wake)

@@ -1,6 +1,7 @@
 from pydantic_settings import SettingsConfigDict
 
 from pilar_runtime.settings import ServiceSettings
+from services.reporting.reports.letterhead import Letterhead, read_logo
 
 
 class ReportingSettings(ServiceSettings):
@@ -21,3 +22,25 @@ class ReportingSettings(ServiceSettings):
     monthly_report_grace_seconds: float = 900.0
     # POST /reports per caller (token `sub`) and minute, counted per replica.
     reports_per_minute: int = 10
+    # The kop of every report (office in capitals, address, an optional PNG/JPEG logo of at most 1 MiB: a logo
+    # that cannot be read stops the service at start-up) and its signature block. The office is also who the
+    # narratives say held the activities; the signature's place is the city, else the report's kabupaten/kota.
+    letterhead_office: str = "Dinas Sosial"
+    letterhead_address: str = ""
+    letterhead_logo_path: str | None = None
+    letterhead_city: str = ""
+    signature_jabatan: str = "Kepala Dinas Sosial"
+    signature_nama: str = ""
+    signature_nip: str = ""
+
+    def letterhead(self) -> Letterhead:
+        """The letterhead with its logo read and checked (LetterheadError when it cannot be used)."""
+        return Letterhead(
+            office=self.letterhead_office,
+            address=self.letterhead_address,
+            logo=read_logo(self.letterhead_logo_path),
+            city=self.letterhead_city,
+            jabatan=self.signature_jabatan,
+            nama=self.signature_nama,
+            nip=self.signature_nip,
+        )

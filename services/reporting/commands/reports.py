@@ -35,6 +35,7 @@ from services.reporting.domain.revisions import revision_note
 from services.reporting.domain.summary import campaign_progress
 from services.reporting.reports.campaign import campaign_report
 from services.reporting.reports.fgd import fgd_minutes
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
@@ -140,11 +141,14 @@ async def report_file(db: Db, caller: Caller | None, report_id: str, fmt: str) -
     return data
 
 
-async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> Report:
+async def build_report(
+    db: Db, job: dict[str, Any], *, final: bool = False, organiser: str = DEFAULT_LETTERHEAD.office
+) -> Report:
     """Read what the report needs from the projections and shape it (pure) into a Report, marked revised when
-    facts changed it after it was generated. Unless ``final``, a campaign report waits (ReportUnavailable) for
-    session events that outreach counted but have not arrived."""
-    report = await _report_content(db, job, final=final)
+    facts changed it after it was generated; its narrative names ``organiser`` (the office) as who held the
+    activities. Unless ``final``, a campaign report waits (ReportUnavailable) for session events that outreach
+    counted but have not arrived."""
+    report = await _report_content(db, job, final=final, organiser=organiser)
     revisions = job.get("revisions", [])
     note = revision_note(revisions, zone_of(job["region_code"]))
     if note is None:
@@ -154,11 +158,11 @@ async def build_report(db: Db, job: dict[str, Any], *, final: bool = False) -> R
     return replace(report, revised=True, revision_note=note, as_of=max(report.as_of, newest))
 
 
-async def _report_content(db: Db, job: dict[str, Any], *, final: bool) -> Report:
+async def _report_content(db: Db, job: dict[str, Any], *, final: bool, organiser: str) -> Report:
     if job["kind"] == "campaign":
-        return await _campaign_report(db, job, final=final)
+        return await _campaign_report(db, job, final=final, organiser=organiser)
     if job["kind"] == "fgd_minutes":
-        return await _fgd_minutes(db, job)
+        return await _fgd_minutes(db, job, organiser)
     region = job["region_code"]
     if job["kind"] == "registry_export":
         return await _registry_export(db, region, job["created_at"])
@@ -181,7 +185,7 @@ async def _registry_export(db: Db, region: str, asked_at: datetime) -> Report:
     return registry_export(region, institutions, workers, region_name, as_of)
 
 
-async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Report:
+async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool, organiser: str) -> Report:
     campaign = await store.campaign(db, job["campaign_id"])
     if campaign is None or "start_date" not in campaign:
         raise ReportUnavailable(f"campaign {job['campaign_id']} was never planned (no campaign_planned event)")
@@ -195,10 +199,10 @@ async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool) -> Repor
     if missing and not final:
         raise ReportUnavailable(f"campaign {campaign['_id']}: {missing} session event(s) not arrived yet")
     workers = await store.workers(db, narasumber_ids(campaign, sessions))
-    return campaign_report(campaign, sessions, institutions, workers, region_name)
+    return campaign_report(campaign, sessions, institutions, workers, region_name, organiser)
 
 
-async def _fgd_minutes(db: Db, job: dict[str, Any]) -> Report:
+async def _fgd_minutes(db: Db, job: dict[str, Any], organiser: str) -> Report:
     session = await store.session(db, job["session_id"])
     if session is None or session.get("status") != "held" or "held_on" not in session:
         raise ReportUnavailable(f"FGD {job['session_id']} is not known as held yet (no FGD_held event)")
@@ -206,7 +210,7 @@ async def _fgd_minutes(db: Db, job: dict[str, Any]) -> Report:
         raise ReportRefused(f"FGD {session['_id']} lies outside the report's region {job['region_code']}")
     followups = await store.session_followups(db, session["_id"])
     people = {*session.get("narasumber_present_ids", []), *(str(f.get("owner_id")) for f in followups)}
-    return fgd_minutes(session, followups, await store.workers(db, people), region_name)
+    return fgd_minutes(session, followups, await store.workers(db, people), region_name, organiser)
 
 
 async def complete_report(

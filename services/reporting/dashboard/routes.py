@@ -28,7 +28,7 @@ from services.reporting.domain.history import label as event_label
 from services.reporting.domain.projection import level
 from services.reporting.domain.regions import region_name
 from services.reporting.reports.attendance import attendance_rows
-from services.reporting.reports.registry_export import jenis
+from services.reporting.reports.labels import jenis
 
 HERE = Path(__file__).parent
 STATIC = {"dashboard.css": "text/css; charset=utf-8"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from pilar_runtime.localtime import BULAN, abbreviation, tanggal, zone_of
 from services.reporting.domain.breakdown import CHILD_LEVEL, FIGURES, LEVEL
-from services.reporting.reports.registry_export import jenis
+from services.reporting.reports.labels import jenis
 
 # The children's table: each figure under its Indonesian heading.
 FIGURE_LABELS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from services.reporting.reports.labels import jenis
 from services.reporting.reports.model import Cell, Doc, RegionName
 
 BOARD_ROLES = ("ketua", "sekretaris", "bendahara")
@@ -28,7 +29,7 @@ def formed_row(institution: Doc, name_of: RegionName) -> list[Cell]:
     board = institution.get("board", [])
     code = str(institution.get("region_code"))
     return [
-        str(institution.get("kind")),
+        jenis(institution.get("kind")),
         str(institution.get("name")),
         code,
         name_of(code),

@@ -14,11 +14,15 @@ from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import in_region
 from services.reporting.domain.summary import campaign_progress, formed_in_campaign
 from services.reporting.reports.attendance import attendance_rows
-from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
+from services.reporting.reports.boards import FORMED_COLUMNS, board_complete, formed_order, formed_row
+from services.reporting.reports.labels import campaign_status, session_status
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
+from services.reporting.reports.narrative.campaign import CampaignFacts, Place, Target, Visit, campaign_narrative
+from services.reporting.reports.prose import district, kabupaten_of, kecamatan_of, wilayah
 
 SESSION_COLUMNS = ["Kode desa", "Desa", "Jenis", "Tanggal", "Status", "Peserta", "Narasumber"]
-TARGETS = (("WKSBM baru", "new_wksbm"), ("Pokja baru", "new_pokja"))
+TARGETS = (("WKSBM", "new_wksbm"), ("Pokja", "new_pokja"))
 
 
 def _session_order(session: Doc) -> tuple[str, str]:
@@ -63,7 +67,7 @@ def session_rows(sessions: Iterable[Doc], workers: Mapping[str, Doc], name_of: R
                 name_of(code),
                 str(s.get("kind")),
                 str(s.get("held_on") or local_day(s)),
-                str(s.get("status")),
+                session_status(s.get("status")),
                 int(s.get("participants", 0)),
                 ", ".join(worker_name(workers, w) for w in sorted(present)),
             ]
@@ -102,12 +106,64 @@ def target_rows(targets: Mapping[str, Any]) -> list[list[Cell]]:
     for label, name in TARGETS:
         t = targets[name]
         if t["target"] is not None or t["achieved"]:
-            rows.append([label, "-" if t["target"] is None else t["target"], t["achieved"], yes_no(t["met"])])
+            rows.append([f"{label} baru", "-" if t["target"] is None else t["target"], t["achieved"], yes_no(t["met"])])
     per_session = targets["participants_per_session"]
     if per_session["target"] is not None:
         met = per_session["achieved"] >= per_session["target"]
         rows.append(["Peserta per sesi", per_session["target"], per_session["achieved"], yes_no(met)])
     return rows
+
+
+def visit(session: Doc, name_of: RegionName) -> Visit:
+    code = str(session.get("region_code"))
+    day = str(session.get("held_on") or local_day(session))
+    held = session.get("status") == "held"
+    return Visit(
+        place=Place(wilayah(code, name_of), wilayah(kecamatan_of(code), name_of), name_of(kabupaten_of(code))),
+        day=date.fromisoformat(day) if day else None,
+        status=str(session.get("status")),
+        participants=int(session.get("participants", 0)) if held else 0,
+        narasumber=len(session.get("narasumber_present_ids", [])) if held else 0,
+    )
+
+
+def campaign_facts(
+    campaign: Doc,
+    shown: list[Doc],
+    formed: list[Doc],
+    progress: Mapping[str, Any],
+    speakers: Mapping[str, Doc],
+    name_of: RegionName,
+    organiser: str,
+) -> CampaignFacts:
+    attended = narasumber_attendance(campaign, shown)
+    present = [w for w, n in attended.items() if n] or list(attended)
+    targets = progress["targets"]
+    return CampaignFacts(
+        organiser=organiser,
+        name=str(campaign.get("name")),
+        topic=str(campaign.get("topic")),
+        status=str(campaign.get("status")),
+        start=date.fromisoformat(campaign["start_date"]),
+        end=date.fromisoformat(campaign["end_date"]),
+        visits=[visit(s, name_of) for s in shown],
+        by_category=progress["participants"]["by_category"],
+        narasumber=sorted(worker_name(speakers, w) for w in present),
+        targets=[
+            Target(
+                label,
+                targets[name]["target"],
+                targets[name]["achieved"],
+                sum(
+                    1
+                    for i in formed
+                    if i["_id"] in targets[name]["institution_ids"] and board_complete(i.get("board", []))
+                ),
+            )
+            for label, name in TARGETS
+        ],
+        per_session_target=targets["participants_per_session"]["target"],
+    )
 
 
 def campaign_report(
@@ -116,6 +172,7 @@ def campaign_report(
     institutions: Iterable[Doc],
     workers: Mapping[str, Doc],
     name_of: RegionName,
+    organiser: str = DEFAULT_LETTERHEAD.office,
 ) -> Report:
     region = str(campaign.get("region_code"))
     shown = sorted((s for s in sessions if lies_in(s, region)), key=_session_order)
@@ -139,12 +196,14 @@ def campaign_report(
             ("Topik", str(campaign.get("topic"))),
             ("Wilayah", f"{region} {name_of(region)}"),
             ("Periode", f"{campaign['start_date']} s.d. {campaign['end_date']}"),
-            ("Status", str(campaign.get("status"))),
+            ("Status", campaign_status(campaign.get("status"))),
             ("Sesi direncanakan", len(shown)),
             ("Sesi dilaksanakan", progress["sessions"]["held"]),
             ("Sesi dibatalkan", progress["sessions"]["cancelled"]),
             ("Peserta", progress["participants"]["total"]),
         ],
+        narrative=campaign_narrative(campaign_facts(campaign, shown, formed, progress, speakers, name_of, organiser)),
+        district=district(region, name_of),
         tables=[
             Table("Sesi", SESSION_COLUMNS, session_rows(shown, speakers, name_of)),
             Table(

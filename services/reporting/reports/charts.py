@@ -1,4 +1,4 @@
-"""Charts drawn server-side with matplotlib (Agg): PNG for the PDF reports, inline SVG for the dashboard.
+"""Charts drawn server-side with matplotlib (Agg) for the PDF reports (the dashboard draws its bars in HTML).
 
 Output is reproducible: no dates in the metadata, a fixed salt for SVG element ids.
 """
@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 matplotlib.rcParams["svg.hashsalt"] = "pilar-reporting"
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: the browser renders it and tests can read it
@@ -33,6 +34,7 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[int]], fmt: 
             ax.set_xticklabels(
                 labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center"
             )
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 of a session
             ax.set_title(title)
             if len(series) > 1:
                 ax.legend()
@@ -43,23 +45,3 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[int]], fmt: 
             return out.getvalue()
         finally:
             plt.close(fig)
-
-
-def line_chart(title: str, labels: list[str], series: dict[str, list[int]]) -> str:
-    """Values over time (months) as inline SVG markup for the dashboard."""
-    with _LOCK:
-        fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-        try:
-            for name, values in series.items():
-                ax.plot(labels, values, marker="o", label=name)
-            ax.set_title(title)
-            ax.tick_params(axis="x", labelrotation=30)
-            if series:
-                ax.legend()
-            fig.tight_layout()
-            out = io.StringIO()
-            fig.savefig(out, format="svg", metadata={"Date": None})
-        finally:
-            plt.close(fig)
-    svg = out.getvalue()
-    return svg[svg.index("<svg") :]

@@ -16,11 +16,13 @@ from pilar_runtime.localtime import hari_tanggal
 from pilar_runtime.regions import in_region
 from services.reporting.reports.attendance import attendance_rows
 from services.reporting.reports.campaign import worker_name, workers_of_region
+from services.reporting.reports.labels import FOLLOWUP_STATUS_LABELS, followup_status
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in
-from services.reporting.reports.monthly import kecamatan_of
+from services.reporting.reports.narrative.fgd import FgdFacts, FollowupFact, fgd_narrative
+from services.reporting.reports.prose import district, kecamatan_of, wilayah
 
 KIND = "fgd_minutes"
-FOLLOWUP_STATES = {"open": "Berjalan", "overdue": "Terlambat", "completed": "Selesai"}
 FOLLOWUP_COLUMNS = ["No", "Tindak lanjut", "Penanggung jawab", "Batas waktu", "Status", "Tanggal selesai"]
 PILOT_COLUMNS = ["No", "Kode desa", "Desa", "Kecamatan"]
 ATTENDEE_COLUMNS = ["No", "Nama", "Kategori", "Lembaga", "Desa"]
@@ -31,8 +33,13 @@ def report_id(session_id: str) -> str:
     return f"rpt_{KIND}_{session_id}"
 
 
+def pilots_of(codes: Iterable[str], region: str) -> list[str]:
+    """The FGD's pilot desa in its region, in code order."""
+    return sorted(code for code in set(codes) if in_region(code, region))
+
+
 def pilot_rows(codes: Iterable[str], region: str, name_of: RegionName) -> list[list[Cell]]:
-    kept = sorted(code for code in set(codes) if in_region(code, region))
+    kept = pilots_of(codes, region)
     return [[n, code, name_of(code), name_of(kecamatan_of(code))] for n, code in enumerate(kept, start=1)]
 
 
@@ -61,7 +68,7 @@ def followup_rows(followups: Iterable[Doc], workers: Mapping[str, Doc]) -> list[
             str(f.get("action") or "-"),
             worker_name(workers, str(f.get("owner_id"))),
             str(f.get("due_on") or "-"),
-            FOLLOWUP_STATES.get(str(f.get("status")), str(f.get("status"))),
+            followup_status(f.get("status")),
             str(f.get("completed_on") or "-") if f.get("status") == "completed" else "-",
         ]
         for n, f in enumerate(sorted(followups, key=_followup_order), start=1)
@@ -71,7 +78,9 @@ def followup_rows(followups: Iterable[Doc], workers: Mapping[str, Doc]) -> list[
 def followup_tally(followups: Iterable[Doc]) -> str:
     """How many follow-ups, by state: "3 (1 berjalan, 1 terlambat, 1 selesai)"."""
     states = [str(f.get("status")) for f in followups]
-    parts = [f"{states.count(state)} {label.lower()}" for state, label in FOLLOWUP_STATES.items() if state in states]
+    parts = [
+        f"{states.count(state)} {label.lower()}" for state, label in FOLLOWUP_STATUS_LABELS.items() if state in states
+    ]
     return f"{len(states)} ({', '.join(parts)})" if states else "0"
 
 
@@ -86,7 +95,46 @@ def newest_fact(session: Doc, followups: Iterable[Doc]) -> str:
     return max(dates)
 
 
-def fgd_minutes(session: Doc, followups: Iterable[Doc], workers: Mapping[str, Doc], name_of: RegionName) -> Report:
+def fgd_facts(
+    session: Doc,
+    agreed: list[Doc],
+    people: Mapping[str, Doc],
+    narasumber: list[str],
+    name_of: RegionName,
+    organiser: str,
+) -> FgdFacts:
+    region = str(session.get("region_code"))
+    pilots = pilots_of(session.get("pilot_desa_codes", []), region)
+    return FgdFacts(
+        organiser=organiser,
+        topic=str(session.get("topic") or "-"),
+        venue=str(session.get("venue") or ""),
+        district=district(region, name_of),
+        day=date.fromisoformat(str(session["held_on"])),
+        participants=int(session.get("participants", 0)),
+        by_category=dict(session.get("by_category") or {}),
+        narasumber=narasumber,
+        summary=str(session.get("summary") or ""),
+        pilot_desa=[wilayah(code, name_of) for code in pilots],
+        followups=[
+            FollowupFact(
+                action=str(f.get("action") or "-"),
+                owner=worker_name(people, str(f.get("owner_id"))),
+                due=date.fromisoformat(str(f["due_on"])) if f.get("due_on") else None,
+                status=str(f.get("status")),
+            )
+            for f in sorted(agreed, key=_followup_order)
+        ],
+    )
+
+
+def fgd_minutes(
+    session: Doc,
+    followups: Iterable[Doc],
+    workers: Mapping[str, Doc],
+    name_of: RegionName,
+    organiser: str = DEFAULT_LETTERHEAD.office,
+) -> Report:
     region = str(session.get("region_code"))
     held_on = date.fromisoformat(str(session["held_on"]))
     people = workers_of_region(workers, region)
@@ -114,6 +162,8 @@ def fgd_minutes(session: Doc, followups: Iterable[Doc], workers: Mapping[str, Do
             ("Tindak lanjut", followup_tally(agreed)),
             ("Ringkasan", str(session.get("summary") or "-")),
         ],
+        narrative=fgd_narrative(fgd_facts(session, agreed, people, narasumber, name_of, organiser)),
+        district=district(region, name_of),
         tables=[
             Table("Kehadiran", ["Kategori", "Jumlah"], attendance),
             Table("Daftar hadir", ATTENDEE_COLUMNS, attendee_rows(session.get("attendees", []), name_of)),

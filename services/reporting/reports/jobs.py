@@ -21,6 +21,7 @@ from pilar_runtime.poller import LeasedPoller
 from services.reporting import store
 from services.reporting.commands.reports import build_report, complete_report
 from services.reporting.domain.reports import MAX_ATTEMPTS, ReportRefused, ReportUnavailable
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD, Letterhead
 from services.reporting.reports.model import Report
 from services.reporting.reports.render import FORMATS, RENDERERS
 from services.reporting.store import REPORTS
@@ -28,8 +29,8 @@ from services.reporting.store import REPORTS
 log = structlog.get_logger("reporting.reports")
 
 
-def render_all(report: Report) -> dict[str, bytes]:
-    return {fmt: RENDERERS[fmt](report) for fmt in FORMATS}
+def render_all(report: Report, letterhead: Letterhead) -> dict[str, bytes]:
+    return {fmt: RENDERERS[fmt](report, letterhead) for fmt in FORMATS}
 
 
 class ReportWorker(LeasedPoller):
@@ -39,12 +40,14 @@ class ReportWorker(LeasedPoller):
         self,
         mongo: Mongo,
         *,
+        letterhead: Letterhead = DEFAULT_LETTERHEAD,
         poll_seconds: float = 2.0,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(owner_prefix="reporting", poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
+        self.letterhead = letterhead
 
     async def poll_once(self) -> bool:
         return await self.work_once()
@@ -58,8 +61,9 @@ class ReportWorker(LeasedPoller):
             return False
         with bound_contextvars(report_id=job["_id"], report_kind=job["kind"]):
             try:
-                report = await build_report(self.mongo.db, job, final=job["attempts"] >= MAX_ATTEMPTS)
-                files = await asyncio.to_thread(render_all, report)
+                final = job["attempts"] >= MAX_ATTEMPTS
+                report = await build_report(self.mongo.db, job, final=final, organiser=self.letterhead.office)
+                files = await asyncio.to_thread(render_all, report, self.letterhead)
             except ReportRefused as exc:
                 await self._fail(job, str(exc))
                 return True

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import in_region
 
 Doc = Mapping[str, Any]
@@ -47,6 +48,10 @@ class Report:
     # the renderers print the note under the title.
     revised: bool = False
     revision_note: str | None = None
+    # The narrative the report opens with (reports/narrative.py), one paragraph per item.
+    narrative: list[str] = field(default_factory=list)
+    # The kabupaten/kota the report belongs to ("Kabupaten Gunungkidul"), for the place of its signature.
+    district: str = ""
 
 
 def yes_no(flag: bool | None) -> str:
@@ -65,3 +70,11 @@ def between(value: object, start: date, end: date) -> bool:
 
 def period_label(start: date, end: date) -> str:
     return f"{start.isoformat()} s.d. {end.isoformat()}"
+
+
+def day_of(moment: str, region_code: str) -> date:
+    """The day an ISO date or time falls on in the region's local time (a bare time is UTC, as stored)."""
+    if "T" not in moment:
+        return date.fromisoformat(moment[:10])
+    parsed = datetime.fromisoformat(moment)
+    return local_date(parsed.replace(tzinfo=parsed.tzinfo or UTC), zone_of(region_code))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
 from services.reporting.domain.activities import activities_between, is_dormant, label
 from services.reporting.reports.boards import FORMED_COLUMNS, formed_order, formed_row
+from services.reporting.reports.labels import jenis
 from services.reporting.reports.model import (
     Cell,
     Chart,
@@ -18,7 +20,8 @@ from services.reporting.reports.model import (
     lies_in,
     period_label,
 )
-from services.reporting.reports.registry_export import jenis
+from services.reporting.reports.narrative.region import MonthlyFacts, monthly_narrative
+from services.reporting.reports.prose import district, kecamatan_of, wilayah
 
 KECAMATAN_COLUMNS = ["Kode kecamatan", "Kecamatan", "Sesi dilaksanakan", "Peserta", "Lembaga terbentuk", "Peraturan"]
 
@@ -29,10 +32,6 @@ def _kept(records: Iterable[Doc], region_code: str, field: str, start: date, end
         (r for r in records if lies_in(r, region_code) and between(r.get(field), start, end)),
         key=lambda r: (str(r[field]), str(r["region_code"]), str(r["_id"])),
     )
-
-
-def kecamatan_of(region_code: str) -> str:
-    return ".".join(region_code.split(".")[:3])
 
 
 def per_kecamatan(held: Iterable[Doc], formed: Iterable[Doc], adopted: Iterable[Doc]) -> dict[str, list[int]]:
@@ -124,6 +123,18 @@ def monthly_district(
     dormant = sorted(
         (i for i in registered if is_dormant(i, end)), key=lambda i: (str(i.get("quiet_since")), str(i["_id"]))
     )
+    facts = MonthlyFacts(
+        region=wilayah(region_code, name_of),
+        start=start,
+        end=end,
+        sessions_by_kind=Counter(str(s.get("kind")) for s in held),
+        participants=sum(int(s.get("participants", 0)) for s in held),
+        kecamatan=[wilayah(code, name_of) for code, counts in kecamatan.items() if counts[0]],
+        formed_by_kind=Counter(sorted(jenis(i.get("kind")) for i in formed)),
+        regulations=len(adopted),
+        activities=len(activities),
+        dormant=len(dormant),
+    )
     return Report(
         kind="monthly_district",
         title=f"Laporan Bulanan {name_of(region_code)} {start.isoformat()[:7]}",
@@ -141,6 +152,8 @@ def monthly_district(
             ("Kegiatan lembaga", len(activities)),
             ("Lembaga tidur (tanpa kegiatan > 6 bulan)", len(dormant)),
         ],
+        narrative=monthly_narrative(facts),
+        district=district(region_code, name_of),
         tables=[
             Table("Per kecamatan", KECAMATAN_COLUMNS, [[c, name_of(c), *n] for c, n in kecamatan.items()]),
             Table(

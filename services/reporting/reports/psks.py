@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from services.reporting.reports.boards import FORMED_COLUMNS, board_complete, board_others, formed_order, formed_row
+from services.reporting.reports.labels import institution_status, jenis
 from services.reporting.reports.model import (
     Cell,
     Chart,
@@ -21,6 +22,8 @@ from services.reporting.reports.model import (
     period_label,
     yes_no,
 )
+from services.reporting.reports.narrative.region import HandoverFacts, psks_narrative
+from services.reporting.reports.prose import district, wilayah
 
 COLUMNS = [*FORMED_COLUMNS, "Pengurus lain", "Status", "Kepengurusan lengkap"]
 
@@ -42,14 +45,14 @@ def handover_row(institution: Doc, name_of: RegionName) -> list[Cell]:
     return [
         *formed_row(institution, name_of),
         board_others(board),
-        str(institution.get("status")),
+        institution_status(institution.get("status")),
         yes_no(board_complete(board)),
     ]
 
 
 def psks_handover(region_code: str, start: date, end: date, institutions: Iterable[Doc], name_of: RegionName) -> Report:
     formed = formed_in(institutions, region_code, start, end)
-    by_kind = Counter(str(i.get("kind")) for i in formed)
+    by_kind = Counter(jenis(i.get("kind")) for i in formed)
     kinds = sorted(by_kind)
     return Report(
         kind="psks_handover",
@@ -63,6 +66,16 @@ def psks_handover(region_code: str, start: date, end: date, institutions: Iterab
             ("Periode", period_label(start, end)),
             ("Lembaga terbentuk", len(formed)),
         ],
+        narrative=psks_narrative(
+            HandoverFacts(
+                region=wilayah(region_code, name_of),
+                start=start,
+                end=end,
+                formed_by_kind={kind: by_kind[kind] for kind in kinds},
+                complete_boards=sum(1 for i in formed if board_complete(i.get("board", []))),
+            )
+        ),
+        district=district(region_code, name_of),
         tables=[Table("Lembaga", COLUMNS, [handover_row(i, name_of) for i in formed])],
         chart=Chart("Lembaga terbentuk per jenis", kinds, {"Lembaga": [by_kind[k] for k in kinds]}),
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from contracts.events.common import INSTITUTION_KIND_LABELS, INSTITUTION_STATUS_LABELS, WORKER_ROLE_LABELS
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
-from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, lies_in, yes_no
+from services.reporting.reports.labels import institution_status, jenis, peran
+from services.reporting.reports.model import Cell, Chart, Doc, RegionName, Report, Table, day_of, lies_in, yes_no
+from services.reporting.reports.narrative.region import RegistryFacts, registry_narrative
+from services.reporting.reports.prose import district, wilayah
 
 INSTITUTION_COLUMNS = [
     "Jenis", "Nama", "Kode wilayah", "Desa/Kelurahan", "Alamat", "Status", "Nomor SK", "Tanggal SK",
@@ -27,14 +29,6 @@ ROLE_COLUMNS = ["Peran", "Aktif", "Tidak aktif"]
 
 def _text(value: object) -> str:
     return "-" if value in (None, "") else str(value)
-
-
-def peran(role: object) -> str:
-    return WORKER_ROLE_LABELS.get(str(role), str(role))
-
-
-def jenis(kind: object) -> str:
-    return INSTITUTION_KIND_LABELS.get(str(kind), _text(kind))
 
 
 def _order(institution: Doc) -> tuple[str, str, str, str]:
@@ -59,7 +53,7 @@ def institution_row(institution: Doc, by_id: Mapping[str, Doc], name_of: RegionN
         code,
         name_of(code),
         _text(institution.get("address")),
-        INSTITUTION_STATUS_LABELS.get(str(institution.get("status")), _text(institution.get("status"))),
+        institution_status(institution.get("status")),
         _text(basis.get("sk_number")),
         _text(basis.get("sk_date")),
         _text(institution.get("formed_on")),
@@ -134,6 +128,15 @@ def registry_export(
     inactive = Counter(peran(str(w["role"])) for w in people if not w.get("active"))
     roles = sorted(set(active) | set(inactive))
     kinds = sorted(by_kind)
+    day = day_of(as_of, region_code)
+    facts = RegistryFacts(
+        region=wilayah(region_code, name_of),
+        as_of=day,
+        by_kind={kind: by_kind[kind] for kind in kinds},
+        active=sum(1 for i in listed if i.get("status") == "active"),
+        complete_boards=sum(1 for i in listed if board_complete(i.get("board", []))),
+        workers_by_role={role: active[role] for role in roles if active[role]},
+    )
     return Report(
         kind="registry_export",
         title=f"Ekspor Data Registri: {name_of(region_code)}",
@@ -143,13 +146,15 @@ def registry_export(
         as_of=as_of,
         meta=[
             ("Wilayah", f"{region_code} {name_of(region_code)}"),
-            ("Per tanggal", as_of[:10]),
+            ("Per tanggal", day.isoformat()),
             ("Lembaga", len(listed)),
             *((f"Lembaga {kind}", by_kind[kind]) for kind in kinds),
             ("Lembaga aktif", sum(1 for i in listed if i.get("status") == "active")),
             ("Kepengurusan lengkap", sum(1 for i in listed if board_complete(i.get("board", [])))),
             ("Pekerja aktif", sum(active.values())),
         ],
+        narrative=registry_narrative(facts),
+        district=district(region_code, name_of),
         tables=[
             Table("Lembaga", INSTITUTION_COLUMNS, [institution_row(i, by_id, name_of) for i in listed]),
             Table("Pengurus", BOARD_COLUMNS, board_rows(listed)),

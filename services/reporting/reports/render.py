@@ -1,27 +1,29 @@
-"""A report's content rendered as XLSX (xlsxwriter), PDF (reportlab, with a matplotlib chart) and CSV.
+"""A report's content rendered as XLSX (xlsxwriter), PDF (``pdf.py``) and CSV, under the office's letterhead.
 
-Layout of the XLSX, which district systems may read: sheet ``Ringkasan`` holds the title (A1), the period
-(A2:B2), a revised report's note (A3) and the key figures from row 4 (label in A, value in B); each table has its
-own sheet with the headings in row 1; sheet ``Grafik`` holds the chart's data and a native column chart.
+Layout of the XLSX, which district systems may read: sheet ``Ringkasan`` holds the kop (A1 the office, A2 its
+address, row 3 empty), the title (A4), the period (A5:B5), a revised report's note (A6), the key figures from
+row 7 (label in A, value in B) and, after an empty row, the narrative under "Uraian" (one paragraph per row);
+each table has its own sheet with the headings in row 1; sheet ``Grafik`` holds the chart's data and a native
+column chart.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime
 
 import xlsxwriter
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import cm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, TableStyle
-from reportlab.platypus import Table as PdfTable
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
-from services.reporting.reports.charts import bar_chart
-from services.reporting.reports.model import Cell, Report
+from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD, Letterhead
+from services.reporting.reports.model import Cell, Chart, Report
+from services.reporting.reports.pdf import to_pdf
 
+KOP_ROWS = 3  # office, address, an empty row: the title is on row 4 whatever the letterhead holds
 FORMATS = ("xlsx", "pdf", "csv")
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -41,7 +43,7 @@ def _as_of(report: Report) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=None)
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes:
     out = io.BytesIO()
     # Text is data, never code: names and places operators typed stay strings, not formulas or links
     # (xlsxwriter's write() would otherwise turn "=..." into a formula and "http://..." into a hyperlink).
@@ -51,18 +53,19 @@ def to_xlsx(report: Report) -> bytes:
     # A fixed creation date (the newest fact's time) keeps the file byte-identical for the same inputs.
     book.set_properties({"title": report.title, "author": "Pilar reporting", "created": _as_of(report)})
     bold = book.add_format({"bold": True})
-    title = book.add_format({"bold": True, "font_size": 14})
     summary = book.add_worksheet("Ringkasan")
     summary.set_column(0, 0, 28)
-    summary.set_column(1, 1, 48)
-    summary.write(0, 0, report.title, title)
-    summary.write(1, 0, "Periode", bold)
-    summary.write(1, 1, _period(report))
-    if report.revision_note:  # row 3 stays empty in a report never revised
-        summary.write(2, 0, report.revision_note, book.add_format({"bold": True, "font_color": "#9c0006"}))
-    for row, (label, value) in enumerate(report.meta, start=3):
+    summary.set_column(1, 1, 90)
+    _xlsx_kop(book, summary, letterhead)
+    summary.write(KOP_ROWS, 0, report.title, book.add_format({"bold": True, "font_size": 14}))
+    summary.write(KOP_ROWS + 1, 0, "Periode", bold)
+    summary.write(KOP_ROWS + 1, 1, _period(report))
+    if report.revision_note:  # this row stays empty in a report never revised
+        summary.write(KOP_ROWS + 2, 0, report.revision_note, book.add_format({"bold": True, "font_color": "#9c0006"}))
+    for row, (label, value) in enumerate(report.meta, start=KOP_ROWS + 3):
         summary.write(row, 0, label, bold)
         summary.write(row, 1, value)
+    _xlsx_narrative(book, summary, report, first_row=KOP_ROWS + 4 + len(report.meta))
     for table in report.tables:
         sheet = book.add_worksheet(table.name[:31])
         for col, heading in enumerate(table.columns):
@@ -72,24 +75,55 @@ def to_xlsx(report: Report) -> bytes:
             for col, cell in enumerate(cells):
                 sheet.write(row, col, cell)
     if report.chart and report.chart.labels:
-        sheet = book.add_worksheet("Grafik")
-        sheet.write(0, 0, "Label", bold)
-        for col, (name, values) in enumerate(report.chart.series.items(), start=1):
-            sheet.write(0, col, name, bold)
-            for row, value in enumerate(values, start=1):
-                sheet.write(row, col, value)
-        for row, label in enumerate(report.chart.labels, start=1):
-            sheet.write(row, 0, label)
-        chart = book.add_chart({"type": "column"})
-        last = len(report.chart.labels)
-        for col, name in enumerate(report.chart.series, start=1):
-            chart.add_series(
-                {"name": name, "categories": ["Grafik", 1, 0, last, 0], "values": ["Grafik", 1, col, last, col]}
-            )
-        chart.set_title({"name": report.chart.title})
-        sheet.insert_chart(1, len(report.chart.series) + 2, chart)
+        _xlsx_chart(book, report.chart, bold)
     book.close()
     return out.getvalue()
+
+
+def _xlsx_kop(book: Workbook, sheet: Worksheet, letterhead: Letterhead) -> None:
+    """Office (A1) and address (A2) across the two columns, with the kop's rule under them; the logo, if any, over
+    the two rows at the left."""
+    office = book.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+    address = book.add_format({"align": "center", "valign": "vcenter", "bottom": 6})  # a double rule, as printed
+    sheet.set_row(0, 30)
+    sheet.set_row(1, 22)
+    sheet.merge_range(0, 0, 0, 1, letterhead.office.upper(), office)
+    sheet.merge_range(1, 0, 1, 1, letterhead.address, address)
+    if letterhead.logo:
+        scale = 64 / letterhead.logo_size()[1]  # the two rows are about 69 pixels high
+        options = {"image_data": io.BytesIO(letterhead.logo), "x_scale": scale, "y_scale": scale, "x_offset": 4}
+        sheet.insert_image(0, 0, "logo", options | {"y_offset": 2, "object_position": 3})
+
+
+def _xlsx_narrative(book: Workbook, sheet: Worksheet, report: Report, first_row: int) -> None:
+    """The narrative under the key figures ("Uraian"), one paragraph per row across both columns."""
+    if not report.narrative:
+        return
+    sheet.write(first_row, 0, "Uraian", book.add_format({"bold": True}))
+    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+    for row, paragraph in enumerate(report.narrative, start=first_row + 1):
+        sheet.merge_range(row, 0, row, 1, paragraph, wrapped)
+        sheet.set_row(row, 15 * (len(paragraph) // 100 + 1))  # merged cells do not grow by themselves
+
+
+def _xlsx_chart(book: Workbook, chart_data: Chart, bold: Format) -> None:
+    sheet = book.add_worksheet("Grafik")
+    sheet.write(0, 0, "Label", bold)
+    for col, (name, values) in enumerate(chart_data.series.items(), start=1):
+        sheet.write(0, col, name, bold)
+        for row, value in enumerate(values, start=1):
+            sheet.write(row, col, value)
+    for row, label in enumerate(chart_data.labels, start=1):
+        sheet.write(row, 0, label)
+    chart = book.add_chart({"type": "column"})
+    assert chart is not None  # "column" is a known chart type
+    last = len(chart_data.labels)
+    for col, name in enumerate(chart_data.series, start=1):
+        chart.add_series(
+            {"name": name, "categories": ["Grafik", 1, 0, last, 0], "values": ["Grafik", 1, col, last, col]}
+        )
+    chart.set_title({"name": chart_data.title})
+    sheet.insert_chart(1, len(chart_data.series) + 2, chart)
 
 
 # A spreadsheet opening a CSV reads a cell starting with one of these as a formula (OWASP: CSV injection).
@@ -107,9 +141,10 @@ def neutralise(cell: Cell) -> Cell:
     return cell
 
 
-def to_csv(report: Report) -> bytes:
+def to_csv(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes:
     """One file: the key figures, then each table under a ``# <name>`` line, separated by blank lines. Every cell
-    is neutralised: names come from operators and district systems."""
+    is neutralised: names come from operators and district systems. A file for machines: no kop; the narrative
+    follows the key figures under ``# Uraian``, one paragraph per line."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
 
@@ -122,6 +157,11 @@ def to_csv(report: Report) -> bytes:
         row(["Revisi", report.revision_note])
     for label, value in report.meta:
         row([label, value])
+    if report.narrative:
+        writer.writerow([])
+        row(["# Uraian"])
+        for paragraph in report.narrative:
+            row([paragraph])
     for table in report.tables:
         writer.writerow([])
         row([f"# {table.name}"])
@@ -131,46 +171,4 @@ def to_csv(report: Report) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def to_pdf(report: Report) -> bytes:
-    out = io.BytesIO()
-    # invariant=1: no creation date or random document id, so the same report gives the same bytes.
-    doc = SimpleDocTemplate(
-        out, pagesize=landscape(A4), invariant=1, title=report.title, author="Pilar reporting", leftMargin=1.5 * cm
-    )
-    styles = getSampleStyleSheet()
-    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
-    story: list[object] = [Paragraph(_escape(report.title), styles["Title"])]
-    story.append(Paragraph(f"Periode: {_escape(_period(report))}", styles["Normal"]))
-    if report.revision_note:
-        story.append(Paragraph(f"<b>{_escape(report.revision_note)}</b>", styles["Normal"]))
-    meta = PdfTable([[Paragraph(_escape(label), cell), Paragraph(_escape(str(v)), cell)] for label, v in report.meta])
-    meta.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-    story += [Spacer(1, 0.3 * cm), meta]
-    if report.chart and report.chart.labels:
-        png = bar_chart(report.chart.title, report.chart.labels, report.chart.series, fmt="png")
-        story += [Spacer(1, 0.3 * cm), Image(io.BytesIO(png), width=20 * cm, height=9 * cm)]
-    for table in report.tables:
-        story += [Spacer(1, 0.4 * cm), Paragraph(_escape(table.name), styles["Heading2"])]
-        rows = [[Paragraph(_escape(str(v)), cell) for v in row] for row in [list[Cell](table.columns), *table.rows]]
-        if len(rows) == 1:
-            rows.append([Paragraph("(tidak ada data)", cell)] + [Paragraph("", cell)] * (len(table.columns) - 1))
-        grid = PdfTable(rows, repeatRows=1)
-        grid.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        story.append(grid)
-    doc.build(story)
-    return out.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-RENDERERS = {"xlsx": to_xlsx, "pdf": to_pdf, "csv": to_csv}
+RENDERERS: dict[str, Callable[[Report, Letterhead], bytes]] = {"xlsx": to_xlsx, "pdf": to_pdf, "csv": to_csv}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -16,6 +17,7 @@ from contracts.envelope import Envelope
 from pilar_dev.testing import RunningApp, bearer, eventually, publish_event
 from pilar_runtime.mongo import Mongo
 from services.reporting.app import build
+from services.reporting.reports.charts import bar_chart
 from services.reporting.settings import ReportingSettings
 from services.reporting.tests.scenario import scenario
 
@@ -39,10 +41,25 @@ class Reporting:
         return int(await self.mongo.db.events.count_documents({}))
 
 
+# The kop and signature the reports are built under (seed 001's office and its Kepala Seksi Penyuluhan).
+LETTERHEAD = {
+    "letterhead_office": "Dinas Sosial Daerah Istimewa Yogyakarta",
+    "letterhead_address": "Jl. Janti No. 23, Banguntapan, Bantul",
+    "letterhead_city": "Wonosari",
+    "signature_jabatan": "Kepala Seksi Penyuluhan Sosial",
+    "signature_nama": "Budhi Wibowo",
+    "signature_nip": "19650101 199003 1 001",
+}
+
+
 @pytest.fixture
-async def reporting(stack_settings: dict[str, str]) -> AsyncIterator[Reporting]:
+async def reporting(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterator[Reporting]:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(bar_chart("Logo", ["a"], {"x": [1]}))  # any PNG does
     settings = ReportingSettings(
         **stack_settings,  # type: ignore[arg-type]
+        **LETTERHEAD,  # type: ignore[arg-type]
+        letterhead_logo_path=str(logo),
         report_poll_seconds=0.2,
         timer_poll_seconds=0.2,
         monthly_report_grace_seconds=1.5,

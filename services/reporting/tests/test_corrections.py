@@ -183,7 +183,7 @@ async def test_an_amended_report_revises_the_generated_campaign_report(
 
     book = openpyxl.load_workbook(io.BytesIO(await _download(reporting, report_id, "xlsx", GUNUNGKIDUL)))
     rows = _rows(book["Ringkasan"])
-    assert book["Ringkasan"]["A3"].value == note
+    assert book["Ringkasan"]["A6"].value == note
     assert ["Peserta", 405] in rows
     sessions = {r[0]: r for r in _rows(book["Sesi"])[1:]}
     assert sessions[DESA[2]][5] == 45

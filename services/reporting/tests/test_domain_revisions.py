@@ -3,11 +3,8 @@ its files show it; what a history entry keeps of a stored event."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import re
-import zlib
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,6 +21,7 @@ from services.reporting.domain.reports import job_document
 from services.reporting.domain.revisions import late_session_reason, revised_job, revision_note
 from services.reporting.reports.campaign import campaign_report
 from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
+from services.reporting.tests.pdftext import pdf_text
 from services.reporting.tests.scenario import CAMPAIGN, DESA, scenario
 from services.reporting.tests.test_domain import live
 
@@ -120,20 +118,14 @@ def test_a_revised_report_says_so_in_every_format_and_an_unrevised_one_stays_as_
     revised = replace(report, revised=True, revision_note=note)
 
     summary = openpyxl.load_workbook(io.BytesIO(to_xlsx(revised)))["Ringkasan"]
-    assert summary["A3"].value == note and summary["A4"].value == "Kampanye"
-    assert openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))["Ringkasan"]["A3"].value is None
+    assert summary["A6"].value == note and summary["A7"].value == "Kampanye"
+    assert openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))["Ringkasan"]["A6"].value is None
     rows = list(csv.reader(io.StringIO(to_csv(revised).decode())))
     assert rows[2] == ["Revisi", note]
     assert "Revisi" not in to_csv(report).decode()
-    pdf_text = _pdf_text(to_pdf(revised))  # the paragraph wraps: its first sentence is on one line
-    assert b"Laporan ini telah direvisi pada 20 Agustus 2019." in pdf_text
-    assert b"direvisi" not in _pdf_text(to_pdf(report))
-
-
-def _pdf_text(pdf: bytes) -> bytes:
-    """The PDF's content streams, decoded (reportlab writes them ASCII85 + Flate)."""
-    streams = re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)
-    return b"".join(zlib.decompress(base64.a85decode(b"<~" + s.strip(), adobe=True)) for s in streams)
+    text = pdf_text(to_pdf(revised))  # the paragraph wraps: its first sentence is on one line
+    assert "Laporan ini telah direvisi pada 20 Agustus 2019." in text
+    assert "direvisi" not in pdf_text(to_pdf(report))
 
 
 def test_a_history_entry_keeps_the_stored_event_without_contacts() -> None:

@@ -203,7 +203,7 @@ async def test_fgd_held_builds_the_minutes_and_a_completed_follow_up_makes_a_new
         "Grafik",
     ]
     assert _rows(book["Daftar hadir"]) == DAFTAR_HADIR
-    assert _rows(book["Ringkasan"])[3:7] == [
+    assert _rows(book["Ringkasan"])[6:10] == [
         ["Kegiatan", "Forum Group Diskusi (FGD)"],
         ["Topik", "Penanganan PPKS"],
         ["Tempat", "Ball Room Hotel Ijen View, Bondowoso"],

@@ -139,7 +139,7 @@ async def test_a_session_reported_after_its_campaign_completed_revises_the_campa
     assert revised["as_of"] == "2019-08-20T03:00:00+00:00"  # the newest fact it reflects: the late report
     assert [r["event_id"] for r in revised["revisions"]] == [str(reported["ses_09"].event_id)]
     book = await _xlsx(reporting, report_id)
-    assert book["Ringkasan"]["A3"].value == note
+    assert book["Ringkasan"]["A6"].value == note
     assert _summary_rows(book)["Sesi dilaksanakan"] == 9 and _summary_rows(book)["Peserta"] == 360
     progress = await reporting.get(f"/campaigns/{CAMPAIGN}/progress", GUNUNGKIDUL)
     assert progress["sessions"]["held"] == 9 and progress["participants"]["total"] == 360
@@ -162,7 +162,7 @@ async def test_a_session_reported_after_its_campaign_completed_revises_the_campa
 
 
 def _summary_rows(book: Any) -> dict[str, Any]:
-    return {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=4, values_only=True)}
+    return {row[0]: row[1] for row in book["Ringkasan"].iter_rows(min_row=7, values_only=True)}
 
 
 async def _file(reporting: Reporting, report_id: str, fmt: str) -> bytes:

@@ -11,8 +11,10 @@ import openpyxl
 
 from pilar_dev.testing import Tap, bearer, eventually
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
+from services.reporting.tests.pdftext import pdf_text
 from services.reporting.tests.scenario import CAMPAIGN, scenario
 from services.reporting.tests.test_event_types import NEW_NAME, RENAMED, renamed
+from services.reporting.tests.test_indonesian import english_words
 
 GUNUNGKIDUL = bearer("district_operator", "34.03", sub="op-gk")
 BONDOWOSO = bearer("district_operator", "35.11", sub="op-bdw")
@@ -66,19 +68,36 @@ async def test_campaign_completed_produces_the_campaign_report(
     book = openpyxl.load_workbook(io.BytesIO(await _download(reporting, report_id, "xlsx", GUNUNGKIDUL)))
     assert book.sheetnames == ["Ringkasan", "Sesi", "Kehadiran", "Narasumber", "Lembaga terbentuk", "Sasaran", "Grafik"]
     summary = book["Ringkasan"]
-    assert summary["A1"].value == "Laporan Kampanye: Penumbuhan WKSBM Gunungkidul 2019"
-    assert (summary["A2"].value, summary["B2"].value) == ("Periode", "2019-08-08 s.d. 2019-08-15")
-    assert _rows(summary)[3:] == [
+    rows = _rows(summary)
+    assert rows[:3] == [
+        ["DINAS SOSIAL DAERAH ISTIMEWA YOGYAKARTA", None],  # the kop
+        ["Jl. Janti No. 23, Banguntapan, Bantul", None],
+        [None, None],
+    ]
+    assert summary["A4"].value == "Laporan Kampanye: Penumbuhan WKSBM Gunungkidul 2019"
+    assert (summary["A5"].value, summary["B5"].value) == ("Periode", "2019-08-08 s.d. 2019-08-15")
+    assert rows[6:16] == [
         ["Kampanye", "Penumbuhan WKSBM Gunungkidul 2019"],
         ["Topik", "Penumbuhan WKSBM"],
         ["Wilayah", "34.03 Kabupaten Gunungkidul"],
         ["Periode", "2019-08-08 s.d. 2019-08-15"],
-        ["Status", "completed"],
+        ["Status", "Selesai"],
         ["Sesi direncanakan", 11],
         ["Sesi dilaksanakan", 10],
         ["Sesi dibatalkan", 1],
         ["Peserta", 400],
+        [None, None],
     ]
+    # The narrative, under the figures: the office (the letterhead's) held it, where, when, how many, the target.
+    assert rows[16] == ["Uraian", None]
+    narrative = [row[0] for row in rows[17:]]
+    assert narrative[0].startswith(
+        "Dinas Sosial Daerah Istimewa Yogyakarta melaksanakan penyuluhan sosial tingkat desa “Penumbuhan WKSBM "
+        "Gunungkidul 2019” dengan topik Penumbuhan WKSBM. Pelaksanaannya di 10 lokasi, semuanya ada di Kabupaten "
+        "Gunungkidul mulai tanggal 8 Agustus sampai dengan tanggal 12 Agustus 2019. Dalam 1 hari dilaksanakan 2 lokasi."
+    )
+    assert narrative[1].startswith("Jumlah peserta yang hadir di setiap lokasi sebanyak 40 orang, seluruhnya 400 orang")
+    assert narrative[2].startswith("Sasaran minimal 10 WKSBM baru tercapai")
     sessions = _rows(book["Sesi"])
     assert sessions[0] == ["Kode desa", "Desa", "Jenis", "Tanggal", "Status", "Peserta", "Narasumber"]
     assert sessions[1] == [
@@ -86,12 +105,12 @@ async def test_campaign_completed_produces_the_campaign_report(
         "Wonosari",
         "penyuluhan",
         "2019-08-08",
-        "held",
+        "Terlaksana",
         40,
         "Narasumber 1, Narasumber 2, Narasumber 3",
     ]
-    assert len(sessions) == 12 and [r[4] for r in sessions[1:]].count("held") == 10
-    assert sessions[-1][3:5] == ["2019-08-15", "cancelled"]
+    assert len(sessions) == 12 and [r[4] for r in sessions[1:]].count("Terlaksana") == 10
+    assert sessions[-1][3:5] == ["2019-08-15", "Dibatalkan"]
     assert _rows(book["Kehadiran"]) == [
         ["Kategori", "Jumlah"],
         ["Tokoh masyarakat", 100],
@@ -139,9 +158,28 @@ async def test_campaign_completed_produces_the_campaign_report(
     assert chart_data[1] == ["Wonosari", 40, 1] and len(chart_data) == 11
 
     pdf = await _download(reporting, report_id, "pdf")
-    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" in pdf  # the chart is in it
-    lines = list(csv.reader(io.StringIO((await _download(reporting, report_id, "csv")).decode())))
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Subtype /Image") == 3  # the logo, the chart and its mask
+    text = pdf_text(pdf).splitlines()
+    assert text[:3] == [
+        "DINAS SOSIAL DAERAH ISTIMEWA YOGYAKARTA",
+        "Jl. Janti No. 23, Banguntapan, Bantul",
+        "Laporan Kampanye: Penumbuhan WKSBM Gunungkidul 2019",
+    ]
+    flowing = " ".join(text)
+    assert all(paragraph in flowing for paragraph in narrative)
+    assert text[-4:] == [
+        "Wonosari, 16 Agustus 2019",
+        "Kepala Seksi Penyuluhan Sosial",
+        "Budhi Wibowo",
+        "NIP. 19650101 199003 1 001",
+    ]
+    csv_text = (await _download(reporting, report_id, "csv")).decode()
+    lines = list(csv.reader(io.StringIO(csv_text)))
     assert ["# Sasaran"] in lines and ["WKSBM baru", "10", "10", "Ya"] in lines
+    assert [[paragraph] for paragraph in narrative] == lines[lines.index(["# Uraian"]) + 1 :][: len(narrative)]
+    xlsx_text = " ".join(str(c) for sheet in book.worksheets for row in _rows(sheet) for c in row if c)
+    for fmt, shown in (("pdf", flowing), ("csv", csv_text), ("xlsx", xlsx_text)):
+        assert english_words(shown) == [], fmt
 
     # Same inputs → same report: an on-demand campaign report is byte-identical.
     again = await reporting.http.post(
@@ -184,7 +222,7 @@ async def test_psks_handover_lists_the_institutions_formed_with_their_boards(
     rows = _rows(openpyxl.load_workbook(io.BytesIO(await _download(reporting, report["id"], "xlsx")))["Lembaga"])
     assert rows[0][-3:] == ["Pengurus lain", "Status", "Kepengurusan lengkap"]
     assert [r[2] for r in rows[1:]] == [f"34.03.02.200{i}" for i in range(1, 6)]
-    assert rows[1][5:] == ["Ketua 6", "Sekretaris 6", "Bendahara 6", "anggota: Anggota 6", "active", "Ya"]
+    assert rows[1][5:] == ["Ketua 6", "Sekretaris 6", "Bendahara 6", "anggota: Anggota 6", "Aktif", "Ya"]
 
 
 async def test_bad_report_requests_get_a_clear_4xx(reporting: Reporting) -> None:
