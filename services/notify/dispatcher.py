@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from contracts.events.notify import FailureReason
 from pilar_runtime.logs import bound_contextvars
@@ -26,6 +27,12 @@ from services.notify.domain.deliveries import Failure, Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
 
 log = structlog.get_logger("notify.dispatcher")
+
+DELIVERY_ATTEMPTS = Counter(
+    "pilar_delivery_attempts_total",
+    "Attempts to send a notification, by channel and outcome (sent, failed)",
+    ["service", "channel", "outcome"],
+)
 
 
 class Dispatcher(LeasedPoller):
@@ -105,6 +112,8 @@ class Dispatcher(LeasedPoller):
                     error = Failure(exc.reason, str(exc))
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
                     error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
+                outcome = "sent" if error is None else "failed"
+                DELIVERY_ATTEMPTS.labels("notify", delivery["channel"], outcome).inc()
                 try:
                     await self.mongo.transact(
                         lambda uow: record_attempt(
