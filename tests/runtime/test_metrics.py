@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_dev.scrape import Samples, samples, value
 from pilar_dev.testing import RunningApp, eventually, publish_event
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.consumer import EventHandlers
@@ -25,7 +26,6 @@ from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
 from pilar_runtime.timers import ensure_timer_indexes, measure_timers, schedule_timer
 from tests.runtime.helpers import worker_event
-from tests.scrape import Samples, samples, value
 
 SERVICE = "reporting"
 ROUTE = "/records/{record_id}"
