@@ -16,12 +16,18 @@ def samples(text: str) -> Samples:
     }
 
 
-def families(text: str) -> set[str]:
-    """The metric names on the page, with the names of their samples (``_total``, ``_bucket``, ``_count``…)."""
-    names: set[str] = set()
+_SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created")}
+
+
+def exposed(text: str) -> dict[str, set[str]]:
+    """Every name a query may use (a counter's ``_total``, a histogram's ``_bucket``…, also for a family with no
+    sample yet), each with the label names its samples carry so far."""
+    names: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(text):
-        names.add(family.name)
-        names.update(s.name for s in family.samples)
+        for suffix in _SUFFIXES.get(family.type, ("",)):
+            names.setdefault(family.name + suffix, set())
+        for sample in family.samples:
+            names.setdefault(sample.name, set()).update(sample.labels)
     return names
 
 
