@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -166,17 +166,21 @@ class Delivery:
     def event_id(self) -> str:
         return str(self.envelope.event_id)
 
+    def log_context(self) -> AbstractContextManager[None]:
+        return bound_contextvars(
+            correlation_id=self.envelope.correlation_id,
+            event_id=self.event_id,
+            event_type=self.envelope.event_type,
+            region_code=self.envelope.region_code,
+        )
+
     @contextmanager
-    def log_context(self) -> Iterator[None]:
-        """The handler's span, continuing the producer's trace, and the log context of every line it writes."""
+    def handling(self) -> Iterator[None]:
+        """The handler's span, continuing the producer's trace (``trace_id`` on its log lines and on the events it
+        emits), inside the message's log context."""
         with (
+            self.log_context(),
             traced(f"handle {self.envelope.event_type}", self.message.headers, kind=SpanKind.CONSUMER),
-            bound_contextvars(
-                correlation_id=self.envelope.correlation_id,
-                event_id=self.event_id,
-                event_type=self.envelope.event_type,
-                region_code=self.envelope.region_code,
-            ),
         ):
             yield
 
@@ -313,7 +317,7 @@ class EventConsumer:
 
     async def _handle(self, delivery: Delivery) -> None:
         message, envelope = delivery.message, delivery.envelope
-        with delivery.log_context():
+        with delivery.handling():
             handled, seconds = self._meter(envelope.event_type)
             started = time.perf_counter()
             try:
@@ -367,7 +371,7 @@ class EventConsumer:
             if delivery.event_id not in new:
                 continue
             new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
-            with delivery.log_context():
+            with delivery.handling():
                 await delivery.route.handler(delivery.envelope, delivery.payload, uow)
             fresh.append(delivery)
         return fresh

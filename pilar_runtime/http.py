@@ -8,6 +8,7 @@ import time
 import uuid
 
 import structlog
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -98,6 +99,7 @@ class ObservedRequests:
                 await self.app(scope, receive, send_status)
             finally:
                 route = getattr(scope.get("route"), "path", "unmatched")
+                trace.get_current_span().update_name(f"{method} {route}")
                 HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
                 HTTP_REQUEST_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)
 

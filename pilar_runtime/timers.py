@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from opentelemetry.trace import SpanKind
 
 from pilar_runtime.logs import bound_contextvars
 from pilar_runtime.metrics import TIMERS_DUE, TIMERS_FIRED
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.poller import LeasedPoller
+from pilar_runtime.tracing import traced
 
 TIMERS = "timers"
 log = structlog.get_logger("pilar.timers")
@@ -108,7 +110,11 @@ class TimerPoller(LeasedPoller):
             await handler(timer.get("data", {}), uow)
             return True
 
-        with bound_contextvars(timer_kind=timer["kind"], timer_key=timer["key"]):
+        # A trace of its own: the events the handler emits, and what they cause downstream, share it.
+        with (
+            bound_contextvars(timer_kind=timer["kind"], timer_key=timer["key"]),
+            traced(f"timer {timer['kind']}", {}, kind=SpanKind.INTERNAL),
+        ):
             try:
                 done = await self.mongo.transact(work)
             except Exception:

@@ -5,12 +5,14 @@ event that handler emits in turn."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import json
 import logging
 import re
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -28,6 +30,8 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
 from pilar_runtime.service import Runtime, create_app
 from pilar_runtime.settings import ServiceSettings
+from pilar_runtime.timers import TimerPoller, ensure_timer_indexes, schedule_timer
+from pilar_runtime.tracing import _otlp_exporter, configure_tracing
 from tests.runtime.helpers import worker_event
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -175,3 +179,34 @@ async def test_a_request_without_a_valid_traceparent_starts_a_trace_of_its_own(
     traces = await _traces_on_the_bus(tap, {"worker_registered", "report_generated"})
     assert traces["worker_registered"] not in ("", "0" * 32, TRACE_ID)
     assert traces["report_generated"] == traces["worker_registered"]
+
+
+async def test_a_fired_timer_starts_a_trace_its_events_carry(mongo: Mongo) -> None:
+    configure_tracing("notify")
+    await ensure_timer_indexes(mongo)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+
+    async def emit(data: dict[str, Any], uow: UnitOfWork) -> None:
+        uow.emit(worker_event(data["id"]))
+
+    async def plant(uow: UnitOfWork) -> None:
+        for key in ("a", "b"):
+            await schedule_timer(uow, "reminder", key, past, {"id": key})
+
+    await mongo.transact(plant)
+    assert await TimerPoller(mongo, {"reminder": emit}, service="notify").fire_due() == 2
+
+    traces = [_TRACEPARENT.fullmatch(d["trace"]["traceparent"]) async for d in mongo.db[OUTBOX].find()]
+    ids = {match.group(1) for match in traces if match}
+    assert len(traces) == 2 and len(ids) == 2  # one trace per timer
+    assert "0" * 32 not in ids
+
+
+def test_spans_are_exported_only_with_the_exporter_package(
+    monkeypatch: pytest.MonkeyPatch, logged: io.StringIO
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert importlib.util.find_spec("opentelemetry.exporter") is None  # not a dependency: propagation only
+    assert _otlp_exporter() is None
+    (line,) = [json.loads(line) for line in logged.getvalue().splitlines() if "tracing." in line]
+    assert line["event"] == "tracing.exporter_missing" and line["exporting"] is False
