@@ -95,10 +95,11 @@ def logs(
     correlation_id: Annotated[str | None, typer.Option("--correlation-id", "-c", help="follow one flow")] = None,
     event_type: Annotated[str | None, typer.Option("--event-type", "-t")] = None,
     level: Annotated[str | None, typer.Option(help="error, warning, info, debug")] = None,
+    trace_id: Annotated[str | None, typer.Option("--trace-id", help="follow one W3C trace (32 hex digits)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON lines")] = False,
 ) -> None:
     """The services' logs from `pilar up`, merged in time order and filtered."""
-    wanted = LogFilter(service, correlation_id, event_type, level)
+    wanted = LogFilter(service, correlation_id, event_type, level, trace_id)
     records: list[dict[str, Any]] = []
     for path in sorted(state.logs_dir().glob("*.log")):
         with path.open(encoding="utf-8") as lines:

@@ -31,6 +31,7 @@ class LogFilter:
     correlation_id: str | None = None
     event_type: str | None = None
     level: str | None = None
+    trace_id: str | None = None
 
     def matches(self, record: dict[str, Any]) -> bool:
         return (
@@ -38,6 +39,7 @@ class LogFilter:
             and (self.correlation_id is None or record.get("correlation_id") == self.correlation_id)
             and (self.event_type is None or record.get("event_type") == self.event_type)
             and (self.level is None or record.get("level") == self.level)
+            and (self.trace_id is None or record.get("trace_id") == self.trace_id)
         )
 
 

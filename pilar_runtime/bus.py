@@ -291,6 +291,14 @@ class Bus:
     async def dlq_depth(self) -> int | None:
         if self._queue is None:
             return None
-        # A passive declare answers the current count (the declarer's cached result would be stale).
-        found = await self._queue.channel.declare_queue(self.topology.dlq.name, passive=True)
-        return int(found.declaration_result.message_count or 0)
+        # A passive declare answers the current count. Not on the robust channel, which answers a passive declare
+        # of a queue it declared with its cached start-up result; on a channel of its own, which a refused declare
+        # (the queue gone) closes without touching the consumer's.
+        underlay = await self._queue.channel.get_underlay_channel()
+        channel = await underlay.connection.channel()
+        try:
+            found = await channel.queue_declare(self.topology.dlq.name, passive=True)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+        return int(found.message_count or 0)

@@ -19,19 +19,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from contracts.catalogue import EVENT_TYPES
 from contracts.envelope import Envelope, EventPayload
 from pilar_runtime.logs import bound_contextvars
-from pilar_runtime.metrics import HANDLER_SECONDS, MESSAGES_FAILED, MESSAGES_HANDLED
+from pilar_runtime.metrics import (
+    MESSAGE_HANDLING_DURATION,
+    MESSAGES_DEAD_LETTERED,
+    MESSAGES_FAILED,
+    MESSAGES_HANDLED,
+    event_type_label,
+)
 from pilar_runtime.mongo import AlreadyHandled, Mongo, UnitOfWork, claim_inbox
+from pilar_runtime.tracing import traced
 
 log = structlog.get_logger("pilar.consumer")
 
@@ -56,6 +64,9 @@ class IncomingMessage(Protocol):
     routing_key: str
     exchange: str  # "" when published straight into the queue (an operator's redrive)
     user_id: str | None  # validated by the broker: the publisher's own user
+
+    @property
+    def headers(self) -> Mapping[str, Any]: ...  # the AMQP headers (``traceparent`` among them)
 
     @property
     def delivery_count(self) -> int: ...
@@ -163,6 +174,16 @@ class Delivery:
             region_code=self.envelope.region_code,
         )
 
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """The handler's span, continuing the producer's trace (``trace_id`` on its log lines and on the events it
+        emits), inside the message's log context."""
+        with (
+            self.log_context(),
+            traced(f"handle {self.envelope.event_type}", self.message.headers, kind=SpanKind.CONSUMER),
+        ):
+            yield
+
 
 class EventConsumer:
     """Handles a service's deliveries.
@@ -201,8 +222,8 @@ class EventConsumer:
         meter = self._meters.get(event_type)
         if meter is None:
             meter = (
-                MESSAGES_HANDLED.labels(self.service, event_type),
-                HANDLER_SECONDS.labels(self.service, event_type),
+                MESSAGES_HANDLED.labels(self.service, event_type_label(event_type)),
+                MESSAGE_HANDLING_DURATION.labels(self.service, event_type_label(event_type)),
             )
             self._meters[event_type] = meter
         return meter
@@ -296,7 +317,7 @@ class EventConsumer:
 
     async def _handle(self, delivery: Delivery) -> None:
         message, envelope = delivery.message, delivery.envelope
-        with delivery.log_context():
+        with delivery.handling():
             handled, seconds = self._meter(envelope.event_type)
             started = time.perf_counter()
             try:
@@ -350,13 +371,14 @@ class EventConsumer:
             if delivery.event_id not in new:
                 continue
             new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
-            with delivery.log_context():
+            with delivery.handling():
                 await delivery.route.handler(delivery.envelope, delivery.payload, uow)
             fresh.append(delivery)
         return fresh
 
     async def _reject(self, message: IncomingMessage, event_type: str, reason: str) -> None:
-        MESSAGES_FAILED.labels(self.service, event_type, "rejected").inc()
+        MESSAGES_FAILED.labels(self.service, event_type_label(event_type), "rejected").inc()
+        MESSAGES_DEAD_LETTERED.labels(self.service, event_type_label(event_type)).inc()
         log.error("consumer.rejected", reason=reason, routing_key=message.routing_key)
         await message.dead_letter(reason)
 
@@ -364,10 +386,11 @@ class EventConsumer:
         attempt = message.delivery_count + 1
         reason = f"handler failed on attempt {attempt} of {self.delivery_limit}: {type(exc).__name__}: {exc}"
         if attempt >= self.delivery_limit:
-            MESSAGES_FAILED.labels(self.service, event_type, "dead_lettered").inc()
+            MESSAGES_FAILED.labels(self.service, event_type_label(event_type), "dead_lettered").inc()
+            MESSAGES_DEAD_LETTERED.labels(self.service, event_type_label(event_type)).inc()
             log.error("consumer.gave_up", reason=reason, exc_info=exc)
             return await message.dead_letter(reason)
-        MESSAGES_FAILED.labels(self.service, event_type, "retried").inc()
+        MESSAGES_FAILED.labels(self.service, event_type_label(event_type), "retried").inc()
         log.warning("consumer.retrying", reason=reason)
         # A short, growing pause so a failing dependency is not hammered by an instant redelivery loop.
         await asyncio.sleep(min(0.1 * 2**attempt, 5.0))

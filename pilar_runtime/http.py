@@ -1,4 +1,5 @@
-"""ASGI middleware every service runs: correlation id and request log, body size limit."""
+"""ASGI middleware every service runs: correlation id and request log, trace context and request metrics, body
+size limit."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import time
 import uuid
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pilar_runtime.logs import bound_contextvars, mask_text
+from pilar_runtime.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 from pilar_runtime.problems import problem
+from pilar_runtime.tracing import TRACEPARENT, TRACESTATE, traced
 
 log = structlog.get_logger("pilar.http")
 CORRELATION_HEADER = "x-correlation-id"
@@ -59,6 +64,44 @@ class CorrelationMiddleware:
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     )
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class ObservedRequests:
+    """Continues the caller's W3C trace (``traceparent``) or starts one for the request, and counts and times
+    each request by its route template (``/sessions/{session_id}``, never the path with its ids); a path that
+    matches no route is ``unmatched``."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        wanted = {TRACEPARENT.encode(), TRACESTATE.encode()}
+        headers = {k.decode("latin-1"): v for k, v in scope.get("headers") or [] if k in wanted}
+        method = scope.get("method", "")
+        method = method if method in _METHODS else "other"
+        status = 500
+        started = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with traced(f"HTTP {method}", headers, kind=SpanKind.SERVER):
+            try:
+                await self.app(scope, receive, send_status)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                trace.get_current_span().update_name(f"{method} {route}")
+                HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+                HTTP_REQUEST_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)
 
 
 class BodySizeLimit:

@@ -22,6 +22,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from contracts.envelope import Envelope
+from pilar_runtime.tracing import current_context_headers
 
 T = TypeVar("T")
 B = TypeVar("B", bound="WriteBuffer")
@@ -201,4 +202,6 @@ def outbox_document(event: Envelope) -> dict[str, Any]:
         "sent_at": None,
         "lease_until": None,
         "attempts": 0,
+        # The trace this event belongs to (the request or handler that emitted it), put in the message's headers.
+        "trace": current_context_headers(),
     }

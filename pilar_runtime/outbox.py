@@ -15,7 +15,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
 
-from pilar_runtime.metrics import OUTBOX_BACKLOG
+from pilar_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.poller import LeasedPoller
 
@@ -56,7 +56,6 @@ class OutboxRelay(LeasedPoller):
         """Claim a batch, publish it with confirms, mark it sent. Returns how many were published."""
         documents = await self._claim()
         if not documents:
-            await self._update_backlog()
             return 0
         await asyncio.gather(*(self._publish(d) for d in documents))
         await self.mongo.db[OUTBOX].update_many(
@@ -65,7 +64,6 @@ class OutboxRelay(LeasedPoller):
         )
         for d in documents:
             log.debug("outbox.published", event_id=d["event_id"], event_type=d["event_type"])
-        await self._update_backlog()
         return len(documents)
 
     async def _claim(self) -> list[dict[str, Any]]:
@@ -89,10 +87,17 @@ class OutboxRelay(LeasedPoller):
             app_id=self.service,
             # The connection's own broker user: the broker vouches for it, consumers check it is the producer's.
             user_id=self.user_id,
+            # The trace context of the request or handler that wrote the event: the consumer continues it.
+            headers=document.get("trace") or None,
         )
         # The channel is in confirm mode: this returns once the broker has taken responsibility for it.
         await self.exchange.publish(message, routing_key=document["routing_key"], mandatory=False)
 
-    async def _update_backlog(self) -> None:
-        backlog = await self.mongo.db[OUTBOX].count_documents({"sent_at": None})
-        OUTBOX_BACKLOG.labels(service=self.service).set(backlog)
+
+async def measure_outbox(mongo: Mongo, service: str) -> None:
+    """Set the backlog and the age of its oldest document (its ObjectId says when it was written)."""
+    unsent = mongo.db[OUTBOX]
+    OUTBOX_BACKLOG.labels(service=service).set(await unsent.count_documents({"sent_at": None}))
+    oldest = await unsent.find_one({"sent_at": None}, {"_id": 1}, sort=[("_id", 1)])
+    age = (datetime.now(UTC) - oldest["_id"].generation_time).total_seconds() if oldest else 0.0
+    OUTBOX_OLDEST_AGE.labels(service=service).set(max(age, 0.0))

@@ -27,16 +27,17 @@ from pydantic_settings import SettingsError
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
-from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware
+from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware, ObservedRequests
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import OUTBOX, Mongo
-from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.outbox import OutboxRelay, measure_outbox
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
 from pilar_runtime.settings import RefusedSettings, ServiceSettings
-from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes
+from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes, measure_timers
+from pilar_runtime.tracing import configure_tracing
 
 log = structlog.get_logger("pilar.service")
 
@@ -119,6 +120,7 @@ def create_app(
     parts: object = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
+    configure_tracing(settings.service)
     if weak := settings.weak_secret():
         log.warning("service.dev_mode", reason=weak, note="never run like this in production")
     mongo = Mongo(settings.mongodb_url, settings.database)
@@ -195,6 +197,7 @@ def create_app(
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limits)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(ObservedRequests, service=settings.service)  # outermost: the request's log line has its trace
     return app
 
 
@@ -235,15 +238,27 @@ def health_router() -> APIRouter:
             raise HTTPException(
                 403, "metrics are served to loopback clients, or with the bearer token PILAR_METRICS_TOKEN"
             )
-        try:
-            depth = await runtime.bus.dlq_depth()
-            if depth is not None:
-                DLQ_DEPTH.labels(service=runtime.settings.service).set(depth)
-        except Exception as exc:  # the metrics page still answers when the broker does not
-            log.warning("metrics.dlq_depth_failed", error=str(exc))
+        await measure(runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+async def measure(runtime: Runtime) -> None:
+    """The gauges read at scrape time, so they are current even when the loop that drains them is stuck (an
+    outbox that cannot publish still shows its age growing). The page still answers when a source does not."""
+    service = runtime.settings.service
+    try:
+        depth = await runtime.bus.dlq_depth()
+        if depth is not None:
+            DLQ_DEPTH.labels(service=service).set(depth)
+    except Exception as exc:
+        log.warning("metrics.dlq_depth_failed", error=str(exc))
+    try:
+        await measure_outbox(runtime.mongo, service)
+        await measure_timers(runtime.mongo, service)
+    except Exception as exc:
+        log.warning("metrics.mongo_gauges_failed", error=str(exc))
 
 
 def may_read_metrics(request: Request, token: SecretStr | None) -> bool:

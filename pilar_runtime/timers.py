@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from opentelemetry.trace import SpanKind
 
 from pilar_runtime.logs import bound_contextvars
-from pilar_runtime.metrics import TIMERS_FIRED
+from pilar_runtime.metrics import TIMERS_DUE, TIMERS_FIRED
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.poller import LeasedPoller
+from pilar_runtime.tracing import traced
 
 TIMERS = "timers"
 log = structlog.get_logger("pilar.timers")
@@ -47,6 +49,12 @@ async def cancel_timer(uow: UnitOfWork, kind: str, key: str) -> None:
 async def ensure_timer_indexes(mongo: Mongo) -> None:
     await mongo.db[TIMERS].create_index([("kind", 1), ("key", 1)], unique=True)
     await mongo.db[TIMERS].create_index([("status", 1), ("due_at", 1)])
+
+
+async def measure_timers(mongo: Mongo, service: str) -> None:
+    """Set how many pending timers are due now: a number that keeps growing means timers are not firing."""
+    due = await mongo.db[TIMERS].count_documents({"status": "pending", "due_at": {"$lte": datetime.now(UTC)}})
+    TIMERS_DUE.labels(service=service).set(due)
 
 
 class TimerPoller(LeasedPoller):
@@ -102,7 +110,11 @@ class TimerPoller(LeasedPoller):
             await handler(timer.get("data", {}), uow)
             return True
 
-        with bound_contextvars(timer_kind=timer["kind"], timer_key=timer["key"]):
+        # A trace of its own: the events the handler emits, and what they cause downstream, share it.
+        with (
+            bound_contextvars(timer_kind=timer["kind"], timer_key=timer["key"]),
+            traced(f"timer {timer['kind']}", {}, kind=SpanKind.INTERNAL),
+        ):
             try:
                 done = await self.mongo.transact(work)
             except Exception:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 
 from contracts.events.notify import FailureReason
 from pilar_runtime.logs import bound_contextvars
@@ -30,6 +31,12 @@ log = structlog.get_logger("notify.dispatcher")
 # A paused webhook's delivery is looked at again this often; resuming makes its deliveries due at once anyway.
 PAUSED_RECHECK = timedelta(minutes=10)
 GONE = "the webhook was deleted"
+
+DELIVERY_ATTEMPTS = Counter(
+    "pilar_delivery_attempts_total",
+    "Attempts to send a notification, by channel and outcome (sent, failed)",
+    ["service", "channel", "outcome"],
+)
 
 
 class Dispatcher(LeasedPoller):
@@ -115,6 +122,7 @@ class Dispatcher(LeasedPoller):
                 await self._record(delivery, error, self.retries)
 
     async def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
+        DELIVERY_ATTEMPTS.labels("notify", delivery["channel"], "sent" if error is None else "failed").inc()
         try:
             await self.mongo.transact(
                 lambda uow: record_attempt(uow, delivery, error, owner=self.owner, now=self.clock(), retries=retries)

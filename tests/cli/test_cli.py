@@ -45,7 +45,7 @@ def test_token_refuses_unknown_roles_and_bad_regions(state: Path, args: list[str
     assert runner.invoke(app, ["token", *args]).exit_code != 0
 
 
-def test_logs_are_merged_in_time_order_and_filtered_by_correlation_id(state: Path) -> None:
+def test_logs_are_merged_in_time_order_and_filtered_by_correlation_or_trace_id(state: Path) -> None:
     logs = state / "logs"
     logs.mkdir()
 
@@ -57,7 +57,8 @@ def test_logs_are_merged_in_time_order_and_filtered_by_correlation_id(state: Pat
         + line("2026-11-24T01:00:03Z", "worker.registered", "flow-2", service="registry")
     )
     (logs / "reporting.log").write_text(
-        line("2026-11-24T01:00:02Z", "projection.updated", "flow-1", service="reporting") + "plain crash text\n"
+        line("2026-11-24T01:00:02Z", "projection.updated", "flow-1", service="reporting", trace_id="4bf9" * 8)
+        + "plain crash text\n"
     )
     result = runner.invoke(app, ["logs", "--correlation-id", "flow-1", "--json"])
     assert result.exit_code == 0, result.output
@@ -65,6 +66,8 @@ def test_logs_are_merged_in_time_order_and_filtered_by_correlation_id(state: Pat
     assert events == ["wksbm.formed", "projection.updated"]
     everything = runner.invoke(app, ["logs", "--json"]).stdout.splitlines()
     assert len(everything) == 4  # the non-JSON line is kept, not dropped
+    traced = runner.invoke(app, ["logs", "--trace-id", "4bf9" * 8, "--json"]).stdout.splitlines()
+    assert [json.loads(x)["event"] for x in traced] == ["projection.updated"]
 
 
 async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fix(

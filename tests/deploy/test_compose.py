@@ -1,4 +1,5 @@
-"""Structure of compose.yaml and the Dockerfile (no Docker daemon needed: the files are only parsed)."""
+"""compose.yaml checked by a Compose specification implementation, its structure, and the Dockerfile (no Docker
+daemon needed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from compose_spec.compose_spec import PyOptions
 
 from contracts import topology
 from pilar_runtime.brokerusers import definitions
@@ -44,7 +46,33 @@ def dockerfile_instructions() -> list[str]:
 
 
 def test_the_services_exist() -> None:
-    assert set(services()) == {"mongo-keyfile", "mongo", "rabbitmq", "mailcatcher", *APP_PORTS}
+    assert set(services()) == {"mongo-keyfile", "mongo", "rabbitmq", "mailcatcher", "prometheus", "grafana", *APP_PORTS}
+
+
+def test_compose_yaml_is_a_valid_compose_file() -> None:
+    # compose-spec's parser knows every field of the Compose specification, with its types and allowed values, and
+    # checks that every config, secret, network and volume a service uses is declared.
+    parsed = PyOptions(apply_merge=True).from_yaml(compose_text())
+    parsed.validate()
+    assert set(parsed.service_names()) == set(services())
+    for name, service in services().items():  # a dependency it cannot check: the service must exist
+        assert set(service.get("depends_on", {})) <= set(services()), name
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda s: s["registry"].update(restart="sometimes"), "sometimes"),
+        (lambda s: s["notify"].update(environmnet={"A": "1"}), "environmnet"),
+        (lambda s: s["rabbitmq"]["configs"].append({"source": "undeclared", "target": "/x"}), "undeclared"),
+        (lambda s: s["prometheus"]["healthcheck"].update(interval="every 10 seconds"), "duration"),
+    ],
+)
+def test_the_validation_refuses_what_compose_would(change: Any, complaint: str) -> None:
+    document = compose()
+    change(document["services"])
+    with pytest.raises(ValueError, match=complaint):
+        PyOptions(apply_merge=True).from_yaml(yaml.safe_dump(document)).validate()
 
 
 def test_notify_sends_mail_to_the_mail_catcher() -> None:
@@ -82,7 +110,7 @@ def test_mongo_requires_authentication_with_a_generated_key_file() -> None:
 
 def test_mongo_publishes_no_port_and_infrastructure_listens_on_loopback_only() -> None:
     assert "ports" not in services()["mongo"]
-    for name in ("rabbitmq", "mailcatcher", "mongo-keyfile"):
+    for name in ("rabbitmq", "mailcatcher", "mongo-keyfile", "prometheus", "grafana"):
         for published in services()[name].get("ports", []):
             assert str(published).startswith("127.0.0.1:"), (name, published)
 
@@ -187,7 +215,7 @@ def test_app_service_publishes_its_port(name: str) -> None:
     assert ports == expected
 
 
-@pytest.mark.parametrize("name", ["mongo", "rabbitmq", "mailcatcher", *sorted(APP_PORTS)])
+@pytest.mark.parametrize("name", ["mongo", "rabbitmq", "mailcatcher", "prometheus", "grafana", *sorted(APP_PORTS)])
 def test_every_service_has_a_healthcheck(name: str) -> None:
     healthcheck = services()[name]["healthcheck"]
     assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
@@ -207,6 +235,8 @@ def test_every_variable_is_required_and_no_default_credentials_appear() -> None:
         "MONGO_ROOT_PASS",
         *(f"RABBITMQ_{name.upper()}_PASS" for name in APP_PORTS),
         "PILAR_JWT_SECRET",
+        "PILAR_METRICS_TOKEN",
+        "GRAFANA_ADMIN_PASS",
     }
 
 

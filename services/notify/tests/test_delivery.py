@@ -12,6 +12,7 @@ import httpx
 from structlog.testing import capture_logs
 
 from contracts.events.reporting import ReportGenerated
+from pilar_dev.scrape import samples, value
 from pilar_dev.testing import Tap, bearer, eventually
 from services.notify.domain.signature import verify
 from services.notify.tests.conftest import Mailbox, Notify
@@ -53,6 +54,7 @@ async def _webhooks_retried_then_given_up(
     amqp: aio_pika.abc.AbstractConnection,
     namespace: str,
 ) -> None:
+    before = samples((await client.get("/metrics")).text)
     for path, region in (("/ok", "34.03"), ("/fail", "34.03"), ("/elsewhere", "35.11")):
         body = {
             "url": f"{url}{path}",
@@ -87,6 +89,13 @@ async def _webhooks_retried_then_given_up(
     assert log["items"][0]["channel"] == "webhook" and "_message" not in log["items"][0]
     outsider = (await client.get("/deliveries", headers=bearer("viewer", "35.11"))).json()
     assert outsider["total"] == 0
+
+    # What an operator alerts on: attempts per channel and outcome, as scraped.
+    after = samples((await client.get("/metrics")).text)
+    for outcome, attempts in (("sent", 1), ("failed", 3)):
+        labels = {"service": "notify", "channel": "webhook", "outcome": outcome}
+        name = "pilar_delivery_attempts_total"
+        assert value(after, name, **labels) - value(before, name, **labels) == attempts, outcome
 
 
 async def test_a_duplicate_event_sends_once(notify: Notify, client: httpx.AsyncClient, smtp: Mailbox) -> None:
