@@ -266,6 +266,16 @@ class Bus:
         except Exception:
             return False
 
+    async def queue_counts(self) -> tuple[int, int, int] | None:
+        """Messages waiting and consumers of the service's queue, and messages in its DLQ (``pilar status``)."""
+        if self._queue is None:
+            return None
+        channel = self._queue.channel
+        queue = await channel.declare_queue(self.topology.queue.name, passive=True)
+        dlq = await channel.declare_queue(self.topology.dlq.name, passive=True)
+        found, dead = queue.declaration_result, dlq.declaration_result
+        return int(found.message_count or 0), int(found.consumer_count or 0), int(dead.message_count or 0)
+
     async def dlq_depth(self) -> int | None:
         if self._queue is None:
             return None
