@@ -208,7 +208,8 @@ def dlq_show(
         console.print(f"[bold red]the {service} DLQ holds only {len(letters)} message(s)")
         raise typer.Exit(1)
     letter = letters[position - 1]
-    console.print_json(json.dumps({"reason": letter.reason, "headers": letter.headers}, default=str))
+    about = {"message_id": letter.message_id, "event_type": letter.event_type, "routing_key": letter.routing_key}
+    console.print_json(json.dumps({**about, "reason": letter.reason, "headers": letter.headers}, default=str))
     try:
         console.print_json(letter.body.decode())
     except ValueError:

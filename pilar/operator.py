@@ -29,7 +29,7 @@ async def admin_client(service: str, sub: str, timeout: float = 10) -> AsyncIter
 
 async def call(client: httpx.AsyncClient, method: str, path: str) -> httpx.Response:
     """The service's answer; ServiceAway when it does not answer or refuses (with the problem's detail)."""
-    url = f"{client.base_url}{path.lstrip('/')}"
+    url = str(client.base_url.join(path))
     try:
         answer = await client.request(method, path)
     except httpx.HTTPError as exc:

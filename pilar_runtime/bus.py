@@ -270,15 +270,19 @@ class Bus:
         """Messages waiting and consumers of the service's queue, and messages in its DLQ (``pilar status``)."""
         if self._queue is None:
             return None
-        channel = self._queue.channel
-        queue = await channel.declare_queue(self.topology.queue.name, passive=True)
-        dlq = await channel.declare_queue(self.topology.dlq.name, passive=True)
-        found, dead = queue.declaration_result, dlq.declaration_result
-        return int(found.message_count or 0), int(found.consumer_count or 0), int(dead.message_count or 0)
+        waiting, consumers = await self._declared(self.topology.queue.name)
+        dead, _ = await self._declared(self.topology.dlq.name)
+        return waiting, consumers, dead
+
+    async def _declared(self, name: str) -> tuple[int, int]:
+        """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
+        the robust channel would hand back the queue it declared at start, with the counts of that moment."""
+        assert self._queue is not None
+        channel = await self._queue.channel.get_underlay_channel()
+        found = await channel.queue_declare(name, passive=True)
+        return int(found.message_count or 0), int(found.consumer_count or 0)
 
     async def dlq_depth(self) -> int | None:
         if self._queue is None:
             return None
-        # A passive declare answers the current count (the declarer's cached result would be stale).
-        found = await self._queue.channel.declare_queue(self.topology.dlq.name, passive=True)
-        return int(found.declaration_result.message_count or 0)
+        return (await self._declared(self.topology.dlq.name))[0]
