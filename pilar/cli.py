@@ -164,7 +164,9 @@ def _selection(
     if not yes and not typer.confirm(f"{verb} them?", default=False):
         console.print("nothing done")
         raise typer.Exit(1)
-    return {letter.message_id or "" for letter in letters} if ids else None
+    # Exactly the letters confirmed, not any that arrived since (a letter without a message id can only go with all).
+    confirmed = {letter.message_id for letter in letters}
+    return None if None in confirmed else {i for i in confirmed if i is not None}
 
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="show what would be done, do nothing")]
