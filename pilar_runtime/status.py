@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -23,6 +24,7 @@ from pilar_runtime.timers import TIMERS
 if TYPE_CHECKING:
     from pilar_runtime.service import Runtime
 
+log = structlog.get_logger("pilar.status")
 Extras = dict[str, int | str | None]
 # A service's own figures (notify's deliveries, the registry's imports, reporting's last replay).
 StatusExtras = Callable[["Runtime"], Awaitable[Extras]]
@@ -76,7 +78,8 @@ async def _or_none(work: Awaitable[Any]) -> Any:
     """A part that does not answer is reported as absent; the page itself still answers."""
     try:
         return await asyncio.wait_for(work, timeout=3)
-    except Exception:
+    except Exception as exc:
+        log.warning("status.part_unanswered", error=f"{type(exc).__name__}: {exc}")
         return None
 
 
