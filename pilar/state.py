@@ -60,5 +60,16 @@ def keep_broker_users(users: dict[str, str]) -> None:
     (state_dir() / "broker-users.json").write_text(json.dumps(users))
 
 
+def keep_service_urls(urls: dict[str, str]) -> None:
+    """Where `pilar up` serves each service, for the commands run beside it in another shell."""
+    (state_dir() / "services.json").write_text(json.dumps(urls))
+
+
 def service_url(service: str) -> str:
-    return os.environ.get(f"PILAR_{service.upper()}_URL", f"http://127.0.0.1:{SERVICES[service]}")
+    """PILAR_<SERVICE>_URL, else where the running `pilar up` serves it, else the default port."""
+    given = os.environ.get(f"PILAR_{service.upper()}_URL")
+    if given:
+        return given
+    path = state_dir() / "services.json"
+    kept = dict(json.loads(path.read_text())) if path.exists() else {}
+    return str(kept.get(service) or f"http://127.0.0.1:{SERVICES[service]}")

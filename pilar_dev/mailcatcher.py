@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import html
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -51,6 +54,36 @@ class StoredMail:
         message = message_from_bytes(self.path.read_bytes(), policy=policy.default)
         part: Any = message.get_body(preferencelist=("plain", "html"))
         return str(part.get_content()) if part is not None else ""
+
+    def decoded(self) -> str:
+        """The message as a person reads it (`pilar mail --show`)."""
+        return decoded(self.path.read_bytes())
+
+
+SHOWN_HEADERS = ("Date", "From", "To", "Cc", "Reply-To", "Subject")
+
+
+def body_text(message: EmailMessage) -> str:
+    """The plain-text body, else the HTML one with its tags dropped (links keep their address)."""
+    part: Any = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = str(part.get_content())
+    if part.get_content_subtype() == "html":
+        content = re.sub(r"(?is)<a\s[^>]*href=\"([^\"]*)\"[^>]*>(.*?)</a>", r"\2 (\1)", content)
+        content = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"(?i)<br\s*/?>|</p>", "\n", content)))
+    return content
+
+
+def decoded(raw: bytes) -> str:
+    """Headers decoded (RFC 2047 words), the body as text (transfer encoding undone) and the attachments named."""
+    message = cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
+    lines = [f"{name}: {message[name]}" for name in SHOWN_HEADERS if message[name] is not None]
+    lines += ["", body_text(message).rstrip()]
+    attachments = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
+    if attachments:
+        lines += ["", *(f"[attachment] {name}" for name in attachments)]
+    return "\n".join(lines)
 
 
 def list_mail(folder: Path | str) -> list[StoredMail]:

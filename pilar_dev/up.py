@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -75,11 +76,22 @@ def service_amqp_urls(amqp_url: str, namespace: str) -> dict[str, str]:
     return {service: with_user(amqp_url, user, password) for service, (user, password) in users.items()}
 
 
+def served_urls() -> dict[str, str]:
+    """Each service's URL: PILAR_<SERVICE>_URL, else the loopback at <SERVICE>_PORT (or its default port)."""
+    return {
+        service: os.environ.get(f"PILAR_{service.upper()}_URL")
+        or f"http://127.0.0.1:{os.environ.get(f'{service.upper()}_PORT', default)}"
+        for service, default in state.SERVICES.items()
+    }
+
+
 async def _pump(stream: asyncio.StreamReader, service: str, log_file: Path, verbose: bool) -> None:
     with log_file.open("a", encoding="utf-8") as out:
         while line := await stream.readline():
             text = line.decode("utf-8", "replace")
             record = parse_line(text, service)
+            if not text.startswith("{"):  # a line the service printed itself: stamped, so --since may place it
+                record.setdefault("timestamp", datetime.now(UTC).isoformat())
             out.write(text if text.startswith("{") else json.dumps(record) + "\n")
             out.flush()
             if verbose or record.get("level") != "debug":
@@ -100,6 +112,7 @@ async def _ready(service: str, timeout: float = 60) -> bool:
 async def run_stack(verbose: bool = False) -> int:
     amqp = state.amqp_url()
     check_rabbitmq(amqp)
+    state.keep_service_urls(served_urls())
     logs = state.logs_dir()
     mongo: LocalMongo | None = None
     mongodb_url = os.environ.get("MONGODB_URL")

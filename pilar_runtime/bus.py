@@ -288,17 +288,23 @@ class Bus:
         except Exception:
             return False
 
+    async def queue_counts(self) -> tuple[int, int, int] | None:
+        """Messages waiting and consumers of the service's queue, and messages in its DLQ (``pilar status``)."""
+        if self._queue is None:
+            return None
+        waiting, consumers = await self._declared(self.topology.queue.name)
+        dead, _ = await self._declared(self.topology.dlq.name)
+        return waiting, consumers, dead
+
+    async def _declared(self, name: str) -> tuple[int, int]:
+        """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
+        the robust channel would hand back the queue it declared at start, with the counts of that moment."""
+        assert self._queue is not None
+        channel = await self._queue.channel.get_underlay_channel()
+        found = await channel.queue_declare(name, passive=True)
+        return int(found.message_count or 0), int(found.consumer_count or 0)
+
     async def dlq_depth(self) -> int | None:
         if self._queue is None:
             return None
-        # A passive declare answers the current count. Not on the robust channel, which answers a passive declare
-        # of a queue it declared with its cached start-up result; on a channel of its own, which a refused declare
-        # (the queue gone) closes without touching the consumer's.
-        underlay = await self._queue.channel.get_underlay_channel()
-        channel = await underlay.connection.channel()
-        try:
-            found = await channel.queue_declare(self.topology.dlq.name, passive=True)
-        finally:
-            if not channel.is_closed:
-                await channel.close()
-        return int(found.message_count or 0)
+        return (await self._declared(self.topology.dlq.name))[0]

@@ -36,6 +36,7 @@ from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
 from pilar_runtime.settings import RefusedSettings, ServiceSettings
+from pilar_runtime.status import StatusExtras, status_router
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes, measure_timers
 from pilar_runtime.tracing import configure_tracing
 
@@ -118,6 +119,7 @@ def create_app(
     on_startup: StartUp | None = None,
     body_limits: dict[str, int] | None = None,
     parts: object = None,
+    status_extras: StatusExtras | None = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
     configure_tracing(settings.service)
@@ -193,6 +195,7 @@ def create_app(
     app.state.token_limits = settings.token_limits
     install_error_handlers(app)
     app.include_router(health_router())
+    app.include_router(status_router(status_extras))
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limits)

@@ -70,4 +70,5 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         handlers=handlers_for(notifier),
         timer_handlers=timer_handlers_for(notifier),
         on_startup=start,
+        status_extras=store.status_figures,
     )

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pilar_runtime.api import page_of
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.service import Runtime
 from services.notify.domain.plan import Contact, Webhook
 from services.notify.domain.rules import Rule
 from services.notify.domain.webhooks import Keys
@@ -206,3 +207,12 @@ async def deliveries_page(mongo: Mongo, query: dict[str, Any], page: PageParams,
     """Newest first, without the message (bodies stay inside) or the lease holder."""
     projection = {"_message": 0, "lease_owner": 0}
     return await page_of(mongo.db[DELIVERIES], query, page, [("created_at", -1)], projection=projection, show=show)
+
+
+async def status_figures(runtime: Runtime) -> dict[str, int | str | None]:
+    """notify's line in ``pilar status``: deliveries waiting to be sent and those that failed for good."""
+    deliveries = runtime.mongo.db[DELIVERIES]
+    return {
+        "pending_deliveries": await deliveries.count_documents({"status": "pending"}),
+        "failed_deliveries": await deliveries.count_documents({"status": "failed"}),
+    }

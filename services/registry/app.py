@@ -26,6 +26,7 @@ def build(settings: RegistrySettings | None = None) -> FastAPI:
         routers=[regions.router, institutions.router, regulations.router, workers.router, imports.router],
         handlers=handlers,
         on_startup=store.ensure_indexes,
+        status_extras=store.status_figures,
         body_limits={"/imports": imports.MAX_IMPORT_BYTES},
     )
     app.add_exception_handler(RegionError, _region_error)

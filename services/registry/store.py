@@ -174,3 +174,8 @@ async def activities_page(mongo: Mongo, institution_id: str, page: PageParams) -
     """An institution's activities, newest first."""
     sort = [("date", -1), ("created_at", -1), ("_id", 1)]
     return await page_of(mongo.db[ACTIVITIES], {"institution_id": institution_id}, page, sort)
+
+
+async def status_figures(runtime: Runtime) -> dict[str, int | str | None]:
+    """The registry's line in ``pilar status``: imports running now (a stalled one included until it is seen)."""
+    return {"running_imports": await runtime.mongo.db[IMPORTS].count_documents({"status": "running"})}

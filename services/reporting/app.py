@@ -58,4 +58,5 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
         timer_handlers={MONTHLY_TIMER: month_ended},
         on_startup=start,
         parts=parts,
+        status_extras=store.status_figures,
     )

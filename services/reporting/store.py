@@ -34,6 +34,7 @@ from pilar_runtime.mongo import UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from pilar_runtime.poller import lease_free
 from pilar_runtime.regions import ancestors
+from pilar_runtime.service import Runtime
 from pilar_runtime.timers import TIMERS, schedule_timer
 from services.reporting.domain.months import month_timer_key
 from services.reporting.domain.projection import (
@@ -577,3 +578,10 @@ async def dormant_by_child(db: Db, region: str, cutoff: date) -> dict[str, int]:
 
 
 # --- end after formation ---
+
+
+async def status_figures(runtime: Runtime) -> dict[str, int | str | None]:
+    """reporting's line in ``pilar status``: how the last replay went and when."""
+    replay = await replay_state(runtime.mongo.db)
+    when = replay.get("finished_at") or replay.get("started_at")
+    return {"last_replay": replay["status"], "last_replay_at": when.isoformat() if when else None}

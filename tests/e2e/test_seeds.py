@@ -235,9 +235,10 @@ async def test_pilar_replay_rebuilds_the_same_projections(
     paths = ["/summary?region=34.03", "/summary?region=19.05", "/summary?region=35.11"]
     paths.append(f"/campaigns/{scenario[0].scenario.gunungkidul_campaign}/progress")
     before = [await api.call("reporting", "GET", path) for path in paths]
-    monkeypatch_module.setenv("MONGODB_URL", stack.mongo.url)
-    monkeypatch_module.setenv("PILAR_NAMESPACE", stack.namespace)
-    assert await run_replay() == 0
+    # As `pilar replay reporting` does beside a stack: the running service replays, the command follows it.
+    monkeypatch_module.setenv("PILAR_REPORTING_URL", stack.url("reporting"))
+    monkeypatch_module.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
+    assert (await run_replay(poll_seconds=0.1))["status"] == "done"
     after = [await api.call("reporting", "GET", path) for path in paths]
     assert after == before
 
