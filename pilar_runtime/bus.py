@@ -298,10 +298,16 @@ class Bus:
 
     async def _declared(self, name: str) -> tuple[int, int]:
         """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
-        the robust channel would hand back the queue it declared at start, with the counts of that moment."""
+        the robust channel would hand back the queue it declared at start, with the counts of that moment. On a
+        channel of its own, which a refused declare (the queue gone) closes without touching the consumer's."""
         assert self._queue is not None
-        channel = await self._queue.channel.get_underlay_channel()
-        found = await channel.queue_declare(name, passive=True)
+        underlay = await self._queue.channel.get_underlay_channel()
+        channel = await underlay.connection.channel()
+        try:
+            found = await channel.queue_declare(name, passive=True)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
         return int(found.message_count or 0), int(found.consumer_count or 0)
 
     async def dlq_depth(self) -> int | None:

@@ -94,10 +94,18 @@ class OutboxRelay(LeasedPoller):
         await self.exchange.publish(message, routing_key=document["routing_key"], mandatory=False)
 
 
-async def measure_outbox(mongo: Mongo, service: str) -> None:
-    """Set the backlog and the age of its oldest document (its ObjectId says when it was written)."""
+async def outbox_backlog(mongo: Mongo) -> tuple[int, float | None]:
+    """Events recorded but not yet published, and the age in seconds of the oldest (its ObjectId says when it was
+    written; None when nothing waits)."""
     unsent = mongo.db[OUTBOX]
-    OUTBOX_BACKLOG.labels(service=service).set(await unsent.count_documents({"sent_at": None}))
+    backlog = await unsent.count_documents({"sent_at": None})
     oldest = await unsent.find_one({"sent_at": None}, {"_id": 1}, sort=[("_id", 1)])
-    age = (datetime.now(UTC) - oldest["_id"].generation_time).total_seconds() if oldest else 0.0
-    OUTBOX_OLDEST_AGE.labels(service=service).set(max(age, 0.0))
+    if oldest is None or not hasattr(oldest["_id"], "generation_time"):
+        return backlog, None
+    return backlog, max(0.0, (datetime.now(UTC) - oldest["_id"].generation_time).total_seconds())
+
+
+async def measure_outbox(mongo: Mongo, service: str) -> None:
+    backlog, age = await outbox_backlog(mongo)
+    OUTBOX_BACKLOG.labels(service=service).set(backlog)
+    OUTBOX_OLDEST_AGE.labels(service=service).set(age or 0.0)
