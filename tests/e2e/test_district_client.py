@@ -202,8 +202,12 @@ async def test_a_formation_arrives_by_feed_and_signed_webhook_and_is_applied_onc
 
     # The delivery is in the client's delivery log, and in no other integration's.
     query = {"event_id": formed[0]["event_id"]}
-    own = (await integrations[SIDINSOS].get("/deliveries", params=query)).json()["items"]
-    assert [(d["recipient_id"], d["status"]) for d in own] == [(client.webhook()["id"], "sent")]
+
+    async def recorded_as_sent() -> bool:  # notify records the attempt once the client has answered
+        own = (await integrations[SIDINSOS].get("/deliveries", params=query)).json()["items"]
+        return [(d["recipient_id"], d["status"]) for d in own] == [(client.webhook()["id"], "sent")]
+
+    await eventually(recorded_as_sent, timeout=30, what="the delivery in the client's own delivery log")
     assert (await integrations["simpel-gunungkidul"].get("/deliveries", params=query)).json()["total"] == 0
 
 
