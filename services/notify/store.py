@@ -162,6 +162,11 @@ async def count_webhooks(mongo: Mongo, ids: list[str], scope: dict[str, Any]) ->
     return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope, **NOT_DELETED})
 
 
+async def webhook_ids(mongo: Mongo, scope: dict[str, Any]) -> list[str]:
+    """The ids of the webhooks within `scope`, deleted ones included."""
+    return [found["_id"] async for found in mongo.db[WEBHOOKS].find(scope, {"_id": 1})]
+
+
 SECRETS = {"secret": 0, "previous_secret": 0}
 
 

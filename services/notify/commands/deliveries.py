@@ -22,7 +22,7 @@ from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.channels import held_in_quiet_hours
-from services.notify.commands.owners import managed_by, require_manager
+from services.notify.commands.owners import managed_by, owner_filter, require_manager
 from services.notify.domain.deliveries import (
     RENDER_SECONDS,
     Failure,
@@ -157,6 +157,15 @@ async def record_attempt(
         log.info(
             "notify.delivery_retry", attempt=attempt, error=error.detail, next_at=changes["next_attempt_at"].isoformat()
         )
+
+
+async def visible_to(mongo: Mongo, caller: Caller) -> dict[str, Any]:
+    """The filter narrowing the delivery log to what the caller may list: an integration, only the deliveries to
+    its own webhooks (deleted ones included: what was sent to them stays its record), not its region's others;
+    staff, everything of their region (the region filter is the caller's own)."""
+    if caller.role is not Role.INTEGRATION:
+        return {}
+    return {"channel": "webhook", "recipient_id": {"$in": await store.webhook_ids(mongo, owner_filter(caller))}}
 
 
 async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: datetime) -> dict[str, Any]:
