@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pilar_runtime.api import page_of
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.poller import lease_free
 from pilar_runtime.service import Runtime
 from services.notify.domain.plan import Contact, Webhook
 from services.notify.domain.rules import Rule
@@ -189,6 +190,13 @@ async def change(mongo: Mongo, collection: str, record_id: str, version: int, ch
     """Apply the changes if the record is still at `version`; False when another change came first."""
     found = await mongo.db[collection].update_one({"_id": record_id, "version": version}, {"$set": changes})
     return found.modified_count == 1
+
+
+async def change_unleased(mongo: Mongo, delivery_id: str, version: int, now: datetime, changes: dict[str, Any]) -> bool:
+    """Apply the changes to a delivery still at `version` that no dispatcher holds (a claim leaves the version as
+    it is, so the version alone would let a change slip in mid-attempt); False otherwise."""
+    query = {"_id": delivery_id, "version": version, **lease_free(now)}
+    return (await mongo.db[DELIVERIES].update_one(query, {"$set": changes})).modified_count == 1
 
 
 def _listed(scope: dict[str, Any], deleted: bool) -> dict[str, Any]:

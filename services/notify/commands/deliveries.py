@@ -182,7 +182,7 @@ async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: da
     if webhook is not None and webhook.get("deleted_at") is not None:
         raise Conflict({"rule": "webhook_deleted", "message": "the webhook was deleted; it is sent nothing more"})
     changes = retried(found, caller.sub, now)
-    if not await store.change(mongo, store.DELIVERIES, delivery_id, found["version"], changes):
+    if not await store.change_unleased(mongo, delivery_id, found["version"], now, changes):
         raise Conflict({"rule": "changed_meanwhile", "message": "the delivery was being attempted; read it again"})
     log.info("notify.delivery_retry_asked", delivery_id=delivery_id)
     return {**found, **changes}

@@ -5,7 +5,7 @@ its deliveries later, on the schedule or by hand — real broker, Mongo-wire ser
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -187,6 +187,14 @@ async def test_a_receiver_down_for_a_while_gets_its_delivery_on_the_schedule_or_
     assert (await client.post(retry, headers=BONDOWOSO)).status_code == 403
     assert (await client.post(retry, headers=VIEWER)).status_code == 403
     assert (await client.post("/deliveries/dlv_unknown/retry", headers=SIDINSOS)).status_code == 404
+    # A dispatcher holding the delivery this moment (its lease, not its version, says so): the retry waits.
+    held = await notify.mongo.db.deliveries.update_one(
+        {"_id": given_up["_id"]}, {"$set": {"lease_until": datetime(2100, 1, 1, tzinfo=UTC)}}
+    )
+    assert held.modified_count == 1
+    busy = await client.post(retry, headers=SIDINSOS)
+    assert (busy.status_code, busy.json()["rule"]) == (409, "changed_meanwhile")
+    await notify.mongo.db.deliveries.update_one({"_id": given_up["_id"]}, {"$set": {"lease_until": None}})
     retried = await client.post(retry, headers=SIDINSOS)
     assert retried.status_code == 200, retried.text
     assert (retried.json()["status"], retried.json()["retried_by"]) == ("pending", "sidinsos-gunungkidul")
