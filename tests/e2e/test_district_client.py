@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from pilar_dev.devstack import free_port
-from pilar_dev.testing import TEST_JWT_SECRET, eventually
+from pilar_dev.testing import TEST_SIGNING_KEY, eventually
 from pilar_runtime.auth import issue_token
 from pilar_runtime.localtime import local_today
 from services.notify.domain.signature import signed_headers
@@ -66,7 +66,7 @@ class RunningClient:
 
 
 def _token() -> str:
-    return issue_token(TEST_JWT_SECRET, sub="sidinsos-gunungkidul", role="integration", region=GUNUNGKIDUL)
+    return issue_token(TEST_SIGNING_KEY, sub="sidinsos-gunungkidul", role="integration", region=GUNUNGKIDUL)
 
 
 async def _run_client(state: Path, *args: str) -> asyncio.subprocess.Process:
