@@ -96,10 +96,11 @@ def token(
     if lifetime > cap:
         console.print(f"[bold red]--ttl {ttl}: a {role.value} token may live at most {cap}")
         raise typer.Exit(2)
+    path = key_file or state.signing_key_file()
     try:
-        key = SigningKey.load(key_file) if key_file else None
+        key = SigningKey.load(path)
     except (OSError, ValueError) as exc:
-        console.print(f"[bold red]--key-file {key_file}: {exc.strerror if isinstance(exc, OSError) else exc}")
+        console.print(f"[bold red]signing key {path}: {exc.strerror if isinstance(exc, OSError) else exc}")
         raise typer.Exit(2) from None
     try:
         print(signed_token(sub, role=role.value, region=region, ttl=lifetime, key=key))
