@@ -207,7 +207,8 @@ class TokenVerifier:
         issuer = self.issuers.get(named) if isinstance(named, str) else None
         if issuer is None:
             raise _refused("issuer is not trusted")
-        if header.get("alg") not in issuer.algorithms:
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
             raise _refused(f"algorithm not accepted (only {', '.join(sorted(issuer.algorithms))})")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -219,7 +220,7 @@ class TokenVerifier:
             raise HTTPException(503, "token keys unavailable, try again shortly", headers={"Retry-After": "5"}) from exc
         if key is None:
             raise _refused("signed by a key the issuer does not publish")
-        if key.algorithm_name != header["alg"]:
+        if key.algorithm_name != alg:
             raise _refused("algorithm does not match the key")
         try:
             claims = jwt.decode(

@@ -159,6 +159,12 @@ def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
 
 
+def reheaded(header: dict[str, Any], **claims: Any) -> dict[str, str]:
+    """A real token with its header replaced (what PyJWT itself would not write)."""
+    _, payload, signature = signed(**claims).split(".")
+    return {"Authorization": f"Bearer {_b64(json.dumps(header).encode())}.{payload}.{signature}"}
+
+
 def hs256(secret: bytes, **claims: Any) -> dict[str, str]:
     """An HS256 token keyed with ``secret``, made by hand: PyJWT itself refuses an asymmetric key as an HMAC secret."""
     good = jwt.decode(signed(**claims), options={"verify_signature": False})
@@ -234,6 +240,7 @@ FORGED = {
     "no audience": (forged(**GOOD, aud=None), "aud"),
     "expired": (forged(**OPERATOR, iat=NOW - timedelta(hours=2), exp=NOW - timedelta(hours=1)), "has expired"),
     "not a JWT": ({"Authorization": "Bearer not.a-jwt"}, "not a well-formed JWT"),
+    "alg as a list": (reheaded({"alg": ["EdDSA"], "kid": TEST_SIGNING_KEY.kid}, **GOOD), "algorithm not accepted"),
 }  # fmt: skip
 
 
