@@ -20,10 +20,9 @@ import statistics
 import time
 
 import httpx
-from pydantic import SecretStr
 
 from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
-from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
+from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWKS, RunningApp, bearer, new_namespace
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
@@ -65,9 +64,7 @@ def as_csv(rows: list[list[str]]) -> bytes:
 async def run(rows: int, kind: str, mongodb_url: str, amqp_url: str) -> None:
     namespace = new_namespace("bench")
     # Other settings (REGISTRY_RELAY_BATCH, …) come from the environment as for the service itself.
-    settings = RegistrySettings(
-        amqp_url=amqp_url, mongodb_url=mongodb_url, namespace=namespace, jwt_secret=SecretStr(TEST_JWT_SECRET)
-    )
+    settings = RegistrySettings(amqp_url=amqp_url, mongodb_url=mongodb_url, namespace=namespace, jwks=TEST_JWKS)
     content = as_csv(worker_rows(rows) if kind == "workers" else institution_rows(rows))
     auth = bearer("district_operator", "34.03", sub="bench")
     mongo = Mongo(mongodb_url, settings.database)

@@ -27,10 +27,13 @@ from pilar import state
 from pilar.logview import parse_line, render
 from pilar_dev.devstack import LocalMongo, port_open
 from pilar_runtime.brokerusers import Rabbitmqctl, RabbitmqctlError, broker_user, broker_vhost, with_user
+from pilar_runtime.keys import jwks
 
 console = Console(stderr=True)
 MONGO_PORT = int(os.environ.get("PILAR_MONGO_PORT", "27217"))
 SMTP_PORT = int(os.environ.get("PILAR_SMTP_PORT", "1025"))
+# Notify signs report links, reporting checks them; no other service holds the secret.
+LINK_SIGNERS = ("notify", "reporting")
 
 
 class StackError(RuntimeError):
@@ -135,8 +138,9 @@ async def run_stack(verbose: bool = False) -> int:
         "AMQP_URL": amqp,
         "MONGODB_URL": mongodb_url,
         "PILAR_BROKER_USERS": broker_users,
-        "PILAR_JWT_SECRET": state.jwt_secret(),
-        # A local stack: lets a short PILAR_JWT_SECRET through (the generated one is long) and serves /docs.
+        # The services verify tokens with the public half of the key `pilar token` signs with.
+        "PILAR_JWKS": json.dumps(jwks(state.signing_key())),
+        # A local stack: lets a short PILAR_LINK_SECRET through (the generated one is long) and serves /docs.
         "PILAR_DEV_MODE": "1",
         "PILAR_PUBLIC_DOCS": "1",
         "PILAR_LOG_FORMAT": "json",
@@ -177,7 +181,10 @@ async def run_stack(verbose: bool = False) -> int:
                 str(state.mail_dir()),
             )
         for service in state.SERVICES:
-            await spawn(service, "-m", f"services.{service}", extra={"AMQP_URL": amqp_urls[service]})
+            extra = {"AMQP_URL": amqp_urls[service]}
+            if service in LINK_SIGNERS:
+                extra["PILAR_LINK_SECRET"] = state.link_secret()
+            await spawn(service, "-m", f"services.{service}", extra=extra)
         ready = await asyncio.gather(*(_ready(s) for s in state.SERVICES))
         if all(ready):
             console.print(

@@ -16,7 +16,9 @@ from contracts import topology
 from pilar_dev.devstack import free_port
 from pilar_dev.testing import delete_namespace, new_namespace
 from pilar_dev.up import service_amqp_urls
+from pilar_runtime.auth import issue_token
 from pilar_runtime.brokerusers import Rabbitmqctl
+from pilar_runtime.keys import SigningKey
 
 SERVICES = ("registry", "outreach", "notify", "reporting")
 
@@ -34,6 +36,7 @@ async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, t
     }
     env.pop("MONGODB_URL", None)  # the embedded SecantusDB is what this test is about
     env.pop("NOTIFY_SMTP_HOST", None)
+    env.pop("CONSOLE_SIGNING_KEY_FILE", None)
     for service, port in ports.items():
         env[f"{service.upper()}_PORT"] = str(port)
         env[f"PILAR_{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
@@ -58,8 +61,14 @@ async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, t
                 await asyncio.sleep(0.5)
             for port in ports.values():
                 assert (await client.get(f"http://127.0.0.1:{port}/readyz")).json()["mongo"] is True
+            # The services trust the state folder's signing key (the one `pilar token` signs with), and no other.
+            status = f"http://127.0.0.1:{ports['registry']}/admin/status"
+            for key, answer in ((SigningKey.load(tmp_path / "signing-key.pem"), 200), (SigningKey.generate(), 401)):
+                token = issue_token(key, sub="ops", role="admin")
+                assert (await client.get(status, headers={"Authorization": f"Bearer {token}"})).status_code == answer
         assert (tmp_path / "mongo").is_dir()  # the embedded database keeps its data in the state folder
-        assert (tmp_path / "jwt-secret").exists()
+        for private in ("signing-key.pem", "link-secret"):
+            assert (tmp_path / private).stat().st_mode & 0o777 == 0o600
     finally:
         process.send_signal(signal.SIGINT)
         stderr = await asyncio.wait_for(process.communicate(), timeout=90)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from pilar_dev.testing import TEST_JWT_SECRET
+from pilar_dev.testing import TEST_JWKS
 from pilar_runtime.problems import PROBLEM_JSON
 from services.notify.app import build as build_notify
 from services.notify.settings import NotifySettings
@@ -23,7 +23,7 @@ NOT_JSON = ("text/html", "text/plain", "text/csv", "application/pdf", "applicati
 
 
 def _app(service: str) -> FastAPI:
-    settings = {"jwt_secret": TEST_JWT_SECRET, "public_docs": True}
+    settings = {"jwks": TEST_JWKS, "public_docs": True}
     apps = {
         "registry": lambda: build_registry(RegistrySettings.model_validate(settings)),
         "outreach": lambda: build_outreach(OutreachSettings.model_validate(settings)),

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from pilar_dev.devstack import free_port
-from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
+from pilar_dev.testing import TEST_SIGNING_KEY, bearer, eventually
 from pilar_runtime.auth import issue_token
 from pilar_runtime.localtime import local_today
 from services.notify.domain.signature import signed_headers
@@ -74,7 +74,7 @@ class RunningClient:
 
 
 async def _run_client(state: Path, *args: str) -> asyncio.subprocess.Process:
-    token = issue_token(TEST_JWT_SECRET, sub=SIDINSOS, role="integration", region=GUNUNGKIDUL)
+    token = issue_token(TEST_SIGNING_KEY, sub=SIDINSOS, role="integration", region=GUNUNGKIDUL)
     env = {**os.environ, "PILAR_TOKEN": token}
     env.pop("PILAR_WEBHOOK_SECRET", None)  # the client makes up its own
     return await asyncio.create_subprocess_exec(
