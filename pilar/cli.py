@@ -67,7 +67,10 @@ def token(
         Role.ADMIN
     ),
     region: Annotated[str, typer.Option(help="region code prefix, e.g. 34.03; only admin may leave it empty")] = "",
-    sub: Annotated[str, typer.Option(help="who the token is for")] = "operator",
+    sub: Annotated[
+        str | None,
+        typer.Option(help="who the token is for; required for integration (each system's webhooks are its own)"),
+    ] = None,
     ttl: Annotated[
         str,
         typer.Option(
@@ -84,6 +87,11 @@ def token(
     ] = None,
 ) -> None:
     """Issue an access token for an operator or a district system, signed with the console's key."""
+    if sub is None and role is Role.INTEGRATION:
+        # Webhooks and their deliveries belong to the subject: two systems sharing one would see each other's.
+        console.print("[bold red]--sub: name the district system (e.g. sidinsos-gunungkidul); each needs its own")
+        raise typer.Exit(2)
+    sub = sub or "operator"
     found = TTL.match(ttl)
     if not found or int(found.group(1)) == 0:
         console.print(f"[bold red]--ttl {ttl!r}: give a number and a unit, e.g. 30m, 12h or 30d")

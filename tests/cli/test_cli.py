@@ -65,6 +65,15 @@ def test_token_refuses_unknown_roles_and_bad_regions(state: Path, args: list[str
     assert runner.invoke(app, ["token", *args]).exit_code != 0
 
 
+def test_an_integration_token_names_its_system(state: Path) -> None:
+    """Webhooks belong to the token's subject: two systems given the same default would manage each other's."""
+    unnamed = runner.invoke(app, ["token", "--role", "integration", "--region", "34.03", "--ttl", "30d"])
+    assert unnamed.exit_code == 2 and "--sub" in unnamed.output
+    named = runner.invoke(app, ["token", "--role", "integration", "--region", "34.03", "--sub", "simpel-gk"])
+    assert named.exit_code == 0, named.output
+    assert verified(named.stdout.strip(), SigningKey.load(state / "signing-key.pem")).sub == "simpel-gk"
+
+
 def test_logs_are_merged_in_time_order_and_filtered_by_correlation_or_trace_id(state: Path) -> None:
     logs = state / "logs"
     logs.mkdir()
