@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import Envelope
 from contracts.__main__ import main
 from contracts.catalogue import EVENT_TYPES, FORMED_EVENT_BY_KIND, routing_key, typed_payload
-from contracts.events import common, notify, outreach, reporting
+from contracts.events import common, console, notify, outreach, reporting
 from contracts.events import registry as registry_events
 from contracts.events.notify import failure_reason
 from contracts.generate import ASYNCAPI_PATH, SCHEMAS_DIR, artefacts, stale, topic_matches
@@ -139,7 +139,7 @@ def test_schema_rejects_an_undotted_region_code() -> None:
 
 
 def contract_models() -> list[type[BaseModel]]:
-    modules = (common, registry_events, outreach, notify, reporting)
+    modules = (common, registry_events, outreach, notify, reporting, console)
     found = {
         value
         for module in modules
