@@ -12,7 +12,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -22,19 +21,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pilar_runtime.errors import Forbidden, NotFound
 from pilar_runtime.links import LinkRefused, Why, check_link, scope
 from pilar_runtime.regions import checked_region, in_region
+from pilar_runtime.roles import Role
 
 ALGORITHM = "HS256"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
 LEEWAY = timedelta(seconds=60)
 _REGION = re.compile(r"^(\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)?$")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    PROVINCE_OPERATOR = "province_operator"
-    DISTRICT_OPERATOR = "district_operator"
-    VIEWER = "viewer"
-    INTEGRATION = "integration"
 
 
 WRITERS = frozenset({Role.ADMIN, Role.PROVINCE_OPERATOR, Role.DISTRICT_OPERATOR})
