@@ -1,4 +1,5 @@
-"""The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the dev JWT secret."""
+"""The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the dev JWT secret, the
+console's signing key."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004, "console": 8000}
 
 
 def state_dir() -> Path:
@@ -40,6 +41,22 @@ def jwt_secret() -> str:
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
             out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def signing_key_file() -> Path:
+    """The Ed25519 key the console signs access tokens with: made once for this checkout, readable by its owner only."""
+    from pilar_runtime.keys import SigningKey
+
+    path = state_dir() / "signing-key.pem"
+    if not path.exists():
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(SigningKey.generate().pem())
+    return path
+
+
+def first_password_file() -> Path:
+    """Where the console leaves the first admin's one-time password for `pilar up` to show once and delete."""
+    return state_dir() / "first-admin-password"
 
 
 def amqp_url() -> str:
