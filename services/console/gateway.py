@@ -40,9 +40,6 @@ class Gateway:
     async def get(self, user: dict[str, Any], service: str, path: str, **params: Any) -> Any:
         return await self._call(user, "GET", service, path, params=params)
 
-    async def post(self, user: dict[str, Any], service: str, path: str, body: dict[str, Any]) -> Any:
-        return await self._call(user, "POST", service, path, json=body)
-
     async def _call(self, user: dict[str, Any], method: str, service: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.bearer(user)}"}
         params = {k: v for k, v in (kwargs.pop("params", None) or {}).items() if v is not None}

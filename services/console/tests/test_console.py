@@ -15,6 +15,7 @@ import pytest
 
 from contracts import topology
 from contracts.events.registry import InstitutionRegistered
+from pilar_dev.devstack import free_port
 from pilar_dev.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.events import new_event
 from pilar_runtime.keys import SigningKey
@@ -225,6 +226,22 @@ async def test_the_jwk_set_verifies_the_consoles_tokens_and_keeps_previous_keys(
     forged = SigningKey.generate().sign({**claims})
     with pytest.raises(jwt.PyJWTError):
         jwt.decode(forged, key.key, algorithms=["EdDSA"], audience="pilar", issuer="pilar-console")
+
+
+async def test_beranda_says_in_indonesian_when_a_service_does_not_answer(
+    stack_settings: dict[str, str], tmp_path: Path
+) -> None:
+    away = f"http://127.0.0.1:{free_port()}"
+    settings = console_settings(stack_settings, tmp_path, reporting_url=away, outreach_url=away)
+    async with RunningApp(build(settings)) as running:
+        console = Console(running.url, settings, None, "")  # type: ignore[arg-type]
+        browser = console.browser()
+        await browser.sign_in_for_good(*console.first_admin())
+        home = await browser.get("/")
+        await browser.close()
+    assert home.status_code == 200
+    assert home.text.count("Layanan sedang tidak tersedia. Coba lagi sebentar lagi.") == 3  # each panel says so
+    assert "Traceback" not in home.text and "problem" not in home.text
 
 
 async def test_sign_in_attempts_are_limited_per_client_and_cookies_can_be_secure(
