@@ -19,6 +19,7 @@ from pilar_dev.devstack import free_port
 from pilar_dev.testing import RunningApp, Tap, bearer, eventually, publish_event
 from pilar_runtime.events import new_event
 from pilar_runtime.keys import SigningKey
+from pilar_runtime.mongo import Mongo
 from services.console.app import build
 from services.console.commands.tokens import Keys, access_token
 from services.console.tests.conftest import CSRF, STRONG, Console, console_settings
@@ -196,6 +197,10 @@ async def test_deactivation_ends_sessions_and_no_event_carries_an_email_or_passw
         return len(stored) == 4
 
     await eventually(audited, what="reporting's event store keeping the account events")
+    # An account change is no district activity: it orders no monthly report.
+    reporting = Mongo(console.settings.mongodb_url, f"{namespace}_reporting")
+    assert await reporting.db.district_activity.count_documents({}) == 0
+    await reporting.close()
     first = next(e for e in stored if e["actor"] == "console")
     assert first["event_type"] == "user_created" and first["region_code"] == ""  # the national first admin
     wire = json.dumps([events, stored]).casefold()
