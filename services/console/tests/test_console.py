@@ -3,6 +3,7 @@ account events, the keys, and Beranda's figures from reporting limited to the us
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from datetime import timedelta
@@ -233,20 +234,26 @@ async def test_the_jwk_set_verifies_the_consoles_tokens_and_keeps_previous_keys(
         jwt.decode(forged, key.key, algorithms=["EdDSA"], audience="pilar", issuer="pilar-console")
 
 
-async def test_beranda_says_in_indonesian_when_a_service_does_not_answer(
+async def test_beranda_says_in_indonesian_when_a_service_does_not_answer_and_idle_sessions_end(
     stack_settings: dict[str, str], tmp_path: Path
 ) -> None:
     away = f"http://127.0.0.1:{free_port()}"
-    settings = console_settings(stack_settings, tmp_path, reporting_url=away, outreach_url=away)
+    idle = 0.05  # minutes: 3 s
+    settings = console_settings(
+        stack_settings, tmp_path, reporting_url=away, outreach_url=away, session_idle_minutes=idle
+    )
     async with RunningApp(build(settings)) as running:
         console = Console(running.url, settings, None, "")  # type: ignore[arg-type]
         browser = console.browser()
         await browser.sign_in_for_good(*console.first_admin())
         home = await browser.get("/")
+        await asyncio.sleep(idle * 60 + 0.2)
+        later = await browser.get("/")
         await browser.close()
     assert home.status_code == 200
     assert home.text.count("Layanan sedang tidak tersedia. Coba lagi sebentar lagi.") == 3  # each panel says so
     assert "Traceback" not in home.text and "problem" not in home.text
+    assert later.status_code == 303 and later.headers["location"] == "/masuk"
 
 
 async def test_sign_in_attempts_are_limited_per_client_and_cookies_can_be_secure(

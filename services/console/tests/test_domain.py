@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 
 from pilar_runtime.localtime import WIB, WITA
 from services.console.domain.accounts import (
@@ -64,6 +65,13 @@ def test_argon2id_hashes_and_checks() -> None:
     assert not check_password(stored, "gunung-kidul-2026!").ok
     assert not check_password(None, "anything at all").ok
     assert not check_password("not a hash", "anything at all").ok
+
+
+def test_a_hash_with_weaker_parameters_is_renewed_at_sign_in() -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost=8192).hash("Gunung-Kidul-2026!")
+    checked = check_password(weak, "Gunung-Kidul-2026!")
+    assert checked.ok and checked.rehash is not None and checked.rehash != weak
+    assert check_password(checked.rehash, "Gunung-Kidul-2026!") == type(checked)(True, None)
 
 
 def test_every_role_but_admin_needs_a_real_region() -> None:
