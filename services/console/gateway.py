@@ -11,6 +11,7 @@ import httpx
 import structlog
 
 from pilar_runtime.auth import issue_token
+from pilar_runtime.keys import SigningKey
 from services.console.domain.messages import GENERAL, UNAVAILABLE, field_errors
 
 log = structlog.get_logger("console.gateway")
@@ -29,12 +30,16 @@ class ServiceRefused(Exception):
 class Gateway:
     urls: dict[str, str]  # service → base URL
     timeout: float
-    secret: str
     token_ttl: timedelta
+    key: SigningKey
+    issuer: str
+    audience: str
+    secret: str  # PILAR_JWT_SECRET, which the services verify until they take the JWK Set
 
     def bearer(self, user: dict[str, Any]) -> str:
         """The token the console sends for ``user``. While the services verify PILAR_JWT_SECRET (HS256) it is
-        minted with that; once they verify with the console's JWK Set, this one line signs with the console's key."""
+        minted with that; once they verify with the console's JWK Set, this one line becomes
+        ``access_token(self.key, user, ttl=self.token_ttl, issuer=self.issuer, audience=self.audience)``."""
         return issue_token(self.secret, sub=user["_id"], role=user["role"], region=user["region"], ttl=self.token_ttl)
 
     async def get(self, user: dict[str, Any], service: str, path: str, **params: Any) -> Any:

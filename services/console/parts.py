@@ -26,10 +26,18 @@ class ConsoleParts:
             "notify": settings.notify_url,
             "reporting": settings.reporting_url,
         }
-        ttl = timedelta(minutes=settings.access_token_minutes)
+        keys = Keys.load(settings.signing_key_file, settings.previous_key_files)
         return cls(
-            keys=Keys.load(settings.signing_key_file, settings.previous_key_files),
-            gateway=Gateway(urls, settings.gateway_timeout_seconds, settings.secret(), ttl),
+            keys=keys,
+            gateway=Gateway(
+                urls,
+                settings.gateway_timeout_seconds,
+                timedelta(minutes=settings.access_token_minutes),
+                keys.current,
+                settings.jwt_issuer,
+                settings.jwt_audience,
+                settings.secret(),
+            ),
             timeouts=Timeouts(
                 idle=timedelta(minutes=settings.session_idle_minutes),
                 absolute=timedelta(hours=settings.session_absolute_hours),
