@@ -4,6 +4,7 @@ creates the first admin."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ async def create_user(
     wanted = new_user(name, email, role, region)
     refuse_outside_scope(actor, wanted.region)
     password = one_time_password()
-    doc = user_document(wanted, hash_password(password), actor["_id"], datetime.now(UTC))
+    doc = user_document(wanted, await asyncio.to_thread(hash_password, password), actor["_id"], datetime.now(UTC))
 
     async def work(uow: UnitOfWork) -> None:
         await store.insert_user(uow, doc)
@@ -114,7 +115,7 @@ async def reset_password(mongo: Mongo, actor: dict[str, Any], user_id: str) -> s
     refuse_own_change(actor, target, "mengatur ulang kata sandi")
     password = one_time_password()
     changes = {
-        "password_hash": hash_password(password),
+        "password_hash": await asyncio.to_thread(hash_password, password),
         "must_change_password": True,
         "failures": [],
         "locked_until": None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,7 +79,8 @@ async def visit(mongo: Mongo, session_id: str | None, timeouts: Timeouts) -> Vis
 async def sign_in(mongo: Mongo, email: str, password: str, previous: Visit | None, timeouts: Timeouts) -> Visit:
     """A new session for the account (the one before it ends: no session fixation); SignInRefused otherwise."""
     user = await store.user_by_email(mongo, email_key(email))
-    checked = check_password(user["password_hash"] if user else None, password)
+    # Argon2 costs tens of milliseconds of CPU on purpose: off the event loop, so other pages keep answering.
+    checked = await asyncio.to_thread(check_password, user["password_hash"] if user else None, password)
     now = datetime.now(UTC)
     if user is None:
         raise SignInRefused
@@ -109,7 +111,7 @@ async def change_password(mongo: Mongo, current: Visit, *, old: str, new: str, r
     """The signed-in user's new password: the current one is asked for; every other session of theirs ends."""
     user = current.user
     assert user is not None  # pages ask for a signed-in visit first
-    if not check_password(user["password_hash"], old).ok:
+    if not (await asyncio.to_thread(check_password, user["password_hash"], old)).ok:
         raise AccountError("current_password", "Kata sandi saat ini salah.")
     if new != repeated:
         raise AccountError("repeated_password", "Ulangan kata sandi tidak sama.")
@@ -118,7 +120,7 @@ async def change_password(mongo: Mongo, current: Visit, *, old: str, new: str, r
     if problem := password_problem(new, email=user["email"], name=user["name"]):
         raise AccountError("new_password", problem)
     changes = {
-        "password_hash": hash_password(new),
+        "password_hash": await asyncio.to_thread(hash_password, new),
         "must_change_password": False,
         "updated_at": datetime.now(UTC),
         "updated_by": user["_id"],
