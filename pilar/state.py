@@ -1,5 +1,5 @@
 """The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the local stack's token
-signing key and report link secret."""
+signing key (the console's) and report link secret, the first admin's one-time password until it is shown."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pilar_runtime.keys import SigningKey
 
-SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004, "console": 8000}
 
 
 def state_dir() -> Path:
@@ -63,6 +63,11 @@ def link_secret() -> str:
     if not path.exists():
         _private_file(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
+
+
+def first_password_file() -> Path:
+    """Where the console leaves the first admin's one-time password for `pilar up` to show once and delete."""
+    return state_dir() / "first-admin-password"
 
 
 def amqp_url() -> str:

@@ -112,6 +112,19 @@ async def _ready(service: str, timeout: float = 60) -> bool:
     return False
 
 
+def hand_over_first_password() -> None:
+    """On the first run the console made an admin: show its one-time password once, then delete the file."""
+    path = state.first_password_file()
+    if not path.exists():
+        return
+    email, password = path.read_text().split()
+    path.unlink()
+    console.print(
+        f"[bold]First run:[/] sign in at {state.service_url('console')}/masuk as [bold]{escape(email)}[/] with the "
+        f"one-time password [bold]{escape(password)}[/] (shown only now; the console asks for a new one at once)"
+    )
+
+
 async def run_stack(verbose: bool = False) -> int:
     amqp = state.amqp_url()
     check_rabbitmq(amqp)
@@ -149,6 +162,9 @@ async def run_stack(verbose: bool = False) -> int:
         "NOTIFY_PUBLIC_BASE_URL": os.environ.get("NOTIFY_PUBLIC_BASE_URL", state.service_url("reporting")),
         # Local demos point webhooks at receivers on this machine; a deployment admits only its own networks.
         "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": os.environ.get("NOTIFY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),
+        "CONSOLE_SIGNING_KEY_FILE": str(state.signing_key_file()),
+        "CONSOLE_FIRST_PASSWORD_FILE": str(state.first_password_file()),
+        **{f"CONSOLE_{s.upper()}_URL": state.service_url(s) for s in state.SERVICES if s != "console"},
     }
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps: list[asyncio.Task[None]] = []
@@ -194,6 +210,7 @@ async def run_stack(verbose: bool = False) -> int:
                 f"[dim]dashboard: {state.service_url('reporting')}/dashboard?token=$(pilar token --role admin)"
                 "   ·   Ctrl-C stops everything"
             )
+            hand_over_first_password()
         else:
             failed = [s for s, ok in zip(state.SERVICES, ready, strict=True) if not ok]
             console.print(f"[bold red]not ready: {', '.join(failed)} — see the log lines above[/]")

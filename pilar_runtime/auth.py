@@ -15,7 +15,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -27,6 +26,7 @@ from pilar_runtime.errors import Forbidden, NotFound
 from pilar_runtime.keys import ALGORITHM, SigningKey
 from pilar_runtime.links import LinkRefused, Why, check_link, scope
 from pilar_runtime.regions import checked_region, in_region
+from pilar_runtime.roles import Role
 from pilar_runtime.tokenkeys import KeySource, KeysUnavailable
 
 log = structlog.get_logger("pilar.auth")
@@ -36,14 +36,6 @@ DEFAULT_AUDIENCE = "pilar"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
 LEEWAY = timedelta(seconds=60)
 _REGION = re.compile(r"^(\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)?$")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    PROVINCE_OPERATOR = "province_operator"
-    DISTRICT_OPERATOR = "district_operator"
-    VIEWER = "viewer"
-    INTEGRATION = "integration"
 
 
 WRITERS = frozenset({Role.ADMIN, Role.PROVINCE_OPERATOR, Role.DISTRICT_OPERATOR})

@@ -1,10 +1,11 @@
-"""`pilar up` brings the four services up healthy against the local RabbitMQ and an embedded SecantusDB, and
-Ctrl-C stops every process it started."""
+"""`pilar up` brings the four services and the console up healthy against the local RabbitMQ and an embedded
+SecantusDB, hands over the first admin's one-time password once, and Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from pilar_runtime.auth import issue_token
 from pilar_runtime.brokerusers import Rabbitmqctl
 from pilar_runtime.keys import SigningKey
 
-SERVICES = ("registry", "outreach", "notify", "reporting")
+SERVICES = ("registry", "outreach", "notify", "reporting", "console")
 
 
 async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, tmp_path: Path) -> None:
@@ -84,6 +85,11 @@ async def test_pilar_up_runs_the_whole_system_and_stops_cleanly(amqp_url: str, t
     assert made_users or "broker users: every service runs as" in said, output[-2000:]
     logs = {p.stem for p in (tmp_path / "logs").glob("*.log")}
     assert set(SERVICES) <= logs
+    # The first admin's one-time password was shown once, then its file deleted; no log holds it.
+    shown = re.search(r"as admin@dinsos\.example with the one-time password (\S+)", said)
+    assert shown, said[-2000:]
+    assert not (tmp_path / "first-admin-password").exists()
+    assert all(shown.group(1) not in p.read_text() for p in (tmp_path / "logs").glob("*.log"))
 
 
 def test_where_rabbitmqctl_may_not_make_users_every_service_runs_as_amqp_urls_user_and_pilar_up_says_so(

@@ -16,7 +16,7 @@ from contracts import topology
 from pilar_runtime.brokerusers import definitions
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004, "console": 8000}
 REQUIRED_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]+\}")
 
 
