@@ -51,17 +51,38 @@ class Gateway:
     async def get(self, user: dict[str, Any], service: str, path: str, **params: Any) -> Any:
         return await self._call(user, "GET", service, path, params=params)
 
+    async def send(
+        self, user: dict[str, Any], method: str, service: str, path: str, body: Any = None, **params: Any
+    ) -> Any:
+        """A write (POST, PUT, PATCH, DELETE) with a JSON body; the service's problem comes back as `ServiceRefused`."""
+        return await self._call(user, method, service, path, params=params, json=body)
+
+    async def upload(
+        self, user: dict[str, Any], service: str, path: str, filename: str, content: bytes, **params: Any
+    ) -> Any:
+        """A file posted as multipart form data (the registry's bulk import)."""
+        return await self._call(user, "POST", service, path, params=params, files={"file": (filename, content)})
+
+    async def download(self, user: dict[str, Any], service: str, path: str, **params: Any) -> httpx.Response:
+        """A file (a report's XLSX, PDF or CSV), passed on as the service answered it: body and headers."""
+        found: httpx.Response = await self._call(user, "GET", service, path, params=params, raw=True)
+        return found
+
     async def _call(self, user: dict[str, Any], method: str, service: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.bearer(user)}"}
         params = {k: v for k, v in (kwargs.pop("params", None) or {}).items() if v is not None}
         try:
             async with httpx.AsyncClient(base_url=self.urls[service], timeout=self.timeout) as client:
-                response = await client.request(method, path, headers=headers, params=params, **kwargs)
+                response = await client.request(
+                    method, path, headers=headers, params=params, **{k: v for k, v in kwargs.items() if k != "raw"}
+                )
         except httpx.HTTPError as exc:
             log.warning("gateway.unreachable", service=service, path=path, error=type(exc).__name__)
             raise ServiceRefused(503, {GENERAL: UNAVAILABLE}) from None
         if response.is_success:
-            return response.json()
+            if kwargs.get("raw"):
+                return response
+            return response.json() if response.content else None
         try:
             problem = response.json()
         except ValueError:
