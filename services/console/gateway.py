@@ -58,10 +58,19 @@ class Gateway:
         return await self._call(user, method, service, path, params=params, json=body)
 
     async def upload(
-        self, user: dict[str, Any], service: str, path: str, filename: str, content: bytes, **params: Any
+        self,
+        user: dict[str, Any],
+        service: str,
+        path: str,
+        filename: str,
+        content: bytes,
+        fields: dict[str, str] | None = None,
+        **params: Any,
     ) -> Any:
-        """A file posted as multipart form data (the registry's bulk import)."""
-        return await self._call(user, "POST", service, path, params=params, files={"file": (filename, content)})
+        """A file posted as multipart form data, with the form's other ``fields`` (the registry's bulk import)."""
+        return await self._call(
+            user, "POST", service, path, params=params, files={"file": (filename, content)}, data=fields or {}
+        )
 
     async def download(self, user: dict[str, Any], service: str, path: str, **params: Any) -> httpx.Response:
         """A file (a report's XLSX, PDF or CSV), passed on as the service answered it: body and headers."""

@@ -41,6 +41,28 @@ BY_TYPE = {
     "literal_error": "Pilihan tidak dikenal.",
 }
 _UNKNOWN_REGION = re.compile(r"region code .* does not exist|is not a Kemendagri code")
+# The services' messages for rules without a rule name, in the words of the pages (first match wins).
+BY_MESSAGE = [
+    (re.compile(r"NIK is not valid"), "NIK tidak valid (16 angka dengan kode wilayah dan tanggal lahir yang benar)."),
+    (re.compile(r"phone must be"), "Nomor telepon harus 8–15 angka."),
+    (re.compile(r"email is not a valid"), "Alamat e-mail tidak valid."),
+    (re.compile(r"another worker is registered with this NIK"), "NIK ini sudah terdaftar untuk petugas lain."),
+    (re.compile(r"already exists in this region"), "Lembaga sejenis dengan nama ini sudah terdaftar di desa ini."),
+    (re.compile(r"board has more than one"), "Ketua, sekretaris, dan bendahara masing-masing hanya satu."),
+    (re.compile(r"board is incomplete"), "Kepengurusan belum lengkap: ketua, sekretaris, dan bendahara wajib ada."),
+    (re.compile(r"needs at least one member"), "WKSBM memerlukan sedikitnya satu lembaga anggota di desanya."),
+    (
+        re.compile(r"member_ids:"),
+        "Lembaga anggota harus lembaga yang ada, bukan WKSBM, tidak bubar, di desa yang sama.",
+    ),
+    (re.compile(r"only an initiated institution|formed meanwhile"), "Hanya lembaga rintisan yang dapat ditumbuhkan."),
+    (re.compile(r"is not known yet"), "Kampanye atau sesi ini belum dikenal registri. Coba lagi sebentar lagi."),
+    (re.compile(r"outside the region of"), "Kampanye atau sesi ini bukan milik wilayah lembaga."),
+    (re.compile(r"not a session of the cited campaign"), "Sesi ini bukan bagian dari kampanye yang dipilih."),
+    (re.compile(r"cannot go from|can no longer change"), "Perubahan status ini tidak diperbolehkan."),
+    (re.compile(r"is in the future"), "Tanggal tidak boleh di masa depan."),
+    (re.compile(r"is expected here"), "Kode wilayah tidak pada tingkat yang sesuai."),
+]
 UNAVAILABLE = BY_STATUS[503]
 
 
@@ -49,10 +71,11 @@ def _field(loc: list[Any]) -> str:
     return ".".join(str(part) for part in loc[1:]) if len(loc) > 1 else GENERAL
 
 
-def _words(message: str) -> str:
+def in_words(message: str) -> str:
+    """A service's English message in the pages' words, when the table knows it."""
     if _UNKNOWN_REGION.search(message):
         return "Kode wilayah tidak ada dalam referensi Kemendagri."
-    return message
+    return next((words for pattern, words in BY_MESSAGE if pattern.search(message)), message)
 
 
 def field_errors(status: int, problem: dict[str, Any]) -> dict[str, str]:
@@ -63,9 +86,9 @@ def field_errors(status: int, problem: dict[str, Any]) -> dict[str, str]:
     for issue in problem.get("errors") or []:
         if isinstance(issue, dict):
             where = _field(list(issue.get("loc") or []))
-            found.setdefault(where, BY_TYPE.get(str(issue.get("type")), _words(str(issue.get("msg", "")))))
+            found.setdefault(where, BY_TYPE.get(str(issue.get("type")), in_words(str(issue.get("msg", "")))))
     if found:
         return found
     message = str(problem.get("message") or "")
-    words = BY_RULE.get(str(problem.get("rule"))) or BY_STATUS.get(status) or _words(message) or "Permintaan ditolak."
+    words = BY_RULE.get(str(problem.get("rule"))) or BY_STATUS.get(status) or in_words(message) or "Permintaan ditolak."
     return {str(problem.get("field") or GENERAL): words}

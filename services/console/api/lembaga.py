@@ -1,0 +1,239 @@
+"""Lembaga: list and search, register, the kepengurusan editor, the penumbuhan, members, status and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from pilar_runtime.localtime import local_today, zone_of
+from services.console.api.pages import SignedIn, checked_form, page, parts, redirect
+from services.console.commands import lembaga
+from services.console.commands.signin import Visit
+from services.console.domain import lembaga as rules
+from services.console.gateway import ServiceRefused
+
+router = APIRouter(prefix="/lembaga", tags=["lembaga"])
+LABELS: dict[str, Any] = {"kinds": rules.KINDS, "statuses": rules.STATUSES, "board_roles": rules.BOARD_ROLES}
+
+
+def refused(request: Request, visit: Visit, exc: ServiceRefused) -> HTMLResponse:
+    """A service's refusal of a whole page (another region's record, a missing one) as a page in Indonesian."""
+    message = next(iter(exc.errors.values()), "Permintaan ditolak.")
+    return page(request, "error.html", visit, exc.status, message=message)
+
+
+@router.get("", summary="Institutions of the user's region: search and filter", response_class=HTMLResponse)
+async def list_page(request: Request, visit: SignedIn) -> Response:
+    assert visit.user is not None
+    query = dict(request.query_params)
+    filters = rules.list_filters(query, ("q", "kind", "status", "region"))
+    offset = int(query["offset"]) if query.get("offset", "").isdigit() else 0
+    try:
+        found = await lembaga.institutions(parts(request).gateway, visit.user, filters, offset)
+    except ServiceRefused as exc:
+        return page(request, "lembaga/list.html", visit, 200, **LABELS, found=None, values=filters, errors=exc.errors)
+    return page(request, "lembaga/list.html", visit, **LABELS, found=found, values=filters, offset=offset)
+
+
+@router.get("/baru", summary="The registration form", response_class=HTMLResponse)
+async def new_page(request: Request, visit: SignedIn) -> Response:
+    return page(request, "lembaga/new.html", visit, **LABELS, rows=rules.starting_rows(), values={})
+
+
+@router.post("/baru", summary="Register an institution (or add a row to its board)", response_class=HTMLResponse)
+async def register(request: Request, visit: SignedIn) -> Response:
+    assert visit.user is not None
+    form = await checked_form(request, visit)
+    rows = rules.board_rows(form)
+    if form.get("action") == "tambah-baris":
+        return page(request, "lembaga/new.html", visit, **LABELS, rows=rules.with_blank_row(rows), values=form)
+    try:
+        created = await lembaga.register(
+            parts(request).gateway, visit.user, rules.registration(form, rules.board_of(rows))
+        )
+    except ServiceRefused as exc:
+        errors = rules.form_errors(exc.errors, rules.kept_indexes(rows))
+        duplicate = exc.status == 409
+        return page(
+            request,
+            "lembaga/new.html",
+            visit,
+            exc.status,
+            **LABELS,
+            rows=rows,
+            values=form,
+            errors=errors,
+            duplicate=duplicate,
+        )
+    return redirect(f"/lembaga/{created['id']}")
+
+
+@router.get(
+    "/{institution_id}", summary="One institution: board, members, formation, history", response_class=HTMLResponse
+)
+async def record_page(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    try:
+        found = await lembaga.record(parts(request).gateway, visit.user, institution_id)
+    except ServiceRefused as exc:
+        return refused(request, visit, exc)
+    changed = request.query_params.get("diubah", "")
+    return page(
+        request, "lembaga/record.html", visit, **LABELS, **found, next_statuses=rules.NEXT_STATUSES, changed=changed
+    )
+
+
+@router.post("/{institution_id}/status", summary="Change an institution's status", response_class=HTMLResponse)
+async def change_status(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    form = await checked_form(request, visit)
+    gateway = parts(request).gateway
+    try:
+        await lembaga.change(gateway, visit.user, institution_id, {"status": form.get("status", "")})
+    except ServiceRefused as exc:
+        try:
+            found = await lembaga.record(gateway, visit.user, institution_id)
+        except ServiceRefused as gone:
+            return refused(request, visit, gone)
+        return page(
+            request,
+            "lembaga/record.html",
+            visit,
+            exc.status,
+            **LABELS,
+            **found,
+            next_statuses=rules.NEXT_STATUSES,
+            errors=exc.errors,
+        )
+    return redirect(f"/lembaga/{institution_id}?diubah=status")
+
+
+@router.get("/{institution_id}/pengurus", summary="The kepengurusan editor", response_class=HTMLResponse)
+async def board_page(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    try:
+        found = await lembaga.institution(parts(request).gateway, visit.user, institution_id)
+    except ServiceRefused as exc:
+        return refused(request, visit, exc)
+    return page(request, "lembaga/board.html", visit, **LABELS, institution=found, rows=rules.rows_of(found["board"]))
+
+
+@router.post(
+    "/{institution_id}/pengurus", summary="Replace the kepengurusan (or add a row)", response_class=HTMLResponse
+)
+async def replace_board(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    form = await checked_form(request, visit)
+    gateway = parts(request).gateway
+    rows = rules.board_rows(form)
+    try:
+        found = await lembaga.institution(gateway, visit.user, institution_id)
+    except ServiceRefused as exc:
+        return refused(request, visit, exc)
+    if form.get("action") == "tambah-baris":
+        return page(request, "lembaga/board.html", visit, **LABELS, institution=found, rows=rules.with_blank_row(rows))
+    try:
+        await lembaga.replace_board(gateway, visit.user, institution_id, rules.board_of(rows))
+    except ServiceRefused as exc:
+        errors = rules.form_errors(exc.errors, rules.kept_indexes(rows))
+        return page(
+            request, "lembaga/board.html", visit, exc.status, **LABELS, institution=found, rows=rows, errors=errors
+        )
+    return redirect(f"/lembaga/{institution_id}?diubah=pengurus")
+
+
+@router.get(
+    "/{institution_id}/anggota",
+    summary="The members editor (a WKSBM's member institutions)",
+    response_class=HTMLResponse,
+)
+async def members_page(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    gateway = parts(request).gateway
+    try:
+        found = await lembaga.institution(gateway, visit.user, institution_id)
+        candidates = await lembaga.candidates(gateway, visit.user, found)
+    except ServiceRefused as exc:
+        return refused(request, visit, exc)
+    return page(request, "lembaga/members.html", visit, **LABELS, institution=found, candidates=candidates)
+
+
+@router.post("/{institution_id}/anggota", summary="Change the member institutions", response_class=HTMLResponse)
+async def change_members(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    await checked_form(request, visit)
+    chosen = [str(v) for v in (await request.form()).getlist("member_ids")]
+    gateway = parts(request).gateway
+    try:
+        await lembaga.change(gateway, visit.user, institution_id, {"member_ids": chosen})
+    except ServiceRefused as exc:
+        if exc.status in (403, 404):
+            return refused(request, visit, exc)
+        found = await lembaga.institution(gateway, visit.user, institution_id)
+        candidates = await lembaga.candidates(gateway, visit.user, found)
+        return page(
+            request,
+            "lembaga/members.html",
+            visit,
+            exc.status,
+            **LABELS,
+            institution=found,
+            candidates=candidates,
+            errors=exc.errors,
+        )
+    return redirect(f"/lembaga/{institution_id}?diubah=anggota")
+
+
+@router.get(
+    "/{institution_id}/penumbuhan", summary="The penumbuhan form: date, campaign, session", response_class=HTMLResponse
+)
+async def formation_page(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    gateway = parts(request).gateway
+    try:
+        found = await lembaga.institution(gateway, visit.user, institution_id)
+        campaigns, sessions = await lembaga.citable(gateway, visit.user, found["region_code"])
+    except ServiceRefused as exc:
+        return refused(request, visit, exc)
+    values = {"formed_on": local_today(zone_of(found["region_code"])).isoformat()}
+    return page(
+        request,
+        "lembaga/formation.html",
+        visit,
+        **LABELS,
+        institution=found,
+        campaigns=campaigns,
+        sessions=sessions,
+        values=values,
+    )
+
+
+@router.post("/{institution_id}/penumbuhan", summary="Complete the penumbuhan", response_class=HTMLResponse)
+async def form_institution(request: Request, visit: SignedIn, institution_id: str) -> Response:
+    assert visit.user is not None
+    form = await checked_form(request, visit)
+    gateway = parts(request).gateway
+    try:
+        await lembaga.form(
+            gateway, visit.user, institution_id, rules.optional(form, "formed_on", "campaign_id", "session_id")
+        )
+    except ServiceRefused as exc:
+        if exc.status in (403, 404):
+            return refused(request, visit, exc)
+        found = await lembaga.institution(gateway, visit.user, institution_id)
+        campaigns, sessions = await lembaga.citable(gateway, visit.user, found["region_code"])
+        return page(
+            request,
+            "lembaga/formation.html",
+            visit,
+            exc.status,
+            **LABELS,
+            institution=found,
+            campaigns=campaigns,
+            sessions=sessions,
+            values=form,
+            errors=exc.errors,
+        )
+    return redirect(f"/lembaga/{institution_id}?diubah=penumbuhan")
