@@ -15,6 +15,8 @@ from services.console.domain import lembaga as rules
 from services.console.gateway import ServiceRefused
 
 router = APIRouter(prefix="/lembaga", tags=["lembaga"])
+REGISTRATION_FIELDS = ("kind", "name", "region_code", "address", "status")
+FORMATION_FIELDS = ("formed_on", "campaign_id", "session_id")
 LABELS: dict[str, Any] = {"kinds": rules.KINDS, "statuses": rules.STATUSES, "board_roles": rules.BOARD_ROLES}
 
 
@@ -54,7 +56,7 @@ async def register(request: Request, visit: SignedIn) -> Response:
             parts(request).gateway, visit.user, rules.registration(form, rules.board_of(rows))
         )
     except ServiceRefused as exc:
-        errors = rules.form_errors(exc.errors, rules.kept_indexes(rows))
+        errors = rules.on_form(rules.form_errors(exc.errors, rules.kept_indexes(rows)), REGISTRATION_FIELDS)
         duplicate = exc.status == 409
         return page(
             request,
@@ -105,7 +107,7 @@ async def change_status(request: Request, visit: SignedIn, institution_id: str) 
             **LABELS,
             **found,
             next_statuses=rules.NEXT_STATUSES,
-            errors=exc.errors,
+            errors=rules.on_form(exc.errors, ("status",)),
         )
     return redirect(f"/lembaga/{institution_id}?diubah=status")
 
@@ -137,7 +139,7 @@ async def replace_board(request: Request, visit: SignedIn, institution_id: str) 
     try:
         await lembaga.replace_board(gateway, visit.user, institution_id, rules.board_of(rows))
     except ServiceRefused as exc:
-        errors = rules.form_errors(exc.errors, rules.kept_indexes(rows))
+        errors = rules.on_form(rules.form_errors(exc.errors, rules.kept_indexes(rows)), ())
         return page(
             request, "lembaga/board.html", visit, exc.status, **LABELS, institution=found, rows=rows, errors=errors
         )
@@ -181,7 +183,7 @@ async def change_members(request: Request, visit: SignedIn, institution_id: str)
             **LABELS,
             institution=found,
             candidates=candidates,
-            errors=exc.errors,
+            errors=rules.on_form(exc.errors, ("member_ids",)),
         )
     return redirect(f"/lembaga/{institution_id}?diubah=anggota")
 
@@ -234,6 +236,6 @@ async def form_institution(request: Request, visit: SignedIn, institution_id: st
             campaigns=campaigns,
             sessions=sessions,
             values=form,
-            errors=exc.errors,
+            errors=rules.on_form(exc.errors, FORMATION_FIELDS),
         )
     return redirect(f"/lembaga/{institution_id}?diubah=penumbuhan")

@@ -15,6 +15,7 @@ from services.console.gateway import ServiceRefused
 
 router = APIRouter(prefix="/petugas", tags=["petugas"])
 LABELS: dict[str, Any] = {"roles": rules.ROLES}
+WORKER_FIELDS = ("role", "name", "region_code", "nik", "phone", "email", "active")
 IMPORT_KINDS = {"workers": "Petugas", "institutions": "Lembaga"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the registry's limit: a larger file is refused here without being sent on
 
@@ -45,7 +46,14 @@ async def register(request: Request, visit: SignedIn) -> Response:
         created = await petugas.register(parts(request).gateway, visit.user, rules.worker_body(form, editing=False))
     except ServiceRefused as exc:
         return page(
-            request, "petugas/worker.html", visit, exc.status, **LABELS, worker=None, values=form, errors=exc.errors
+            request,
+            "petugas/worker.html",
+            visit,
+            exc.status,
+            **LABELS,
+            worker=None,
+            values=form,
+            errors=rules.on_form(exc.errors, WORKER_FIELDS),
         )
     return redirect(f"/petugas/{created['id']}?diubah=baru")
 
@@ -138,6 +146,13 @@ async def change(request: Request, visit: SignedIn, worker_id: str) -> Response:
         if exc.status in (403, 404):
             return refused(request, visit, exc)
         return page(
-            request, "petugas/worker.html", visit, exc.status, **LABELS, worker=found, values=form, errors=exc.errors
+            request,
+            "petugas/worker.html",
+            visit,
+            exc.status,
+            **LABELS,
+            worker=found,
+            values=form,
+            errors=rules.on_form(exc.errors, WORKER_FIELDS),
         )
     return redirect(f"/petugas/{worker_id}?diubah=ya")

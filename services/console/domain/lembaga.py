@@ -9,7 +9,7 @@ from typing import Any
 from contracts.events.common import INSTITUTION_KIND_LABELS, INSTITUTION_STATUS_LABELS, WORKER_ROLE_LABELS
 from pilar_runtime.localtime import abbreviation, hari_tanggal, zone_of
 from services.console.domain.formats import waktu
-from services.console.domain.messages import in_words
+from services.console.domain.messages import GENERAL, in_words
 
 KINDS = {str(k): label for k, label in INSTITUTION_KIND_LABELS.items()}
 STATUSES = {str(s): label for s, label in INSTITUTION_STATUS_LABELS.items()}
@@ -144,3 +144,12 @@ def session_choices(sessions: list[dict[str, Any]]) -> list[dict[str, str]]:
 def row_errors(job: dict[str, Any]) -> list[dict[str, Any]]:
     """The import's per-row errors, their messages in the pages' words where the table knows them."""
     return [{**e, "message": in_words(str(e.get("message", "")))} for e in job.get("errors") or []]
+
+
+def on_form(errors: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
+    """A refusal naming no field of the form (``formation``, ``status``…) is shown at the top of the form."""
+    found: dict[str, str] = {}
+    for key, message in errors.items():
+        shown = key if key in fields or key.split(".")[0] == "board" else GENERAL
+        found.setdefault(shown, message)
+    return found

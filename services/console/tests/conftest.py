@@ -18,6 +18,8 @@ from services.console.app import build
 from services.console.settings import ConsoleSettings
 from services.outreach.app import build as build_outreach
 from services.outreach.settings import OutreachSettings
+from services.registry.app import build as build_registry
+from services.registry.settings import RegistrySettings
 from services.reporting.app import build as build_reporting
 from services.reporting.settings import ReportingSettings
 
@@ -110,4 +112,52 @@ async def console(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterat
         async with RunningApp(build(settings)) as running:
             mongo = Mongo(settings.mongodb_url, settings.database)
             yield Console(running.url, settings, mongo, reporting_app.url)
+            await mongo.close()
+
+
+@dataclass
+class Stack:
+    """The console beside registry, outreach and reporting (the Lembaga and Petugas pages), and the services' URLs
+    for what a test prepares through their APIs."""
+
+    console: Console
+    registry_url: str
+    outreach_url: str
+    registry_mongo: Mongo  # the registry's database: when it has learnt outreach's campaigns and sessions
+
+    async def operator(self, region: str, name: str) -> Browser:
+        """A district operator of ``region``, created by the first admin and signed in with their own password."""
+        admin = self.console.browser()
+        email, one_time = self.console.first_admin()
+        if (await admin.sign_in(email, STRONG)).status_code != 303:
+            await admin.sign_in_for_good(email, one_time)
+        login = f"{name.lower().replace(' ', '.')}@dinsos.example"
+        _, password = await admin.create_user(name, login, "district_operator", region)
+        await admin.close()
+        browser = self.console.browser()
+        await browser.sign_in_for_good(login, password)
+        return browser
+
+
+@pytest.fixture
+async def stack(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
+    fast = {**stack_settings, "relay_poll_seconds": 0.2}
+    registry = RegistrySettings(**fast)  # type: ignore[arg-type]
+    async with (
+        RunningApp(build_registry(registry)) as registry_app,
+        RunningApp(build_reporting(ReportingSettings(**fast))) as reporting_app,  # type: ignore[arg-type]
+        RunningApp(build_outreach(OutreachSettings(**fast))) as outreach_app,  # type: ignore[arg-type]
+    ):
+        urls = {"registry_url": registry_app.url, "reporting_url": reporting_app.url, "outreach_url": outreach_app.url}
+        settings = console_settings(stack_settings, tmp_path, **urls)
+        async with RunningApp(build(settings)) as running:
+            mongo = Mongo(settings.mongodb_url, settings.database)
+            registry_mongo = Mongo(registry.mongodb_url, registry.database)
+            yield Stack(
+                Console(running.url, settings, mongo, reporting_app.url),
+                registry_app.url,
+                outreach_app.url,
+                registry_mongo,
+            )
+            await registry_mongo.close()
             await mongo.close()
