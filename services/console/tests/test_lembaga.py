@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from playwright.async_api import async_playwright
 
 from pilar_dev.testing import bearer, eventually
-from services.console.tests.conftest import Browser, Stack
+from services.console.tests.conftest import STRONG, Browser, Stack
+from services.console.tests.test_browser import ARGS, CHROMIUM, INSTALLED
 
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "console" / "lembaga.png"
 DESA = "34.03.13.2004"  # Kampung, Ngawen, Gunungkidul
 SETUP = bearer("district_operator", "34.03", sub="usr_setup")
 BOARD = {
@@ -167,3 +172,50 @@ async def test_an_operator_registers_forms_and_follows_a_wksbm(stack: Stack) -> 
     assert changed.status_code == 403 and "di luar wilayah" in changed.text
     await operator.close()
     await other.close()
+
+
+async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stack) -> None:
+    """Seed 001's step "form the WKSBM with their boards", by the labels the README documents."""
+    if not INSTALLED:
+        pytest.fail("chromium is missing: apt-get install -y chromium")
+    await (await stack.operator("34.03", "Operator Gunungkidul")).close()  # an account with its own password
+    campaign_id, session_id = await campaign_and_session(stack)
+    await member_in_desa(stack)
+    url = stack.console.url
+    requested: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = await browser.new_page(viewport={"width": 375, "height": 740})
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(f"{url}/masuk")
+        await page.get_by_label("E-mail").fill("operator.gunungkidul@dinsos.example")
+        await page.get_by_label("Kata sandi").fill(STRONG)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{url}/")
+        await page.get_by_role("link", name="Lembaga", exact=True).click()
+        await page.get_by_role("link", name="Daftarkan lembaga").click()
+        await page.get_by_label("Jenis lembaga").select_option("WKSBM")
+        await page.get_by_label("Nama lembaga").fill("WKSBM Kampung Sejahtera")
+        await page.get_by_label("Kode wilayah (desa)").fill(DESA)
+        for row, name in enumerate(("Sutrisno", "Wahyuni", "Sri Lestari"), start=1):
+            await page.get_by_label(f"Nama pengurus {row}", exact=True).fill(name)
+        await page.get_by_role("button", name="Tambah baris").click()  # one more seat, no script
+        await page.get_by_label("Jabatan 5", exact=True).fill("anggota")
+        await page.get_by_label("Nama pengurus 5", exact=True).fill("Suparno")
+        await page.get_by_role("button", name="Daftarkan", exact=True).click()
+        await page.wait_for_url(re.compile(r"/lembaga/ins_"))
+        assert await page.locator("#status-lembaga").inner_text() == "Rintisan"
+        await page.get_by_role("link", name="Ubah anggota").click()
+        await page.get_by_label("KUBE Sido Makmur (Pranata Sosial)").check()
+        await page.get_by_role("button", name="Simpan anggota").click()
+        await page.get_by_role("link", name="Penumbuhan").click()
+        await page.get_by_label("Kampanye").select_option(campaign_id)
+        await page.get_by_label("Sesi").select_option(session_id)
+        await page.get_by_role("button", name="Tumbuhkan lembaga").click()
+        await page.wait_for_url(re.compile(r"diubah=penumbuhan"))
+        assert await page.locator("#status-lembaga").inner_text() == "Aktif"
+        assert await page.get_by_role("cell", name="Suparno").count() == 1
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        await browser.close()
+    assert requested and all(u.startswith(url) for u in requested), requested
