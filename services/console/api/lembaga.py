@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pilar_runtime.auth import WRITERS
 from pilar_runtime.localtime import local_today, zone_of
 from services.console.api.pages import SignedIn, checked_form, page, parts, redirect
 from services.console.commands import lembaga
@@ -18,6 +19,12 @@ router = APIRouter(prefix="/lembaga", tags=["lembaga"])
 REGISTRATION_FIELDS = ("kind", "name", "region_code", "address", "status")
 FORMATION_FIELDS = ("formed_on", "campaign_id", "session_id")
 LABELS: dict[str, Any] = {"kinds": rules.KINDS, "statuses": rules.STATUSES, "board_roles": rules.BOARD_ROLES}
+
+
+def section_page(request: Request, template: str, visit: Visit, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of the section: its labels, and whether the user may write (a viewer sees no forms to change)."""
+    writer = visit.user is not None and visit.user["role"] in WRITERS
+    return page(request, template, visit, status, **LABELS, writer=writer, **context)
 
 
 def refused(request: Request, visit: Visit, exc: ServiceRefused) -> HTMLResponse:
@@ -35,13 +42,13 @@ async def list_page(request: Request, visit: SignedIn) -> Response:
     try:
         found = await lembaga.institutions(parts(request).gateway, visit.user, filters, offset)
     except ServiceRefused as exc:
-        return page(request, "lembaga/list.html", visit, 200, **LABELS, found=None, values=filters, errors=exc.errors)
-    return page(request, "lembaga/list.html", visit, **LABELS, found=found, values=filters, offset=offset)
+        return section_page(request, "lembaga/list.html", visit, 200, found=None, values=filters, errors=exc.errors)
+    return section_page(request, "lembaga/list.html", visit, found=found, values=filters, offset=offset)
 
 
 @router.get("/baru", summary="The registration form", response_class=HTMLResponse)
 async def new_page(request: Request, visit: SignedIn) -> Response:
-    return page(request, "lembaga/new.html", visit, **LABELS, rows=rules.starting_rows(), values={})
+    return section_page(request, "lembaga/new.html", visit, rows=rules.starting_rows(), values={})
 
 
 @router.post("/baru", summary="Register an institution (or add a row to its board)", response_class=HTMLResponse)
@@ -50,7 +57,7 @@ async def register(request: Request, visit: SignedIn) -> Response:
     form = await checked_form(request, visit)
     rows = rules.board_rows(form)
     if form.get("action") == "tambah-baris":
-        return page(request, "lembaga/new.html", visit, **LABELS, rows=rules.with_blank_row(rows), values=form)
+        return section_page(request, "lembaga/new.html", visit, rows=rules.with_blank_row(rows), values=form)
     try:
         created = await lembaga.register(
             parts(request).gateway, visit.user, rules.registration(form, rules.board_of(rows))
@@ -82,8 +89,8 @@ async def record_page(request: Request, visit: SignedIn, institution_id: str) ->
     except ServiceRefused as exc:
         return refused(request, visit, exc)
     changed = request.query_params.get("diubah", "")
-    return page(
-        request, "lembaga/record.html", visit, **LABELS, **found, next_statuses=rules.NEXT_STATUSES, changed=changed
+    return section_page(
+        request, "lembaga/record.html", visit, **found, next_statuses=rules.NEXT_STATUSES, changed=changed
     )
 
 
@@ -119,7 +126,7 @@ async def board_page(request: Request, visit: SignedIn, institution_id: str) -> 
         found = await lembaga.institution(parts(request).gateway, visit.user, institution_id)
     except ServiceRefused as exc:
         return refused(request, visit, exc)
-    return page(request, "lembaga/board.html", visit, **LABELS, institution=found, rows=rules.rows_of(found["board"]))
+    return section_page(request, "lembaga/board.html", visit, institution=found, rows=rules.rows_of(found["board"]))
 
 
 @router.post(
@@ -135,13 +142,13 @@ async def replace_board(request: Request, visit: SignedIn, institution_id: str) 
     except ServiceRefused as exc:
         return refused(request, visit, exc)
     if form.get("action") == "tambah-baris":
-        return page(request, "lembaga/board.html", visit, **LABELS, institution=found, rows=rules.with_blank_row(rows))
+        return section_page(request, "lembaga/board.html", visit, institution=found, rows=rules.with_blank_row(rows))
     try:
         await lembaga.replace_board(gateway, visit.user, institution_id, rules.board_of(rows))
     except ServiceRefused as exc:
         errors = rules.on_form(rules.form_errors(exc.errors, rules.kept_indexes(rows)), ())
-        return page(
-            request, "lembaga/board.html", visit, exc.status, **LABELS, institution=found, rows=rows, errors=errors
+        return section_page(
+            request, "lembaga/board.html", visit, exc.status, institution=found, rows=rows, errors=errors
         )
     return redirect(f"/lembaga/{institution_id}?diubah=pengurus")
 
@@ -159,7 +166,7 @@ async def members_page(request: Request, visit: SignedIn, institution_id: str) -
         candidates = await lembaga.candidates(gateway, visit.user, found)
     except ServiceRefused as exc:
         return refused(request, visit, exc)
-    return page(request, "lembaga/members.html", visit, **LABELS, institution=found, candidates=candidates)
+    return section_page(request, "lembaga/members.html", visit, institution=found, candidates=candidates)
 
 
 @router.post("/{institution_id}/anggota", summary="Change the member institutions", response_class=HTMLResponse)

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from pilar_runtime.auth import WRITERS
 from services.console.api.lembaga import refused
 from services.console.api.pages import SignedIn, checked_form, page, parts, redirect
 from services.console.commands import petugas
+from services.console.commands.signin import Visit
 from services.console.domain import lembaga as rules
 from services.console.gateway import ServiceRefused
 
@@ -19,6 +21,12 @@ LABELS: dict[str, Any] = {"roles": rules.ROLES}
 WORKER_FIELDS = ("role", "name", "region_code", "nik", "phone", "email", "active")
 IMPORT_KINDS = {"workers": "Petugas", "institutions": "Lembaga"}
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the registry's limit: a larger file is refused here without being sent on
+
+
+def section_page(request: Request, template: str, visit: Visit, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of the section: the role labels, and whether the user may write."""
+    writer = visit.user is not None and visit.user["role"] in WRITERS
+    return page(request, template, visit, status, **LABELS, writer=writer, **context)
 
 
 @router.get("", summary="Workers of the user's region: search and filter", response_class=HTMLResponse)
@@ -30,13 +38,13 @@ async def list_page(request: Request, visit: SignedIn) -> Response:
     try:
         found = await petugas.workers(parts(request).gateway, visit.user, filters, offset)
     except ServiceRefused as exc:
-        return page(request, "petugas/list.html", visit, **LABELS, found=None, values=filters, errors=exc.errors)
-    return page(request, "petugas/list.html", visit, **LABELS, found=found, values=filters, offset=offset)
+        return section_page(request, "petugas/list.html", visit, found=None, values=filters, errors=exc.errors)
+    return section_page(request, "petugas/list.html", visit, found=found, values=filters, offset=offset)
 
 
 @router.get("/baru", summary="The new-worker form", response_class=HTMLResponse)
 async def new_page(request: Request, visit: SignedIn) -> Response:
-    return page(request, "petugas/worker.html", visit, **LABELS, worker=None, values={"active": "ya"})
+    return section_page(request, "petugas/worker.html", visit, worker=None, values={"active": "ya"})
 
 
 @router.post("/baru", summary="Register a worker", response_class=HTMLResponse)
@@ -65,8 +73,8 @@ async def import_page(request: Request, visit: SignedIn) -> Response:
     try:
         recent = await petugas.recent_imports(parts(request).gateway, visit.user)
     except ServiceRefused as exc:
-        return page(request, "petugas/import.html", visit, kinds=IMPORT_KINDS, recent=[], errors=exc.errors)
-    return page(request, "petugas/import.html", visit, kinds=IMPORT_KINDS, recent=recent)
+        return section_page(request, "petugas/import.html", visit, kinds=IMPORT_KINDS, recent=[], errors=exc.errors)
+    return section_page(request, "petugas/import.html", visit, kinds=IMPORT_KINDS, recent=recent)
 
 
 @router.post("/impor", summary="Upload a CSV or XLSX file to import", response_class=HTMLResponse)
@@ -89,7 +97,7 @@ async def upload(request: Request, visit: SignedIn) -> Response:
             errors = {("file" if key in ("", "file") else key): message for key, message in exc.errors.items()}
         else:
             return redirect(f"/petugas/impor/{job['id']}")
-    return page(
+    return section_page(
         request, "petugas/import.html", visit, 422, kinds=IMPORT_KINDS, recent=[], errors=errors, values={"kind": kind}
     )
 

@@ -125,14 +125,15 @@ class Stack:
     outreach_url: str
     registry_mongo: Mongo  # the registry's database: when it has learnt outreach's campaigns and sessions
 
-    async def operator(self, region: str, name: str) -> Browser:
-        """A district operator of ``region``, created by the first admin and signed in with their own password."""
+    async def operator(self, region: str, name: str, role: str = "district_operator") -> Browser:
+        """A district operator (or ``role``) of ``region``, created by the first admin, signed in with their own
+        password."""
         admin = self.console.browser()
         email, one_time = self.console.first_admin()
         if (await admin.sign_in(email, STRONG)).status_code != 303:
             await admin.sign_in_for_good(email, one_time)
         login = f"{name.lower().replace(' ', '.')}@dinsos.example"
-        _, password = await admin.create_user(name, login, "district_operator", region)
+        _, password = await admin.create_user(name, login, role, region)
         await admin.close()
         browser = self.console.browser()
         await browser.sign_in_for_good(login, password)

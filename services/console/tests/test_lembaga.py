@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from pilar_dev.testing import bearer, eventually
+from services.console.domain import lembaga as rules
 from services.console.tests.conftest import STRONG, Browser, Stack
 from services.console.tests.test_browser import ARGS, CHROMIUM, INSTALLED
 
@@ -219,3 +220,44 @@ async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stac
         await page.screenshot(path=str(SCREENSHOT), full_page=True)
         await browser.close()
     assert requested and all(u.startswith(url) for u in requested), requested
+
+
+def test_board_rows_keep_their_place_when_blank_rows_are_left_out() -> None:
+    form = {
+        "rows": "3",
+        "board.0.role": "ketua",
+        "board.0.name": "Sutrisno",
+        "board.1.role": "anggota",
+        "board.2.role": "bendahara",
+        "board.2.name": "Sri Lestari",
+        "board.2.nik": "12",
+    }
+    rows = rules.board_rows(form)
+    assert rules.board_of(rows) == [
+        {"role": "ketua", "name": "Sutrisno"},
+        {"role": "bendahara", "name": "Sri Lestari", "nik": "12"},
+    ]
+    # The registry names the second seat it was sent; the form shows it on its third row.
+    errors = rules.form_errors({"board.1.nik": "NIK tidak valid."}, rules.kept_indexes(rows))
+    assert rules.on_form(errors, ()) == {"board.2.nik": "NIK tidak valid."}
+    assert rules.on_form({"formation": "x", "formed_on": "y"}, ("formed_on",)) == {"": "x", "formed_on": "y"}
+    assert len(rules.with_blank_row(rows)) == 4 and rules.board_rows({"rows": "x"}) == []
+
+
+def test_campaigns_of_a_desa_progress_and_the_services_words() -> None:
+    campaigns = [{"id": "c1", "desa_codes": [DESA]}, {"id": "c2", "desa_codes": ["34.03.13.2005"]}]
+    assert [c["id"] for c in rules.campaigns_of_desa(campaigns, DESA)] == ["c1"]
+    assert rules.progress({"total": 0, "processed": 0}) == 100
+    assert rules.progress({"total": 3, "processed": 1}) == 33
+    assert rules.when("2026-12-08T02:00:00+00:00", DESA) == "Selasa, 8 Desember 2026 pukul 09.00 WIB"
+    job = {"errors": [{"row": 4, "field": "phone", "message": "phone must be 8 to 15 digits"}]}
+    assert rules.row_errors(job)[0]["message"] == "Nomor telepon harus 8–15 angka."
+    assert rules.worker_body({"role": "PSM", "name": " Sumarni ", "region_code": DESA}, editing=True) == {
+        "role": "PSM",
+        "name": "Sumarni",
+        "region_code": DESA,
+        "active": True,
+        "nik": None,
+        "phone": None,
+        "email": None,
+    }

@@ -30,6 +30,12 @@ async def test_an_operator_registers_and_edits_a_worker(stack: Stack) -> None:
     path = created.headers["location"].split("?")[0]
     shown = await operator.get(created.headers["location"])
     assert "Petugas terdaftar." in shown.text and 'value="081234567002"' in shown.text
+    # A viewer of the region sees the phone masked, and no form to change it.
+    viewer = await stack.operator("34.03", "Pengamat Gunungkidul", role="viewer")
+    seen = await viewer.get(path)
+    assert 'value="*********002"' in seen.text and "Simpan perubahan" not in seen.text and " disabled>" in seen.text
+    assert "Daftarkan petugas" not in (await viewer.get("/petugas")).text
+    await viewer.close()
     changed = await operator.post(path, {**worker, "phone": "", "active": "tidak"})
     assert changed.status_code == 303
     after = await operator.get(path)
