@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pilar_dev.testing import TEST_SIGNING_KEY_PEM, RunningApp
+from pilar_dev.testing import (
+    TEST_JWKS,
+    TEST_LINK_SECRET,
+    TEST_SIGNING_KEY_PEM,
+    RunningApp,
+    delete_namespace,
+    new_namespace,
+)
 from pilar_runtime.mongo import Mongo
 from services.console.app import build
 from services.console.settings import ConsoleSettings
@@ -118,39 +125,47 @@ async def console(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterat
 @dataclass
 class Stack:
     """The console beside registry, outreach and reporting (the Lembaga and Petugas pages), and the services' URLs
-    for what a test prepares through their APIs."""
+    for what a test prepares through their APIs. One per test module: tests use names of their own."""
 
     console: Console
     registry_url: str
     outreach_url: str
     registry_mongo: Mongo  # the registry's database: when it has learnt outreach's campaigns and sessions
+    accounts: set[str] = field(default_factory=set)  # the logins made so far, all with the password STRONG
 
     async def operator(self, region: str, name: str, role: str = "district_operator") -> Browser:
-        """A district operator (or ``role``) of ``region``, created by the first admin, signed in with their own
-        password."""
+        """A district operator (or ``role``) of ``region`` named ``name``, signed in with their own password; the
+        first admin creates the account the first time."""
+        login = f"{name.lower().replace(' ', '.')}@dinsos.example"
+        browser = self.console.browser()
+        if login in self.accounts:
+            assert (await browser.sign_in(login, STRONG)).status_code == 303
+            return browser
         admin = self.console.browser()
         email, one_time = self.console.first_admin()
         if (await admin.sign_in(email, STRONG)).status_code != 303:
             await admin.sign_in_for_good(email, one_time)
-        login = f"{name.lower().replace(' ', '.')}@dinsos.example"
         _, password = await admin.create_user(name, login, role, region)
         await admin.close()
-        browser = self.console.browser()
         await browser.sign_in_for_good(login, password)
+        self.accounts.add(login)
         return browser
 
 
-@pytest.fixture
-async def stack(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
-    fast = {**stack_settings, "relay_poll_seconds": 0.2}
-    registry = RegistrySettings(**fast)  # type: ignore[arg-type]
+@pytest.fixture(scope="module")
+async def stack(amqp_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """Started once per module (four services take a while); its namespace is removed afterwards."""
+    namespace = new_namespace()
+    fast = {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwks": TEST_JWKS}
+    fast["link_secret"] = TEST_LINK_SECRET
+    registry = RegistrySettings(**fast, relay_poll_seconds=0.2)  # type: ignore[arg-type]
     async with (
         RunningApp(build_registry(registry)) as registry_app,
-        RunningApp(build_reporting(ReportingSettings(**fast))) as reporting_app,  # type: ignore[arg-type]
-        RunningApp(build_outreach(OutreachSettings(**fast))) as outreach_app,  # type: ignore[arg-type]
+        RunningApp(build_reporting(ReportingSettings(**fast, relay_poll_seconds=0.2))) as reporting_app,  # type: ignore[arg-type]
+        RunningApp(build_outreach(OutreachSettings(**fast, relay_poll_seconds=0.2))) as outreach_app,  # type: ignore[arg-type]
     ):
         urls = {"registry_url": registry_app.url, "reporting_url": reporting_app.url, "outreach_url": outreach_app.url}
-        settings = console_settings(stack_settings, tmp_path, **urls)
+        settings = console_settings(fast, tmp_path_factory.mktemp("console"), **urls)
         async with RunningApp(build(settings)) as running:
             mongo = Mongo(settings.mongodb_url, settings.database)
             registry_mongo = Mongo(registry.mongodb_url, registry.database)
@@ -162,3 +177,9 @@ async def stack(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterator
             )
             await registry_mongo.close()
             await mongo.close()
+    await delete_namespace(amqp_url, namespace)
+    admin = Mongo(mongodb_url, "admin")
+    for database in await admin.client.list_database_names():
+        if database.startswith(f"{namespace}_"):
+            await admin.client.drop_database(database)
+    await admin.close()

@@ -90,11 +90,11 @@ async def campaign_and_session(stack: Stack) -> tuple[str, str]:
     return planned["id"], session_id
 
 
-async def member_in_desa(stack: Stack) -> str:
+async def member_in_desa(stack: Stack, name: str) -> str:
     async with httpx.AsyncClient(timeout=15) as http:
         answer = await http.post(
             f"{stack.registry_url}/institutions",
-            json={"kind": "PRANATA_SOSIAL", "name": "KUBE Sido Makmur", "region_code": DESA, "status": "active"},
+            json={"kind": "PRANATA_SOSIAL", "name": name, "region_code": DESA, "status": "active"},
             headers=SETUP,
         )
     assert answer.status_code == 201, answer.text
@@ -138,7 +138,7 @@ async def test_an_operator_registers_forms_and_follows_a_wksbm(stack: Stack) -> 
     cited = {"formed_on": date.today().isoformat(), "campaign_id": campaign_id, "session_id": session_id}
     refused = await operator.post(f"{record_path}/penumbuhan", cited)
     assert refused.status_code == 422 and "sedikitnya satu lembaga anggota" in refused.text, refused.text
-    member_id = await member_in_desa(stack)
+    member_id = await member_in_desa(stack, "KUBE Sido Makmur")
     members = await operator.get(f"{record_path}/anggota")
     assert f'id="member-{member_id}"' in members.text
     assert (await operator.post(f"{record_path}/anggota", {"member_ids": member_id})).status_code == 303
@@ -181,7 +181,7 @@ async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stac
         pytest.fail("chromium is missing: apt-get install -y chromium")
     await (await stack.operator("34.03", "Operator Gunungkidul")).close()  # an account with its own password
     campaign_id, session_id = await campaign_and_session(stack)
-    await member_in_desa(stack)
+    await member_in_desa(stack, "KUBE Ngudi Rejeki")
     url = stack.console.url
     requested: list[str] = []
     async with async_playwright() as playwright:
@@ -196,7 +196,7 @@ async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stac
         await page.get_by_role("link", name="Lembaga", exact=True).click()
         await page.get_by_role("link", name="Daftarkan lembaga").click()
         await page.get_by_label("Jenis lembaga").select_option("WKSBM")
-        await page.get_by_label("Nama lembaga").fill("WKSBM Kampung Sejahtera")
+        await page.get_by_label("Nama lembaga").fill("WKSBM Kampung Makmur")
         await page.get_by_label("Kode wilayah (desa)").fill(DESA)
         for row, name in enumerate(("Sutrisno", "Wahyuni", "Sri Lestari"), start=1):
             await page.get_by_label(f"Nama pengurus {row}", exact=True).fill(name)
@@ -207,7 +207,7 @@ async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stac
         await page.wait_for_url(re.compile(r"/lembaga/ins_"))
         assert await page.locator("#status-lembaga").inner_text() == "Rintisan"
         await page.get_by_role("link", name="Ubah anggota").click()
-        await page.get_by_label("KUBE Sido Makmur (Pranata Sosial)").check()
+        await page.get_by_label("KUBE Ngudi Rejeki (Pranata Sosial)").check()
         await page.get_by_role("button", name="Simpan anggota").click()
         await page.get_by_role("link", name="Penumbuhan").click()
         await page.get_by_label("Kampanye").select_option(campaign_id)
