@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from services.console.domain.lembaga import (
+    activity_lines,
     campaign_choices,
     campaigns_of_desa,
     day,
@@ -29,17 +30,24 @@ async def institution(gateway: Gateway, user: User, institution_id: str) -> dict
 
 
 async def record(gateway: Gateway, user: User, institution_id: str) -> dict[str, Any]:
-    """The institution, its region's name, its members and its history (a history reporting cannot give yet leaves
-    a notice instead)."""
+    """The institution, its region's name, its members, its activities, what its penumbuhan cites and its history
+    (a history reporting cannot give yet leaves a notice instead)."""
     found = await institution(gateway, user, institution_id)
+    formation = found.get("formation") or {}
     answers: tuple[Any, ...] = await asyncio.gather(
         gateway.get(user, "registry", f"/regions/{found['region_code']}"),
         gateway.get(user, "reporting", f"/institutions/{institution_id}/history", limit=200),
         asyncio.gather(*(member_name(gateway, user, m) for m in found["member_ids"])),
+        gateway.get(user, "registry", f"/institutions/{institution_id}/activities", limit=100),
+        cited(gateway, user, "campaigns", formation.get("campaign_id")),
+        cited(gateway, user, "sessions", formation.get("session_id")),
         return_exceptions=True,
     )
-    region, history, members = answers
+    region, history, members, activities, campaign, session = answers
     return {
+        "activities": activity_lines(activities["items"]) if isinstance(activities, dict) else [],
+        "cited_campaign": campaign_choices([campaign])[0]["label"] if isinstance(campaign, dict) else "",
+        "cited_session": session_choices([session])[0]["label"] if isinstance(session, dict) else "",
         "institution": found,
         "region": region if isinstance(region, dict) else {"name": found["region_code"]},
         "history": history_lines(history["items"], found["region_code"]) if isinstance(history, dict) else [],
@@ -47,6 +55,11 @@ async def record(gateway: Gateway, user: User, institution_id: str) -> dict[str,
         "members": members if isinstance(members, list) else [],
         "formed_on": day(found["formation"]["formed_on"]) if found.get("formation") else "",
     }
+
+
+async def cited(gateway: Gateway, user: User, what: str, ref_id: str | None) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = await gateway.get(user, "outreach", f"/{what}/{ref_id}") if ref_id else None
+    return found
 
 
 async def member_name(gateway: Gateway, user: User, member_id: str) -> dict[str, str]:

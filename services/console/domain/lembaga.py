@@ -127,6 +127,26 @@ def history_lines(entries: list[dict[str, Any]], region: str) -> list[dict[str, 
     return [{"label": e["label"], "when": when(e["occurred_at"], region)} for e in entries]
 
 
+ACTIVITY_KINDS = {
+    "pelatihan": "Pelatihan",
+    "pendampingan": "Pendampingan",
+    "monev": "Monev",
+    "revitalisasi": "Revitalisasi",
+}
+
+
+def activity_lines(activities: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            "kind": ACTIVITY_KINDS.get(a["kind"], a["kind"]),
+            "day": day(a["date"]),
+            "participants": str(a["participants"]),
+            "notes": a.get("notes") or "",
+        }
+        for a in activities
+    ]
+
+
 def campaign_choices(campaigns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {"id": c["id"], "label": f"{c['name']} ({day(c['start_date'])} s.d. {day(c['end_date'])})"} for c in campaigns

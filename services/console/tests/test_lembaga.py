@@ -146,7 +146,10 @@ async def test_an_operator_registers_forms_and_follows_a_wksbm(stack: Stack) -> 
     assert formed.status_code == 303, formed.text
     record = await operator.get(formed.headers["location"])
     assert 'id="status-lembaga">Aktif<' in record.text and "KUBE Sido Makmur" in record.text
-    assert "Penumbuhan tercatat" in record.text
+    assert "Penumbuhan tercatat" in record.text and "Kampanye: Penumbuhan WKSBM Ngawen (" in record.text
+    assert (
+        "Sesi: penumbuhan WKSBM — Balai Desa Kampung, " in record.text and "Belum ada kegiatan tercatat." in record.text
+    )
 
     async def in_history() -> bool:
         page = await operator.get(record_path)
