@@ -15,8 +15,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,13 @@ from services.reporting.settings import ReportingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC)
+Token = Callable[[], dict[str, str]]  # made when the test runs: a claim "in the future" must still be so then
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
 PRIVATE_D = TEST_SIGNING_KEY.private.private_bytes_raw()
 
 
@@ -175,17 +183,19 @@ def hs256(secret: bytes, **claims: Any) -> dict[str, str]:
 
 OPERATOR = {"role": "district_operator", "region": "34.03"}
 REFUSED = {
-    "no iat": forged(**OPERATOR, exp=NOW + timedelta(hours=1)),
-    "lives 13 h": forged(**OPERATOR, iat=NOW, exp=NOW + timedelta(hours=13)),
-    "lives a year": forged(**OPERATOR, iat=NOW - timedelta(days=1), exp=NOW + timedelta(days=364)),
-    "integration token living 91 days": forged(
-        role="integration", region="34.03", iat=NOW, exp=NOW + timedelta(days=91)
+    "no iat": lambda: forged(**OPERATOR, exp=now() + timedelta(hours=1)),
+    "lives 13 h": lambda: forged(**OPERATOR, iat=now(), exp=now() + timedelta(hours=13)),
+    "lives a year": lambda: forged(**OPERATOR, iat=now() - timedelta(days=1), exp=now() + timedelta(days=364)),
+    "integration token living 91 days": lambda: forged(
+        role="integration", region="34.03", iat=now(), exp=now() + timedelta(days=91)
     ),
-    "issued in the future": forged(**OPERATOR, iat=NOW + timedelta(minutes=10), exp=NOW + timedelta(hours=2)),
-    "no exp": forged(**OPERATOR, iat=NOW),
-    "no role": forged(region="34.03", iat=NOW, exp=NOW + timedelta(hours=1)),
+    "issued in the future": lambda: forged(
+        **OPERATOR, iat=now() + timedelta(minutes=10), exp=now() + timedelta(hours=2)
+    ),
+    "no exp": lambda: forged(**OPERATOR, iat=now()),
+    "no role": lambda: forged(region="34.03", iat=now(), exp=now() + timedelta(hours=1)),
     **{
-        f"{role} with {label}": forged(role=role, iat=NOW, exp=NOW + timedelta(hours=1), **region)
+        f"{role} with {label}": partial(forged, role=role, iat=now(), exp=now() + timedelta(hours=1), **region)
         for role in ("province_operator", "district_operator", "viewer", "integration")
         for label, region in (
             ("no region", {}),
@@ -196,26 +206,28 @@ REFUSED = {
 }
 
 
-@pytest.mark.parametrize("headers", REFUSED.values(), ids=REFUSED.keys())
-async def test_unbounded_or_unscoped_tokens_are_refused(registry: httpx.AsyncClient, headers: dict[str, str]) -> None:
-    answer = await registry.get("/institutions", headers=headers)
+@pytest.mark.parametrize("token", REFUSED.values(), ids=REFUSED.keys())
+async def test_unbounded_or_unscoped_tokens_are_refused(registry: httpx.AsyncClient, token: Token) -> None:
+    answer = await registry.get("/institutions", headers=token())
     assert answer.status_code == 401, answer.text
     assert answer.json()["detail"].startswith("invalid token")
 
 
 ACCEPTED = {
-    "admin without region": forged(role="admin", iat=NOW, exp=NOW + timedelta(hours=12)),
-    "operator for 12 h": forged(**OPERATOR, iat=NOW, exp=NOW + timedelta(hours=12)),
-    "integration token for 90 days": forged(role="integration", region="34.03", iat=NOW, exp=NOW + timedelta(days=90)),
-    "iat a few seconds ahead (clock skew)": forged(
-        **OPERATOR, iat=NOW + timedelta(seconds=5), exp=NOW + timedelta(hours=1)
+    "admin without region": lambda: forged(role="admin", iat=now(), exp=now() + timedelta(hours=12)),
+    "operator for 12 h": lambda: forged(**OPERATOR, iat=now(), exp=now() + timedelta(hours=12)),
+    "integration token for 90 days": lambda: forged(
+        role="integration", region="34.03", iat=now(), exp=now() + timedelta(days=90)
+    ),
+    "iat a few seconds ahead (clock skew)": lambda: forged(
+        **OPERATOR, iat=now() + timedelta(seconds=5), exp=now() + timedelta(hours=1)
     ),
 }
 
 
-@pytest.mark.parametrize("headers", ACCEPTED.values(), ids=ACCEPTED.keys())
-async def test_bounded_scoped_tokens_are_accepted(registry: httpx.AsyncClient, headers: dict[str, str]) -> None:
-    answer = await registry.get("/institutions", headers=headers)
+@pytest.mark.parametrize("token", ACCEPTED.values(), ids=ACCEPTED.keys())
+async def test_bounded_scoped_tokens_are_accepted(registry: httpx.AsyncClient, token: Token) -> None:
+    answer = await registry.get("/institutions", headers=token())
     assert answer.status_code == 200, answer.text
 
 
@@ -289,12 +301,15 @@ def test_pilar_token_refuses_long_lifetimes_and_missing_regions(cli_state: Path,
 def test_pilar_token_issues_integration_tokens_within_the_admin_set_cap(
     cli_state: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    issued = runner.invoke(cli, ["token", "--role", "integration", "--region", "34.03", "--ttl", "30d"])
+    issued = runner.invoke(
+        cli, ["token", "--role", "integration", "--region", "34.03", "--sub", "simpel", "--ttl", "30d"]
+    )
     assert issued.exit_code == 0, issued.output
     key = SigningKey.load(cli_state / "signing-key.pem")
     assert verified(issued.stdout.strip(), key).region == "34.03"
     monkeypatch.setenv("PILAR_INTEGRATION_TOKEN_MAX_DAYS", "7")
-    assert runner.invoke(cli, ["token", "--role", "integration", "--region", "34.03", "--ttl", "8d"]).exit_code == 2
+    too_long = ["token", "--role", "integration", "--region", "34.03", "--sub", "simpel", "--ttl", "8d"]
+    assert runner.invoke(cli, too_long).exit_code == 2
 
 
 def test_the_local_stack_keys_are_random_kept_and_private(cli_state: Path) -> None:
