@@ -40,6 +40,23 @@ BY_TYPE = {
     "enum": "Pilihan tidak dikenal.",
     "literal_error": "Pilihan tidak dikenal.",
 }
+# A request's consistency rules (a model validator's "Value error, …", which names no field): the field and the words.
+BY_VALUE_RULE = [
+    (re.compile(r"campaign_id is required"), "campaign_id", "Pilih kampanye."),
+    (
+        re.compile(r"region_code, period_start and period_end are required"),
+        "period_start",
+        "Wilayah, tanggal mulai dan tanggal akhir wajib diisi.",
+    ),
+    (re.compile(r"region_code is required"), "region_code", "Wajib diisi."),
+    (
+        re.compile(r"period_end .* is before period_start"),
+        "period_end",
+        "Tanggal akhir tidak boleh sebelum tanggal mulai.",
+    ),
+    (re.compile(r"takes no period"), "period_start", "Laporan ini tidak memakai periode; kosongkan tanggal."),
+    (re.compile(r"kind .* is unknown"), "kind", "Pilihan tidak dikenal."),
+]
 _UNKNOWN_REGION = re.compile(r"region code .* does not exist|is not a Kemendagri code")
 UNAVAILABLE = BY_STATUS[503]
 
@@ -63,6 +80,10 @@ def field_errors(status: int, problem: dict[str, Any]) -> dict[str, str]:
     for issue in problem.get("errors") or []:
         if isinstance(issue, dict):
             where = _field(list(issue.get("loc") or []))
+            rule = next((r for r in BY_VALUE_RULE if r[0].search(str(issue.get("msg", "")))), None)
+            if rule is not None:
+                found.setdefault(rule[1], rule[2])
+                continue
             found.setdefault(where, BY_TYPE.get(str(issue.get("type")), _words(str(issue.get("msg", "")))))
     if found:
         return found
