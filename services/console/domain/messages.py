@@ -57,6 +57,19 @@ BY_VALUE_RULE = [
     (re.compile(r"takes no period"), "period_start", "Laporan ini tidak memakai periode; kosongkan tanggal."),
     (re.compile(r"kind .* is unknown"), "kind", "Pilihan tidak dikenal."),
 ]
+# A refusal whose message starts with the field it concerns ("url: …"), in words per field (notify's rules and
+# webhooks): the English detail stays in the service's log.
+BY_FIELD = {
+    "url": "URL webhook tidak dapat dipakai: harus http(s), tanpa kredensial, ke alamat yang diizinkan "
+    "dan dapat dihubungi.",
+    "secret": "Rahasia minimal 16 karakter.",
+    "event_patterns": "Pola peristiwa tidak dikenal.",
+    "event_pattern": "Pola peristiwa tidak dikenal.",
+    "recipients": "Penerima tidak sesuai: sebutkan peran atau alamat yang cocok dengan kanal "
+    "(webhook: id wh_… di wilayah Anda).",
+    "template": "Templat tidak dapat dipakai untuk aturan ini.",
+    "channel": "Kanal ini tidak tersedia.",
+}
 _UNKNOWN_REGION = re.compile(r"region code .* does not exist|is not a Kemendagri code")
 UNAVAILABLE = BY_STATUS[503]
 
@@ -88,5 +101,11 @@ def field_errors(status: int, problem: dict[str, Any]) -> dict[str, str]:
     if found:
         return found
     message = str(problem.get("message") or "")
-    words = BY_RULE.get(str(problem.get("rule"))) or BY_STATUS.get(status) or _words(message) or "Permintaan ditolak."
+    words = (
+        BY_RULE.get(str(problem.get("rule")))
+        or BY_STATUS.get(status)
+        or (BY_FIELD.get(str(problem.get("field"))) if status == 422 and not _UNKNOWN_REGION.search(message) else None)
+        or _words(message)
+        or "Permintaan ditolak."
+    )
     return {str(problem.get("field") or GENERAL): words}
