@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from pilar_dev.devstack import free_port
 from pilar_dev.testing import TEST_JWKS, TEST_LINK_SECRET, RunningApp, bearer, delete_namespace, new_namespace
 from services.console.app import build
 from services.console.tests.conftest import Browser, Console, console_settings
@@ -47,6 +48,7 @@ async def offices(amqp_url: str, mongodb_url: str, tmp_path: Path) -> AsyncItera
             RunningApp(build_notify(NotifySettings(**stack, webhook_allowed_networks=["127.0.0.0/8"]))) as notify,  # type: ignore[arg-type]
         ):
             urls = {"reporting": reporting.url, "outreach": outreach.url, "notify": notify.url}
+            urls["registry"] = f"http://127.0.0.1:{free_port()}"  # not running: its pages' notice is tested
             settings = console_settings(stack, tmp_path, **{f"{name}_url": url for name, url in urls.items()})
             async with RunningApp(build(settings)) as running:
                 from pilar_runtime.mongo import Mongo

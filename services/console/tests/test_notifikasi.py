@@ -85,3 +85,21 @@ async def test_a_failed_webhook_delivery_is_in_the_log_and_sent_again(both: Offi
     assert delivery.group(1) not in (await both.other.get("/notifikasi/pengiriman")).text
     missing = json_free(await both.other.post(f"/notifikasi/pengiriman/{delivery.group(1)}/kirim-ulang", {}))
     assert missing.status_code in (403, 404)
+
+
+async def test_the_admin_sees_every_services_status_and_starts_a_replay(both: Offices) -> None:
+    status = json_free(await both.admin.get("/admin/operasi"))
+    assert status.status_code == 200
+    for service in ("reporting", "outreach", "notify"):
+        row = re.search(rf'<tr id="layanan-{service}">(.*?)</tr>', status.text, re.S)
+        assert row and "<td>Ya</td>" in row.group(1), status.text
+    registry = re.search(r'<tr id="layanan-registry">(.*?)</tr>', status.text, re.S)  # not running in this test
+    assert registry and "Layanan sedang tidak tersedia." in registry.group(1)
+    assert "pilar dlq redrive" in status.text
+    started = await both.admin.post("/admin/operasi/replay", {})
+    assert started.status_code == 303
+    after = await both.admin.get(started.headers["location"])
+    assert "Pembangunan ulang proyeksi dimulai." in after.text
+    assert re.search(r'<strong id="replay-status">(Sedang berjalan|Selesai)', after.text)
+    refused = json_free(await both.operator.get("/admin/operasi"))
+    assert refused.status_code == 403 and "Anda tidak berwenang membuka halaman ini." in refused.text
