@@ -33,6 +33,7 @@ class Offices:
     admin: Browser
     operator: Browser  # district operator of Gunungkidul
     other: Browser  # district operator of Bondowoso
+    operator_email: str  # signs in with conftest's STRONG password
 
 
 @asynccontextmanager
@@ -58,15 +59,16 @@ async def offices(amqp_url: str, mongodb_url: str, tmp_path: Path) -> AsyncItera
                 admin = console.browser()
                 email, one_time = console.first_admin()
                 await admin.sign_in_for_good(email, one_time)
-                people = []
+                people, emails = [], []
                 for name, region in (("Sri Gunungkidul", GUNUNGKIDUL), ("Budi Bondowoso", BONDOWOSO)):
                     address = f"{name.split()[0].lower()}.{region}@dinsos.example"
                     _, password = await admin.create_user(name, address, "district_operator", region)
                     person = console.browser()
                     await person.sign_in_for_good(address, password)
                     people.append(person)
+                    emails.append(address)
                 try:
-                    yield Offices(console, urls, admin, people[0], people[1])
+                    yield Offices(console, urls, admin, people[0], people[1], emails[0])
                 finally:
                     for browser in (admin, *people):
                         await browser.close()

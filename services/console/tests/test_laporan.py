@@ -4,12 +4,19 @@ the report."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from playwright.async_api import async_playwright
 
+from services.console.tests.conftest import STRONG
 from services.console.tests.operations import Offices, json_free, offices, planned_campaign, until
+from services.console.tests.test_browser import ARGS, CHROMIUM
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +77,48 @@ async def test_another_regions_operator_neither_sees_nor_opens_the_report(both: 
         assert "Data ini berada di luar wilayah atau kewenangan Anda." in refused.text
     missing = json_free(await both.other.get("/laporan/rpt_tidak_ada"))
     assert missing.status_code == 404 and "Data tidak ditemukan." in missing.text
+
+
+async def test_in_a_browser_an_operator_requests_a_campaign_report_and_downloads_it(both: Offices) -> None:
+    """Phone-sized, by the labelled fields: sign in, Laporan, ask for the campaign's report, download its XLSX."""
+    campaign_id = await planned_campaign(both)
+    await both.operator.get("/notifikasi/aturan/baru")  # a rule, so the Notifikasi screenshot shows one
+    rule = {"event_pattern": "outreach.session_*", "region_code": "34.03", "channel": "email", "recipients": "officers"}
+    assert (await both.operator.post("/notifikasi/aturan/baru", rule)).status_code == 303
+    url = both.console.url
+    requested: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = await browser.new_page(viewport={"width": 375, "height": 740}, accept_downloads=True)
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(f"{url}/masuk")
+        await page.get_by_label("E-mail").fill(both.operator_email)
+        await page.get_by_label("Kata sandi").fill(STRONG)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{url}/")
+        await page.get_by_role("link", name="Laporan").click()
+        await page.wait_for_url(f"{url}/laporan")
+        await page.get_by_label("Jenis laporan").select_option("campaign")
+        await page.get_by_label("Kampanye", exact=True).select_option(campaign_id)
+        await page.get_by_role("button", name="Minta laporan").click()
+        await page.wait_for_url(re.compile(rf"{re.escape(url)}/laporan/rpt_\w+$"))
+        report_id = page.url.rsplit("/", 1)[1]
+        for _ in range(100):
+            if await page.locator("#status").inner_text() == "Selesai":
+                break
+            await page.wait_for_timeout(100)
+            await page.reload()
+        async with page.expect_download() as downloading:
+            await page.get_by_role("link", name="Unduh Excel (XLSX)").click()
+        download = await downloading.value
+        assert download.suggested_filename == f"{report_id}.xlsx"
+        saved = await download.path()
+        assert (await asyncio.to_thread(Path(saved).read_bytes))[:2] == b"PK"
+        await page.goto(f"{url}/laporan")
+        await page.screenshot(path=str(DOCS / "laporan.png"), full_page=True)
+        await page.get_by_role("link", name="Notifikasi").click()
+        await page.wait_for_url(f"{url}/notifikasi")
+        assert await page.get_by_text("outreach.session_*", exact=True).count() == 1
+        await page.screenshot(path=str(DOCS / "notifikasi.png"), full_page=True)
+        await browser.close()
+    assert requested and all(r.startswith(url) for r in requested), requested
