@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from pilar_runtime.errors import DomainError
 from pilar_runtime.service import Runtime, create_app
 from services.console import store
-from services.console.api import admin, home, keys, laporan, notifikasi, operasi, signin
+from services.console.api import admin, home, keys, laporan, notifikasi, oidc, operasi, signin
 from services.console.api.pages import (
     CHANGE_PASSWORD,
     SIGN_IN,
@@ -62,6 +62,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             laporan.router,
             notifikasi.router,
             operasi.router,
+            oidc.router,
         ],
         on_startup=start,
         parts=ConsoleParts.of(config),
