@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import jwt
 import structlog
 
-from pilar_runtime.auth import Issuer
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.settings import OIDC_ALGORITHMS
 from pilar_runtime.tokenkeys import KeysUnavailable, RemoteKeys, fetch_json
 from services.console import store
 from services.console.commands.signin import Visit, open_session
 from services.console.domain.oidc import (
+    Claims,
     OidcRefused,
     Pending,
     account_id,
@@ -60,16 +61,13 @@ async def finish(
     pending = check_state(Pending(**taken) if taken else None, state)
     _, token_endpoint, jwks_uri = await _endpoints(issuer)
     id_token = await _exchange(settings, token_endpoint, code, redirect_uri, pending.verifier)
-    trusted = Issuer(
-        issuer,
-        client_id,
-        RemoteKeys(jwks_uri, OIDC_ALGORITHMS),
-        OIDC_ALGORITHMS,
-        role_claim=settings.oidc_signin_role_claim,
-        region_claim=settings.oidc_signin_region_claim,
-        role_map={k: v.value for k, v in settings.oidc_role_map.items()},
+    where = Claims(
+        settings.oidc_signin_role_claim,
+        settings.oidc_signin_region_claim,
+        {name: role.value for name, role in settings.oidc_role_map.items()},
     )
-    found = person(await _verified(id_token, trusted), trusted, pending.nonce)
+    claims = await _verified(id_token, RemoteKeys(jwks_uri, OIDC_ALGORITHMS), issuer, client_id)
+    found = person(claims, where, pending.nonce)
     now = datetime.now(UTC)
     user_id = account_id(issuer, found.subject)
     account = await store.provider_account(
@@ -107,19 +105,19 @@ async def _exchange(settings: ConsoleSettings, endpoint: str, code: str, redirec
     return token
 
 
-async def _verified(id_token: str, issuer: Issuer) -> dict[str, object]:
+async def _verified(id_token: str, keys: RemoteKeys, issuer: str, client_id: str) -> dict[str, Any]:
     """The ID token's claims once its signature (the provider's published key), issuer, audience and times hold."""
     try:
         kid = jwt.get_unverified_header(id_token).get("kid")
-        key = await issuer.keys.key(str(kid)) if kid else None
-        if key is None or key.algorithm_name not in issuer.algorithms:
+        key = await keys.key(str(kid)) if kid else None
+        if key is None or key.algorithm_name not in OIDC_ALGORITHMS:
             raise OidcRefused("the ID token's key is not the provider's")
-        claims: dict[str, object] = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             id_token,
             key,
             algorithms=[key.algorithm_name],
-            audience=issuer.audience,
-            issuer=issuer.name,
+            audience=client_id,
+            issuer=issuer,
             options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except (jwt.PyJWTError, KeysUnavailable) as exc:

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import HTTPException
-
-from pilar_runtime.auth import Issuer
+from pilar_runtime.roles import Role
 from services.console.domain.accounts import AccountError, checked_assignment
 
 SCOPE = "openid profile email"
@@ -81,7 +79,42 @@ class Person:
     region: str
 
 
-def person(claims: dict[str, Any], issuer: Issuer, nonce: str) -> Person:
+@dataclass(frozen=True)
+class Claims:
+    """Where the provider's ID token carries role and region (dotted paths, e.g. Keycloak's
+    ``realm_access.roles``), and its role names for Pilar's (a listed role: the first known wins)."""
+
+    role: str = "role"
+    region: str = "region"
+    role_map: dict[str, str] | None = None
+
+    def role_of(self, claims: dict[str, Any]) -> str:
+        found = _claim(claims, self.role)
+        for value in found if isinstance(found, list) else [found]:
+            if isinstance(value, str) and (role := (self.role_map or {}).get(value, value)) in ROLES:
+                return role
+        raise OidcRefused("no Pilar role in the role claim")
+
+    def region_of(self, claims: dict[str, Any]) -> str:
+        found = _claim(claims, self.region)
+        if isinstance(found, list) and len(found) == 1:
+            found = found[0]
+        if found is not None and not isinstance(found, str):
+            raise OidcRefused("the region claim is not a code")
+        return found or ""
+
+
+ROLES = frozenset(role.value for role in Role)
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    found: Any = claims
+    for part in path.split("."):
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
+def person(claims: dict[str, Any], where: Claims, nonce: str) -> Person:
     """Who the verified ID token names, with role and region from the configured claims."""
     if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
         raise OidcRefused("nonce does not match this session's sign-in")
@@ -89,9 +122,9 @@ def person(claims: dict[str, Any], issuer: Issuer, nonce: str) -> Person:
     if not isinstance(subject, str) or not subject:
         raise OidcRefused("the ID token names no subject")
     try:
-        role, region = checked_assignment(issuer.role(claims).value, issuer.region(claims))
-    except (AccountError, HTTPException) as exc:  # an unknown role (refused as a token would be) or region
-        raise OidcRefused(f"role or region claim unusable: {type(exc).__name__}") from None
+        role, region = checked_assignment(where.role_of(claims), where.region_of(claims))
+    except AccountError as exc:  # a role without a region, or a region not in the reference
+        raise OidcRefused(f"region claim unusable for the role: {exc.field}") from None
     name = next((str(claims[c]) for c in ("name", "preferred_username") if claims.get(c)), subject)
     return Person(subject, " ".join(name.split())[:120], str(claims.get("email") or ""), role.value, region)
 
