@@ -13,6 +13,12 @@ from services.console.domain.messages import GENERAL
 from services.console.gateway import ServiceRefused
 
 router = APIRouter(prefix="/laporan", tags=["pages"])
+FILE = {"type": "string", "format": "binary"}
+MEDIA_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/pdf",
+    "text/csv; charset=utf-8",
+)
 PASSED_ON = ("content-type", "content-disposition", "content-length")
 
 
@@ -78,7 +84,12 @@ async def report_page(request: Request, visit: SignedIn, report_id: str) -> Resp
     return page(request, "laporan/report.html", visit, report=found, format_names=FORMAT_NAMES)
 
 
-@router.get("/{report_id}/unduh", summary="A report's file (XLSX, PDF or CSV) as reporting serves it")
+@router.get(
+    "/{report_id}/unduh",
+    summary="A report's file (XLSX, PDF or CSV) as reporting serves it",
+    response_class=Response,
+    responses={200: {"content": {media: {"schema": FILE} for media in MEDIA_TYPES}, "description": "the file"}},
+)
 async def download(request: Request, visit: SignedIn, report_id: str, format: str = "xlsx") -> Response:
     assert visit.user is not None
     try:

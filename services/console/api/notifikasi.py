@@ -93,7 +93,11 @@ async def create(request: Request, visit: SignedIn, kind: str) -> Response:
     return redirect(f"/notifikasi?selesai={kind}")
 
 
-@router.post("/{kind}/{record_id}/{action}", summary="Deactivate, activate or delete a rule or webhook")
+@router.post(
+    "/{kind}/{record_id}/{action}",
+    summary="Deactivate, activate or delete a rule or webhook",
+    response_class=HTMLResponse,
+)
 async def switch(request: Request, visit: SignedIn, kind: str, record_id: str, action: str) -> Response:
     assert visit.user is not None
     await checked_form(request, visit)

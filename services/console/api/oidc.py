@@ -49,7 +49,9 @@ async def start(request: Request) -> Response:
     return response
 
 
-@router.get("/callback", summary="The provider's answer: a session for the person it vouches for")
+@router.get(
+    "/callback", summary="The provider's answer: a session for the person it vouches for", response_class=HTMLResponse
+)
 async def callback(request: Request, code: str = "", state: str = "") -> Response:
     if not _configured(request):
         return page(request, "error.html", None, 404, message=NOT_CONFIGURED)
