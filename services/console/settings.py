@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from pilar_runtime.settings import ServiceSettings, shared
@@ -32,3 +32,11 @@ class ConsoleSettings(ServiceSettings):
     notify_url: str = "http://127.0.0.1:8003"
     reporting_url: str = "http://127.0.0.1:8004"
     gateway_timeout_seconds: float = Field(10.0, gt=0)
+    # Sign-in through an OpenID Connect provider (e.g. Keycloak) instead of, or beside, passwords: its issuer URL,
+    # this console's client there, and where the ID token carries role and region (dotted paths; roles mapped
+    # through PILAR_OIDC_ROLE_MAP as the services do).
+    oidc_signin_issuer: str | None = Field(None, validation_alias="CONSOLE_OIDC_ISSUER")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_signin_role_claim: str = Field("role", validation_alias="CONSOLE_OIDC_ROLE_CLAIM")
+    oidc_signin_region_claim: str = Field("region", validation_alias="CONSOLE_OIDC_REGION_CLAIM")

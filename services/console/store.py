@@ -86,3 +86,27 @@ async def end_sessions_of(uow: UnitOfWork, user_id: str, keep: str | None = None
     if keep is not None:
         query["_id"] = {"$ne": keep}
     await uow.db[SESSIONS].delete_many(query, session=uow.session)
+
+
+async def keep_pending_sign_in(mongo: Mongo, key: str, pending: dict[str, str]) -> None:
+    """An OpenID Connect sign-in under way: its state, nonce and PKCE verifier, kept in the session only."""
+    await mongo.db[SESSIONS].update_one({"_id": key}, {"$set": {"oidc": pending}})
+
+
+async def take_pending_sign_in(mongo: Mongo, key: str) -> dict[str, str] | None:
+    """The sign-in under way, removed as it is read: one return from the provider per start."""
+    found = await mongo.db[SESSIONS].find_one_and_update({"_id": key}, {"$unset": {"oidc": ""}})
+    return found.get("oidc") if found else None
+
+
+async def provider_account(mongo: Mongo, on_insert: dict[str, Any], now_as: dict[str, Any]) -> dict[str, Any]:
+    """A provider's person's account: created at the first sign-in, its name, role and region renewed at each
+    (the provider says who they are now); an admin's deactivation stays."""
+    found: dict[str, Any] | None = await mongo.db[USERS].find_one_and_update(
+        {"_id": on_insert["_id"]},
+        {"$setOnInsert": on_insert, "$set": now_as},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    assert found is not None  # upserted
+    return found

@@ -15,6 +15,7 @@ from services.console.api.pages import (
     parts,
     redirect,
     runtime,
+    settings,
     visit_of,
     within_sign_in_limit,
 )
@@ -33,7 +34,7 @@ async def sign_in_page(request: Request) -> Response:
         return redirect("/")
     if visit is None:
         visit = await signin.open_session(runtime(request).mongo, parts(request).timeouts)
-    return page(request, "signin.html", visit)
+    return page(request, "signin.html", visit, oidc=bool(settings(request).oidc_signin_issuer))
 
 
 @router.post(SIGN_IN, summary="Sign in with e-mail and password", response_class=HTMLResponse)
@@ -47,7 +48,8 @@ async def sign_in(request: Request) -> Response:
             runtime(request).mongo, email, form.get("password", ""), visit, parts(request).timeouts
         )
     except signin.SignInRefused:
-        return page(request, "signin.html", visit, 401, errors={"": REFUSED}, values={"email": email})
+        oidc = bool(settings(request).oidc_signin_issuer)
+        return page(request, "signin.html", visit, 401, errors={"": REFUSED}, values={"email": email}, oidc=oidc)
     response = redirect(CHANGE_PASSWORD if signed.user and signed.user["must_change_password"] else "/")
     keep_cookie(request, response, signed)
     return response

@@ -40,6 +40,36 @@ BY_TYPE = {
     "enum": "Pilihan tidak dikenal.",
     "literal_error": "Pilihan tidak dikenal.",
 }
+# A request's consistency rules (a model validator's "Value error, …", which names no field): the field and the words.
+BY_VALUE_RULE = [
+    (re.compile(r"campaign_id is required"), "campaign_id", "Pilih kampanye."),
+    (
+        re.compile(r"region_code, period_start and period_end are required"),
+        "period_start",
+        "Wilayah, tanggal mulai dan tanggal akhir wajib diisi.",
+    ),
+    (re.compile(r"region_code is required"), "region_code", "Wajib diisi."),
+    (
+        re.compile(r"period_end .* is before period_start"),
+        "period_end",
+        "Tanggal akhir tidak boleh sebelum tanggal mulai.",
+    ),
+    (re.compile(r"takes no period"), "period_start", "Laporan ini tidak memakai periode; kosongkan tanggal."),
+    (re.compile(r"kind .* is unknown"), "kind", "Pilihan tidak dikenal."),
+]
+# A refusal whose message starts with the field it concerns ("url: …"), in words per field (notify's rules and
+# webhooks): the English detail stays in the service's log.
+BY_FIELD = {
+    "url": "URL webhook tidak dapat dipakai: harus http(s), tanpa kredensial, ke alamat yang diizinkan "
+    "dan dapat dihubungi.",
+    "secret": "Rahasia minimal 16 karakter.",
+    "event_patterns": "Pola peristiwa tidak dikenal.",
+    "event_pattern": "Pola peristiwa tidak dikenal.",
+    "recipients": "Penerima tidak sesuai: sebutkan peran atau alamat yang cocok dengan kanal "
+    "(webhook: id wh_… di wilayah Anda).",
+    "template": "Templat tidak dapat dipakai untuk aturan ini.",
+    "channel": "Kanal ini tidak tersedia.",
+}
 _UNKNOWN_REGION = re.compile(r"region code .* does not exist|is not a Kemendagri code")
 # The services' messages for rules without a rule name, in the words of the pages (first match wins).
 BY_MESSAGE = [
@@ -86,9 +116,19 @@ def field_errors(status: int, problem: dict[str, Any]) -> dict[str, str]:
     for issue in problem.get("errors") or []:
         if isinstance(issue, dict):
             where = _field(list(issue.get("loc") or []))
+            rule = next((r for r in BY_VALUE_RULE if r[0].search(str(issue.get("msg", "")))), None)
+            if rule is not None:
+                found.setdefault(rule[1], rule[2])
+                continue
             found.setdefault(where, BY_TYPE.get(str(issue.get("type")), in_words(str(issue.get("msg", "")))))
     if found:
         return found
     message = str(problem.get("message") or "")
-    words = BY_RULE.get(str(problem.get("rule"))) or BY_STATUS.get(status) or in_words(message) or "Permintaan ditolak."
+    words = (
+        BY_RULE.get(str(problem.get("rule")))
+        or BY_STATUS.get(status)
+        or (BY_FIELD.get(str(problem.get("field"))) if status == 422 and not _UNKNOWN_REGION.search(message) else None)
+        or in_words(message)
+        or "Permintaan ditolak."
+    )
     return {str(problem.get("field") or GENERAL): words}
