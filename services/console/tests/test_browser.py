@@ -4,32 +4,17 @@ request going to the console itself."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from playwright.async_api import async_playwright
 
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium
 from services.console.tests.conftest import STRONG, Console
-
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALLED = CHROMIUM.exists()
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 async def test_first_sign_in_changes_the_password_and_shows_beranda(console: Console) -> None:
-    if not INSTALLED:
-        pytest.fail("chromium is missing: apt-get install -y chromium")
     email, one_time = console.first_admin()
     requested: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
         page = await browser.new_page(viewport={"width": 375, "height": 740})  # a phone
         page.on("request", lambda request: requested.append(request.url))
         await page.goto(f"{console.url}/")

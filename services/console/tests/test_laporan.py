@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium
 from services.console.tests.conftest import STRONG
 from services.console.tests.operations import Offices, json_free, offices, planned_campaign, until
-from services.console.tests.test_browser import ARGS, CHROMIUM
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"
 
@@ -88,7 +88,7 @@ async def test_in_a_browser_an_operator_requests_a_campaign_report_and_downloads
     url = both.console.url
     requested: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
         page = await browser.new_page(viewport={"width": 375, "height": 740}, accept_downloads=True)
         page.on("request", lambda request: requested.append(request.url))
         await page.goto(f"{url}/masuk")

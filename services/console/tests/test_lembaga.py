@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import async_playwright
 
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium
 from pilar_dev.testing import bearer, eventually
 from services.console.domain import lembaga as rules
 from services.console.tests.conftest import STRONG, Browser, Stack
-from services.console.tests.test_browser import ARGS, CHROMIUM, INSTALLED
 
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "console" / "lembaga.png"
 DESA = "34.03.13.2004"  # Kampung, Ngawen, Gunungkidul
@@ -180,15 +179,13 @@ async def test_an_operator_registers_forms_and_follows_a_wksbm(stack: Stack) -> 
 
 async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stack) -> None:
     """Seed 001's step "form the WKSBM with their boards", by the labels the README documents."""
-    if not INSTALLED:
-        pytest.fail("chromium is missing: apt-get install -y chromium")
     await (await stack.operator("34.03", "Operator Gunungkidul")).close()  # an account with its own password
     campaign_id, session_id = await campaign_and_session(stack)
     await member_in_desa(stack, "KUBE Ngudi Rejeki")
     url = stack.console.url
     requested: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
         page = await browser.new_page(viewport={"width": 375, "height": 740})
         page.on("request", lambda request: requested.append(request.url))
         await page.goto(f"{url}/masuk")

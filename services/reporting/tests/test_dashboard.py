@@ -5,36 +5,20 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import shutil
 from pathlib import Path
 
-import pytest
-
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium
 from pilar_dev.testing import TEST_SIGNING_KEY, bearer
 from pilar_runtime.auth import issue_token
 from services.reporting.tests.conftest import Publish, Reporting, fed, settled
 from services.reporting.tests.scenario import scenario
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail(
-            "chromium is not installed: `apt-get install -y chromium` (the dashboard test needs a real browser)"
-        )
-    return found
-
-
 async def dump_dom(url: str, profile: Path) -> str:
     process = await asyncio.create_subprocess_exec(
         chromium(),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={profile}",
         "--dump-dom",
         url,
