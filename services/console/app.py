@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from pilar_runtime.errors import DomainError
 from pilar_runtime.service import Runtime, create_app
 from services.console import store
-from services.console.api import admin, home, keys, signin
+from services.console.api import admin, home, kampanye, keys, sesi, signin, tindak_lanjut
 from services.console.api.pages import (
     CHANGE_PASSWORD,
     SIGN_IN,
@@ -54,7 +54,13 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
         config,
         title="Pilar console",
         description="The staff's way into Pilar: accounts, sign-in, the pages, and the keys that sign access tokens.",
-        routers=[keys.router, signin.router, home.router, admin.router],
+        routers=[
+            keys.router,
+            signin.router,
+            home.router,
+            admin.router,
+            *(kampanye.router, sesi.router, tindak_lanjut.router),
+        ],
         on_startup=start,
         parts=ConsoleParts.of(config),
     )
