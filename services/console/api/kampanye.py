@@ -14,11 +14,13 @@ from services.console.commands import kampanye
 from services.console.commands.signin import Visit
 from services.console.domain.formats import hari
 from services.console.domain.kampanye import (
+    PLAN_FIELDS,
     STATUS_LABELS,
     FormInvalid,
     campaign_body,
     desa_of,
     kecamatan_of,
+    on_fields,
     region_name,
     split_workers,
 )
@@ -59,7 +61,7 @@ async def _plan_page(
         "kampanye/new.html",
         visit,
         status,
-        choices=kecamatan_of(region),
+        kecamatan_choices=kecamatan_of(region),
         chosen=desa_of(kecamatan, region),
         officers=officers,
         narasumber=narasumber,
@@ -87,7 +89,8 @@ async def plan_campaign(request: Request, visit: SignedIn) -> Response:
     except FormInvalid as exc:
         return await _plan_page(request, visit, kecamatan, 422, errors=exc.errors, **again)
     except ServiceRefused as exc:
-        return await _plan_page(request, visit, kecamatan, exc.status, errors=exc.errors, **again)
+        errors = on_fields(exc.errors, PLAN_FIELDS)
+        return await _plan_page(request, visit, kecamatan, exc.status, errors=errors, **again)
     return redirect(f"/kampanye/{found['id']}")
 
 

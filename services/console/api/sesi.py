@@ -13,6 +13,7 @@ from services.console.api.pages import SignedIn, checked_form, page, parts, redi
 from services.console.commands import kampanye
 from services.console.commands.signin import Visit
 from services.console.domain.kampanye import (
+    CANCEL_FIELDS,
     CATEGORIES,
     FOLLOWUP_ROWS,
     MOVE_FIELDS,
@@ -78,7 +79,7 @@ async def cancel(request: Request, visit: SignedIn, session_id: str) -> Response
     try:
         await kampanye.cancel(parts(request).gateway, visit.user, session_id, form.get("alasan", "").strip())
     except ServiceRefused as exc:
-        errors = on_fields(exc.errors, {"": "alasan", "reason": "alasan"})
+        errors = on_fields(exc.errors, CANCEL_FIELDS)
         return await _session_page(request, visit, session_id, exc.status, errors=errors, values=form)
     return redirect(f"/sesi/{session_id}")
 

@@ -119,12 +119,25 @@ def move_body(form: Mapping[str, str]) -> dict[str, str]:
 
 
 MOVE_FIELDS = {"": "tanggal", "starts_at": "tanggal", "ends_at": "selesai"}
-REPORT_FIELDS = {"attendance.total": "total", "attendance": "total", "held_on": "held_on", "summary": "summary"}
+CANCEL_FIELDS = {"": "alasan", "reason": "alasan"}
+PLAN_FIELDS = {
+    "targets.participants_per_session": "participants_per_session",
+    "targets.new_wksbm": "new_wksbm",
+    "region_code": "desa_codes",
+}
+PLAN_FIELDS |= {name: name for name in ("name", "topic", "start_date", "end_date", "max_sessions_per_day")}
+PLAN_FIELDS |= {name: name for name in ("officers_per_session", "narasumber_per_session")}
+PLAN_FIELDS |= {name: name for name in ("desa_codes", "officer_ids", "narasumber_ids")}
 
 
 def on_fields(errors: dict[str, str], names: Mapping[str, str]) -> dict[str, str]:
-    """A service's field names as the form's: its refusal stands next to the field the person changes."""
-    return {names.get(k, k): v for k, v in errors.items()}
+    """A service's field names as the form's: its refusal stands next to the field the person changes, and what
+    concerns no field of the form stands above it (never dropped)."""
+    found: dict[str, str] = {}
+    for key, message in errors.items():
+        name = names.get(key) or names.get(key.split(".")[0], "")
+        found.setdefault(name, message)
+    return found
 
 
 def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -162,22 +175,32 @@ def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict
     }
 
 
+REPORT_FIELDS = {
+    "attendance": "total",
+    "held_on": "held_on",
+    "summary": "summary",
+    "narasumber_present_ids": "narasumber_present_ids",
+    "outcomes.pilot_desa_codes": "pilot_desa_codes",
+    "outcomes.followups": "tindakan_1",
+}
+
+
 def report_fields(errors: dict[str, str]) -> dict[str, str]:
-    """Outreach's names of a report's fields (``outcomes.followups.0.due_on``) as the form's (``tenggat_1``)."""
-    found = {}
+    """Outreach's names of a report's fields (``outcomes.followups.0.due_on``) as the form's (``tenggat_1``); the
+    rest (a state conflict) stands above the form."""
+    found: dict[str, str] = {}
     for key, message in errors.items():
         parts = key.split(".")
         if key.startswith("outcomes.followups.") and len(parts) > 3 and parts[2].isdigit():
             name = {"action": "tindakan", "owner_id": "pemilik", "due_on": "tenggat"}.get(parts[3], "tindakan")
-            found[f"{name}_{int(parts[2]) + 1}"] = message
-        elif key.startswith("attendance"):
-            found["total"] = message
-        elif key.startswith("outcomes.pilot_desa_codes"):
-            found["pilot_desa_codes"] = message
-        elif key.startswith("narasumber_present_ids"):
-            found["narasumber_present_ids"] = message
+            found.setdefault(f"{name}_{int(parts[2]) + 1}", message)
+            continue
+        for prefix, name in REPORT_FIELDS.items():
+            if key.startswith(prefix):
+                found.setdefault(name, message)
+                break
         else:
-            found[key] = message
+            found.setdefault("", message)
     return found
 
 

@@ -57,6 +57,7 @@ BY_TYPE = {
     "literal_error": "Pilihan tidak dikenal.",
 }
 _UNKNOWN_REGION = re.compile(r"region code .* does not exist|is not a Kemendagri code")
+_NOT_ASSIGNED = re.compile(r"not assigned to session")
 UNAVAILABLE = BY_STATUS[503]
 
 
@@ -68,6 +69,8 @@ def _field(loc: list[Any]) -> str:
 def _words(message: str) -> str:
     if _UNKNOWN_REGION.search(message):
         return "Kode wilayah tidak ada dalam referensi Kemendagri."
+    if _NOT_ASSIGNED.search(message):
+        return "Narasumber ini tidak ditugaskan pada sesi tersebut."
     return message
 
 
