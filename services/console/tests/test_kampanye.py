@@ -12,16 +12,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright
 
 from pilar_dev.testing import RunningApp, bearer, eventually
 from pilar_runtime.mongo import Mongo
 from services.console.app import build
-from services.console.tests.conftest import Browser, Console, console_settings
+from services.console.tests.conftest import STRONG, Browser, Console, console_settings
+from services.console.tests.test_browser import ARGS, CHROMIUM, INSTALLED
 from services.outreach.app import build as build_outreach
 from services.outreach.settings import OutreachSettings
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"  # the screenshots the README shows
 OPERATOR = bearer(role="district_operator", region="34.03", sub="op-registry")
 KAMPUNG, REJOSARI = "34.03.13.2004", "34.03.12.2007"  # Kampung (Ngawen), Rejosari (Semin)
 WORKERS = [
@@ -201,4 +204,60 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
     assert moved.status_code == 403 and "di luar wilayah" in moved.text
     assert "Penyuluhan Sosial Penumbuhan WKSBM" not in (await bw.get("/kampanye")).text
     for browser in (gk, bw):
+        await browser.close()
+
+
+async def test_a_phone_plans_seed_001_for_two_desa_previews_confirms_and_reports(stack: Stack) -> None:
+    """The main flow in a real browser on a phone's screen, by the pages' labels (the ones the README lists)."""
+    if not INSTALLED:
+        pytest.fail("chromium is missing: apt-get install -y chromium")
+    console = stack.console
+    gk, *_ = await operators(console, ("34.03", "operator@gunungkidulkab.example"))
+    await gk.close()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = await browser.new_page(viewport={"width": 375, "height": 740})
+        await page.goto(f"{console.url}/masuk")
+        await page.get_by_label("E-mail").fill("operator@gunungkidulkab.example")
+        await page.get_by_label("Kata sandi").fill(STRONG)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{console.url}/")
+        await page.get_by_role("link", name="Kampanye").click()
+        await page.get_by_role("link", name="Rencanakan kampanye").click()
+        for kecamatan in ("Ngawen", "Semin"):
+            await page.get_by_label("Kecamatan", exact=True).select_option(label=kecamatan)
+            await page.get_by_role("button", name="Tampilkan desa").click()
+        await page.get_by_label("Kampung").check()
+        await page.get_by_label("Rejosari").check()
+        await page.get_by_label("Nama kampanye").fill("Penyuluhan Sosial Penumbuhan WKSBM 2019")
+        await page.get_by_label("Topik").fill("penumbuhan WKSBM")
+        await page.get_by_label("Tanggal mulai").fill("2019-08-08")
+        await page.get_by_label("Tanggal selesai").fill("2019-08-15")
+        await page.get_by_label("Peserta per sesi").fill("40")
+        for person in ("Sri Lestari", "Wahyuni", "Drs. Budi Santoso", "Suparno"):
+            await page.get_by_label(person).check()
+        await page.get_by_role("button", name="Rencanakan kampanye").click()
+        await page.get_by_role("link", name="Pratinjau jadwal").click()
+        assert await page.get_by_role("heading", level=1).inner_text() == (
+            "Pratinjau jadwal: Penyuluhan Sosial Penumbuhan WKSBM 2019"
+        )
+        assert await page.get_by_role("cell", name="Kamis, 8 Agustus 2019").count() == 2
+        await page.screenshot(path=str(DOCS / "kampanye.png"), full_page=True)
+        await page.get_by_role("button", name="Konfirmasi jadwal").click()
+        assert "2 sesi dijadwalkan" in await page.get_by_role("status").inner_text()
+        await page.get_by_role("link", name="Kampung").click()
+        await page.get_by_role("link", name="Laporkan sesi terlaksana").click()
+        for category, count in (("Tokoh masyarakat", "8"), ("Kader", "10"), ("PSM", "5")):
+            await page.get_by_label(category, exact=True).fill(count)
+        assert await page.locator("#jumlah-kategori").inner_text() == "23"  # the running total
+        await page.get_by_label("Jumlah peserta").fill("23")
+        await page.locator("input[name=narasumber_present_ids]").first.check()
+        await page.get_by_label("Ringkasan").fill("Peserta sepakat membentuk WKSBM Desa Kampung.")
+        await page.get_by_label("Kampung").check()  # desa percontohan
+        await page.get_by_label("Tindak lanjut 1").fill("Menyusun SK pembentukan WKSBM")
+        await page.get_by_label("Penanggung jawab 1").select_option(label="Sri Lestari")
+        await page.get_by_label("Batas waktu 1").fill("2019-08-30")
+        await page.screenshot(path=str(DOCS / "sesi.png"), full_page=True)
+        await page.get_by_role("button", name="Simpan laporan").click()
+        assert await page.get_by_role("status").inner_text() == "Laporan sesi telah disimpan."
         await browser.close()
