@@ -15,14 +15,15 @@ from services.console.commands.signin import Visit
 from services.console.domain.kampanye import (
     CANCEL_FIELDS,
     CATEGORIES,
-    FOLLOWUP_ROWS,
     MOVE_FIELDS,
     FormInvalid,
+    followup_rows,
     move_body,
     on_fields,
     region_name,
     report_body,
     report_fields,
+    report_values,
 )
 from services.console.gateway import ServiceRefused
 
@@ -98,6 +99,9 @@ async def _report_page(
     except ServiceRefused as exc:
         return refusal(request, visit, exc)
     owners = sorted(await kampanye.workers(gateway, visit.user), key=lambda w: w["name"])
+    if found["status"] == "held" and "values" not in context:
+        values, picked = report_values(found, await kampanye.session_followups(gateway, visit.user, session_id))
+        context |= {"values": values, "picked": picked}
     return page(
         request,
         "kampanye/report.html",
@@ -106,29 +110,39 @@ async def _report_page(
         session=found,
         row=row,
         categories=CATEGORIES,
-        rows=range(1, FOLLOWUP_ROWS + 1),
+        rows=followup_rows(context.get("values", {})),
         owners=owners,
         pilot=[(code, region_name(code)) for code in pilot],
         **context,
     )
 
 
-@router.get("/{session_id}/laporan", summary="The report form of a held session", response_class=HTMLResponse)
+@router.get(
+    "/{session_id}/laporan",
+    summary="The report form of a session held, or of a held report to correct",
+    response_class=HTMLResponse,
+)
 async def report_page(request: Request, visit: SignedIn, session_id: str) -> Response:
     return await _report_page(request, visit, session_id)
 
 
-@router.post("/{session_id}/laporan", summary="Report the session as held", response_class=HTMLResponse)
+@router.post(
+    "/{session_id}/laporan",
+    summary="Report the session as held, or correct a held session's report with a reason",
+    response_class=HTMLResponse,
+)
 async def report(request: Request, visit: SignedIn, session_id: str) -> Response:
     assert visit.user is not None
     form = await checked_form(request, visit)
     posted = await request.form()
     lists = {name: [str(v) for v in posted.getlist(name)] for name in REPORT_LISTS}
     again = {"values": form, "picked": {v for values in lists.values() for v in values}}
+    amending = form.get("perbaikan") == "1"
     try:
-        await kampanye.report(parts(request).gateway, visit.user, session_id, report_body(form, lists))
+        body = report_body(form, lists, amending=amending)
+        await (kampanye.amend if amending else kampanye.report)(parts(request).gateway, visit.user, session_id, body)
     except FormInvalid as exc:
         return await _report_page(request, visit, session_id, 422, errors=exc.errors, **again)
     except ServiceRefused as exc:
         return await _report_page(request, visit, session_id, exc.status, errors=report_fields(exc.errors), **again)
-    return redirect(f"/sesi/{session_id}?dilaporkan=1")
+    return redirect(f"/sesi/{session_id}?{'diperbaiki' if amending else 'dilaporkan'}=1")

@@ -95,6 +95,15 @@ async def report(gateway: Gateway, user: User, session_id: str, body: dict[str, 
     await gateway.send(user, "POST", "outreach", f"/sessions/{session_id}/report", body)
 
 
+async def amend(gateway: Gateway, user: User, session_id: str, body: dict[str, Any]) -> None:
+    await gateway.send(user, "PUT", "outreach", f"/sessions/{session_id}/report", body)
+
+
+async def session_followups(gateway: Gateway, user: User, session_id: str) -> list[dict[str, Any]]:
+    found = await gateway.get(user, "outreach", "/followups", session_id=session_id, limit=500)
+    return sorted(found["items"], key=lambda f: (f["due_on"], f["action"]))
+
+
 async def followups(gateway: Gateway, user: User, query: dict[str, str]) -> list[dict[str, Any]]:
     region = user["region"] or None
     found = await gateway.get(user, "outreach", "/followups", region=region, limit=500, **query)

@@ -140,8 +140,9 @@ def on_fields(errors: dict[str, str], names: Mapping[str, str]) -> dict[str, str
     return found
 
 
-def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict[str, Any]:
-    """The held-session report the form describes; the attendance by category must add up to the total."""
+def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]], *, amending: bool = False) -> dict[str, Any]:
+    """The held-session report the form describes; the attendance by category must add up to the total. A
+    correction of a held report carries its reason."""
     errors: dict[str, str] = {}
     by_category = {
         key: count
@@ -154,7 +155,8 @@ def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict
             f"Jumlah menurut kategori ({sum(by_category.values())}) tidak sama dengan jumlah peserta ({total})."
         )
     followups = []
-    for row in range(1, FOLLOWUP_ROWS + 1):
+    numbered = {key.rpartition("_")[2] for key in form if key.startswith(("tindakan_", "pemilik_", "tenggat_"))}
+    for row in sorted(int(n) for n in numbered if n.isdigit()):
         action, owner, due = (form.get(f"{name}_{row}", "").strip() for name in ("tindakan", "pemilik", "tenggat"))
         if not (action or owner or due):
             continue
@@ -164,9 +166,12 @@ def report_body(form: Mapping[str, str], lists: Mapping[str, list[str]]) -> dict
         followups.append({"action": action, "owner_id": owner, "due_on": due})
     if not form.get("summary", "").strip():
         errors["summary"] = "Wajib diisi."
+    if amending and not form.get("alasan_perbaikan", "").strip():
+        errors["alasan_perbaikan"] = "Wajib diisi: sebutkan mengapa laporan diperbaiki."
     if errors:
         raise FormInvalid(errors)
-    return {
+    reason = {"reason": form["alasan_perbaikan"].strip()} if amending else {}
+    return reason | {
         "held_on": form.get("held_on", ""),
         "attendance": {"total": total, "by_category": by_category},
         "narasumber_present_ids": lists.get("narasumber_present_ids", []),
@@ -182,7 +187,26 @@ REPORT_FIELDS = {
     "narasumber_present_ids": "narasumber_present_ids",
     "outcomes.pilot_desa_codes": "pilot_desa_codes",
     "outcomes.followups": "tindakan_1",
+    "reason": "alasan_perbaikan",
 }
+
+
+def report_values(session: dict[str, Any], followups: list[dict[str, Any]]) -> tuple[dict[str, str], set[str]]:
+    """A held session's report as the form's values and checked boxes, to be corrected; its follow-ups (open or
+    done) are listed so that the correction keeps them."""
+    report = session["report"]
+    values = {"held_on": str(report["held_on"]), "total": str(report["attendance"]["total"])}
+    values |= {f"jumlah_{k}": str(n) for k, n in report["attendance"]["by_category"].items()}
+    values["summary"] = report["summary"]
+    for row, f in enumerate((f for f in followups if f["status"] != "cancelled"), start=1):
+        values |= {f"tindakan_{row}": f["action"], f"pemilik_{row}": f["owner_id"], f"tenggat_{row}": f["due_on"]}
+    return values, set(report["narasumber_present_ids"]) | set(report.get("pilot_desa_codes", []))
+
+
+def followup_rows(values: Mapping[str, str]) -> range:
+    """The form's follow-up lines: those filled in, and at least one empty line more (never fewer than three)."""
+    filled = [int(k.rpartition("_")[2]) for k in values if k.startswith("tindakan_") and k[9:].isdigit()]
+    return range(1, max([FOLLOWUP_ROWS, *(n + 1 for n in filled)]) + 1)
 
 
 def report_fields(errors: dict[str, str]) -> dict[str, str]:

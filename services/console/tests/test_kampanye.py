@@ -186,6 +186,20 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
     again = await gk.post(f"/sesi/{first}/laporan", {**report, "total": "23"})
     assert again.status_code == 409 and 'role="alert">Laporan sesi ini sudah ada.<' in again.text
 
+    # A held report is corrected with a reason; its follow-up, listed unchanged, is kept.
+    correction = await gk.get(f"/sesi/{first}/laporan")
+    assert "<h1>Perbaiki laporan sesi" in correction.text and 'id="total" name="total" type="number" value="23"' in (
+        correction.text
+    )
+    amended = {**report, "total": "23", "summary": "Peserta sepakat membentuk WKSBM; SK disusun.", "perbaikan": "1"}
+    no_reason = await gk.post(f"/sesi/{first}/laporan", {**amended, **chosen_report})
+    assert error_of(no_reason.text, "alasan_perbaikan") == "Wajib diisi: sebutkan mengapa laporan diperbaiki."
+    fixed = await gk.post(
+        f"/sesi/{first}/laporan", {**amended, **chosen_report, "alasan_perbaikan": "ringkasan dilengkapi"}
+    )
+    assert fixed.status_code == 303 and fixed.headers["location"].endswith("diperbaiki=1"), fixed.text
+    assert "SK disusun" in (await gk.get(fixed.headers["location"])).text
+
     open_list = await gk.get("/tindak-lanjut?status=berjalan")
     assert "Menyusun SK pembentukan WKSBM" in open_list.text and "Sri Lestari" in open_list.text
     followup = re.search(r'action="/tindak-lanjut/(fup_[0-9a-f]+|[a-z]+_[0-9a-f]+)/selesai"', open_list.text)
