@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,10 +17,12 @@ from playwright.async_api import async_playwright
 
 from pilar_dev.testing import RunningApp, bearer, eventually
 from pilar_runtime.mongo import Mongo
+from pilar_runtime.timers import TimerPoller
 from services.console.app import build
 from services.console.tests.conftest import STRONG, Browser, Console, console_settings
 from services.console.tests.test_browser import ARGS, CHROMIUM, INSTALLED
 from services.outreach.app import build as build_outreach
+from services.outreach.handlers import timer_handlers
 from services.outreach.settings import OutreachSettings
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
@@ -168,6 +171,9 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
         "tindakan_1": "Menyusun SK pembentukan WKSBM",
         "pemilik_1": people["Sri Lestari"],
         "tenggat_1": "2019-08-30",
+        "tindakan_2": "Rapat pengurus WKSBM",
+        "pemilik_2": people["Wahyuni"],
+        "tenggat_2": "2019-08-20",
     }
     assigned = re.findall(r'name="narasumber_present_ids" value="([^"]+)"', report_page.text)
     assert len(assigned) == 1  # the form offers the session's own narasumber
@@ -202,12 +208,22 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
 
     open_list = await gk.get("/tindak-lanjut?status=berjalan")
     assert "Menyusun SK pembentukan WKSBM" in open_list.text and "Sri Lestari" in open_list.text
-    followup = re.search(r'action="/tindak-lanjut/(fup_[0-9a-f]+|[a-z]+_[0-9a-f]+)/selesai"', open_list.text)
+    followup = re.search(
+        r'action="/tindak-lanjut/([^/"]+)/selesai"(?:(?!action=).)*?Tandai selesai: Menyusun SK', open_list.text, re.S
+    )
     assert followup
     done = await gk.post(f"/tindak-lanjut/{followup.group(1)}/selesai", {"dari": "berjalan"})
     assert done.status_code == 303
     assert "Menyusun SK pembentukan WKSBM" in (await gk.get("/tindak-lanjut?status=selesai")).text
     assert "Menyusun SK" not in (await gk.get("/tindak-lanjut?status=berjalan")).text
+    # Past its due date the other one is late (outreach's timer, on a clock of the test's own).
+    timers = TimerPoller(
+        stack.outreach, timer_handlers, service="outreach", clock=lambda: datetime(2019, 9, 1, tzinfo=UTC)
+    )
+    assert await timers.fire_due() >= 1
+    late_list = await gk.get("/tindak-lanjut?status=terlambat")
+    assert "Rapat pengurus WKSBM" in late_list.text and "Wahyuni" in late_list.text
+    assert "Rapat pengurus" not in (await gk.get("/tindak-lanjut?status=berjalan")).text
 
     # Bondowoso's operator sees none of it: the service's 403 is an Indonesian page, never JSON.
     for path in (campaign_path, f"/sesi/{second}", f"/sesi/{second}/laporan", f"{campaign_path}/pratinjau"):
