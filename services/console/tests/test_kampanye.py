@@ -131,6 +131,14 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
     campaign_page = await gk.get(campaign_path)
     assert "Pratinjau jadwal" in campaign_page.text and "Kampung" in campaign_page.text
 
+    # A period of one Sunday (Idul Adha besides) leaves the auto-scheduler no day: said in Indonesian, nothing placed.
+    sunday = await gk.post("/kampanye/baru", {**form, **chosen, "start_date": "2019-08-11", "end_date": "2019-08-11"})
+    impossible = await gk.get(f"{sunday.headers['location']}/pratinjau")
+    assert impossible.status_code == 422
+    assert (
+        'role="alert">Jadwal tidak dapat disusun: hari kerja, petugas, atau narasumber tidak cukup' in impossible.text
+    )
+
     preview = await gk.get(f"{campaign_path}/pratinjau")
     assert preview.status_code == 200 and "Konfirmasi jadwal" in preview.text
     assert "Kamis, 8 Agustus 2019" in preview.text and "09.00–12.00 WIB" in preview.text
