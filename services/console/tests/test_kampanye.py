@@ -233,6 +233,12 @@ async def test_seed_001_planned_previewed_confirmed_moved_reported_and_followed_
     assert "Rapat pengurus WKSBM" in late_list.text and "Wahyuni" in late_list.text
     assert "Rapat pengurus" not in (await gk.get("/tindak-lanjut?status=berjalan")).text
 
+    cancelled = await gk.post(f"/sesi/{second}/batal", {"alasan": "banjir"})
+    assert cancelled.status_code == 303
+    assert "<dd>Dibatalkan</dd>" in (await gk.get(f"/sesi/{second}")).text
+    twice = await gk.post(f"/sesi/{second}/batal", {"alasan": "banjir"})
+    assert twice.status_code == 409 and 'role="alert">Sesi ini sudah dibatalkan.<' in twice.text
+
     # Bondowoso's operator sees none of it: the service's 403 is an Indonesian page, never JSON.
     for path in (campaign_path, f"/sesi/{second}", f"/sesi/{second}/laporan", f"{campaign_path}/pratinjau"):
         refused = await bw.get(path)
