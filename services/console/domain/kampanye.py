@@ -14,8 +14,13 @@ from contracts.events.common import PARTICIPANT_CATEGORY_LABELS, WorkerRole
 from pilar_runtime.localtime import BULAN, HARI
 from pilar_runtime.regions import Region, children, lookup
 
-STATUS_LABELS = {"scheduled": "Terjadwal", "held": "Terlaksana", "cancelled": "Dibatalkan", "planned": "Direncanakan"}
-STATUS_LABELS |= {"completed": "Selesai"}
+STATUS_LABELS = {
+    "scheduled": "Terjadwal",
+    "held": "Terlaksana",
+    "cancelled": "Dibatalkan",
+    "planned": "Direncanakan",
+    "completed": "Selesai",
+}
 CATEGORIES = list(PARTICIPANT_CATEGORY_LABELS.items())
 FOLLOWUP_ROWS = 3  # empty follow-up lines a report form offers
 # The follow-up list's tabs: (query of outreach's /followups, heading).
@@ -45,7 +50,9 @@ def kecamatan_of(region: str) -> list[tuple[str, list[Region]]]:
     if level >= 3:
         found = lookup(region)
         return [(region_name(region.rsplit(".", 1)[0]), [found] if found else [])]
-    kabupaten = [lookup(region)] if level == 2 else [k for k in children(region) if level == 1]
+    if level == 0:
+        return []  # the picker starts from the account's region, and a national account has none
+    kabupaten = [lookup(region)] if level == 2 else children(region)
     return [(k.name, children(k.code)) for k in kabupaten if k is not None]
 
 
