@@ -12,7 +12,21 @@ from fastapi.staticfiles import StaticFiles
 from pilar_runtime.errors import DomainError
 from pilar_runtime.service import Runtime, create_app
 from services.console import store
-from services.console.api import admin, home, keys, laporan, lembaga, notifikasi, oidc, operasi, petugas, signin
+from services.console.api import (
+    admin,
+    home,
+    kampanye,
+    keys,
+    laporan,
+    lembaga,
+    notifikasi,
+    oidc,
+    operasi,
+    petugas,
+    sesi,
+    signin,
+    tindak_lanjut,
+)
 from services.console.api.pages import (
     CHANGE_PASSWORD,
     SIGN_IN,
@@ -65,6 +79,9 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             notifikasi.router,
             operasi.router,
             oidc.router,
+            kampanye.router,
+            sesi.router,
+            tindak_lanjut.router,
         ],
         on_startup=start,
         parts=ConsoleParts.of(config),

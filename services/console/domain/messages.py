@@ -24,6 +24,22 @@ BY_RULE = {
     "cuti_bersama": "Tanggal tersebut cuti bersama.",
     "outside_period": "Tanggal berada di luar periode kampanye.",
     "duplicate": "Data yang sama sudah terdaftar.",
+    # outreach's scheduling rules and states (a session moved, placed or reported)
+    "no_double_booking": "Petugas atau narasumber sudah memiliki sesi lain pada waktu tersebut.",
+    "max_sessions_per_day": "Jumlah sesi kampanye pada hari itu sudah mencapai batas per hari.",
+    "no_public_holiday": "Tanggal tersebut hari libur nasional; pilih hari lain.",
+    "inside_campaign_period": "Tanggal berada di luar periode kampanye.",
+    "desa_in_campaign_region": "Desa tidak berada di wilayah kampanye.",
+    "people_in_region": "Petugas, narasumber, atau penanggung jawab tidak bertugas di wilayah ini.",
+    "auto_schedule": "Jadwal tidak dapat disusun: hari kerja, petugas, atau narasumber tidak cukup untuk semua desa.",
+    "session_cancelled": "Sesi ini sudah dibatalkan.",
+    "session_held": "Sesi ini sudah terlaksana dan tidak dapat diubah.",
+    "session_scheduled": "Sesi ini belum dilaporkan terlaksana.",
+    "session_already_reported": "Laporan sesi ini sudah ada.",
+    "session_changed": "Sesi diubah orang lain sementara itu; muat ulang lalu coba lagi.",
+    "campaign_open": "Kampanye ini sudah selesai atau dibatalkan.",
+    "campaign_changed": "Kampanye diubah orang lain sementara itu; muat ulang lalu coba lagi.",
+    "followup_open": "Tindak lanjut ini sudah selesai atau dibatalkan.",
 }
 BY_TYPE = {
     "missing": "Wajib diisi.",
@@ -92,6 +108,7 @@ BY_MESSAGE = [
     (re.compile(r"cannot go from|can no longer change"), "Perubahan status ini tidak diperbolehkan."),
     (re.compile(r"is in the future"), "Tanggal tidak boleh di masa depan."),
     (re.compile(r"is expected here"), "Kode wilayah tidak pada tingkat yang sesuai."),
+    (re.compile(r"not assigned to session"), "Narasumber ini tidak ditugaskan pada sesi tersebut."),
 ]
 UNAVAILABLE = BY_STATUS[503]
 

@@ -4,7 +4,7 @@ its Beranda calls, and a browser-like client that keeps the session cookie and p
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ class Browser:
             self.csrf = found.group(1)
         return response
 
-    async def post(self, path: str, form: dict[str, str], *, csrf: bool = True) -> httpx.Response:
+    async def post(self, path: str, form: Mapping[str, str | list[str]], *, csrf: bool = True) -> httpx.Response:
         response = await self.http.post(path, data={**form, "csrf": self.csrf} if csrf else form)
         if found := CSRF.search(response.text):
             self.csrf = found.group(1)
