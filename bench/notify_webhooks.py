@@ -3,7 +3,8 @@
 The delivery path is what a webhook delivery goes through after the consumer recorded it: claim under a lease
 from Mongo, look up the secret, sign (HMAC-SHA256), POST with httpx, then record the attempt and the
 `notification_sent` outbox event in one Mongo transaction. The baseline POSTs the same bodies with the same
-concurrency and nothing else. Both hit one local uvicorn receiver.
+concurrency and nothing else. Both hit one local uvicorn receiver running in its own process (`bench/receiver.py`),
+so neither side shares its CPU time with the receiver.
 
     python -m bench.notify_webhooks [--deliveries 2000] [--concurrency 16]
 """
@@ -18,15 +19,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from bench.receiver import received, receiver_process
 from contracts.envelope import Envelope
 from contracts.events.outreach import SessionScheduled
 from pilar_dev.devstack import LocalMongo
-from pilar_dev.testing import RunningApp, new_namespace
+from pilar_dev.testing import new_namespace
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo, UnitOfWork
@@ -40,16 +38,6 @@ from services.notify.domain.timing import QuietHours, TokenBucket
 from services.notify.notifier import Notifier
 
 SECRET = "bench-secret-0123456789"
-
-
-def receiver() -> tuple[Starlette, list[int]]:
-    seen: list[int] = []
-
-    async def receive(request: Request) -> Response:
-        seen.append(len(await request.body()))
-        return Response(status_code=204)
-
-    return Starlette(routes=[Route("/hook", receive, methods=["POST"])]), seen
 
 
 def bodies(n: int) -> list[bytes]:
@@ -131,20 +119,20 @@ async def main(deliveries: int, concurrency: int) -> None:
         local = LocalMongo(tempfile.mkdtemp(prefix="bench-mongo-")).start()
         url = local.url
     mongo = Mongo(url, f"{new_namespace('bench')}_notify")
-    app, seen = receiver()
     payloads = bodies(deliveries)
     try:
-        async with RunningApp(app) as running:
-            hook = f"{running.url}/hook"
+        with receiver_process() as receiver_url:
+            hook = f"{receiver_url}/hook"
             await raw_posts(hook, payloads[:50], concurrency)  # warm-up
             raw = await raw_posts(hook, payloads, concurrency)
             ours = await delivery_path(mongo, hook, payloads, concurrency)
+            seen = received(receiver_url)
     finally:
         await mongo.client.drop_database(mongo.db.name)
         await mongo.close()
         if local:
             local.stop()
-    assert len(seen) == 50 + 2 * deliveries
+    assert seen == 50 + 2 * deliveries, f"the receiver got {seen} posts"
     print(f"deliveries: {deliveries}, concurrency: {concurrency}, body: {len(payloads[0])} bytes")
     print(f"raw httpx posts:        {deliveries / raw:9.1f} /s  ({raw:.2f} s)")
     print(f"notify delivery path:   {deliveries / ours:9.1f} /s  ({ours:.2f} s)")

@@ -1,0 +1,86 @@
+"""Finished sends recorded in batches: one transaction (a bulk update of the deliveries and their outbox events)
+per batch instead of one per delivery, the dispatcher's largest cost.
+
+A batch is recorded once `size` sends wait or `linger` seconds after the first one finished, whichever comes first;
+while one batch is being recorded the next gathers, so batches grow with the load and one transaction at a time is
+open. A batch whose transaction fails (after PyMongo's own retries of transient errors) is recorded again one
+delivery at a time, so one bad delivery cannot keep the others unrecorded. A delivery that still cannot be recorded
+keeps its lease until it expires and is then sent again: at least once, as when a replica dies between sending and
+recording (the receiver de-duplicates by `X-Pilar-Delivery-Id` / the Message-ID).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import structlog
+
+from pilar_runtime.mongo import Mongo
+from services.notify.commands.deliveries import record_attempts
+from services.notify.domain.deliveries import Attempt
+
+log = structlog.get_logger("notify.recorder")
+
+
+class AttemptRecorder:
+    def __init__(self, mongo: Mongo, owner: str, *, size: int, linger: float) -> None:
+        self.mongo = mongo
+        self.owner = owner
+        self.size = size
+        self.linger = linger
+        self.waiting: list[Attempt] = []
+        self._one_at_a_time = asyncio.Lock()
+        self._flushes: set[asyncio.Task[None]] = set()
+        self._queued = False  # a flush waits for the lock; it takes every attempt waiting by then
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, attempt: Attempt) -> None:
+        self.waiting.append(attempt)
+        if len(self.waiting) >= self.size:
+            self._queue_flush()
+        elif self._timer is None and not self._queued:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.linger, self._queue_flush, context=contextvars.Context())
+
+    async def drain(self) -> None:
+        """Return once every attempt added so far is recorded (or its failure logged)."""
+        if self.waiting:
+            self._queue_flush()
+        while self._flushes:
+            await asyncio.gather(*self._flushes)
+
+    def _queue_flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._queued:
+            return
+        self._queued = True
+        # A batch's own log context, not that of the delivery whose send happened to fill it.
+        task = asyncio.create_task(self._flush(), context=contextvars.Context())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self) -> None:
+        async with self._one_at_a_time:
+            self._queued = False
+            batch, self.waiting = self.waiting, []
+            if self._timer is not None:  # what it was set for is in this batch
+                self._timer.cancel()
+                self._timer = None
+            if not batch:
+                return
+            if await self._record(batch) or len(batch) == 1:
+                return
+            log.info("notify.recording_one_by_one", count=len(batch))
+            for attempt in batch:
+                await self._record([attempt])
+
+    async def _record(self, batch: list[Attempt]) -> bool:
+        try:
+            await self.mongo.transact(lambda uow: record_attempts(uow, batch, owner=self.owner))
+        except Exception:  # never raised to the sends: logged, and the lease's expiry brings the deliveries back
+            log.exception("notify.record_failed", delivery_ids=[a.delivery["_id"] for a in batch])
+            return False
+        return True
