@@ -22,6 +22,7 @@ from pilar_runtime.mongo import Mongo
 from pilar_runtime.poller import LeasedPoller
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
+from services.notify.commands.deliveries import record_attempts
 from services.notify.domain.deliveries import Attempt, Failure, Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
 from services.notify.domain.webhooks import Keys
@@ -59,6 +60,8 @@ class Dispatcher(LeasedPoller):
         concurrency: int = 16,
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
+        record_batch: int = RECORD_BATCH,
+        record_linger: float = RECORD_LINGER_SECONDS,
     ) -> None:
         super().__init__(owner_prefix="notify", poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
@@ -68,7 +71,7 @@ class Dispatcher(LeasedPoller):
         self.retries = retries
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
-        self.recorder = AttemptRecorder(mongo, self.owner, size=RECORD_BATCH, linger=RECORD_LINGER_SECONDS)
+        self.recorder = AttemptRecorder(self._record_batch, size=record_batch, linger=record_linger)
         self._next: asyncio.Task[list[dict[str, Any]]] | None = None
 
     async def run(self) -> None:
@@ -137,6 +140,9 @@ class Dispatcher(LeasedPoller):
     def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
         DELIVERY_ATTEMPTS.labels("notify", delivery["channel"], "sent" if error is None else "failed").inc()
         self.recorder.add(Attempt(delivery, self.clock(), error, retries))
+
+    async def _record_batch(self, attempts: list[Attempt]) -> None:
+        await self.mongo.transact(lambda uow: record_attempts(uow, attempts, owner=self.owner))
 
     async def _give_back_next(self) -> None:
         """The batch claimed ahead, never to be sent by this replica (it stops): its leases end now, so that another

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Awaitable, Callable
 
 import structlog
 
-from pilar_runtime.mongo import Mongo
-from services.notify.commands.deliveries import record_attempts
 from services.notify.domain.deliveries import Attempt
 
 log = structlog.get_logger("notify.recorder")
 
+Record = Callable[[list[Attempt]], Awaitable[object]]
+
 
 class AttemptRecorder:
-    def __init__(self, mongo: Mongo, owner: str, *, size: int, linger: float) -> None:
-        self.mongo = mongo
-        self.owner = owner
+    """`record` writes a batch in one transaction; it raises when the transaction failed."""
+
+    def __init__(self, record: Record, *, size: int, linger: float) -> None:
+        self.record = record
         self.size = size
         self.linger = linger
         self.waiting: list[Attempt] = []
@@ -79,7 +81,7 @@ class AttemptRecorder:
 
     async def _record(self, batch: list[Attempt]) -> bool:
         try:
-            await self.mongo.transact(lambda uow: record_attempts(uow, batch, owner=self.owner))
+            await self.record(batch)
         except Exception:  # never raised to the sends: logged, and the lease's expiry brings the deliveries back
             log.exception("notify.record_failed", delivery_ids=[a.delivery["_id"] for a in batch])
             return False
