@@ -107,17 +107,17 @@ async def record_attempts(
     uow: UnitOfWork, owner: str, attempts: dict[str, tuple[dict[str, Any], dict[str, Any]]]
 ) -> set[str]:
     """For each delivery id, its changes made and its attempt logged — if `owner` still holds its lease — in one bulk
-    write; returns the ids recorded. Read and written in the caller's transaction, so a replica that takes a lease over
-    meanwhile makes the transaction conflict and retry rather than both records stand."""
-    held_by_owner = {"lease_owner": owner, "status": "pending"}
-    # Looked up by id alone and the lease checked here: the Mongo-wire dev server scans the whole collection for an
-    # `$in` with other conditions.
+    write; returns the ids recorded.
+
+    The lease is read, and the deliveries written, by id alone (a point lookup, where the Mongo-wire dev server
+    scans the whole collection for any other filter): the caller's snapshot transaction makes that safe, as a
+    replica that takes a lease over after the read makes the write conflict and the transaction run again."""
     found = uow.db[DELIVERIES].find(
-        {"_id": {"$in": list(attempts)}}, dict.fromkeys(held_by_owner, 1), session=uow.session
+        {"_id": {"$in": list(attempts)}}, {"lease_owner": 1, "status": 1}, session=uow.session
     )
-    held = {d["_id"] async for d in found if all(d.get(k) == v for k, v in held_by_owner.items())}
+    held = {d["_id"] async for d in found if d.get("lease_owner") == owner and d.get("status") == "pending"}
     writes = [
-        UpdateOne({"_id": delivery_id, **held_by_owner}, {"$set": changes, "$push": {"attempts": attempt}})
+        UpdateOne({"_id": delivery_id}, {"$set": changes, "$push": {"attempts": attempt}})
         for delivery_id, (changes, attempt) in attempts.items()
         if delivery_id in held
     ]
