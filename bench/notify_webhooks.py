@@ -1,10 +1,10 @@
 """Webhook delivery benchmark: notify's delivery path against raw httpx posts of the same bodies, same run.
 
 The delivery path is what a webhook delivery goes through after the consumer recorded it: claim under a lease
-from Mongo, look up the secret, sign (HMAC-SHA256), POST with httpx, then record the attempt and the
-`notification_sent` outbox event in one Mongo transaction. The baseline POSTs the same bodies with the same
-concurrency and nothing else. Both hit one local uvicorn receiver running in its own process (`bench/receiver.py`),
-so neither side shares its CPU time with the receiver.
+from Mongo (the next batch while one is sent), look up the secret, sign (HMAC-SHA256), POST with httpx, then record
+the attempts and their `notification_sent` outbox events, a batch of finished sends per Mongo transaction. The
+baseline POSTs the same bodies with the same concurrency and nothing else. Both hit one local uvicorn receiver
+running in its own process (`bench/receiver.py`), so neither side shares its event loop with the receiver.
 
     python -m bench.notify_webhooks [--deliveries 2000] [--concurrency 16]
 """

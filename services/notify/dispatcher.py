@@ -2,8 +2,8 @@
 each attempt (time, outcome, error) with its event — finished sends in batches, one transaction each (`recorder.py`).
 
 Several replicas may run it: a delivery is claimed by one of them at a time, and a replica that dies leaves a
-lease that expires. Sending is at least once in that case (the receiver sees `X-Pilar-Delivery-Id` / the
-Message-ID to de-duplicate); every other path sends once.
+lease that expires. Sending is at least once in that case, and when an attempt cannot be recorded (the receiver
+sees `X-Pilar-Delivery-Id` / the Message-ID to de-duplicate); every other path sends once.
 """
 
 from __future__ import annotations
