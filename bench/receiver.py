@@ -38,8 +38,8 @@ def receiver() -> Starlette:
 
 
 @contextmanager
-def receiver_process() -> Iterator[str]:
-    """The receiver started in a child process on a free loopback port; yields its base URL."""
+def receiver_process() -> Iterator[tuple[str, int]]:
+    """The receiver started in a child process on a free loopback port; yields its base URL and process id."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.receiver", "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
@@ -53,7 +53,7 @@ def receiver_process() -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the benchmark receiver did not start") from None
                 time.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
