@@ -79,6 +79,7 @@ class Dispatcher(LeasedPoller):
             await super().run()
         finally:
             await self._give_back_next()
+            await self.recorder.drain()
             for sender in self.senders.values():
                 await sender.close()
 
@@ -86,19 +87,23 @@ class Dispatcher(LeasedPoller):
         return await self.dispatch_once() >= self.batch
 
     async def dispatch_once(self) -> int:
-        """Handle one batch of due deliveries, every attempt recorded before it returns; returns how many it took.
-        After a full batch more are likely due: the next batch is claimed while this one is sent, so that sending
-        does not wait for the claim."""
+        """Handle one batch of due deliveries; returns how many it took.
+
+        After a full batch more are likely due: the next batch is claimed while this one is sent, and this one's
+        attempts are recorded while the next is sent (each turn waits for the one before it to be recorded, so
+        recording stays at most one batch behind). A turn after which nothing is claimed ahead returns only once
+        every attempt is recorded."""
         ahead, self._next = self._next, None
         claimed = await ahead if ahead is not None else await self._claim()
         if len(claimed) >= self.batch:
             self._next = asyncio.create_task(self._claim())
+        before = self.recorder.added
         if claimed:
             keys = await store.webhook_keys(
                 self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}, self.clock()
             )
             await asyncio.gather(*(self._deliver(d, keys.get(d["recipient_id"])) for d in claimed))
-            await self.recorder.drain()
+        await (self.recorder.recorded(before) if self._next is not None else self.recorder.drain())
         return len(claimed)
 
     async def _claim(self) -> list[dict[str, Any]]:

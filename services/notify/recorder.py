@@ -32,6 +32,9 @@ class AttemptRecorder:
         self.size = size
         self.linger = linger
         self.waiting: list[Attempt] = []
+        self.added = 0  # attempts added, and those recorded (or their failure logged), in the order they came
+        self.done = 0
+        self._progress = asyncio.Condition()
         self._one_at_a_time = asyncio.Lock()
         self._flushes: set[asyncio.Task[None]] = set()
         self._queued = False  # a flush waits for the lock; it takes every attempt waiting by then
@@ -39,6 +42,7 @@ class AttemptRecorder:
 
     def add(self, attempt: Attempt) -> None:
         self.waiting.append(attempt)
+        self.added += 1
         if len(self.waiting) >= self.size:
             self._queue_flush()
         elif self._timer is None and not self._queued:
@@ -47,10 +51,14 @@ class AttemptRecorder:
 
     async def drain(self) -> None:
         """Return once every attempt added so far is recorded (or its failure logged)."""
-        if self.waiting:
-            self._queue_flush()
-        while self._flushes:
-            await asyncio.gather(*self._flushes)
+        await self.recorded(self.added)
+
+    async def recorded(self, count: int) -> None:
+        """Return once the first `count` attempts added are recorded (or their failure logged)."""
+        if self.done < count and self.waiting:
+            self._queue_flush()  # what is asked for need not wait for the linger
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.done >= count)
 
     def _queue_flush(self) -> None:
         if self._timer is not None:
@@ -73,11 +81,15 @@ class AttemptRecorder:
                 self._timer = None
             if not batch:
                 return
-            if await self._record(batch) or len(batch) == 1:
-                return
-            log.info("notify.recording_one_by_one", count=len(batch))
-            for attempt in batch:
-                await self._record([attempt])
+            try:
+                if not await self._record(batch) and len(batch) > 1:
+                    log.info("notify.recording_one_by_one", count=len(batch))
+                    for attempt in batch:
+                        await self._record([attempt])
+            finally:
+                self.done += len(batch)
+                async with self._progress:
+                    self._progress.notify_all()
 
     async def _record(self, batch: list[Attempt]) -> bool:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from contracts.envelope import Envelope
+from pilar_dev.testing import eventually
 from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels.webhook import WebhookSender, webhook_client
@@ -66,6 +68,10 @@ def attempts_counted(outcome: str) -> float:
 
 async def outbox_events(mongo: Mongo) -> list[dict[str, Any]]:
     return [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
+
+
+async def _at_least(count: int, found: Awaitable[list[dict[str, Any]]]) -> bool:
+    return len(await found) >= count
 
 
 def posted(hooks: Receiver) -> Counter[str]:
@@ -168,14 +174,24 @@ async def test_after_a_full_batch_the_next_is_claimed_ahead_and_given_back_on_st
     sending = dispatcher(mongo, clock, batch=3)
 
     assert await sending.dispatch_once() == 3
-    ahead = [d async for d in mongo.db[store.DELIVERIES].find({"status": "pending", "lease_owner": sending.owner})]
-    assert sorted(d["_id"] for d in ahead) == ids[3:6]  # claimed while the first three were sent
-    assert all(d["lease_until"] > clock() for d in ahead)
+
+    async def leased_ahead() -> list[dict[str, Any]]:
+        query = {"_id": {"$in": ids[3:]}, "lease_owner": sending.owner}
+        return [d async for d in mongo.db[store.DELIVERIES].find(query)]
+
+    await eventually(lambda: _at_least(3, leased_ahead()), what="the next batch to be claimed ahead")
+    ahead = await leased_ahead()
+    assert sorted(d["_id"] for d in ahead) == ids[3:6]  # the next batch, claimed while the first three were sent
+    assert all(d["status"] == "pending" and d["lease_until"] > clock() for d in ahead)
     assert await sending.dispatch_once() == 3  # the batch claimed ahead, and the last one claimed ahead
     assert sorted(posted(hooks)) == ids[:6]
+    first = [d async for d in mongo.db[store.DELIVERIES].find({"_id": {"$in": ids[:3]}})]
+    assert [d["status"] for d in first] == ["sent"] * 3  # recorded while the next batch was sent, at the latest
 
     await sending.stop()
-    await sending.run()  # stops at once: gives back the batch claimed ahead
+    await sending.run()  # stops at once: gives back the batch claimed ahead, records the attempts still waiting
     [last] = [d async for d in mongo.db[store.DELIVERIES].find({"status": "pending"})]
     assert last["_id"] == ids[6] and last["lease_until"] < clock()
     assert sorted(posted(hooks)) == ids[:6]
+    events = await outbox_events(mongo)
+    assert sorted(e["payload"]["delivery_id"] for e in events) == ids[:6]

@@ -83,3 +83,13 @@ async def test_a_failed_batch_is_recorded_one_by_one_and_only_the_bad_delivery_s
     assert transactions.committed == [["a"], ["c"]]  # each once; "b" keeps its lease and is sent again later
     failures = [e for e in logs if e["event"] == "notify.record_failed"]
     assert [f["delivery_ids"] for f in failures] == [["a", "b", "c"], ["b"]]
+
+
+async def test_waiting_for_the_first_attempts_records_them_without_the_linger() -> None:
+    transactions = Transactions()
+    recorder = AttemptRecorder(transactions.record, size=100, linger=60)
+    recorder.add(sent("a"))
+    recorder.add(sent("b"))
+    await asyncio.wait_for(recorder.recorded(2), timeout=5)
+    assert transactions.committed == [["a", "b"]] and recorder.done == 2
+    await asyncio.wait_for(recorder.recorded(2), timeout=5)  # already there: returns at once
