@@ -4,9 +4,10 @@ per batch instead of one per delivery, the dispatcher's largest cost.
 A batch is recorded once `size` sends wait or `linger` seconds after the first one finished, whichever comes first;
 while one batch is being recorded the next gathers, so batches grow with the load and one transaction at a time is
 open. A batch whose transaction fails (after PyMongo's own retries of transient errors) is recorded again one
-delivery at a time, so one bad delivery cannot keep the others unrecorded. A delivery that still cannot be recorded
-keeps its lease until it expires and is then sent again: at least once, as when a replica dies between sending and
-recording (the receiver de-duplicates by `X-Pilar-Delivery-Id` / the Message-ID).
+delivery at a time, so one bad delivery cannot keep the others unrecorded — unless the database could not be
+reached at all. A delivery that still cannot be recorded keeps its lease until it expires and is then sent again:
+at least once, as when a replica dies between sending and recording (the receiver de-duplicates by
+`X-Pilar-Delivery-Id` / the Message-ID).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextvars
 from collections.abc import Awaitable, Callable
 
 import structlog
+from pymongo.errors import ConnectionFailure
 
 from services.notify.domain.deliveries import Attempt
 
@@ -82,7 +84,9 @@ class AttemptRecorder:
             if not batch:
                 return
             try:
-                if not await self._record(batch) and len(batch) > 1:
+                failure = await self._record(batch)
+                # One delivery may be what the batch failed on; an unreachable database fails each alone too.
+                if failure is not None and len(batch) > 1 and not isinstance(failure, ConnectionFailure):
                     log.info("notify.recording_one_by_one", count=len(batch))
                     for attempt in batch:
                         await self._record([attempt])
@@ -91,10 +95,11 @@ class AttemptRecorder:
                 async with self._progress:
                     self._progress.notify_all()
 
-    async def _record(self, batch: list[Attempt]) -> bool:
+    async def _record(self, batch: list[Attempt]) -> Exception | None:
+        """Why the batch's transaction failed (logged; the leases' expiry brings its deliveries back), or None."""
         try:
             await self.record(batch)
-        except Exception:  # never raised to the sends: logged, and the lease's expiry brings the deliveries back
+        except Exception as exc:  # never raised to the sends
             log.exception("notify.record_failed", delivery_ids=[a.delivery["_id"] for a in batch])
-            return False
-        return True
+            return exc
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from pymongo.errors import ServerSelectionTimeoutError
 from structlog.testing import capture_logs
 
 from services.notify.domain.deliveries import Attempt, Retries
@@ -93,3 +94,16 @@ async def test_waiting_for_the_first_attempts_records_them_without_the_linger() 
     await asyncio.wait_for(recorder.recorded(2), timeout=5)
     assert transactions.committed == [["a", "b"]] and recorder.done == 2
     await asyncio.wait_for(recorder.recorded(2), timeout=5)  # already there: returns at once
+
+
+async def test_a_batch_that_found_no_database_is_not_tried_again_one_by_one() -> None:
+    async def unreachable(batch: list[Attempt]) -> None:
+        tried.append([a.delivery["_id"] for a in batch])
+        raise ServerSelectionTimeoutError("no server answers")
+
+    tried: list[list[str]] = []
+    recorder = AttemptRecorder(unreachable, size=3, linger=60)
+    for name in ("a", "b", "c"):
+        recorder.add(sent(name))
+    await recorder.drain()
+    assert tried == [["a", "b", "c"]] and recorder.done == 3  # the leases expire; the deliveries come back
