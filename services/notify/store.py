@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -103,16 +104,27 @@ def due_filter(now: datetime) -> dict[str, Any]:
     return {"status": "pending", "next_attempt_at": {"$lte": now}}
 
 
-async def record_attempt(
-    uow: UnitOfWork, delivery_id: str, owner: str, changes: dict[str, Any], attempt: dict[str, Any]
-) -> bool:
-    """The attempt logged and the delivery changed, if `owner` still holds its lease; False when the lease was lost."""
-    result = await uow.db[DELIVERIES].update_one(
-        {"_id": delivery_id, "lease_owner": owner, "status": "pending"},
-        {"$set": changes, "$push": {"attempts": attempt}},
-        session=uow.session,
+async def record_attempts(
+    uow: UnitOfWork, owner: str, attempts: dict[str, tuple[dict[str, Any], dict[str, Any]]]
+) -> set[str]:
+    """For each delivery id, its changes made and its attempt logged — if `owner` still holds its lease — in one bulk
+    write; returns the ids recorded.
+
+    The lease is read, and the deliveries written, by id alone (a point lookup, where the Mongo-wire dev server
+    scans the whole collection for any other filter): the caller's snapshot transaction makes that safe, as a
+    replica that takes a lease over after the read makes the write conflict and the transaction run again."""
+    found = uow.db[DELIVERIES].find(
+        {"_id": {"$in": list(attempts)}}, {"lease_owner": 1, "status": 1}, session=uow.session
     )
-    return result.modified_count > 0
+    held = {d["_id"] async for d in found if d.get("lease_owner") == owner and d.get("status") == "pending"}
+    writes = [
+        UpdateOne({"_id": delivery_id}, {"$set": changes, "$push": {"attempts": attempt}})
+        for delivery_id, (changes, attempt) in attempts.items()
+        if delivery_id in held
+    ]
+    if writes:
+        await uow.db[DELIVERIES].bulk_write(writes, session=uow.session)
+    return held
 
 
 async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> None:
@@ -120,6 +132,14 @@ async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> N
     await mongo.db[DELIVERIES].update_one(
         {"_id": delivery_id, "lease_owner": owner}, {"$set": {"next_attempt_at": until, "lease_until": NO_LEASE}}
     )
+
+
+async def give_back(mongo: Mongo, delivery_ids: list[str], owner: str) -> None:
+    """Deliveries their holder claimed and will not send: free to claim at once."""
+    if delivery_ids:
+        await mongo.db[DELIVERIES].update_many(
+            {"_id": {"$in": delivery_ids}, "lease_owner": owner}, {"$set": {"lease_until": NO_LEASE}}
+        )
 
 
 # Notify's copies of what other services told it ----------------------------------------------------------------

@@ -149,6 +149,17 @@ class Retries:
         return len(self.schedule) + 1
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A send the dispatcher finished under its lease, waiting to be recorded: the delivery as claimed, when the send
+    ended, its failure (None: sent), and the schedule a failure follows."""
+
+    delivery: dict[str, Any]
+    at: datetime
+    error: Failure | None
+    retries: Retries
+
+
 def after_attempt(
     attempt: int, error: Failure | None, now: datetime, retries: Retries
 ) -> tuple[dict[str, Any], dict[str, Any]]:
