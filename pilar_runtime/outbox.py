@@ -3,23 +3,34 @@
 Several relays may run (one per replica): each claims a batch under a lease, so a document is published by
 one relay at a time; a relay that dies mid-batch leaves leases that expire and another relay takes over.
 Delivery is at least once — consumers are idempotent through their inbox.
+
+The events committed by the relay's own process reach it without a query: their documents are written already
+leased to it and handed over on commit (``Mongo.hand_outbox_to``). Querying the outbox for work costs the database
+a look at every unsent document, and claiming one a write more; a bulk import committing thousands of events
+would pay both for each batch of them. The queries remain for everything else: other processes' events, leases
+that ran out, a hand-over refused because too much is waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
+from pymongo import UpdateOne
 
 from pilar_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.poller import LeasedPoller
 
 log = structlog.get_logger("pilar.outbox")
+
+# Events handed over and not yet published, at most: past this, commits leave theirs to the relay's queries.
+MAX_HANDED_OVER = 10_000
 
 
 class OutboxRelay(LeasedPoller):
@@ -48,19 +59,54 @@ class OutboxRelay(LeasedPoller):
         self.service = service
         self.user_id = user_id
         self.batch = batch
+        self._handed_over: deque[dict[str, Any]] = deque()
+
+    def hand_over_lease(self) -> dict[str, Any] | None:
+        """The lease of documents a commit of this process hands over (see ``Mongo.hand_outbox_to``)."""
+        if self._stopping.is_set() or len(self._handed_over) >= MAX_HANDED_OVER:
+            return None
+        now = self.clock()
+        return {**self._lease(now), "attempts": 1, "claimed_at": now}
+
+    def take(self, documents: list[dict[str, Any]]) -> None:
+        self._handed_over.extend(documents)
+        self.wake()
 
     async def poll_once(self) -> bool:
+        if self._handed_over:
+            await self.relay_handed_over()
+            return True
         return await self.relay_once() >= self.batch
+
+    async def relay_handed_over(self) -> int:
+        """Publish a batch of what commits handed over, oldest first. Those whose lease ran out meanwhile are left
+        to whichever relay claims them; a batch that fails stays first in line."""
+        now = self.clock()
+        documents: list[dict[str, Any]] = []
+        while self._handed_over and len(documents) < self.batch:
+            document = self._handed_over.popleft()
+            if document["lease_until"] > now:
+                documents.append(document)
+        try:
+            return await self._publish_all(documents)
+        except BaseException:
+            self._handed_over.extendleft(reversed(documents))
+            raise
 
     async def relay_once(self) -> int:
         """Claim a batch, publish it with confirms, mark it sent. Returns how many were published."""
-        documents = await self._claim()
+        return await self._publish_all(await self._claim())
+
+    async def _publish_all(self, documents: list[dict[str, Any]]) -> int:
         if not documents:
             return 0
+        # The channel confirms each message on its own; waiting for all at once keeps the broker busy.
         await asyncio.gather(*(self._publish(d) for d in documents))
-        await self.mongo.db[OUTBOX].update_many(
-            {"_id": {"$in": [d["_id"] for d in documents]}, "lease_owner": self.owner},
-            {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}},
+        sent = {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}}
+        # One write per document by _id in one round trip: the Mongo-wire dev server answers an ``$in`` of ids by
+        # scanning the whole outbox, published documents kept for inspection included.
+        await self.mongo.db[OUTBOX].bulk_write(
+            [UpdateOne({"_id": d["_id"], "lease_owner": self.owner}, sent) for d in documents], ordered=False
         )
         for d in documents:
             log.debug("outbox.published", event_id=d["event_id"], event_type=d["event_type"])
