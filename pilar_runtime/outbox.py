@@ -75,7 +75,9 @@ class OutboxRelay(LeasedPoller):
     async def poll_once(self) -> bool:
         if self._handed_over:
             await self.relay_handed_over()
-            return True
+            # Once all is out, the outbox is queried at the next poll, not at once: while commits keep handing
+            # events over, a query after each would cost more than it finds.
+            return bool(self._handed_over)
         return await self.relay_once() >= self.batch
 
     async def relay_handed_over(self) -> int:
