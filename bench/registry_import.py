@@ -5,10 +5,11 @@
 The import path is the real one: an HTTP upload to a running registry (uvicorn), the background job that
 validates every row (region codes, NIK, duplicates) and writes batches of documents with their events in one
 transaction each, then the outbox relay publishing every event to RabbitMQ. The baseline, measured in the same
-run, inserts exactly the documents the import wrote — the records and their outbox documents, as written — with
-one ``insert_many`` per collection: no validation, no transaction, no events published. It runs twice: into bare
-collections, and into collections carrying the indexes the service's own have (the unique NIK or duplicate key,
-the list and outbox indexes), which the database maintains for any writer of these documents.
+run, inserts exactly the documents the import wrote — the records and their outbox documents (one per batch,
+holding its events), as written — with one ``insert_many`` per collection: no validation, no transaction, nothing
+published. It runs twice: into bare collections, the headline figure, and into collections carrying the indexes
+the service's own have (the unique NIK or duplicate key, the list and outbox indexes), which the database
+maintains for any writer of these documents.
 Needs RabbitMQ at AMQP_URL; uses MONGODB_URL or starts a throw-away SecantusDB.
 """
 
@@ -126,7 +127,7 @@ async def run(rows: int, kind: str, mongodb_url: str, amqp_url: str) -> None:
             records: await mongo.db[records].find().to_list(),
             OUTBOX: [as_written(d) for d in await mongo.db[OUTBOX].find().to_list()],
         }
-        assert len(written[OUTBOX]) == rows, len(written[OUTBOX])
+        assert sum(len(d["events"]) for d in written[OUTBOX]) == rows
         raw_seconds = await raw_insert_many_seconds(mongo, written, indexed=False)
         indexed_seconds = await raw_insert_many_seconds(mongo, written, indexed=True)
     finally:

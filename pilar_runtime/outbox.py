@@ -1,4 +1,5 @@
-"""The outbox relay: publishes committed outbox documents with publisher confirms, then marks them sent.
+"""The outbox relay: publishes the events of committed outbox documents (one or more per commit) with publisher
+confirms, then marks the documents sent.
 
 Several relays may run (one per replica): each claims a batch under a lease, so a document is published by
 one relay at a time; a relay that dies mid-batch leaves leases that expire and another relay takes over.
@@ -60,16 +61,18 @@ class OutboxRelay(LeasedPoller):
         self.user_id = user_id
         self.batch = batch
         self._handed_over: deque[dict[str, Any]] = deque()
+        self._waiting = 0  # events in the documents handed over
 
     def hand_over_lease(self) -> dict[str, Any] | None:
         """The lease of documents a commit of this process hands over (see ``Mongo.hand_outbox_to``)."""
-        if self._stopping.is_set() or len(self._handed_over) >= MAX_HANDED_OVER:
+        if self._stopping.is_set() or self._waiting >= MAX_HANDED_OVER:
             return None
         now = self.clock()
         return {**self._lease(now), "attempts": 1, "claimed_at": now}
 
     def take(self, documents: list[dict[str, Any]]) -> None:
         self._handed_over.extend(documents)
+        self._waiting += sum(len(events_of(d)) for d in documents)
         self.wake()
 
     async def poll_once(self) -> bool:
@@ -78,41 +81,49 @@ class OutboxRelay(LeasedPoller):
             # Once all is out, the outbox is queried at the next poll, not at once: while commits keep handing
             # events over, a query after each would cost more than it finds.
             return bool(self._handed_over)
-        return await self.relay_once() >= self.batch
+        documents = await self._claim()
+        await self._publish_all(documents)
+        return len(documents) >= self.batch
 
     async def relay_handed_over(self) -> int:
-        """Publish a batch of what commits handed over, oldest first. Those whose lease ran out meanwhile are left
-        to whichever relay claims them; a batch that fails stays first in line."""
+        """Publish about a batch of the events commits handed over, oldest first; returns how many. Documents whose
+        lease ran out meanwhile are left to whichever relay claims them; a batch that fails stays first in line."""
         now = self.clock()
         documents: list[dict[str, Any]] = []
-        while self._handed_over and len(documents) < self.batch:
+        events = 0
+        while self._handed_over and events < self.batch:
             document = self._handed_over.popleft()
+            self._waiting -= len(events_of(document))
             if document["lease_until"] > now:
                 documents.append(document)
+                events += len(events_of(document))
         try:
             return await self._publish_all(documents)
         except BaseException:
             self._handed_over.extendleft(reversed(documents))
+            self._waiting += events
             raise
 
     async def relay_once(self) -> int:
-        """Claim a batch, publish it with confirms, mark it sent. Returns how many were published."""
+        """Claim a batch of documents, publish their events with confirms, mark them sent; returns how many events."""
         return await self._publish_all(await self._claim())
 
     async def _publish_all(self, documents: list[dict[str, Any]]) -> int:
         if not documents:
             return 0
-        # The channel confirms each message on its own; waiting for all at once keeps the broker busy.
-        await asyncio.gather(*(self._publish(d) for d in documents))
+        messages = [(event, document.get("trace")) for document in documents for event in events_of(document)]
+        # The channel confirms each message on its own: waiting for a batch of them at once keeps the broker busy.
+        for start in range(0, len(messages), self.batch):
+            await asyncio.gather(*(self._publish(*message) for message in messages[start : start + self.batch]))
         sent = {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}}
         # One write per document by _id in one round trip: the Mongo-wire dev server answers an ``$in`` of ids by
         # scanning the whole outbox, published documents kept for inspection included.
         await self.mongo.db[OUTBOX].bulk_write(
             [UpdateOne({"_id": d["_id"], "lease_owner": self.owner}, sent) for d in documents], ordered=False
         )
-        for d in documents:
-            log.debug("outbox.published", event_id=d["event_id"], event_type=d["event_type"])
-        return len(documents)
+        for event, _ in messages:
+            log.debug("outbox.published", event_id=event["event_id"], event_type=event["event_type"])
+        return len(messages)
 
     async def _claim(self) -> list[dict[str, Any]]:
         return await self.claim_batch(
@@ -124,28 +135,45 @@ class OutboxRelay(LeasedPoller):
             stamp="claimed_at",
         )
 
-    async def _publish(self, document: dict[str, Any]) -> None:
+    async def _publish(self, event: dict[str, Any], trace: dict[str, Any] | None) -> None:
         message = aio_pika.Message(
-            body=document["body"],
+            body=event["body"],
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=document["event_id"],
-            type=document["event_type"],
-            correlation_id=document["correlation_id"],
+            message_id=event["event_id"],
+            type=event["event_type"],
+            correlation_id=event["correlation_id"],
             app_id=self.service,
             # The connection's own broker user: the broker vouches for it, consumers check it is the producer's.
             user_id=self.user_id,
             # The trace context of the request or handler that wrote the event: the consumer continues it.
-            headers=document.get("trace") or None,
+            headers=trace or None,
         )
         # The channel is in confirm mode: this returns once the broker has taken responsibility for it.
-        await self.exchange.publish(message, routing_key=document["routing_key"], mandatory=False)
+        await self.exchange.publish(message, routing_key=event["routing_key"], mandatory=False)
+
+
+def events_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """An outbox document's events; one written before a commit's events shared a document is a single event."""
+    events: list[dict[str, Any]] = document.get("events") or [document]
+    return events
+
+
+async def unsent_events(mongo: Mongo) -> int:
+    """Events written and not yet published (the outbox's backlog)."""
+    counted = mongo.db[OUTBOX].aggregate(
+        [
+            {"$match": {"sent_at": None}},
+            {"$group": {"_id": None, "events": {"$sum": {"$size": {"$ifNull": ["$events", [None]]}}}}},
+        ]
+    )
+    return sum([group["events"] async for group in await counted])
 
 
 async def measure_outbox(mongo: Mongo, service: str) -> None:
     """Set the backlog and the age of its oldest document (its ObjectId says when it was written)."""
     unsent = mongo.db[OUTBOX]
-    OUTBOX_BACKLOG.labels(service=service).set(await unsent.count_documents({"sent_at": None}))
+    OUTBOX_BACKLOG.labels(service=service).set(await unsent_events(mongo))
     oldest = await unsent.find_one({"sent_at": None}, {"_id": 1}, sort=[("_id", 1)])
     age = (datetime.now(UTC) - oldest["_id"].generation_time).total_seconds() if oldest else 0.0
     OUTBOX_OLDEST_AGE.labels(service=service).set(max(age, 0.0))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from pilar_runtime.auth import CallerDep, Role
 from pilar_runtime.errors import Forbidden
 from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.outbox import unsent_events
 from pilar_runtime.timers import TIMERS
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class ServiceStatus(BaseModel):
 
 async def outbox_status(mongo: Mongo) -> OutboxStatus:
     collection = mongo.db[OUTBOX]
-    backlog = await collection.count_documents({"sent_at": None})
+    backlog = await unsent_events(mongo)
     oldest = await collection.find_one({"sent_at": None}, {"_id": 1}, sort=[("_id", 1)])
     age = None
     if oldest is not None and hasattr(oldest["_id"], "generation_time"):  # an ObjectId keeps when it was made

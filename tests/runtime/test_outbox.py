@@ -18,7 +18,7 @@ from contracts.envelope import Envelope
 from pilar_dev.testing import Tap
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.mongo import OUTBOX, OUTBOX_TTL, Mongo, UnitOfWork
-from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.outbox import OutboxRelay, events_of, unsent_events
 from tests.runtime.helpers import worker_event
 
 
@@ -60,7 +60,7 @@ async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
     # The first relay claims the batch and dies before publishing: its lease must run out, nothing is lost.
     dead = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     claimed = await dead._claim()
-    assert [d["event_id"] for d in claimed] == [str(event.event_id)]
+    assert [e["event_id"] for d in claimed for e in events_of(d)] == [str(event.event_id)]
 
     restarted = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     assert await restarted.relay_once() == 0  # the lease still holds
@@ -80,12 +80,12 @@ async def test_two_relays_publish_every_event_once(
 ) -> None:
     tap = await Tap.open(amqp, namespace)
     events = [worker_event(f"w-{i}") for i in range(60)]
+    for event in events:  # one commit each: the two relays share 60 documents
 
-    async def emit_all(uow: UnitOfWork) -> None:
-        for e in events:
-            uow.emit(e)
+        async def commit(uow: UnitOfWork, event: Envelope = event) -> None:
+            await emit(uow, event)
 
-    await mongo.transact(emit_all)
+        await mongo.transact(commit)
     relays = [
         OutboxRelay(
             mongo,
@@ -270,7 +270,7 @@ async def test_past_the_hand_over_limit_and_after_stop_commits_leave_their_event
     after_stop = [worker_event("w-4")]
     await mongo.transact(lambda uow: emit(uow, *after_stop))
 
-    unleased = {d["event_id"] async for d in mongo.db[OUTBOX].find({"lease_owner": None})}
+    unleased = {e["event_id"] async for d in mongo.db[OUTBOX].find({"lease_owner": None}) for e in events_of(d)}
     assert unleased == {str(e.event_id) for e in left + after_stop}
     assert await relay.relay_handed_over() == 2
     assert await relay.relay_once() == 2
@@ -278,3 +278,44 @@ async def test_past_the_hand_over_limit_and_after_stop_commits_leave_their_event
     await asyncio.sleep(0.3)
     assert await tap.queue.get(fail=False) is None
     assert sorted(e["event_id"] for e in seen) == sorted(str(e.event_id) for e in handed + left + after_stop)
+
+
+async def test_a_commits_events_share_one_outbox_document_and_are_published_in_order(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    events = [worker_event(f"w-{i}") for i in range(450)]
+    await mongo.transact(lambda uow: emit(uow, *events))
+    [document] = await mongo.db[OUTBOX].find().to_list()
+    assert [e["event_id"] for e in document["events"]] == [str(e.event_id) for e in events]
+    assert await unsent_events(mongo) == 450
+
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    assert await relay.relay_once() == 450  # one document claimed, its events published 200 at a time
+    seen = await tap.collect(lambda s: len(s) >= 450)
+    assert [e["event_id"] for e in seen] == [str(e.event_id) for e in events]
+    assert await unsent_events(mongo) == 0
+
+
+async def test_an_outbox_document_of_one_event_written_by_the_previous_release_is_published(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    event = worker_event("w-old")
+    legacy = {
+        "event_id": str(event.event_id),
+        "routing_key": event.routing_key,
+        "event_type": event.event_type,
+        "correlation_id": event.correlation_id,
+        "body": event.to_json(),
+        "sent_at": None,
+        "lease_until": None,
+        "attempts": 0,
+        "trace": None,
+    }
+    await mongo.db[OUTBOX].insert_one(legacy)
+    assert await unsent_events(mongo) == 1
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    assert await relay.relay_once() == 1
+    [seen] = await tap.collect(lambda s: len(s) >= 1)
+    assert seen["event_id"] == str(event.event_id)
