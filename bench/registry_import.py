@@ -68,20 +68,24 @@ def as_written(outbox_document: dict[str, Any]) -> dict[str, Any]:
 
 
 async def raw_insert_many_seconds(mongo: Mongo, written: dict[str, list[dict[str, Any]]], *, indexed: bool) -> float:
-    """One plain ``insert_many`` per collection of the documents the import wrote, into a scratch database."""
+    """One plain ``insert_many`` per collection of the documents the import wrote, into a scratch database; the
+    best of three, so that a moment of load on the machine does not flatter the import."""
     scratch = mongo.client[f"{mongo.db.name}_raw"]
-    await mongo.client.drop_database(scratch.name)
-    for name in written:
-        await scratch.create_collection(name)
-        if indexed:
-            for index, spec in (await mongo.db[name].index_information()).items():
-                if index != "_id_":
-                    options = {k: v for k, v in spec.items() if k in ("unique", "sparse", "expireAfterSeconds")}
-                    await scratch[name].create_index(spec["key"], name=index, **options)
-    started = time.perf_counter()
-    for name, documents in written.items():
-        await scratch[name].insert_many(documents)
-    return time.perf_counter() - started
+    timings = []
+    for _ in range(3):
+        await mongo.client.drop_database(scratch.name)
+        for name in written:
+            await scratch.create_collection(name)
+            if indexed:
+                for index, spec in (await mongo.db[name].index_information()).items():
+                    if index != "_id_":
+                        options = {k: v for k, v in spec.items() if k in ("unique", "sparse", "expireAfterSeconds")}
+                        await scratch[name].create_index(spec["key"], name=index, **options)
+        started = time.perf_counter()
+        for name, documents in written.items():
+            await scratch[name].insert_many(documents)
+        timings.append(time.perf_counter() - started)
+    return min(timings)
 
 
 def as_csv(rows: list[list[str]]) -> bytes:
