@@ -6,10 +6,10 @@ one relay at a time; a relay that dies mid-batch leaves leases that expire and a
 Delivery is at least once — consumers are idempotent through their inbox.
 
 The events committed by the relay's own process reach it without a query: their documents are written already
-leased to it and handed over on commit (``Mongo.hand_outbox_to``). Querying the outbox for work costs the database
-a look at every unsent document, and claiming one a write more; a bulk import committing thousands of events
-would pay both for each batch of them. The queries remain for everything else: other processes' events, leases
-that ran out, a hand-over refused because too much is waiting.
+leased to it and handed over on commit (``Mongo.hand_outbox_to``), which saves the query for unsent documents and
+the write claiming them for each batch (and the dev server's query reads every unsent document). The queries
+remain for everything else: other processes' events, leases that ran out, a hand-over refused because too much
+is waiting.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
-from pymongo import UpdateOne
 
 from pilar_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from pilar_runtime.mongo import OUTBOX, Mongo
@@ -115,11 +114,9 @@ class OutboxRelay(LeasedPoller):
         # The channel confirms each message on its own: waiting for a batch of them at once keeps the broker busy.
         for start in range(0, len(messages), self.batch):
             await asyncio.gather(*(self._publish(*message) for message in messages[start : start + self.batch]))
-        sent = {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}}
-        # One write per document by _id in one round trip: the Mongo-wire dev server answers an ``$in`` of ids by
-        # scanning the whole outbox, published documents kept for inspection included.
-        await self.mongo.db[OUTBOX].bulk_write(
-            [UpdateOne({"_id": d["_id"], "lease_owner": self.owner}, sent) for d in documents], ordered=False
+        await self.mongo.db[OUTBOX].update_many(
+            {"_id": {"$in": [d["_id"] for d in documents]}, "lease_owner": self.owner},
+            {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}},
         )
         for event, _ in messages:
             log.debug("outbox.published", event_id=event["event_id"], event_type=event["event_type"])
