@@ -158,6 +158,7 @@ def create_app(
             lease_seconds=settings.lease_seconds,
         )
         mongo.after_commit(OUTBOX, runtime.relay.wake)
+        mongo.hand_outbox_to(runtime.relay)
         runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:
             runtime.timers = TimerPoller(
