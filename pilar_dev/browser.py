@@ -3,7 +3,9 @@ headless with the flags a closed network needs (no background connections, no up
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -20,3 +22,10 @@ def chromium() -> str:
     if not found:
         raise RuntimeError("chromium is not installed: `apt-get install -y chromium` (the browser tests need it)")
     return found
+
+
+def screenshots() -> Path | None:
+    """Where the browser tests save the pages the README shows: ``PILAR_SCREENSHOTS=docs/console ./dev test
+    services/console``. Unset (every other run), they save none, so a test run leaves the checkout as it was."""
+    folder = os.environ.get("PILAR_SCREENSHOTS")
+    return Path(folder) if folder else None

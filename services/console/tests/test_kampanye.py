@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from pilar_dev.browser import CHROMIUM_FLAGS, chromium
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from pilar_dev.testing import RunningApp, bearer, eventually
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.timers import TimerPoller
@@ -27,7 +27,6 @@ from services.outreach.settings import OutreachSettings
 from services.registry.app import build as build_registry
 from services.registry.settings import RegistrySettings
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"  # the screenshots the README shows
 OPERATOR = bearer(role="district_operator", region="34.03", sub="op-registry")
 KAMPUNG, REJOSARI = "34.03.13.2004", "34.03.12.2007"  # Kampung (Ngawen), Rejosari (Semin)
 WORKERS = [
@@ -284,7 +283,8 @@ async def test_a_phone_plans_seed_001_for_two_desa_previews_confirms_and_reports
             "Pratinjau jadwal: Penyuluhan Sosial Penumbuhan WKSBM 2019"
         )
         assert await page.get_by_role("cell", name="Kamis, 8 Agustus 2019").count() == 2
-        await page.screenshot(path=str(DOCS / "kampanye.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "kampanye.png"), full_page=True)
         await page.get_by_role("button", name="Konfirmasi jadwal").click()
         assert "2 sesi dijadwalkan" in await page.get_by_role("status").inner_text()
         await page.get_by_role("link", name="Kampung").click()
@@ -299,7 +299,8 @@ async def test_a_phone_plans_seed_001_for_two_desa_previews_confirms_and_reports
         await page.get_by_label("Tindak lanjut 1").fill("Menyusun SK pembentukan WKSBM")
         await page.get_by_label("Penanggung jawab 1").select_option(label="Sri Lestari")
         await page.get_by_label("Batas waktu 1").fill("2019-08-30")
-        await page.screenshot(path=str(DOCS / "sesi.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "sesi.png"), full_page=True)
         await page.get_by_role("button", name="Simpan laporan").click()
         assert await page.get_by_role("status").inner_text() == "Laporan sesi telah disimpan."
         await browser.close()

@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from pilar_dev.browser import CHROMIUM_FLAGS, chromium
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from services.console.tests.conftest import STRONG
 from services.console.tests.operations import Offices, json_free, offices, planned_campaign, until
-
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +113,12 @@ async def test_in_a_browser_an_operator_requests_a_campaign_report_and_downloads
         saved = await download.path()
         assert (await asyncio.to_thread(Path(saved).read_bytes))[:2] == b"PK"
         await page.goto(f"{url}/laporan")
-        await page.screenshot(path=str(DOCS / "laporan.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "laporan.png"), full_page=True)
         await page.get_by_role("link", name="Notifikasi").click()
         await page.wait_for_url(f"{url}/notifikasi")
         assert await page.get_by_text("outreach.session_*", exact=True).count() == 1
-        await page.screenshot(path=str(DOCS / "notifikasi.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "notifikasi.png"), full_page=True)
         await browser.close()
     assert requested and all(r.startswith(url) for r in requested), requested

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import async_playwright
 
-from pilar_dev.browser import CHROMIUM_FLAGS, chromium
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from pilar_dev.testing import bearer, eventually
 from services.console.domain import lembaga as rules
 from services.console.tests.conftest import STRONG, Browser, Stack
 
-SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "console" / "lembaga.png"
 DESA = "34.03.13.2004"  # Kampung, Ngawen, Gunungkidul
 SETUP = bearer("district_operator", "34.03", sub="usr_setup")
 BOARD = {
@@ -216,8 +214,8 @@ async def test_a_wksbm_registered_and_formed_in_a_browser_on_a_phone(stack: Stac
         await page.wait_for_url(re.compile(r"diubah=penumbuhan"))
         assert await page.locator("#status-lembaga").inner_text() == "Aktif"
         assert await page.get_by_role("cell", name="Suparno").count() == 1
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "lembaga.png"), full_page=True)
         await browser.close()
     assert requested and all(u.startswith(url) for u in requested), requested
 
