@@ -187,6 +187,8 @@ async def form_wksbm_over_http(
     cited = {"formed_on": FORMED_ON, "campaign_id": campaign_id, "session_id": session_id}
     formed = await operator.post(f"{path}/penumbuhan", cited)
     assert formed.status_code == 303, formed.text
+    record = (await operator.get(path)).text
+    assert 'id="status-lembaga">Aktif<' in record and f"Kampanye: {CAMPAIGN} (" in record, record
     return path
 
 
@@ -229,6 +231,8 @@ async def report_downloaded(page: Page, url: str, campaign_id: str) -> str:
             break
         await page.wait_for_timeout(100)
         await page.reload()
+    else:
+        raise AssertionError("the campaign report was never built")
     async with page.expect_download() as downloading:
         await page.get_by_role("link", name="Unduh Excel (XLSX)").click()
     download = await downloading.value
