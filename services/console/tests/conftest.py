@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,7 @@ class Stack:
     registry_url: str
     outreach_url: str
     registry_mongo: Mongo  # the registry's database: when it has learnt outreach's campaigns and sessions
+    outreach_mongo: Mongo  # outreach's database: when it has learnt registry's workers
     accounts: set[str] = field(default_factory=set)  # the logins made so far, all with the password STRONG
 
     async def operator(self, region: str, name: str, role: str = "district_operator") -> Browser:
@@ -152,34 +154,47 @@ class Stack:
         return browser
 
 
-@pytest.fixture(scope="module")
-async def stack(amqp_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """Started once per module (four services take a while); its namespace is removed afterwards."""
+@asynccontextmanager
+async def four_services(
+    amqp_url: str, mongodb_url: str, tmp_dir: Path, *, timer_poll_seconds: float = 1.0
+) -> AsyncIterator[Stack]:
+    """The console beside registry, reporting and outreach in a namespace of their own, removed afterwards.
+    ``timer_poll_seconds``: outreach's timers (a long one keeps a past campaign from completing at the first poll)."""
     namespace = new_namespace()
     fast = {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwks": TEST_JWKS}
     fast["link_secret"] = TEST_LINK_SECRET
     registry = RegistrySettings(**fast, relay_poll_seconds=0.2)  # type: ignore[arg-type]
+    outreach = OutreachSettings(**fast, relay_poll_seconds=0.2, timer_poll_seconds=timer_poll_seconds)  # type: ignore[arg-type]
     async with (
         RunningApp(build_registry(registry)) as registry_app,
         RunningApp(build_reporting(ReportingSettings(**fast, relay_poll_seconds=0.2))) as reporting_app,  # type: ignore[arg-type]
-        RunningApp(build_outreach(OutreachSettings(**fast, relay_poll_seconds=0.2))) as outreach_app,  # type: ignore[arg-type]
+        RunningApp(build_outreach(outreach)) as outreach_app,
     ):
         urls = {"registry_url": registry_app.url, "reporting_url": reporting_app.url, "outreach_url": outreach_app.url}
-        settings = console_settings(fast, tmp_path_factory.mktemp("console"), **urls)
+        settings = console_settings(fast, tmp_dir, **urls)
         async with RunningApp(build(settings)) as running:
             mongo = Mongo(settings.mongodb_url, settings.database)
             registry_mongo = Mongo(registry.mongodb_url, registry.database)
+            outreach_mongo = Mongo(outreach.mongodb_url, outreach.database)
             yield Stack(
                 Console(running.url, settings, mongo, reporting_app.url),
                 registry_app.url,
                 outreach_app.url,
                 registry_mongo,
+                outreach_mongo,
             )
-            await registry_mongo.close()
-            await mongo.close()
+            for each in (outreach_mongo, registry_mongo, mongo):
+                await each.close()
     await delete_namespace(amqp_url, namespace)
     admin = Mongo(mongodb_url, "admin")
     for database in await admin.client.list_database_names():
         if database.startswith(f"{namespace}_"):
             await admin.client.drop_database(database)
     await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(amqp_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """Started once per module (four services take a while)."""
+    async with four_services(amqp_url, mongodb_url, tmp_path_factory.mktemp("console")) as started:
+        yield started
