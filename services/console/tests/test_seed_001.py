@@ -21,12 +21,11 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from contracts.events.common import PARTICIPANT_CATEGORY_LABELS
-from pilar_dev.browser import CHROMIUM_FLAGS, chromium
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from pilar_dev.testing import bearer, eventually
 from pilar_runtime import regions
 from services.console.tests.conftest import STRONG, Browser, Stack, four_services
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "console"
 CAMPAIGN = "Penyuluhan Sosial Tingkat Desa: Penumbuhan WKSBM 2019"
 # The ten desa by kecamatan, as the seed names them.
 DESA = {
@@ -278,7 +277,8 @@ async def test_seed_001_walked_through_the_console(stack: Stack) -> None:
         campaign_path = await plan_preview_confirm(page)
         campaign_id = campaign_path.rsplit("/", 1)[1]
         await page.goto(f"{url}/kampanye/kalender?tampilan=bulan&tanggal=2019-08-08")
-        await page.screenshot(path=str(DOCS / "kampanye-kalender.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "kampanye-kalender.png"), full_page=True)
 
         sessions = await sessions_by_desa(operator, campaign_path)
         await report_in_browser(page, url, campaign_path)
@@ -310,7 +310,8 @@ async def test_seed_001_walked_through_the_console(stack: Stack) -> None:
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
         await page.goto(f"{url}/")
-        await page.screenshot(path=str(DOCS / "beranda.png"), full_page=True)
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "beranda.png"), full_page=True)
 
         # Bondowoso's operator, in a browser of their own, sees none of it.
         await (await stack.operator("35.11", "Operator Bondowoso")).close()
