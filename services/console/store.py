@@ -99,14 +99,16 @@ async def take_pending_sign_in(mongo: Mongo, key: str) -> dict[str, str] | None:
     return found.get("oidc") if found else None
 
 
-async def provider_account(mongo: Mongo, on_insert: dict[str, Any], now_as: dict[str, Any]) -> dict[str, Any]:
+async def provider_account(
+    uow: UnitOfWork, on_insert: dict[str, Any], now_as: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """A provider's person's account: created at the first sign-in, its name, role and region renewed at each
-    (the provider says who they are now); an admin's deactivation stays."""
-    found: dict[str, Any] | None = await mongo.db[USERS].find_one_and_update(
+    (the provider says who they are now); an admin's deactivation stays. The account before (None: new) and after."""
+    before: dict[str, Any] | None = await uow.db[USERS].find_one_and_update(
         {"_id": on_insert["_id"]},
         {"$setOnInsert": on_insert, "$set": now_as},
         upsert=True,
-        return_document=ReturnDocument.AFTER,
+        return_document=ReturnDocument.BEFORE,
+        session=uow.session,
     )
-    assert found is not None  # upserted
-    return found
+    return before, {**(before or on_insert), **now_as}

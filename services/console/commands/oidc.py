@@ -12,10 +12,10 @@ import httpx
 import jwt
 import structlog
 
-from pilar_runtime.mongo import Mongo
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.settings import OIDC_ALGORITHMS
 from pilar_runtime.tokenkeys import KeysUnavailable, RemoteKeys, fetch_json
-from services.console import store
+from services.console import events, store
 from services.console.commands.signin import Visit, open_session
 from services.console.domain.oidc import (
     Claims,
@@ -32,6 +32,7 @@ from services.console.domain.sessions import Timeouts
 from services.console.settings import ConsoleSettings
 
 log = structlog.get_logger("console.oidc")
+PROVIDER_ACTOR = "oidc"  # who changed an account the provider vouches for: the provider, at the sign-in
 TIMEOUT_SECONDS = 10.0
 
 
@@ -70,13 +71,23 @@ async def finish(
     found = person(claims, where, pending.nonce)
     now = datetime.now(UTC)
     user_id = account_id(issuer, found.subject)
-    account = await store.provider_account(
-        mongo,
+    on_insert, now_as = (
         {"_id": user_id, "email_key": account_key(issuer, found.subject), "active": True, "created_at": now,
          "created_by": "oidc", "password_hash": None, "failures": [], "locked_until": None, "version": 1},
         {"name": found.name, "email": found.email, "role": found.role, "region": found.region,
          "must_change_password": False, "signs_in_with": "oidc", "updated_at": now, "updated_by": "oidc"},
     )  # fmt: skip
+
+    async def work(uow: UnitOfWork) -> dict[str, Any]:
+        # The account audit holds these people too: created at their first sign-in, their role as the provider says.
+        before, after = await store.provider_account(uow, on_insert, now_as)
+        if before is None:
+            uow.emit(events.user_created(after, PROVIDER_ACTOR))
+        elif (before["role"], before["region"]) != (after["role"], after["region"]):
+            uow.emit(events.user_role_changed(after, before, PROVIDER_ACTOR))
+        return after
+
+    account = await mongo.transact(work)
     if not account["active"]:
         log.info("signin.refused", user_id=user_id, reason="inactive")
         raise OidcRefused("the account is deactivated")

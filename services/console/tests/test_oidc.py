@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -125,6 +126,17 @@ async def sso(stack_settings: dict[str, str], tmp_path: Path) -> AsyncIterator[S
             await mongo.close()
 
 
+async def _account_events(sso: Signed, user_id: str) -> list[str]:
+    """The account events the console wrote for this account, in order (its outbox, published or not)."""
+    found = []
+    async for document in sso.mongo.db["outbox"].find({}).sort("_id", 1):
+        for event in document.get("events") or [document]:
+            body = json.loads(event["body"])
+            if body["payload"].get("user_id") == user_id:
+                found.append(body["event_type"])
+    return found
+
+
 async def _to_provider_and_back(browser: Browser) -> str:
     """The browser follows the console to the provider; the callback URL the provider sends it back to."""
     sent = await browser.get("/masuk/oidc")
@@ -150,9 +162,11 @@ async def test_a_person_the_provider_vouches_for_signs_in_with_role_and_region_f
     account = await sso.mongo.db["users"].find_one({"name": "Rina Wulandari"})
     assert account and account["role"] == "district_operator" and account["region"] == "34.03"
     assert account["password_hash"] is None and not account["must_change_password"]
-    # The same person again: the same account, not a second one.
+    assert await _account_events(sso, account["_id"]) == ["user_created"]  # in the account audit like any other
+    # The same person again: the same account, not a second one, and nothing new to tell.
     await browser.get(await _to_provider_and_back(browser))
     assert await sso.mongo.db["users"].count_documents({"name": "Rina Wulandari"}) == 1
+    assert await _account_events(sso, account["_id"]) == ["user_created"]
     await browser.close()
 
 
