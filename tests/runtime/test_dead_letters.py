@@ -116,7 +116,7 @@ async def test_dead_letters_are_listed_kept_and_redriven_once_handled(
     # the headers of the consumer's own copies (the original routing key and producer's user).
     forged = wksbm_formed()
     dlx = await channel.get_exchange(topology.namespaced(topology.DEAD_LETTER_EXCHANGE, namespace))
-    claims = {ROUTING_KEY_HEADER: forged.routing_key, USER_HEADER: broker_user(amqp_url)}
+    claims: dict[str, Any] = {ROUTING_KEY_HEADER: forged.routing_key, USER_HEADER: broker_user(amqp_url)}
     await dlx.publish(
         aio_pika.Message(forged.to_json(), message_id=str(forged.event_id), type=forged.event_type, headers=claims),
         routing_key=topology.namespaced("notify", namespace),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aio_pika
 import pytest
@@ -22,7 +23,7 @@ async def both(amqp_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPat
         yield found
 
 
-async def dead_letter(amqp_url: str, namespace: str, body: bytes, message_id: str, headers: dict[str, str]) -> None:
+async def dead_letter(amqp_url: str, namespace: str, body: bytes, message_id: str, headers: dict[str, Any]) -> None:
     """A letter in notify's DLQ as its consumer leaves one (the tests' stack runs as one broker user)."""
     async with await aio_pika.connect(amqp_url) as connection:
         channel = await connection.channel(publisher_confirms=True)
