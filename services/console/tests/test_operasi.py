@@ -9,10 +9,13 @@ from typing import Any
 
 import aio_pika
 import pytest
+from playwright.async_api import async_playwright
 
 from contracts import topology
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.consumer import REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER
+from services.console.tests.conftest import STRONG
 from services.console.tests.operations import Offices, json_free, offices
 from tests.runtime.test_dead_letters import wksbm_formed
 
@@ -63,3 +66,32 @@ async def test_the_admin_sees_notifys_dead_letters_and_sends_them_again(both: Of
     assert refused.status_code == 403 and "Anda tidak berwenang membuka halaman ini." in refused.text
     unknown = json_free(await both.admin.post("/admin/operasi/surat-mati/console/kirim-ulang", {}))
     assert unknown.status_code == 404 and "Layanan tidak dikenal." in unknown.text
+
+
+async def test_in_a_browser_the_admin_sends_one_dead_letter_again(both: Offices, amqp_url: str) -> None:
+    """Phone-sized, by the keyboard and labelled buttons: sign in, Operasi layanan, Kirim ulang one letter."""
+    event = wksbm_formed()
+    original = {ROUTING_KEY_HEADER: event.routing_key, USER_HEADER: broker_user(amqp_url), REASON_HEADER: "boom"}
+    await dead_letter(amqp_url, both.console.settings.namespace, event.to_json(), str(event.event_id), original)
+    url = both.console.url
+    requested: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
+        page = await browser.new_page(viewport={"width": 375, "height": 740})
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(f"{url}/masuk")
+        await page.get_by_label("E-mail").fill(both.console.first_admin()[0])
+        await page.get_by_label("Kata sandi").fill(STRONG)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{url}/")
+        await page.goto(f"{url}/admin/operasi")
+        if folder := screenshots():
+            await page.screenshot(path=str(folder / "operasi.png"), full_page=True)
+        await page.get_by_role("button", name=f"Kirim ulang WKSBM_formed ({event.event_id})").click()
+        await page.wait_for_url(f"{url}/admin/operasi?layanan=notify&handled=1&failed=0&not_found=0#surat-mati-notify")
+        assert (await page.locator("#hasil-kirim-ulang").inner_text()).startswith(
+            "Surat mati Notifikasi dikirim ulang: 1 berhasil diproses"
+        )
+        assert await page.get_by_role("button", name=f"Kirim ulang WKSBM_formed ({event.event_id})").count() == 0
+        await browser.close()
+    assert requested and all(r.startswith(url) for r in requested), requested
