@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from pilar_runtime.auth import Caller, CallerDep, Role
 from pilar_runtime.deadletters import DlqError, envelope_ids, redrive, taken
-from pilar_runtime.errors import Conflict, Forbidden, NotFound
+from pilar_runtime.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:
     from pilar_runtime.service import Runtime
 
+NO_CONSUMER: dict[int | str, dict[str, object]] = {404: {"description": "The service consumes no events"}}
 # A redrive handles the letters one after the other inside the request: bounded so it answers in time.
 REDRIVE_LIMIT = 500
 
@@ -29,7 +30,7 @@ class DeadLetterLine(BaseModel):
     producer: str | None = None
     reason: str = Field(description="why it was dead-lettered (the last attempt's reason)")
     dead_lettered_at: datetime | None = Field(description="when it was dead-lettered, when known")
-    returns: int = Field(description="how often it was taken from the DLQ and put back (listings, redrives)")
+    delivery_count: int = Field(description="how often the DLQ handed it out and took it back (listings, redrives)")
 
 
 class DeadLetters(BaseModel):
@@ -63,7 +64,7 @@ def _consuming(request: Request) -> Runtime:
 
 
 def dead_letters_router() -> APIRouter:
-    router = APIRouter(prefix="/admin/dead-letters", tags=["operations"])
+    router = APIRouter(prefix="/admin/dead-letters", tags=["operations"], responses=NO_CONSUMER)
 
     @router.get("", summary="The messages waiting in this service's dead-letter queue (admins only)")
     async def list_letters(
@@ -80,13 +81,13 @@ def dead_letters_router() -> APIRouter:
                         routing_key=letter.routing_key,
                         reason=letter.reason,
                         dead_lettered_at=letter.dead_lettered_at,
-                        returns=letter.returns,
+                        delivery_count=letter.delivery_count,
                         **envelope_ids(letter.body),
                     )
                     for _, letter in found.letters
                 ]
         except DlqError as exc:
-            raise Conflict(str(exc)) from exc
+            raise HTTPException(503, str(exc)) from exc
         return DeadLetters(service=runtime.settings.service, waiting=found.waiting, items=lines)
 
     @router.post("/redrive", summary="Handle dead letters again through the service's consumer (admins only)")
@@ -98,7 +99,7 @@ def dead_letters_router() -> APIRouter:
         try:
             counts = await redrive(runtime.settings.amqp_url, runtime.bus, runtime.consumer, names, REDRIVE_LIMIT)
         except DlqError as exc:
-            raise Conflict(str(exc)) from exc
+            raise HTTPException(503, str(exc)) from exc
         return RedriveResult(handled=counts.handled, failed=counts.failed, not_found=counts.not_found)
 
     return router

@@ -46,7 +46,7 @@ class DeadLetter:
     headers: dict[str, Any]
     body: bytes
     dead_lettered_at: datetime | None = None
-    returns: int = 0
+    delivery_count: int = 0  # how often the DLQ handed it out and took it back
 
 
 class DlqError(RuntimeError):
@@ -70,7 +70,7 @@ def _first_death(headers: Mapping[str, Any]) -> Mapping[str, Any]:
 def letter_of(message: AbstractIncomingMessage, position: int) -> DeadLetter:
     headers = dict(message.headers or {})
     when = message.timestamp or _first_death(headers).get("time")
-    returns = headers.get("x-delivery-count", 0)
+    count = headers.get("x-delivery-count", 0)
     return DeadLetter(
         position=position,
         message_id=message.message_id,
@@ -80,7 +80,7 @@ def letter_of(message: AbstractIncomingMessage, position: int) -> DeadLetter:
         headers=headers,
         body=message.body,
         dead_lettered_at=when if isinstance(when, datetime) else None,
-        returns=returns if isinstance(returns, int) else 0,
+        delivery_count=count if isinstance(count, int) else 0,
     )
 
 

@@ -130,6 +130,7 @@ async def test_dead_letters_are_listed_kept_and_redriven_once_handled(
     assert line["event_type"] == "WKSBM_formed" and line["routing_key"] == "registry.WKSBM_formed"
     assert line["event_id"] == str(fixed.event_id) and line["producer"] == "registry"
     assert "the mail server does not answer" in line["reason"] and line["dead_lettered_at"]
+    assert line["delivery_count"] >= 1  # the first listing handed it out and took it back
     assert "WKSBM Tepus" not in str(again)  # ids and type, never the payload
 
     notify.broken[0] = False
@@ -154,3 +155,17 @@ async def test_only_an_admin_reads_or_redrives_dead_letters(notify: Notify) -> N
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert (await notify.client.get("/admin/dead-letters?limit=0", headers=ADMIN)).status_code == 422
+
+
+async def test_a_service_that_consumes_nothing_has_no_dead_letters(
+    amqp_url: str, mongodb_url: str, namespace: str
+) -> None:
+    settings = ServiceSettings(
+        service="registry", amqp_url=amqp_url, mongodb_url=mongodb_url, namespace=namespace, jwks=TEST_JWKS
+    )
+    app = create_app(settings, title="t", description="t")
+    async with RunningApp(app) as running, httpx.AsyncClient(base_url=running.url) as client:
+        answer = await client.post("/admin/dead-letters/redrive", json={"message_ids": ["a"]}, headers=ADMIN)
+        assert answer.status_code == 404 and answer.json()["detail"] == (
+            "this service consumes no events, so it has no dead letters"
+        )
