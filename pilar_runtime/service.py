@@ -27,6 +27,7 @@ from pydantic_settings import SettingsError
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.deadletter_routes import dead_letters_router
 from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware, ObservedRequests
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
@@ -198,6 +199,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router())
     app.include_router(status_router(status_extras))
+    app.include_router(dead_letters_router())
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limits)

@@ -1,11 +1,12 @@
-"""Operasi: every service's status and reporting's replay (rebuild the projections from the stored events)."""
+"""Operasi: every service's status, its dead letters (listed and redriven by the service itself) and reporting's
+replay (rebuild the projections from the stored events)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from services.console.domain.operasi import SERVICES, ServiceLine, service_line
+from services.console.domain.operasi import SERVICES, DeadLetterList, ServiceLine, dead_letter_list, service_line
 from services.console.gateway import Gateway, ServiceRefused
 
 
@@ -35,3 +36,25 @@ async def replay_state(gateway: Gateway, user: dict[str, Any]) -> dict[str, Any]
 
 async def start_replay(gateway: Gateway, user: dict[str, Any]) -> None:
     await gateway.send(user, "POST", "reporting", "/admin/replay")
+
+
+async def dead_letters(gateway: Gateway, user: dict[str, Any]) -> list[DeadLetterList]:
+    """The dead letters of each service that answers (the status table already says which does not)."""
+    answers = await asyncio.gather(
+        *(gateway.get(user, service, "/admin/dead-letters") for service in SERVICES), return_exceptions=True
+    )
+    lists = []
+    for service, answer in zip(SERVICES, answers, strict=True):
+        if isinstance(answer, ServiceRefused):
+            continue
+        if isinstance(answer, BaseException):
+            raise answer
+        lists.append(dead_letter_list(service, answer))
+    return lists
+
+
+async def redrive(gateway: Gateway, user: dict[str, Any], service: str, message_id: str | None) -> dict[str, int]:
+    """One dead letter (or, without ``message_id``, all) handled again by its service; the counts it answers."""
+    body = {"message_ids": [message_id]} if message_id else {}
+    counts: dict[str, int] = await gateway.send(user, "POST", service, "/admin/dead-letters/redrive", body)
+    return counts
