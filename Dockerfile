@@ -33,3 +33,6 @@ RUN pip install --no-deps /wheels/*.whl && rm -rf /wheels
 # Never run as root. A home directory gives matplotlib and friends somewhere to keep their caches.
 RUN useradd --create-home --uid 10001 pilar
 USER pilar
+# The console's first-run folder: a volume mounted here keeps the first admin's one-time password until it is read,
+# even if the container is recreated first (a named volume takes this folder's owner on first mount).
+RUN mkdir /home/pilar/first-run
