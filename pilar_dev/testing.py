@@ -21,6 +21,7 @@ from contracts.envelope import Envelope
 from pilar_runtime.auth import Caller
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.keys import SigningKey, jwks
+from pilar_runtime.mongo import OUTBOX, Mongo
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -164,3 +165,9 @@ def verified(token: str, key: SigningKey = TEST_SIGNING_KEY) -> Caller:
     from pilar_runtime.settings import ServiceSettings
 
     return asyncio.run(ServiceSettings(jwks=json.dumps(jwks(key))).token_verifier().verify(token))
+
+
+async def outbox_events(mongo: Mongo) -> list[dict[str, Any]]:
+    """Every event a service's outbox holds, published or not, in the order written (a commit's events share one
+    outbox document)."""
+    return [json.loads(e["body"]) async for d in mongo.db[OUTBOX].find().sort("_id", 1) for e in d["events"]]

@@ -18,8 +18,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from pilar_dev.devstack import free_port
-from pilar_dev.testing import bearer
-from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_dev.testing import bearer, outbox_events
+from pilar_runtime.mongo import Mongo
 from services.notify import store
 from services.notify.channels.email import EmailSender
 from services.notify.dispatcher import Dispatcher
@@ -73,7 +73,7 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
     )  # fmt: skip
     assert await dispatcher.dispatch_once() == 1
 
-    events = [json.loads(e["body"]) async for d in mongo.db[OUTBOX].find() for e in d["events"]]
+    events = await outbox_events(mongo)
     failed = {e["payload"]["delivery_id"]: e for e in events if e["event_type"] == "notification_failed"}
     assert len(failed) == 2, events
     for event in failed.values():

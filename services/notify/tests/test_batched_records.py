@@ -4,7 +4,6 @@ lease lasts, a lost lease left to its new holder, the next batch claimed ahead a
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -14,8 +13,8 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from contracts.envelope import Envelope
-from pilar_dev.testing import eventually
-from pilar_runtime.mongo import OUTBOX, Mongo, UnitOfWork
+from pilar_dev.testing import eventually, outbox_events
+from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.notify import store
 from services.notify.channels.webhook import WebhookSender, webhook_client
 from services.notify.commands.deliveries import pass_on, record_attempts
@@ -64,10 +63,6 @@ def dispatcher(mongo: Mongo, clock: FakeClock, **options: Any) -> Dispatcher:
 def attempts_counted(outcome: str) -> float:
     labels = {"service": "notify", "channel": "webhook", "outcome": outcome}
     return REGISTRY.get_sample_value("pilar_delivery_attempts_total", labels) or 0.0
-
-
-async def outbox_events(mongo: Mongo) -> list[dict[str, Any]]:
-    return [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
 
 
 async def _at_least(count: int, found: Awaitable[list[dict[str, Any]]]) -> bool:
