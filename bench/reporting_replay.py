@@ -28,7 +28,7 @@ from pilar_dev.devstack import LocalMongo
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import ancestors, children
 from services.reporting.commands.replays import replay
-from services.reporting.store import EVENTS, ROLLUPS, view
+from services.reporting.store import COUNTERS, EVENTS, ROLLUPS, view
 
 CATEGORIES = ("tokoh masyarakat", "tokoh agama", "perangkat desa", "kader")
 
@@ -168,6 +168,7 @@ async def load(mongo: Mongo, total: int, chunk: int = 10_000) -> float:
             batch = []
     if batch:
         await mongo.db[EVENTS].insert_many(batch, ordered=False)
+    await mongo.db[COUNTERS].insert_one({"_id": EVENTS, "seq": total})  # as the live path keeps it
     return time.perf_counter() - started
 
 

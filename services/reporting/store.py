@@ -275,12 +275,15 @@ def collection_name(projection: str, generation: int) -> str:
     return projection if generation == 0 else f"{projection}_g{generation}"
 
 
+async def sequence(db: Db, uow: UnitOfWork | None = None) -> tuple[int, int]:
+    """The arrival sequence of the newest stored event (every smaller one is stored, see ``Writes``) and the
+    generation in use, as stored (in ``uow``'s transaction when given)."""
+    counter = await db[COUNTERS].find_one({"_id": EVENTS}, session=uow.session if uow is not None else None)
+    return int((counter or {}).get("seq", 0)), int((counter or {}).get(GENERATION, 0))
+
+
 async def generation(db: Db, uow: UnitOfWork | None = None) -> int:
-    """The generation in use, as stored (in ``uow``'s transaction when given)."""
-    counter = await db[COUNTERS].find_one(
-        {"_id": EVENTS}, {GENERATION: 1}, session=uow.session if uow is not None else None
-    )
-    return int((counter or {}).get(GENERATION, 0))
+    return (await sequence(db, uow))[1]
 
 
 class _InUse:
@@ -312,31 +315,30 @@ async def view(db: Db, projection: str) -> AsyncCollection[dict[str, Any]]:
     return db[collection_name(projection, await IN_USE.of(db))]
 
 
-async def last_seq(db: Db) -> int:
-    """The arrival sequence of the newest stored event: every smaller one is stored (see ``Writes``)."""
-    newest = await db[EVENTS].find_one({}, {"_id": 1}, sort=[("_id", -1)])
-    return int(newest["_id"]) if newest else 0
-
-
 async def events_up_to(db: Db, seq: int, batch: int) -> AsyncIterator[list[dict[str, Any]]]:
     """The stored events up to ``seq`` in arrival order, a batch at a time. The next batch is asked for before
-    this one is handed over, so the server reads it while the caller folds this one."""
-    cursor = db[EVENTS].find({"_id": {"$lte": seq}}, batch_size=batch).hint([("_id", 1)])
+    this one is handed over, so the server reads it while the caller folds this one. (No filter on ``_id``: the
+    scan reads the few events stored since ``seq`` too, cheaper than a range some servers answer by a full scan.)"""
+    cursor = db[EVENTS].find({}, batch_size=batch).hint([("_id", 1)])
     ahead = asyncio.ensure_future(cursor.to_list(batch))
     try:
         while found := await ahead:
             ahead = asyncio.ensure_future(cursor.to_list(batch))
             await asyncio.sleep(0)  # the request for the next batch goes out now
-            yield found
+            yield [doc for doc in found if doc["_id"] <= seq]
     finally:
         ahead.cancel()
         await cursor.close()
 
 
-async def events_since(uow: UnitOfWork, seq: int, limit: int = 0) -> list[dict[str, Any]]:
-    """The stored events after ``seq`` in arrival order (at most ``limit``, 0: all), as the transaction sees them."""
-    query = uow.db[EVENTS].find({"_id": {"$gt": seq}}, session=uow.session).sort("_id", 1)
-    return await query.limit(limit).to_list(None)
+async def events_between(uow: UnitOfWork, after: int, upto: int) -> list[dict[str, Any]]:
+    """The stored events after ``after`` up to ``upto``, in arrival order, as the transaction sees them: looked up
+    by their sequence numbers, which have no gaps."""
+    wanted = list(range(after + 1, upto + 1))
+    if not wanted:
+        return []
+    found = await uow.db[EVENTS].find({"_id": {"$in": wanted}}, session=uow.session).to_list(None)
+    return sorted(found, key=lambda doc: int(doc["_id"]))
 
 
 async def write_generation(db: Db, generation: int, documents: Mapping[str, list[dict[str, Any]]]) -> None:
@@ -351,13 +353,16 @@ async def write_generation(db: Db, generation: int, documents: Mapping[str, list
     await ensure_projection_indexes(db, generation)
 
 
-async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> bool:
-    """Put generation ``to`` in use in this transaction; False when the one in use is no longer ``replaced``.
-    Live transactions bump the same document: until this one commits, theirs wait (they conflict and retry)."""
+async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> int | None:
+    """Put generation ``to`` in use in this transaction; returns the newest event's sequence, or None when the
+    generation in use was no longer ``replaced``. Live transactions bump the same document: until this one
+    commits, theirs wait (they conflict and retry)."""
     before = await uow.db[COUNTERS].find_one_and_update(
         {"_id": EVENTS}, {"$set": {GENERATION: to}}, upsert=True, session=uow.session
     )
-    return int((before or {}).get(GENERATION, 0)) == replaced
+    if int((before or {}).get(GENERATION, 0)) != replaced:
+        return None
+    return int((before or {}).get("seq", 0))
 
 
 async def generations_stored(db: Db) -> dict[int, list[str]]:

@@ -54,11 +54,10 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     """Rebuild every projection from the stored events into a new generation and put it in use."""
     db = mongo.db
     started = time.perf_counter()
-    replaced = await store.generation(db)
+    cursor, replaced = await store.sequence(db)
     for leftover in await store.generations_stored(db):
         if leftover != replaced:
             await store.drop_generation(db, leftover)
-    cursor = await store.last_seq(db)
     rebuild = Rebuild()
     done = 0
     await progress(0, cursor)
@@ -78,13 +77,12 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     written = time.perf_counter()
     caught_up = 0
     while True:
-        moved, cursor = await mongo.transact(partial(_catch_up, target, cursor, batch))
+        moved, cursor, last = await mongo.transact(partial(_catch_up, target, cursor, batch))
         caught_up += moved
-        await progress(done + caught_up, done + caught_up)
-        if moved < batch:
+        await progress(done + caught_up, done + caught_up + last - cursor)  # the total grows as events arrive
+        if cursor == last:
             break
-    moved, _ = await mongo.transact(partial(_switch, replaced, target, cursor))
-    caught_up += moved
+    caught_up += await mongo.transact(partial(_switch, replaced, target, cursor))
     store.IN_USE.switched(db, target)
     log.info(
         "replay.done",
@@ -98,21 +96,28 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     return Replayed(done + caught_up, caught_up, target, replaced)
 
 
-async def _catch_up(generation: int, after: int, limit: int, uow: UnitOfWork) -> tuple[int, int]:
-    """Project the events stored after ``after`` (at most ``limit``, 0: all) into ``generation``; returns how many
-    and the new cursor."""
+async def _catch_up(generation: int, after: int, limit: int, uow: UnitOfWork) -> tuple[int, int, int]:
+    """Project up to ``limit`` of the events stored after ``after`` into ``generation``; returns how many, the new
+    cursor and the newest event's sequence."""
+    last, _ = await store.sequence(uow.db, uow)
+    upto = min(last, after + limit)
+    return await _project(uow, generation, after, upto), upto, last
+
+
+async def _switch(replaced: int, generation: int, after: int, uow: UnitOfWork) -> int:
+    # The switch first: from here the live transactions wait, so the events read next are the last ones.
+    last = await store.switch_generation(uow, replaced, generation)
+    if last is None:
+        raise Conflict("the projections were switched by another replay meanwhile")
+    return await _project(uow, generation, after, last)
+
+
+async def _project(uow: UnitOfWork, generation: int, after: int, upto: int) -> int:
     store.writes_into(uow, generation)
-    events = await store.events_since(uow, after, limit)
+    events = await store.events_between(uow, after, upto)
     for doc in events:
         await project(uow, Fact.from_stored(doc))
-    return len(events), (events[-1]["_id"] if events else after)
-
-
-async def _switch(replaced: int, generation: int, after: int, uow: UnitOfWork) -> tuple[int, int]:
-    # The switch first: from here the live transactions wait, so the events read next are the last ones.
-    if not await store.switch_generation(uow, replaced, generation):
-        raise Conflict("the projections were switched by another replay meanwhile")
-    return await _catch_up(generation, after, 0, uow)
+    return len(events)
 
 
 async def start_replay(db: Db, caller: Caller) -> datetime:
