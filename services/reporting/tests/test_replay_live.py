@@ -22,7 +22,7 @@ from services.reporting.tests.scenario import DESA, at, envelope
 from services.reporting.tests.test_domain import live
 from services.reporting.tests.test_projections import _snapshot
 
-AS_STORED = CodecOptions(tz_aware=True)
+AS_STORED: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 
 
 def arrivals(first: int, last: int) -> list[Envelope]:
