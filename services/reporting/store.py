@@ -342,15 +342,14 @@ async def events_between(uow: UnitOfWork, after: int, upto: int) -> list[dict[st
 
 
 async def write_generation(db: Db, generation: int, documents: Mapping[str, list[dict[str, Any]]]) -> None:
-    """Fill a new generation's collections, all at once: plain unordered inserts into fresh collections, then their
-    indexes, built once over what was written (cheaper than entry by entry)."""
+    """Fill a new generation's collections, all at once: plain unordered inserts into fresh collections (their
+    indexes are built after, once over what was written: cheaper than entry by entry)."""
 
     async def insert(name: str, docs: list[dict[str, Any]]) -> None:
         for start in range(0, len(docs), WRITE_BATCH):
             await db[collection_name(name, generation)].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
 
     await asyncio.gather(*(insert(name, docs) for name, docs in documents.items() if docs))
-    await ensure_projection_indexes(db, generation)
 
 
 async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> int | None:

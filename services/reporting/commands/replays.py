@@ -75,6 +75,8 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     target = replaced + 1
     await store.write_generation(db, target, documents)
     written = time.perf_counter()
+    await store.ensure_projection_indexes(db, target)
+    indexed = time.perf_counter()
     caught_up = 0
     while True:
         moved, cursor, last = await mongo.transact(partial(_catch_up, target, cursor, batch))
@@ -91,7 +93,8 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
         generation=target,
         read_and_fold_ms=round((folded - started) * 1000),
         write_ms=round((written - folded) * 1000),
-        catch_up_ms=round((time.perf_counter() - written) * 1000),
+        index_ms=round((indexed - written) * 1000),
+        catch_up_and_switch_ms=round((time.perf_counter() - indexed) * 1000),
     )
     return Replayed(done + caught_up, caught_up, target, replaced)
 
