@@ -19,8 +19,10 @@ and timers are not projections and are left alone.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -61,16 +63,17 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     rebuild = Rebuild()
     done = 0
     await progress(0, cursor)
-    async for events in store.events_up_to(db, cursor, batch):
-        for doc in events:
-            rebuild.add(Fact.from_stored(doc))
-        done += len(events)
-        await progress(done, max(cursor, done))
+    with _collector_paused():
+        async for events in store.events_up_to(db, cursor, batch):
+            for doc in events:
+                rebuild.add(Fact.from_stored(doc))
+            done += len(events)
+            await progress(done, max(cursor, done))
+        documents: dict[str, list[dict[str, Any]]] = {
+            name: list(states.values()) for name, states in rebuild.states.items()
+        }
+        documents[ROLLUPS] = rebuild.rollups()
     folded = time.perf_counter()
-    documents: dict[str, list[dict[str, Any]]] = {
-        name: list(states.values()) for name, states in rebuild.states.items()
-    }
-    documents[ROLLUPS] = rebuild.rollups()
     del rebuild
     target = replaced + 1
     await store.write_generation(db, target, documents)
@@ -97,6 +100,19 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
         catch_up_and_switch_ms=round((time.perf_counter() - indexed) * 1000),
     )
     return Replayed(done + caught_up, caught_up, target, replaced)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The fold makes millions of objects that all live until it ends: Python's cycle collector would walk them
+    again and again for nothing (a quarter of the fold's time). Reference counting still frees the rest."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 async def _catch_up(generation: int, after: int, limit: int, uow: UnitOfWork) -> tuple[int, int, int]:
