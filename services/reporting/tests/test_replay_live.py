@@ -9,7 +9,9 @@ from datetime import date
 from typing import Any
 
 import bson
+import pytest
 from bson.codec_options import CodecOptions
+from pymongo import ReturnDocument
 
 from contracts.envelope import Envelope
 from pilar_dev.testing import eventually
@@ -103,3 +105,40 @@ async def test_a_replay_while_events_keep_arriving_ends_identical_to_live_with_n
     assert rollups[""]["events|total"] == len(stored)
     workers = await reporting.get("/summary", region="34.03")
     assert workers["workers"]["PSM"] == 1 + 90  # the scenario's and every new one
+
+
+async def test_a_failed_replay_leaves_the_projections_in_use_alone_and_the_next_one_clears_what_it_wrote(
+    reporting: Reporting, publish: Publish
+) -> None:
+    await fed(reporting, publish, shuffled_with_duplicates(seed=9))
+    await settled(reporting)
+    before = await _snapshot(reporting)
+    db = reporting.mongo.db
+    # A stored event no projection can take (no session id), arriving once the replay has read its cursor.
+    broken: list[int] = []
+
+    async def progress(done: int, total: int) -> None:
+        if not broken:
+            counter = await db.counters.find_one_and_update(
+                {"_id": store.EVENTS}, {"$inc": {"seq": 1}}, return_document=ReturnDocument.AFTER
+            )
+            assert counter is not None
+            unreadable: dict[str, Any] = {"_id": counter["seq"], "event_id": "evt_unreadable", "payload": {}}
+            unreadable |= {"event_type": "session_scheduled", "region_code": "34.03", "aggregate_id": "ses_x"}
+            unreadable |= {"aggregate_version": 1, "occurred_at": at(date(2019, 8, 20))}
+            await db.events.insert_one(unreadable)
+            broken.append(counter["seq"])
+
+    with pytest.raises(KeyError, match="session_id"):
+        await replay(reporting.mongo, progress, batch=10)
+    assert await store.generation(db) == 0 and await _snapshot(reporting) == before
+    assert sorted(await store.generations_stored(db)) == [0, 1]  # what it wrote, beside the generation in use
+
+    await db.events.delete_one({"_id": broken[0]})
+    await db.counters.update_one({"_id": store.EVENTS}, {"$inc": {"seq": -1}})
+
+    async def quietly(done: int, total: int) -> None:
+        return None
+
+    again = await replay(reporting.mongo, quietly, batch=10)
+    assert again.generation == 1 and await _snapshot(reporting) == before
