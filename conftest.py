@@ -84,6 +84,7 @@ async def amqp(amqp_url: str) -> AsyncIterator[aio_pika.abc.AbstractRobustConnec
 @pytest.fixture
 def stack_settings(amqp_url: str, mongodb_url: str, namespace: str) -> dict[str, str]:
     """Keyword arguments that point any service's settings at this test's broker, database and namespace."""
-    from pilar_dev.testing import TEST_JWT_SECRET
+    from pilar_dev.testing import TEST_JWKS, TEST_LINK_SECRET
 
-    return {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwt_secret": TEST_JWT_SECRET}
+    return {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwks": TEST_JWKS,
+            "link_secret": TEST_LINK_SECRET}  # fmt: skip

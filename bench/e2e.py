@@ -3,8 +3,9 @@ same domain writes, measured in the same run on the same broker and the same Mon
 
 What one registered worker writes (region: a kecamatan, so its roll-up chain is "", provinsi, kabupaten, kecamatan):
 - Pilar (`POST /workers`, four services as separate processes, tests/e2e/stack.py, with their default settings):
-  - registry, one transaction per command: the worker document + an outbox document; the relay then claims it,
-    publishes it (confirms) and marks it sent, a batch of outbox documents at a time;
+  - registry, one transaction per command: the worker document + an outbox document, written leased to the
+    relay of the same process and handed to it at commit; the relay publishes it (confirms) and marks it sent,
+    a batch of outbox documents at a time;
   - each consumer handles the deliveries waiting as one batch (settings' `batch_size`) in one transaction with
     their inbox records (one look-up and one insert per batch); per event
     - outreach: version check, upsert of its worker copy;

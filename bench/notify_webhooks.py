@@ -1,9 +1,12 @@
 """Webhook delivery benchmark: notify's delivery path against raw httpx posts of the same bodies, same run.
 
 The delivery path is what a webhook delivery goes through after the consumer recorded it: claim under a lease
-from Mongo, look up the secret, sign (HMAC-SHA256), POST with httpx, then record the attempt and the
-`notification_sent` outbox event in one Mongo transaction. The baseline POSTs the same bodies with the same
-concurrency and nothing else. Both hit one local uvicorn receiver.
+from Mongo (the next batch while one is sent), look up the secret, sign (HMAC-SHA256), POST with httpx, then record
+the attempts and their `notification_sent` outbox events, a batch of finished sends per Mongo transaction. The
+baseline POSTs the same bodies with the same concurrency and nothing else. Both hit one local uvicorn receiver
+running in its own process (`bench/receiver.py`), so neither side shares its event loop with the receiver.
+Besides the rates it prints the CPU seconds each process spent on each side (Linux `/proc`; the database's only
+when the benchmark started it): on a shared machine they move far less than the rates.
 
     python -m bench.notify_webhooks [--deliveries 2000] [--concurrency 16]
 """
@@ -15,18 +18,17 @@ import asyncio
 import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
+from bench.receiver import received, receiver_process
 from contracts.envelope import Envelope
 from contracts.events.outreach import SessionScheduled
 from pilar_dev.devstack import LocalMongo
-from pilar_dev.testing import RunningApp, new_namespace
+from pilar_dev.testing import new_namespace
 from pilar_runtime.events import new_event
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo, UnitOfWork
@@ -40,16 +42,6 @@ from services.notify.domain.timing import QuietHours, TokenBucket
 from services.notify.notifier import Notifier
 
 SECRET = "bench-secret-0123456789"
-
-
-def receiver() -> tuple[Starlette, list[int]]:
-    seen: list[int] = []
-
-    async def receive(request: Request) -> Response:
-        seen.append(len(await request.body()))
-        return Response(status_code=204)
-
-    return Starlette(routes=[Route("/hook", receive, methods=["POST"])]), seen
 
 
 def bodies(n: int) -> list[bytes]:
@@ -69,6 +61,33 @@ def bodies(n: int) -> list[bytes]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Meter:
+    """CPU seconds of this process, the receiver and the database while one side is measured."""
+
+    receiver_pid: int
+    database_pid: int | None
+    started: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        now = {"client": time.process_time(), "receiver": cpu_seconds(self.receiver_pid)}
+        if self.database_pid is not None:
+            now["database"] = cpu_seconds(self.database_pid)
+        return now
+
+    def start(self) -> None:
+        self.started = self._now()
+
+    def spent(self) -> str:
+        return ", ".join(f"{name} {value - self.started[name]:.2f}" for name, value in self._now().items())
+
+
 async def raw_posts(url: str, payloads: list[bytes], concurrency: int) -> float:
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient() as client:
@@ -83,7 +102,10 @@ async def raw_posts(url: str, payloads: list[bytes], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurrency: int) -> float:
+async def delivery_path(
+    mongo: Mongo, url: str, payloads: list[bytes], concurrency: int, meter: Meter
+) -> tuple[float, str]:
+    """Seconds to deliver every payload, and the CPU seconds spent meanwhile."""
     await store.ensure_indexes(mongo)
     await mongo.db[store.WEBHOOKS].insert_one(
         {"_id": "wh_bench", "url": url, "event_patterns": ["outreach.*"], "region_code": "34.03", "secret": SECRET,
@@ -108,15 +130,16 @@ async def delivery_path(mongo: Mongo, url: str, payloads: list[bytes], concurren
         batch=200,
         concurrency=concurrency,
     )
+    meter.start()
     started = time.perf_counter()
     while await dispatcher.dispatch_once():
         pass
-    elapsed = time.perf_counter() - started
+    elapsed, spent = time.perf_counter() - started, meter.spent()
     for sender in dispatcher.senders.values():
         await sender.close()
     sent = await mongo.db[store.DELIVERIES].count_documents({"status": "sent"})
     assert sent == len(payloads), f"only {sent} of {len(payloads)} delivered"
-    return elapsed
+    return elapsed, spent
 
 
 def _now() -> datetime:
@@ -131,23 +154,26 @@ async def main(deliveries: int, concurrency: int) -> None:
         local = LocalMongo(tempfile.mkdtemp(prefix="bench-mongo-")).start()
         url = local.url
     mongo = Mongo(url, f"{new_namespace('bench')}_notify")
-    app, seen = receiver()
     payloads = bodies(deliveries)
     try:
-        async with RunningApp(app) as running:
-            hook = f"{running.url}/hook"
+        with receiver_process() as (receiver_url, receiver_pid):
+            hook = f"{receiver_url}/hook"
+            meter = Meter(receiver_pid, local.process.pid if local and local.process else None)
             await raw_posts(hook, payloads[:50], concurrency)  # warm-up
+            meter.start()
             raw = await raw_posts(hook, payloads, concurrency)
-            ours = await delivery_path(mongo, hook, payloads, concurrency)
+            raw_cpu = meter.spent()
+            ours, our_cpu = await delivery_path(mongo, hook, payloads, concurrency, meter)
+            seen = received(receiver_url)
     finally:
         await mongo.client.drop_database(mongo.db.name)
         await mongo.close()
         if local:
             local.stop()
-    assert len(seen) == 50 + 2 * deliveries
+    assert seen == 50 + 2 * deliveries, f"the receiver got {seen} posts"
     print(f"deliveries: {deliveries}, concurrency: {concurrency}, body: {len(payloads[0])} bytes")
-    print(f"raw httpx posts:        {deliveries / raw:9.1f} /s  ({raw:.2f} s)")
-    print(f"notify delivery path:   {deliveries / ours:9.1f} /s  ({ours:.2f} s)")
+    print(f"raw httpx posts:        {deliveries / raw:9.1f} /s  ({raw:.2f} s; CPU s: {raw_cpu})")
+    print(f"notify delivery path:   {deliveries / ours:9.1f} /s  ({ours:.2f} s; CPU s: {our_cpu})")
     print(f"ratio notify / raw:     {raw / ours:9.3f}")
 
 

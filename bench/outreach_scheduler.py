@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import httpx
 
 from bench.support import drop_bench_state, mongo_server, outbox_drained, raw_insert_seconds
-from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWT_SECRET, RunningApp, bearer, new_namespace
+from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWKS, RunningApp, bearer, new_namespace
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import children
@@ -85,7 +85,7 @@ def pure(request: ScheduleRequest) -> list[Booking]:
 async def through_the_service(request: ScheduleRequest, mongodb_url: str, amqp_url: str) -> None:
     namespace = new_namespace("bench")
     settings = OutreachSettings.model_validate(
-        {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwt_secret": TEST_JWT_SECRET}
+        {"amqp_url": amqp_url, "mongodb_url": mongodb_url, "namespace": namespace, "jwks": TEST_JWKS}
     )
     auth = bearer("district_operator", request.campaign.region_code, sub="bench")
     mongo = Mongo(mongodb_url, settings.database)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.envelope import Envelope, EventPayload
-from contracts.events import notify, outreach, registry, reporting
+from contracts.events import console, notify, outreach, registry, reporting
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,12 @@ EVENT_TYPES: dict[str, EventType] = {
     **_types(
         "reporting",
         ("report_generated", reporting.ReportGenerated, "a report file exists"),
+    ),
+    **_types(
+        "console",
+        ("user_created", console.UserCreated, "a staff account was created"),
+        ("user_role_changed", console.UserRoleChanged, "a staff account's role or region changed"),
+        ("user_deactivated", console.UserDeactivated, "a staff account was deactivated: its sessions ended"),
     ),
 }
 

@@ -11,10 +11,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-PRODUCERS = ("registry", "outreach", "notify", "reporting")
+PRODUCERS = ("registry", "outreach", "notify", "reporting", "console")
 
 
 class EventPayload(BaseModel):
@@ -36,7 +36,10 @@ class Envelope(BaseModel):
     correlation_id: str = Field(min_length=1, max_length=200)
     causation_id: str | None = None
     actor: str = Field(min_length=1, max_length=200, description="who caused it: a user's `sub` or a service")
-    region_code: str = Field(description="most specific Kemendagri code the fact belongs to (dotted)")
+    region_code: str = Field(
+        description="most specific Kemendagri code the fact belongs to (dotted); empty (national) only in the "
+        "console's events about a national admin"
+    )
     aggregate_id: str = Field(min_length=1)
     aggregate_version: int = Field(ge=0)
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -50,7 +53,11 @@ class Envelope(BaseModel):
 
     @field_validator("region_code")
     @classmethod
-    def _dotted(cls, value: str) -> str:
+    def _dotted(cls, value: str, info: ValidationInfo) -> str:
+        # A national admin's account belongs to no region: the console's events about it carry "" (the whole
+        # country), which only national callers see.
+        if value == "" and info.data.get("producer") == "console":
+            return value
         if not REGION_CODE.match(value):
             raise ValueError(f"region_code {value!r} is not a dotted Kemendagri code")
         return value

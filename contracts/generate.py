@@ -68,7 +68,9 @@ def event_schema(event: EventType) -> Json:
     properties["event_type"] = {"const": event.name, "title": "Event Type", "type": "string"}
     properties["producer"] = {"const": event.producer, "title": "Producer", "type": "string"}
     # The model checks this in a validator, which pydantic cannot express in the schema by itself.
-    properties["region_code"]["pattern"] = REGION_CODE.pattern
+    # The console's events about a national admin carry "" (the whole country).
+    region = REGION_CODE.pattern if event.producer != "console" else f"^$|{REGION_CODE.pattern}"
+    properties["region_code"]["pattern"] = region
     properties["payload"] = {"$ref": f"#/$defs/{event.model.__name__}"}
     # `Envelope.to_json` always writes every field (defaults included), so readers may rely on all of them.
     schema["required"] = list(properties)

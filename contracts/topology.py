@@ -9,7 +9,7 @@ import re
 
 EVENTS_EXCHANGE = "pilar.events"
 DEAD_LETTER_EXCHANGE = "pilar.dlx"
-SERVICES = ("registry", "outreach", "notify", "reporting")
+SERVICES = ("registry", "outreach", "notify", "reporting", "console")
 
 # The patterns each consuming service binds its queue with.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -18,6 +18,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "outreach": ("registry.*",),
     "notify": ("registry.*", "outreach.*", "reporting.*"),
     "reporting": ("#",),
+    "console": (),  # it only publishes: account changes
 }
 
 

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -17,7 +18,9 @@ from rich.table import Table
 
 from pilar import state
 from pilar.logview import LogFilter, LogReader, parse_since, render
-from pilar_runtime.auth import Role, issue_token
+from pilar.operator import operator_token, signed_token
+from pilar_runtime.auth import Role
+from pilar_runtime.keys import SigningKey
 from pilar_runtime.settings import ServiceSettings
 
 # A traceback's local variables would print AMQP_URL (with its password) and tokens: never show them.
@@ -64,7 +67,10 @@ def token(
         Role.ADMIN
     ),
     region: Annotated[str, typer.Option(help="region code prefix, e.g. 34.03; only admin may leave it empty")] = "",
-    sub: Annotated[str, typer.Option(help="who the token is for")] = "operator",
+    sub: Annotated[
+        str | None,
+        typer.Option(help="who the token is for; required for integration (each system's webhooks are its own)"),
+    ] = None,
     ttl: Annotated[
         str,
         typer.Option(
@@ -72,8 +78,20 @@ def token(
             "PILAR_INTEGRATION_TOKEN_MAX_DAYS (90d)"
         ),
     ] = "12h",
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="the console's signing key (Ed25519 PEM); default: CONSOLE_SIGNING_KEY_FILE, else the local "
+            "stack's .pilar/signing-key.pem"
+        ),
+    ] = None,
 ) -> None:
-    """Issue a JWT for an operator or a district system (signed with the stack's secret)."""
+    """Issue an access token for an operator or a district system, signed with the console's key."""
+    if sub is None and role is Role.INTEGRATION:
+        # Webhooks and their deliveries belong to the subject: two systems sharing one would see each other's.
+        console.print("[bold red]--sub: name the district system (e.g. sidinsos-gunungkidul); each needs its own")
+        raise typer.Exit(2)
+    sub = sub or "operator"
     found = TTL.match(ttl)
     if not found or int(found.group(1)) == 0:
         console.print(f"[bold red]--ttl {ttl!r}: give a number and a unit, e.g. 30m, 12h or 30d")
@@ -86,8 +104,14 @@ def token(
     if lifetime > cap:
         console.print(f"[bold red]--ttl {ttl}: a {role.value} token may live at most {cap}")
         raise typer.Exit(2)
+    path = key_file or state.signing_key_file()
     try:
-        print(issue_token(state.jwt_secret(), sub=sub, role=role.value, region=region, ttl=lifetime))
+        key = SigningKey.load(path)
+    except (OSError, ValueError) as exc:
+        console.print(f"[bold red]signing key {path}: {exc.strerror if isinstance(exc, OSError) else exc}")
+        raise typer.Exit(2) from None
+    try:
+        print(signed_token(sub, role=role.value, region=region, ttl=lifetime, key=key))
     except ValueError as exc:
         console.print(f"[bold red]{exc}")
         raise typer.Exit(2) from None
@@ -307,7 +331,7 @@ def backfill(
 
     url = state.amqp_url()
     producer_user = state.broker_users().get("outreach") or broker_user(url)
-    token = issue_token(state.jwt_secret(), sub="pilar-backfill", role="admin", ttl=timedelta(minutes=30))
+    token = operator_token("pilar-backfill")
 
     async def run() -> int:
         headers = {"Authorization": f"Bearer {token}"}

@@ -10,14 +10,38 @@ import httpx
 
 from pilar import state
 from pilar_runtime.auth import issue_token
+from pilar_runtime.keys import SigningKey
+from pilar_runtime.settings import ServiceSettings
 
 
 class ServiceAway(RuntimeError):
     """A service did not answer, or answered with an error; the message names the URL tried and never the token."""
 
 
+def signed_token(
+    sub: str,
+    *,
+    role: str = "admin",
+    region: str = "",
+    ttl: timedelta = timedelta(minutes=30),
+    key: SigningKey | None = None,
+) -> str:
+    """A token signed with the console's key (the state folder's unless given), for the issuer and audience the
+    services expect (PILAR_JWT_ISSUER, PILAR_JWT_AUDIENCE)."""
+    settings = ServiceSettings()
+    return issue_token(
+        key or state.signing_key(),
+        sub=sub,
+        role=role,
+        region=region,
+        ttl=ttl,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
 def operator_token(sub: str) -> str:
-    return issue_token(state.jwt_secret(), sub=sub, role="admin", ttl=timedelta(minutes=30))
+    return signed_token(sub)
 
 
 @asynccontextmanager

@@ -1,4 +1,5 @@
-"""The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the dev JWT secret."""
+"""The local state folder (``.pilar/`` by default): embedded database, logs, caught mail, the local stack's token
+signing key (the console's) and report link secret, the first admin's one-time password until it is shown."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import os
 import secrets
 from pathlib import Path
 
-SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+from pilar_runtime.keys import SigningKey
+
+SERVICES = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004, "console": 8000}
 
 
 def state_dir() -> Path:
@@ -28,18 +31,43 @@ def mail_dir() -> Path:
     return path
 
 
-def jwt_secret() -> str:
-    """PILAR_JWT_SECRET, or a random secret made once for this checkout's local stack and kept in the state folder
-    (``.pilar/``, which git and the image ignore)."""
-    given = os.environ.get("PILAR_JWT_SECRET")
+def _private_file(path: Path, content: bytes) -> None:
+    """Created readable by its owner only from the first byte (no window in which others could read it)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(content)
+
+
+def signing_key_file() -> Path:
+    """The console's token signing key (Ed25519, PEM): CONSOLE_SIGNING_KEY_FILE, or the local stack's, made once per
+    checkout in the state folder (``.pilar/``, which git and the image ignore). `pilar token` and the operator
+    commands sign with it as the console does."""
+    given = os.environ.get("CONSOLE_SIGNING_KEY_FILE")
+    if given:
+        return Path(given)
+    path = state_dir() / "signing-key.pem"
+    if not path.exists():
+        _private_file(path, SigningKey.generate().pem())
+    return path
+
+
+def signing_key() -> SigningKey:
+    return SigningKey.load(signing_key_file())
+
+
+def link_secret() -> str:
+    """PILAR_LINK_SECRET, or a random secret made once for this checkout's local stack (report links)."""
+    given = os.environ.get("PILAR_LINK_SECRET")
     if given:
         return given
-    path = state_dir() / "jwt-secret"
+    path = state_dir() / "link-secret"
     if not path.exists():
-        # Created readable by its owner only from the first byte (no window in which others could read it).
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-            out.write(secrets.token_urlsafe(48))
+        _private_file(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
+
+
+def first_password_file() -> Path:
+    """Where the console leaves the first admin's one-time password for `pilar up` to show once and delete."""
+    return state_dir() / "first-admin-password"
 
 
 def amqp_url() -> str:

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from pilar import state
+from pilar.operator import signed_token
 from pilar_dev.demo_client import (
     Api,
     DemoError,
@@ -56,7 +57,6 @@ from pilar_dev.demo_cycle import (
     print_activities,
 )
 from pilar_dev.mailcatcher import list_mail
-from pilar_runtime.auth import issue_token
 from pilar_runtime.localtime import WITA, local_date, local_today
 
 # Seed 004's FGD: the groups it names, each counted apart.
@@ -419,7 +419,7 @@ async def play(api: Api, today: date) -> Played:
     await bondowoso_minutes(api, scenario.bondowoso_fgd)
     deliveries = await api.call("notify", "GET", "/deliveries?limit=1")
     console.print(f"notify: {deliveries['total']} deliveries recorded; `pilar mail` lists the caught e-mails")
-    token = issue_token(state.jwt_secret(), sub="demo-viewer", role="viewer", region="34.03")
+    token = signed_token("demo-viewer", role="viewer", region="34.03", ttl=timedelta(hours=12))
     # Links unbroken by the terminal's width, to be copied whole.
     console.print(f"Gunungkidul's dashboard: {state.service_url('reporting')}/dashboard?token={token}", soft_wrap=True)
     return Played(scenario, aftercare, leave, handovers)

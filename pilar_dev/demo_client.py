@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from rich.console import Console
 
 from pilar import state
-from pilar_runtime.auth import issue_token
+from pilar.operator import signed_token
 from pilar_runtime.localtime import local_date
 
 console = Console()
@@ -46,7 +46,7 @@ class Api:
 
     @classmethod
     def open(cls) -> Api:
-        token = issue_token(state.jwt_secret(), sub="demo-operator", role="admin", region="")
+        token = signed_token("demo-operator", ttl=timedelta(hours=12))
         headers = {"Authorization": f"Bearer {token}", "X-Correlation-ID": "pilar-demo"}
         return cls(
             {s: httpx.AsyncClient(base_url=state.service_url(s), headers=headers, timeout=60) for s in state.SERVICES}

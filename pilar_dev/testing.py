@@ -18,7 +18,9 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_runtime.auth import Caller
 from pilar_runtime.brokerusers import broker_user
+from pilar_runtime.keys import SigningKey, jwks
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -139,11 +141,26 @@ class RunningApp:
             await self._task
 
 
-TEST_JWT_SECRET = "test-only-secret-0123456789-abcdefghij"
+# The console's signing key in tests: fixed, so separate processes (the e2e stack) agree on it. Services get only
+# its public half, TEST_JWKS (PILAR_JWKS).
+TEST_SIGNING_KEY_PEM = b"""-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIDMgf5KvDy/VSpS3EgvuwWoxjIGmsCyiXQG7NpAmRRrg
+-----END PRIVATE KEY-----
+"""
+TEST_SIGNING_KEY = SigningKey.from_pem(TEST_SIGNING_KEY_PEM)
+TEST_JWKS = json.dumps(jwks(TEST_SIGNING_KEY))
+TEST_LINK_SECRET = "test-only-link-secret-0123456789-abcdefghij"
 
 
 def bearer(role: str, region: str = "", sub: str = "op-test") -> dict[str, str]:
-    """An Authorization header for tests, signed with TEST_JWT_SECRET. Every role but admin needs a region."""
+    """An Authorization header for tests, signed with TEST_SIGNING_KEY. Every role but admin needs a region."""
     from pilar_runtime.auth import issue_token
 
-    return {"Authorization": f"Bearer {issue_token(TEST_JWT_SECRET, sub=sub, role=role, region=region)}"}
+    return {"Authorization": f"Bearer {issue_token(TEST_SIGNING_KEY, sub=sub, role=role, region=region)}"}
+
+
+def verified(token: str, key: SigningKey = TEST_SIGNING_KEY) -> Caller:
+    """The caller a token names, checked as a service checks it, trusting only ``key``'s published half."""
+    from pilar_runtime.settings import ServiceSettings
+
+    return asyncio.run(ServiceSettings(jwks=json.dumps(jwks(key))).token_verifier().verify(token))

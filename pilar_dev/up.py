@@ -27,10 +27,13 @@ from pilar import state
 from pilar.logview import parse_line, render
 from pilar_dev.devstack import LocalMongo, port_open
 from pilar_runtime.brokerusers import Rabbitmqctl, RabbitmqctlError, broker_user, broker_vhost, with_user
+from pilar_runtime.keys import jwks
 
 console = Console(stderr=True)
 MONGO_PORT = int(os.environ.get("PILAR_MONGO_PORT", "27217"))
 SMTP_PORT = int(os.environ.get("PILAR_SMTP_PORT", "1025"))
+# Notify signs report links, reporting checks them; no other service holds the secret.
+LINK_SIGNERS = ("notify", "reporting")
 
 
 class StackError(RuntimeError):
@@ -109,6 +112,19 @@ async def _ready(service: str, timeout: float = 60) -> bool:
     return False
 
 
+def hand_over_first_password() -> None:
+    """On the first run the console made an admin: show its one-time password once, then delete the file."""
+    path = state.first_password_file()
+    if not path.exists():
+        return
+    email, password = path.read_text().split()
+    path.unlink()
+    console.print(
+        f"[bold]First run:[/] sign in at {state.service_url('console')}/masuk as [bold]{escape(email)}[/] with the "
+        f"one-time password [bold]{escape(password)}[/] (shown only now; the console asks for a new one at once)"
+    )
+
+
 async def run_stack(verbose: bool = False) -> int:
     amqp = state.amqp_url()
     check_rabbitmq(amqp)
@@ -135,8 +151,9 @@ async def run_stack(verbose: bool = False) -> int:
         "AMQP_URL": amqp,
         "MONGODB_URL": mongodb_url,
         "PILAR_BROKER_USERS": broker_users,
-        "PILAR_JWT_SECRET": state.jwt_secret(),
-        # A local stack: lets a short PILAR_JWT_SECRET through (the generated one is long) and serves /docs.
+        # The services verify tokens with the public half of the key `pilar token` signs with.
+        "PILAR_JWKS": json.dumps(jwks(state.signing_key())),
+        # A local stack: lets a short PILAR_LINK_SECRET through (the generated one is long) and serves /docs.
         "PILAR_DEV_MODE": "1",
         "PILAR_PUBLIC_DOCS": "1",
         "PILAR_LOG_FORMAT": "json",
@@ -145,6 +162,9 @@ async def run_stack(verbose: bool = False) -> int:
         "NOTIFY_PUBLIC_BASE_URL": os.environ.get("NOTIFY_PUBLIC_BASE_URL", state.service_url("reporting")),
         # Local demos point webhooks at receivers on this machine; a deployment admits only its own networks.
         "NOTIFY_WEBHOOK_ALLOWED_NETWORKS": os.environ.get("NOTIFY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"),
+        "CONSOLE_SIGNING_KEY_FILE": str(state.signing_key_file()),
+        "CONSOLE_FIRST_PASSWORD_FILE": str(state.first_password_file()),
+        **{f"CONSOLE_{s.upper()}_URL": state.service_url(s) for s in state.SERVICES if s != "console"},
     }
     processes: dict[str, asyncio.subprocess.Process] = {}
     pumps: list[asyncio.Task[None]] = []
@@ -177,7 +197,10 @@ async def run_stack(verbose: bool = False) -> int:
                 str(state.mail_dir()),
             )
         for service in state.SERVICES:
-            await spawn(service, "-m", f"services.{service}", extra={"AMQP_URL": amqp_urls[service]})
+            extra = {"AMQP_URL": amqp_urls[service]}
+            if service in LINK_SIGNERS:
+                extra["PILAR_LINK_SECRET"] = state.link_secret()
+            await spawn(service, "-m", f"services.{service}", extra=extra)
         ready = await asyncio.gather(*(_ready(s) for s in state.SERVICES))
         if all(ready):
             console.print(
@@ -187,6 +210,7 @@ async def run_stack(verbose: bool = False) -> int:
                 f"[dim]dashboard: {state.service_url('reporting')}/dashboard?token=$(pilar token --role admin)"
                 "   ·   Ctrl-C stops everything"
             )
+            hand_over_first_password()
         else:
             failed = [s for s, ok in zip(state.SERVICES, ready, strict=True) if not ok]
             console.print(f"[bold red]not ready: {', '.join(failed)} — see the log lines above[/]")

@@ -1,4 +1,7 @@
-"""JWT bearer auth with a region scope (DESIGN §7).
+"""Bearer auth with a region scope (DESIGN §7).
+
+Access tokens are signed by the console (EdDSA, a ``kid`` naming its key) or by a configured OpenID Connect
+provider; the services hold only public keys (``pilar_runtime.tokenkeys``), so none of them can mint a token.
 
 A token's ``region`` claim is a Kemendagri code prefix: a Gunungkidul operator (``34.03``) may read and write
 ``34.03`` and everything below it, nothing else. Every role but ``admin`` must carry a region; an admin without
@@ -9,32 +12,30 @@ integration token up to an admin-set longer cap).
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
+import structlog
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pilar_runtime.errors import Forbidden, NotFound
+from pilar_runtime.keys import ALGORITHM, SigningKey
 from pilar_runtime.links import LinkRefused, Why, check_link, scope
 from pilar_runtime.regions import checked_region, in_region
+from pilar_runtime.roles import Role
+from pilar_runtime.tokenkeys import KeySource, KeysUnavailable
 
-ALGORITHM = "HS256"
+log = structlog.get_logger("pilar.auth")
+
+DEFAULT_ISSUER = "pilar-console"
+DEFAULT_AUDIENCE = "pilar"
 # Clock skew tolerated between the issuer and a service, on ``exp`` and on an ``iat`` in the future.
 LEEWAY = timedelta(seconds=60)
 _REGION = re.compile(r"^(\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?)?$")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    PROVINCE_OPERATOR = "province_operator"
-    DISTRICT_OPERATOR = "district_operator"
-    VIEWER = "viewer"
-    INTEGRATION = "integration"
 
 
 WRITERS = frozenset({Role.ADMIN, Role.PROVINCE_OPERATOR, Role.DISTRICT_OPERATOR})
@@ -109,50 +110,140 @@ class Caller:
         return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
 
 
-def issue_token(secret: str, *, sub: str, role: str, region: str = "", ttl: timedelta = timedelta(hours=12)) -> str:
+def issue_token(
+    key: SigningKey,
+    *,
+    sub: str,
+    role: str,
+    region: str = "",
+    ttl: timedelta = timedelta(hours=12),
+    issuer: str = DEFAULT_ISSUER,
+    audience: str = DEFAULT_AUDIENCE,
+    name: str | None = None,
+) -> str:
+    """An access token signed with the console's key (the console, and `pilar token` with the same key file)."""
     Role(role)  # refuse unknown roles here too
     if not _REGION.match(region):
         raise ValueError(f"region {region!r} is not a dotted Kemendagri code prefix")
     if not region and role != Role.ADMIN:
         raise ValueError(f"a {role} token needs a region (only admin tokens span every region)")
     now = datetime.now(UTC)
-    claims = {"sub": sub, "role": role, "region": region, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    claims: dict[str, Any] = {"iss": issuer, "aud": audience, "sub": sub, "role": role, "region": region,
+                              "iat": now, "exp": now + ttl}  # fmt: skip
+    if name is not None:
+        claims["name"] = name
+    return key.sign(claims)
 
 
 def _refused(reason: str) -> HTTPException:
     return HTTPException(401, f"invalid token: {reason}", headers={"WWW-Authenticate": "Bearer"})
 
 
-def decode_token(secret: str, token: str, limits: TokenLimits = TokenLimits()) -> Caller:
-    """Validate signature, ``iat`` and ``exp``, lifetime and claims; raises HTTPException(401) with the reason."""
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            leeway=LEEWAY,
-            options={"require": ["sub", "role", "iat", "exp"]},
-        )
-    except jwt.PyJWTError as exc:
-        raise _refused(str(exc)) from exc
-    try:
-        role = Role(str(claims["role"]))
-    except ValueError as exc:
-        raise _refused("unknown role") from exc
-    if int(claims["exp"]) - int(claims["iat"]) > limits.for_role(role).total_seconds():
-        raise _refused(f"lifetime longer than a {role} token may live ({limits.for_role(role)})")
-    region = str(claims.get("region") or "")
-    if not _REGION.match(region):
-        raise _refused("bad region claim")
-    if not region and role is not Role.ADMIN:
-        raise _refused(f"a {role} token needs a region claim")
-    return Caller(sub=str(claims["sub"]), role=role, region=region)
+@dataclass(frozen=True)
+class Issuer:
+    """An issuer whose tokens the services trust: its ``iss``, the ``aud`` its tokens must name, where its public
+    keys come from, the algorithms it signs with (asymmetric only), and where its claims carry role and region
+    (dotted paths, e.g. ``realm_access.roles``; a listed role is mapped through ``role_map``, first known wins)."""
+
+    name: str
+    audience: str
+    keys: KeySource
+    algorithms: frozenset[str] = frozenset({ALGORITHM})
+    role_claim: str = "role"
+    region_claim: str = "region"
+    role_map: Mapping[str, str] = field(default_factory=dict)
+
+    def role(self, claims: dict[str, Any]) -> Role:
+        found = _claim(claims, self.role_claim)
+        for value in found if isinstance(found, list) else [found]:
+            if isinstance(value, str) and (role := self.role_map.get(value, value)) in _ROLES:
+                return Role(role)
+        raise _refused("unknown role")
+
+    def region(self, claims: dict[str, Any]) -> str:
+        found = _claim(claims, self.region_claim)
+        if isinstance(found, list) and len(found) == 1:
+            found = found[0]
+        if found is not None and not isinstance(found, str):
+            raise _refused("bad region claim")
+        return found or ""
 
 
-def caller_from_token(request: Request, token: str) -> Caller:
-    """The caller a raw token names, checked against the app's secret and limits; recorded as the request's actor."""
-    caller = decode_token(request.app.state.jwt_secret, token, request.app.state.token_limits)
+_ROLES = frozenset(Role)
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path into the claims, or None."""
+    found: Any = claims
+    for part in path.split("."):
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Checks an access token against the trusted issuers' public keys: ``kid`` required, the algorithm the key's
+    own (never HS256 or ``none``), ``iss``, ``aud``, ``iat``, ``exp``, lifetime, role and region."""
+
+    issuers: Mapping[str, Issuer]
+    limits: TokenLimits = TokenLimits()
+
+    async def verify(self, token: str) -> Caller:
+        """The caller the token names; HTTPException 401 with the reason, or 503 when no keys can be had."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise _refused("not a well-formed JWT") from exc
+        named = unverified.get("iss")
+        issuer = self.issuers.get(named) if isinstance(named, str) else None
+        if issuer is None:
+            raise _refused("issuer is not trusted")
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
+            raise _refused(f"algorithm not accepted (only {', '.join(sorted(issuer.algorithms))})")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise _refused("no key id (kid) in the header")
+        try:
+            key = await issuer.keys.key(kid)
+        except KeysUnavailable as exc:
+            log.warning("auth.token_keys_unavailable", issuer=issuer.name, error=str(exc))
+            raise HTTPException(503, "token keys unavailable, try again shortly", headers={"Retry-After": "5"}) from exc
+        if key is None:
+            raise _refused("signed by a key the issuer does not publish")
+        if key.algorithm_name != alg:
+            raise _refused("algorithm does not match the key")
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm_name],
+                audience=issuer.audience,
+                issuer=issuer.name,
+                leeway=LEEWAY,
+                options={"require": ["iss", "aud", "sub", "iat", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise _refused(str(exc)) from exc
+        return self._caller(issuer, claims)
+
+    def _caller(self, issuer: Issuer, claims: dict[str, Any]) -> Caller:
+        role = issuer.role(claims)
+        if int(claims["exp"]) - int(claims["iat"]) > self.limits.for_role(role).total_seconds():
+            raise _refused(f"lifetime longer than a {role} token may live ({self.limits.for_role(role)})")
+        region = issuer.region(claims)
+        if not _REGION.match(region):
+            raise _refused("bad region claim")
+        if not region and role is not Role.ADMIN:
+            raise _refused(f"a {role} token needs a region claim")
+        return Caller(sub=str(claims["sub"]), role=role, region=region)
+
+
+async def caller_from_token(request: Request, token: str) -> Caller:
+    """The caller a raw token names, checked by the app's verifier; recorded as the request's actor."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    caller = await verifier.verify(token)
     request.state.actor = caller.sub
     return caller
 
@@ -165,7 +256,7 @@ async def current_caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    return caller_from_token(request, credentials.credentials)
+    return await caller_from_token(request, credentials.credentials)
 
 
 async def current_writer(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
@@ -201,7 +292,7 @@ def caller_or_link(kind: str, id_param: str) -> Callable[..., Awaitable[Caller |
             return await current_caller(request, credentials)
         record_id = str(request.path_params[id_param])
         try:
-            check_link(request.app.state.jwt_secret, scope(kind, record_id), token, datetime.now(UTC))
+            check_link(request.app.state.link_secret, scope(kind, record_id), token, datetime.now(UTC))
         except LinkRefused as exc:
             if exc.why is Why.EXPIRED:
                 raise HTTPException(

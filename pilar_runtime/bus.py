@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -180,28 +181,8 @@ class RabbitDelivery:
 
     async def dead_letter(self, reason: str) -> None:
         """Publish a copy with the reason to the DLQ (confirmed), then ack the original: never lost, never twice."""
-        raw = self._message
-        headers = {
-            **{k: v for k, v in self.headers.items() if k != USER_HEADER},  # only this consumer says who published
-            REASON_HEADER: reason[:1000],
-            ROUTING_KEY_HEADER: self.routing_key,
-            QUEUE_HEADER: self._bus.topology.queue.name,
-        }
-        if self.user_id:
-            headers[USER_HEADER] = self.user_id
-        await self._bus.dead_letters().publish(
-            aio_pika.Message(
-                body=self.body,
-                headers=headers,
-                content_type=raw.content_type,
-                message_id=raw.message_id,
-                correlation_id=raw.correlation_id,
-                type=raw.type,
-                # The copy is this consumer's own: a redrive trusts its user header for that reason only.
-                user_id=self._bus.user,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
-            routing_key=self._bus.topology.dead_letter_key,
+        await self._bus.publish_dead_letter(
+            self._message, self.headers, reason=reason, routing_key=self.routing_key, user_id=self.user_id
         )
         self._bus.acks.acked(self._message)
 
@@ -282,6 +263,40 @@ class Bus:
         assert self._dlx is not None, "bus not started"
         return self._dlx
 
+    async def publish_dead_letter(
+        self,
+        raw: AbstractIncomingMessage,
+        headers: Mapping[str, Any],
+        *,
+        reason: str,
+        routing_key: str,
+        user_id: str | None,
+    ) -> None:
+        """Put a copy of a message in this service's DLQ with the reason, its original routing key and user."""
+        copy = {
+            **{k: v for k, v in headers.items() if k != USER_HEADER},  # only this consumer says who published
+            REASON_HEADER: reason[:1000],
+            ROUTING_KEY_HEADER: routing_key,
+            QUEUE_HEADER: self.topology.queue.name,
+        }
+        if user_id:
+            copy[USER_HEADER] = user_id
+        await self.dead_letters().publish(
+            aio_pika.Message(
+                body=raw.body,
+                headers=copy,
+                content_type=raw.content_type,
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                type=raw.type,
+                timestamp=datetime.now(UTC),  # when it was dead-lettered, shown to the operator
+                # The copy is this consumer's own: a redrive trusts its user header for that reason only.
+                user_id=self.user,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=self.topology.dead_letter_key,
+        )
+
     async def ping(self) -> bool:
         try:
             return bool(await self.broker.ping(timeout=2))
@@ -298,10 +313,16 @@ class Bus:
 
     async def _declared(self, name: str) -> tuple[int, int]:
         """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
-        the robust channel would hand back the queue it declared at start, with the counts of that moment."""
+        the robust channel would hand back the queue it declared at start, with the counts of that moment. On a
+        channel of its own, which a refused declare (the queue gone) closes without touching the consumer's."""
         assert self._queue is not None
-        channel = await self._queue.channel.get_underlay_channel()
-        found = await channel.queue_declare(name, passive=True)
+        underlay = await self._queue.channel.get_underlay_channel()
+        channel = await underlay.connection.channel()
+        try:
+            found = await channel.queue_declare(name, passive=True)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
         return int(found.message_count or 0), int(found.consumer_count or 0)
 
     async def dlq_depth(self) -> int | None:

@@ -1,5 +1,5 @@
 """Errors a command can end with. Pure: domain code raises them; `pilar_runtime.problems` answers them over HTTP
-(404, 403, 409, 422) as RFC 9457 problem details."""
+(404, 403, 409, 422, 429) as RFC 9457 problem details."""
 
 from __future__ import annotations
 
@@ -32,3 +32,9 @@ class Conflict(DomainError):
 
 class Unprocessable(DomainError):
     status = 422
+
+
+class TooMany(DomainError):
+    """The caller already has as many of these under way as it may."""
+
+    status = 429

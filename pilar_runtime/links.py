@@ -2,9 +2,10 @@
 expires. Pure: no I/O.
 
 A link token is `<expiry, Unix seconds>.<base64url HMAC-SHA256 of "<scope>|<expiry>">`. Its key is derived from
-the stack's JWT secret with a purpose string of its own, so no new secret has to be handed out, and a link token
-and a bearer token can never stand for each other (domain separation). The scope is inside the MAC: a token for
-one report opens no other. Compared in constant time.
+the link secret (`PILAR_LINK_SECRET`, given to notify, which signs, and reporting, which checks; no other service)
+with a purpose string of its own. Bearer tokens are signed with the console's asymmetric key, so a link token and a
+bearer token can never stand for each other. The scope is inside the MAC: a token for one report opens no other.
+Compared in constant time. Without a secret no link opens anything.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def check_link(secret: str, scope: str, token: str, now: datetime) -> None:
     """Nothing when the token opens `scope` at `now`; LinkRefused otherwise. The signature is checked before the
     expiry, so `expired` is said only of a real link."""
     stamp, _, signature = token.partition(".")
-    if len(token) > MAX_TOKEN_CHARS or not stamp.isascii() or not stamp.isdigit():
+    if not secret or len(token) > MAX_TOKEN_CHARS or not stamp.isascii() or not stamp.isdigit():
         raise LinkRefused(Why.INVALID)
     try:
         offered = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))

@@ -41,7 +41,7 @@ MESSAGE_HANDLING_DURATION = Histogram(
     "Time spent handling one message (formerly pilar_handler_seconds)",
     ["service", "event_type"],
 )
-OUTBOX_BACKLOG = Gauge("pilar_outbox_backlog", "Outbox documents not yet published", ["service"])
+OUTBOX_BACKLOG = Gauge("pilar_outbox_backlog", "Events in the outbox not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "pilar_outbox_oldest_age_seconds", "Age of the oldest outbox document not yet published (0 when none)", ["service"]
 )

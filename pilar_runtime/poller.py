@@ -93,7 +93,8 @@ class LeasedPoller(ABC):
         self._wake.clear()
 
     def _lease(self, now: datetime) -> dict[str, Any]:
-        return {"lease_owner": self.owner, "lease_until": now + self.lease}
+        until = now + self.lease  # to the millisecond, as stored: a lease read back compares equal
+        return {"lease_owner": self.owner, "lease_until": until.replace(microsecond=until.microsecond // 1000 * 1000)}
 
     async def claim_one(
         self,
@@ -135,4 +136,7 @@ class LeasedPoller(ABC):
             update["$inc"] = dict(inc)
         # The filter repeats "free": a document another poller claimed in between is not taken twice.
         await collection.update_many({"_id": {"$in": candidates}, **free}, update)
-        return [d async for d in collection.find({"_id": {"$in": candidates}, **claim}).sort(list(sort))]
+        # Read back by id alone and the lease compared here: the Mongo-wire dev server scans the whole collection
+        # for an `$in` with other conditions.
+        found = collection.find({"_id": {"$in": candidates}}).sort(list(sort))
+        return [d async for d in found if all(d.get(k) == v for k, v in claim.items())]

@@ -133,7 +133,8 @@ _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
            "field": "region_code"}),
     429: ("Too many requests from this caller; see Retry-After",
           {"message": "too many requests: at most 10 a minute per caller; try again in 12 s"}),
-    503: ("The database or broker is unavailable for a moment", {"message": "database unavailable, try again shortly"}),
+    503: ("The database, the broker or the token keys are unavailable for a moment",
+          {"message": "database unavailable, try again shortly"}),
 }  # fmt: skip
 _WRITES = {"post", "put", "patch", "delete"}
 

@@ -27,6 +27,7 @@ from pydantic_settings import SettingsError
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.deadletter_routes import dead_letters_router
 from pilar_runtime.http import BodySizeLimit, CorrelationMiddleware, ObservedRequests
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
@@ -35,7 +36,7 @@ from pilar_runtime.outbox import OutboxRelay, measure_outbox
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
-from pilar_runtime.settings import RefusedSettings, ServiceSettings
+from pilar_runtime.settings import RefusedSettings, ServiceSettings, SignedLinkSettings
 from pilar_runtime.status import StatusExtras, status_router
 from pilar_runtime.timers import TimerHandler, TimerPoller, ensure_timer_indexes, measure_timers
 from pilar_runtime.tracing import configure_tracing
@@ -122,6 +123,7 @@ def create_app(
     status_extras: StatusExtras | None = None,
 ) -> FastAPI:
     settings.refuse_unsafe()
+    verifier = settings.token_verifier()
     configure_tracing(settings.service)
     if weak := settings.weak_secret():
         log.warning("service.dev_mode", reason=weak, note="never run like this in production")
@@ -157,6 +159,7 @@ def create_app(
             lease_seconds=settings.lease_seconds,
         )
         mongo.after_commit(OUTBOX, runtime.relay.wake)
+        mongo.hand_outbox_to(runtime.relay)
         runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:
             runtime.timers = TimerPoller(
@@ -191,11 +194,12 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.parts = parts
-    app.state.jwt_secret = settings.secret()
-    app.state.token_limits = settings.token_limits
+    app.state.token_verifier = verifier
+    app.state.link_secret = settings.link_key() if isinstance(settings, SignedLinkSettings) else ""
     install_error_handlers(app)
     app.include_router(health_router())
     app.include_router(status_router(status_extras))
+    app.include_router(dead_letters_router())
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, overrides=body_limits)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -18,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from pilar_runtime.auth import CallerDep, Role
 from pilar_runtime.errors import Forbidden
-from pilar_runtime.mongo import OUTBOX, Mongo
+from pilar_runtime.mongo import Mongo
+from pilar_runtime.outbox import outbox_backlog
 from pilar_runtime.timers import TIMERS
 
 if TYPE_CHECKING:
@@ -55,12 +55,7 @@ class ServiceStatus(BaseModel):
 
 
 async def outbox_status(mongo: Mongo) -> OutboxStatus:
-    collection = mongo.db[OUTBOX]
-    backlog = await collection.count_documents({"sent_at": None})
-    oldest = await collection.find_one({"sent_at": None}, {"_id": 1}, sort=[("_id", 1)])
-    age = None
-    if oldest is not None and hasattr(oldest["_id"], "generation_time"):  # an ObjectId keeps when it was made
-        age = max(0.0, (datetime.now(UTC) - oldest["_id"].generation_time).total_seconds())
+    backlog, age = await outbox_backlog(mongo)
     return OutboxStatus(backlog=backlog, oldest_age_seconds=age)
 
 

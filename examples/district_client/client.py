@@ -1,18 +1,23 @@
 """An example district system taking Pilar's events: it backfills from reporting's `GET /events`, then follows
 the feed, and receives signed webhooks on a small HTTP server — applying every event once.
 
-    PILAR_TOKEN=<integration token> PILAR_WEBHOOK_SECRET=whsec_... \\
-        python client.py --reporting http://127.0.0.1:8004 --state ./state --listen 127.0.0.1:8765
+    PILAR_TOKEN=<integration token> python client.py --reporting http://127.0.0.1:8004 \\
+        --notify http://127.0.0.1:8003 --region 34.03 --state ./state --listen 127.0.0.1:8765
+    PILAR_TOKEN=<integration token> python client.py --notify http://127.0.0.1:8003 --state ./state --rotate-secret
 
 What it shows (docs/integration.md explains each rule):
 - a cursor (`seq` of the last event read) kept in a file, so a restart resumes where it stopped;
+- one feed for several event types (`type=a,b`), followed with a long poll (`wait=`);
 - de-duplication on `event_id`: the same event may come from the feed and from a webhook, or twice from either;
 - per aggregate, `aggregate_version` decides: an event older than one already applied is recorded as late and
   does not overwrite the newer state;
+- its own webhook, registered with its integration token — or found again among its own on a restart — and its
+  secret rotated on request;
 - webhook signatures checked per Standard Webhooks, refusing a stale `webhook-timestamp` (replays).
 
-Only the standard library and httpx. The "district's own store" is two files in the state directory:
-`state.json` (cursor, seen ids, latest version per aggregate) and `events.jsonl` (what was applied).
+Only the standard library and httpx. The "district's own store" is files in the state directory: `state.json`
+(cursor, seen ids, latest version per aggregate), `events.jsonl` (what was applied) and `webhook.json` (the
+webhook's id, URL and secret; readable by its owner only).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -40,6 +46,7 @@ SEEN_KEPT = 50_000  # event ids remembered for de-duplication (far more than a d
 PAGE = 500
 WAIT_SECONDS = 20  # long-poll: a server that does not know `wait` answers at once, and we pause instead
 PAUSE_SECONDS = 1.0
+WEBHOOK_PATH = "/pilar/events"
 
 
 # --- Webhook signatures (Standard Webhooks) ---------------------------------------------------------------
@@ -106,10 +113,31 @@ class Store:
     def save(self) -> None:
         del self.seen[:-SEEN_KEPT]
         self._seen = set(self.seen)
-        state = {"cursor": self.cursor, "seen": self.seen, "versions": self.versions}
-        temporary = self.state_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(state))
-        os.replace(temporary, self.state_file)  # a crash leaves the old state or the new, never half of one
+        write_private(self.state_file, {"cursor": self.cursor, "seen": self.seen, "versions": self.versions})
+
+
+def write_private(path: Path, content: dict[str, Any]) -> None:
+    """Readable by the owner only, and replaced whole: a crash leaves the old content or the new, never half."""
+    temporary = path.with_suffix(".tmp")
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        json.dump(content, out)
+    os.replace(temporary, path)
+
+
+class WebhookFile:
+    """`webhook.json`: our webhook's id, URL and secret. Apart from `state.json` because `--rotate-secret` rewrites
+    it while the client may be running; the receiver reads it for every delivery, so a new secret holds at once."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.file = folder / "webhook.json"
+
+    def load(self) -> dict[str, str] | None:
+        found: dict[str, str] | None = json.loads(self.file.read_text()) if self.file.exists() else None
+        return found
+
+    def save(self, webhook_id: str, url: str, secret: str) -> None:
+        write_private(self.file, {"id": webhook_id, "url": url, "secret": secret})
 
 
 def say(*words: object) -> None:
@@ -171,14 +199,71 @@ def follow(http: httpx.Client, store: Store, event_types: str | None, stop: thre
         stop.wait(max(0.0, PAUSE_SECONDS - (time.monotonic() - asked)))
 
 
-# --- Webhooks ------------------------------------------------------------------------------------------------
+# --- Our webhook on notify -----------------------------------------------------------------------------------
 
 
-def webhook_handler(store: Store, secret: str) -> type[BaseHTTPRequestHandler]:
+def patterns_for(event_types: str | None) -> list[str]:
+    """The webhook asks for what the feed reads: `*.<type>` (any producer) for each type, or every event."""
+    names = [name.strip() for name in (event_types or "").split(",") if name.strip()]
+    return [f"*.{name}" for name in names] or ["*.*"]
+
+
+def own_webhooks(notify: httpx.Client) -> list[dict[str, Any]]:
+    """Our webhooks: an integration token lists only those it registered."""
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = notify.get("/webhooks", params={"limit": 500, "offset": len(found)})
+        answer.raise_for_status()
+        items = answer.json()["items"]
+        found += items
+        if len(items) < 500:
+            return found
+
+
+def rotate_secret(notify: httpx.Client, saved: WebhookFile, webhook_id: str, url: str) -> dict[str, Any]:
+    """A new secret from notify, kept at once; the old one keeps signing beside it for the grace period."""
+    answer = notify.post(f"/webhooks/{webhook_id}/rotate-secret")
+    answer.raise_for_status()
+    rotated: dict[str, Any] = answer.json()
+    saved.save(webhook_id, url, rotated["secret"])
+    return rotated
+
+
+def ensure_webhook(notify: httpx.Client, saved: WebhookFile, url: str, patterns: list[str], region: str) -> None:
+    """Our webhook for `url`, registered once: one of ours with that URL is used again (its patterns brought in
+    line), otherwise one is registered. Its secret: the one kept in `webhook.json`, else `PILAR_WEBHOOK_SECRET`,
+    else a new random one; a webhook found with no secret known here gets a new one by rotation."""
+    known = saved.load()
+    mine = next((hook for hook in own_webhooks(notify) if hook["url"] == url), None)
+    if mine is None:
+        secret = os.environ.get("PILAR_WEBHOOK_SECRET") or "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        body = {"url": url, "event_patterns": patterns, "region_code": region, "secret": secret}
+        answer = notify.post("/webhooks", json={**body, "description": "example district client"})
+        answer.raise_for_status()
+        saved.save(answer.json()["id"], url, secret)
+        say("webhook registered", answer.json()["id"])
+        return
+    if mine["event_patterns"] != patterns:
+        notify.patch(f"/webhooks/{mine['id']}", json={"event_patterns": patterns}).raise_for_status()
+    if known and known["id"] == mine["id"]:
+        saved.save(mine["id"], url, known["secret"])
+    elif os.environ.get("PILAR_WEBHOOK_SECRET"):
+        saved.save(mine["id"], url, os.environ["PILAR_WEBHOOK_SECRET"])
+    else:
+        rotate_secret(notify, saved, mine["id"], url)
+        say("webhook secret unknown here: rotated")
+    say(f"webhook found {mine['id']}" + (" (paused)" if mine.get("paused") else ""))
+
+
+# --- Receiving webhooks --------------------------------------------------------------------------------------
+
+
+def webhook_handler(store: Store, saved: WebhookFile) -> type[BaseHTTPRequestHandler]:
     class Receive(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # the name http.server calls
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if not verify_webhook(body, dict(self.headers.items()), secret):
+            known = saved.load()  # read anew: a rotation may have replaced the secret
+            if known is None or not verify_webhook(body, dict(self.headers.items()), known["secret"]):
                 say("webhook rejected: bad signature or stale timestamp")
                 self.send_response(400)
                 self.end_headers()
@@ -200,36 +285,62 @@ def webhook_handler(store: Store, secret: str) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reporting", default="http://127.0.0.1:8004", help="reporting's base URL")
-    parser.add_argument("--state", type=Path, default=Path("state"), help="folder for the cursor and the log")
+    parser.add_argument("--notify", default="http://127.0.0.1:8003", help="notify's base URL (webhooks)")
+    parser.add_argument("--state", type=Path, default=Path("state"), help="folder for the cursor, log and webhook")
     parser.add_argument("--types", help="only these event types, comma-separated (default: all)")
     parser.add_argument("--listen", help="host:port to receive webhooks on (default: no webhooks)")
+    parser.add_argument("--webhook-url", help=f"the URL notify posts to (default: http://<listen>{WEBHOOK_PATH})")
+    parser.add_argument("--region", help="the region the webhook covers (needed to register one), e.g. 34.03")
     parser.add_argument("--once", action="store_true", help="backfill, then exit")
+    parser.add_argument("--rotate-secret", action="store_true", help="give our webhook a new secret, then exit")
     args = parser.parse_args(argv)
     token = os.environ.get("PILAR_TOKEN")
     if not token:
         parser.error("set PILAR_TOKEN to an integration token")
+    headers = {"Authorization": f"Bearer {token}"}
+    saved = WebhookFile(args.state)
+    try:
+        with httpx.Client(base_url=args.notify, headers=headers, timeout=30) as notify:
+            if args.rotate_secret:
+                known = saved.load()
+                if known is None:
+                    parser.error("no webhook registered from this state folder yet: run with --listen first")
+                rotated = rotate_secret(notify, saved, known["id"], known["url"])
+                until = rotated["webhook"].get("previous_secret_until")
+                say("new webhook secret (shown once, kept in webhook.json):", rotated["secret"])
+                say(f"the old secret signs beside it until {until}" if until else "the old secret signs no more")
+                return 0
+            return run(args, headers, saved, notify)
+    except KeyboardInterrupt:
+        return 0
+    except httpx.HTTPStatusError as exc:
+        request, answer = exc.request, exc.response
+        say("stopped:", request.method, request.url.path, "answered", answer.status_code, answer.text[:200])
+        return 1
+    except httpx.TransportError as exc:
+        say("stopped:", exc.request.url.host, "unreachable:", type(exc).__name__)
+        return 1
 
+
+def run(args: argparse.Namespace, headers: dict[str, str], saved: WebhookFile, notify: httpx.Client) -> int:
     store = Store(args.state)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = None
     if args.listen:
-        secret = os.environ.get("PILAR_WEBHOOK_SECRET")
-        if not secret:
-            parser.error("--listen needs PILAR_WEBHOOK_SECRET, the secret the webhook was registered with")
         host, _, port = args.listen.rpartition(":")
-        server = ThreadingHTTPServer((host, int(port)), webhook_handler(store, secret))
+        server = ThreadingHTTPServer((host, int(port)), webhook_handler(store, saved))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         say("webhooks on", f"http://{args.listen}/")
-    headers = {"Authorization": f"Bearer {token}"}
     try:
+        if server:  # listening first: notify checks at registration that the URL accepts a connection
+            if not args.region:
+                say("stopped: --listen needs --region, the region the webhook covers")
+                return 2
+            url = args.webhook_url or f"http://{args.listen}{WEBHOOK_PATH}"
+            ensure_webhook(notify, saved, url, patterns_for(args.types), args.region)
         with httpx.Client(base_url=args.reporting, headers=headers, timeout=WAIT_SECONDS + 10) as http:
             follow(http, store, args.types, stop, args.once)
-    except KeyboardInterrupt:
-        pass
-    except httpx.HTTPStatusError as exc:
-        say("stopped: reporting answered", exc.response.status_code, exc.response.text[:200])
-        return 1
     finally:
         if server:
             server.shutdown()

@@ -37,7 +37,7 @@ def build(settings: NotifySettings | None = None, *, clock: Clock = _now) -> Fas
         quiet=quiet,
         public_base_url=config.public_base_url,
         clock=clock,
-        link_secret=config.secret(),
+        link_secret=config.link_key(),
         link_lifetime=timedelta(days=config.report_link_days),
     )
 

@@ -1,9 +1,9 @@
 """The sender loop: takes due pending deliveries under a lease, sends them outside any transaction, and records
-each attempt (time, outcome, error) with its event in one transaction.
+each attempt (time, outcome, error) with its event — finished sends in batches, one transaction each (`recorder.py`).
 
 Several replicas may run it: a delivery is claimed by one of them at a time, and a replica that dies leaves a
-lease that expires. Sending is at least once in that case (the receiver sees `X-Pilar-Delivery-Id` / the
-Message-ID to de-duplicate); every other path sends once.
+lease that expires. Sending is at least once in that case, and when an attempt cannot be recorded (the receiver
+sees `X-Pilar-Delivery-Id` / the Message-ID to de-duplicate); every other path sends once.
 """
 
 from __future__ import annotations
@@ -22,15 +22,20 @@ from pilar_runtime.mongo import Mongo
 from pilar_runtime.poller import LeasedPoller
 from services.notify import store
 from services.notify.channels import DeliveryError, Outgoing, Sender
-from services.notify.commands.deliveries import record_attempt
-from services.notify.domain.deliveries import Failure, Retries
+from services.notify.commands.deliveries import record_attempts
+from services.notify.domain.deliveries import Attempt, Failure, Retries
 from services.notify.domain.timing import QuietHours, TokenBucket, recipient_zone
 from services.notify.domain.webhooks import Keys
+from services.notify.recorder import AttemptRecorder
 
 log = structlog.get_logger("notify.dispatcher")
 # A paused webhook's delivery is looked at again this often; resuming makes its deliveries due at once anyway.
 PAUSED_RECHECK = timedelta(minutes=10)
 GONE = "the webhook was deleted"
+# Finished sends are recorded together once this many wait, or this long after the first finished: a few ms
+# delay a delivery's record and event, and save a transaction for each delivery but one of a batch.
+RECORD_BATCH = 100
+RECORD_LINGER_SECONDS = 0.01
 
 DELIVERY_ATTEMPTS = Counter(
     "pilar_delivery_attempts_total",
@@ -55,6 +60,8 @@ class Dispatcher(LeasedPoller):
         concurrency: int = 16,
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
+        record_batch: int = RECORD_BATCH,
+        record_linger: float = RECORD_LINGER_SECONDS,
     ) -> None:
         super().__init__(owner_prefix="notify", poll_seconds=poll_seconds, lease_seconds=lease_seconds, clock=clock)
         self.mongo = mongo
@@ -64,11 +71,15 @@ class Dispatcher(LeasedPoller):
         self.retries = retries
         self.batch = batch
         self.limit = asyncio.Semaphore(concurrency)
+        self.recorder = AttemptRecorder(self._record_batch, size=record_batch, linger=record_linger)
+        self._next: asyncio.Task[list[dict[str, Any]]] | None = None
 
     async def run(self) -> None:
         try:
             await super().run()
         finally:
+            await self._give_back_next()
+            await self.recorder.drain()
             for sender in self.senders.values():
                 await sender.close()
 
@@ -76,13 +87,23 @@ class Dispatcher(LeasedPoller):
         return await self.dispatch_once() >= self.batch
 
     async def dispatch_once(self) -> int:
-        """Claim and handle one batch of due deliveries; returns how many were claimed."""
-        claimed = await self._claim()
+        """Handle one batch of due deliveries; returns how many it took.
+
+        After a full batch more are likely due: the next batch is claimed while this one is sent, and this one's
+        attempts are recorded while the next is sent (each turn waits for the one before it to be recorded, so
+        recording stays at most one batch behind). A turn after which nothing is claimed ahead returns only once
+        every attempt is recorded."""
+        ahead, self._next = self._next, None
+        claimed = await ahead if ahead is not None else await self._claim()
+        if len(claimed) >= self.batch:
+            self._next = asyncio.create_task(self._claim())
+        before = self.recorder.added
         if claimed:
             keys = await store.webhook_keys(
                 self.mongo.db, {d["recipient_id"] for d in claimed if d["channel"] == "webhook"}, self.clock()
             )
             await asyncio.gather(*(self._deliver(d, keys.get(d["recipient_id"])) for d in claimed))
+        await (self.recorder.recorded(before) if self._next is not None else self.recorder.drain())
         return len(claimed)
 
     async def _claim(self) -> list[dict[str, Any]]:
@@ -96,7 +117,7 @@ class Dispatcher(LeasedPoller):
             if self._held(delivery):
                 return await self._hold(delivery)
             if keys is not None and keys.deleted:  # deleting a webhook stops its deliveries, waiting ones too
-                return await self._record(delivery, Failure(FailureReason.NOT_CONFIGURED, GONE), Retries(()))
+                return self._record(delivery, Failure(FailureReason.NOT_CONFIGURED, GONE), Retries(()))
             if keys is not None and keys.paused:  # waits, with no attempt spent, until the webhook is resumed
                 return await store.hold(self.mongo, delivery["_id"], self.owner, self.clock() + PAUSED_RECHECK)
             async with self.limit:
@@ -119,16 +140,26 @@ class Dispatcher(LeasedPoller):
                     error = Failure(exc.reason, str(exc))
                 except Exception as exc:  # a sender bug must not kill the loop: it is a failed attempt
                     error = Failure(FailureReason.INTERNAL, f"{type(exc).__name__}: {exc}")
-                await self._record(delivery, error, self.retries)
+                self._record(delivery, error, self.retries)
 
-    async def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
+    def _record(self, delivery: dict[str, Any], error: Failure | None, retries: Retries) -> None:
         DELIVERY_ATTEMPTS.labels("notify", delivery["channel"], "sent" if error is None else "failed").inc()
+        self.recorder.add(Attempt(delivery, self.clock(), error, retries))
+
+    async def _record_batch(self, attempts: list[Attempt]) -> None:
+        await self.mongo.transact(lambda uow: record_attempts(uow, attempts, owner=self.owner))
+
+    async def _give_back_next(self) -> None:
+        """The batch claimed ahead, never to be sent by this replica (it stops): its leases end now, so that another
+        replica need not wait for them to expire."""
+        ahead, self._next = self._next, None
+        if ahead is None:
+            return
         try:
-            await self.mongo.transact(
-                lambda uow: record_attempt(uow, delivery, error, owner=self.owner, now=self.clock(), retries=retries)
-            )
-        except Exception:
-            log.exception("notify.record_failed")  # the lease expires and the delivery is tried again
+            claimed = await ahead
+        except Exception:  # nothing was claimed, or the leases expire in their time
+            return
+        await store.give_back(self.mongo, [d["_id"] for d in claimed], self.owner)
 
     def _held(self, delivery: dict[str, Any]) -> bool:
         """A channel that waits through the quiet hours, while they last on the recipient's clock."""

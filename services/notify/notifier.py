@@ -20,7 +20,7 @@ class Notifier:
     quiet: QuietHours
     public_base_url: str
     clock: Clock
-    # Report links carry a token signed with this (the stack's JWT secret; `pilar_runtime.links`), good this long.
+    # Report links carry a token signed with this (PILAR_LINK_SECRET; `pilar_runtime.links`), good this long.
     # No secret: links without a token, opened with a bearer token only.
     link_secret: str = ""
     link_lifetime: timedelta = timedelta(days=7)

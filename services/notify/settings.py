@@ -3,12 +3,12 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from pilar_runtime.settings import ServiceSettings
+from pilar_runtime.settings import SignedLinkSettings
 from services.notify.domain.addresses import Network, parse_networks
 from services.notify.domain.timing import DEFAULT_RETRY_SCHEDULE, parse_schedule
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(SignedLinkSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", populate_by_name=True, extra="ignore")
 
     service: str = "notify"

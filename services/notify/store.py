@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from pilar_runtime.api import page_of
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.poller import lease_free
 from pilar_runtime.service import Runtime
 from services.notify.domain.plan import Contact, Webhook
 from services.notify.domain.rules import Rule
@@ -102,16 +104,27 @@ def due_filter(now: datetime) -> dict[str, Any]:
     return {"status": "pending", "next_attempt_at": {"$lte": now}}
 
 
-async def record_attempt(
-    uow: UnitOfWork, delivery_id: str, owner: str, changes: dict[str, Any], attempt: dict[str, Any]
-) -> bool:
-    """The attempt logged and the delivery changed, if `owner` still holds its lease; False when the lease was lost."""
-    result = await uow.db[DELIVERIES].update_one(
-        {"_id": delivery_id, "lease_owner": owner, "status": "pending"},
-        {"$set": changes, "$push": {"attempts": attempt}},
-        session=uow.session,
+async def record_attempts(
+    uow: UnitOfWork, owner: str, attempts: dict[str, tuple[dict[str, Any], dict[str, Any]]]
+) -> set[str]:
+    """For each delivery id, its changes made and its attempt logged — if `owner` still holds its lease — in one bulk
+    write; returns the ids recorded.
+
+    The lease is read, and the deliveries written, by id alone (a point lookup, where the Mongo-wire dev server
+    scans the whole collection for any other filter): the caller's snapshot transaction makes that safe, as a
+    replica that takes a lease over after the read makes the write conflict and the transaction run again."""
+    found = uow.db[DELIVERIES].find(
+        {"_id": {"$in": list(attempts)}}, {"lease_owner": 1, "status": 1}, session=uow.session
     )
-    return result.modified_count > 0
+    held = {d["_id"] async for d in found if d.get("lease_owner") == owner and d.get("status") == "pending"}
+    writes = [
+        UpdateOne({"_id": delivery_id}, {"$set": changes, "$push": {"attempts": attempt}})
+        for delivery_id, (changes, attempt) in attempts.items()
+        if delivery_id in held
+    ]
+    if writes:
+        await uow.db[DELIVERIES].bulk_write(writes, session=uow.session)
+    return held
 
 
 async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> None:
@@ -119,6 +132,14 @@ async def hold(mongo: Mongo, delivery_id: str, owner: str, until: datetime) -> N
     await mongo.db[DELIVERIES].update_one(
         {"_id": delivery_id, "lease_owner": owner}, {"$set": {"next_attempt_at": until, "lease_until": NO_LEASE}}
     )
+
+
+async def give_back(mongo: Mongo, delivery_ids: list[str], owner: str) -> None:
+    """Deliveries their holder claimed and will not send: free to claim at once."""
+    if delivery_ids:
+        await mongo.db[DELIVERIES].update_many(
+            {"_id": {"$in": delivery_ids}, "lease_owner": owner}, {"$set": {"lease_until": NO_LEASE}}
+        )
 
 
 # Notify's copies of what other services told it ----------------------------------------------------------------
@@ -162,6 +183,11 @@ async def count_webhooks(mongo: Mongo, ids: list[str], scope: dict[str, Any]) ->
     return await mongo.db[WEBHOOKS].count_documents({"_id": {"$in": ids}, **scope, **NOT_DELETED})
 
 
+async def webhook_ids(mongo: Mongo, scope: dict[str, Any]) -> list[str]:
+    """The ids of the webhooks within `scope`, deleted ones included."""
+    return [found["_id"] async for found in mongo.db[WEBHOOKS].find(scope, {"_id": 1})]
+
+
 SECRETS = {"secret": 0, "previous_secret": 0}
 
 
@@ -184,6 +210,13 @@ async def change(mongo: Mongo, collection: str, record_id: str, version: int, ch
     """Apply the changes if the record is still at `version`; False when another change came first."""
     found = await mongo.db[collection].update_one({"_id": record_id, "version": version}, {"$set": changes})
     return found.modified_count == 1
+
+
+async def change_unleased(mongo: Mongo, delivery_id: str, version: int, now: datetime, changes: dict[str, Any]) -> bool:
+    """Apply the changes to a delivery still at `version` that no dispatcher holds (a claim leaves the version as
+    it is, so the version alone would let a change slip in mid-attempt); False otherwise."""
+    query = {"_id": delivery_id, "version": version, **lease_free(now)}
+    return (await mongo.db[DELIVERIES].update_one(query, {"$set": changes})).modified_count == 1
 
 
 def _listed(scope: dict[str, Any], deleted: bool) -> dict[str, Any]:

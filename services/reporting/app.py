@@ -43,7 +43,7 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
             "(campaign, PSKS handover, monthly district) and serves the operators' dashboard.\n\n"
             "District systems: the events this API pages through (`GET /events`), the AMQP feed and the webhooks "
             "are described in the [AsyncAPI document](/asyncapi) ([JSON](/asyncapi.json)); this API's own "
-            "description is the [OpenAPI document](/openapi.json)."
+            "description is the [OpenAPI document](/openapi.json) (served where the API documentation is enabled)."
         ),
         routers=[
             summary.router,

@@ -4,12 +4,15 @@ reached from routes through ``PartsDep``."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from pilar_runtime.errors import TooMany
 from pilar_runtime.service import running_parts
 
 
@@ -20,8 +23,10 @@ class Arrivals:
     look and its wait has already set the ticket, so none is missed. Only commits of this process set it; the
     feed looks again every half second for those of other replicas."""
 
-    def __init__(self) -> None:
+    def __init__(self, per_reader: int = 4) -> None:
         self._next = asyncio.Event()
+        self._per_reader = per_reader
+        self._waiting: Counter[str] = Counter()
 
     def arrived(self) -> None:
         self._next.set()
@@ -29,6 +34,20 @@ class Arrivals:
 
     def ticket(self) -> asyncio.Event:
         return self._next
+
+    @contextmanager
+    def reader(self, who: str) -> Iterator[None]:
+        """One long poll of ``who`` (a caller's ``sub``) under way: each costs a query every half second, so one
+        caller may hold only a few at once."""
+        if self._waiting[who] >= self._per_reader:
+            raise TooMany(f"at most {self._per_reader} long polls at once per caller; wait for one to answer")
+        self._waiting[who] += 1
+        try:
+            yield
+        finally:
+            self._waiting[who] -= 1
+            if not self._waiting[who]:
+                del self._waiting[who]
 
 
 async def wait_for(ticket: asyncio.Event, seconds: float) -> None:

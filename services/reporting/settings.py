@@ -1,10 +1,10 @@
 from pydantic_settings import SettingsConfigDict
 
-from pilar_runtime.settings import ServiceSettings
+from pilar_runtime.settings import SignedLinkSettings
 from services.reporting.reports.letterhead import Letterhead, read_logo
 
 
-class ReportingSettings(ServiceSettings):
+class ReportingSettings(SignedLinkSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", populate_by_name=True, extra="ignore")
 
     service: str = "reporting"

@@ -402,7 +402,7 @@ async def events_after(
     if aggregate_id:
         query["aggregate_id"] = aggregate_id
     items = await db[EVENTS].find(query).sort("_id", 1).limit(limit).to_list(None)
-    return items, await db[EVENTS].count_documents(query)
+    return items, (await db[EVENTS].count_documents(query) if items else 0)  # none after the cursor: none to count
 
 
 async def recent_events(db: Db, region: str, limit: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import aio_pika
 
 from contracts import topology
-from pilar_dev.testing import TEST_JWT_SECRET, eventually
+from pilar_dev.testing import TEST_SIGNING_KEY_PEM, eventually
 from pilar_runtime.brokerusers import broker_user
 from services.registry.tests.conftest import KAMPUNG, Registry, board, outreach_plan, registry  # noqa: F401
 from services.reporting.tests.conftest import Reporting, reporting  # noqa: F401
@@ -52,9 +52,9 @@ async def test_backfill_gives_the_registry_campaigns_planned_before_it_kept_them
     unknown = await registry.post(path, citation)
     assert unknown.status_code == 422 and "not known yet" in unknown.text
 
+    (tmp_path / "signing-key.pem").write_bytes(TEST_SIGNING_KEY_PEM)  # the console's key, as the services trust it
     env = os.environ | {
         "AMQP_URL": amqp_url,
-        "PILAR_JWT_SECRET": TEST_JWT_SECRET,
         "PILAR_REPORTING_URL": reporting.url,
         "PILAR_STATE_DIR": str(tmp_path),
     }

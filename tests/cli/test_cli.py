@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import jwt
 import pytest
 from typer.testing import CliRunner
 
@@ -15,11 +16,11 @@ from contracts import topology
 from contracts.envelope import Envelope
 from pilar.cli import app
 from pilar.dlq import list_dead_letters, redrive
-from pilar_dev.testing import eventually, publish_event
-from pilar_runtime.auth import decode_token
+from pilar_dev.testing import TEST_SIGNING_KEY, TEST_SIGNING_KEY_PEM, eventually, publish_event, verified
 from pilar_runtime.brokerusers import broker_user, producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.keys import SigningKey
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from tests.runtime.helpers import worker_event
 
@@ -29,20 +30,48 @@ runner = CliRunner()
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PILAR_STATE_DIR", str(tmp_path))
-    monkeypatch.delenv("PILAR_JWT_SECRET", raising=False)
+    monkeypatch.delenv("CONSOLE_SIGNING_KEY_FILE", raising=False)
     return tmp_path
 
 
-def test_token_is_signed_with_the_stack_secret_and_carries_role_and_region(state: Path) -> None:
+def test_token_is_signed_with_the_stack_key_and_carries_role_and_region(state: Path) -> None:
     result = runner.invoke(app, ["token", "--role", "district_operator", "--region", "34.03", "--sub", "budi"])
     assert result.exit_code == 0, result.output
-    caller = decode_token((state / "jwt-secret").read_text(), result.stdout.strip())
+    caller = verified(result.stdout.strip(), SigningKey.load(state / "signing-key.pem"))
     assert (caller.sub, caller.role, caller.region) == ("budi", "district_operator", "34.03")
+    assert (state / "signing-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_token_signs_with_a_given_key_file_for_the_configured_issuer_and_audience(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = state / "console.pem"
+    key_file.write_bytes(TEST_SIGNING_KEY_PEM)
+    monkeypatch.setenv("PILAR_JWT_ISSUER", "https://console.dinsos.example.id")
+    monkeypatch.setenv("PILAR_JWT_AUDIENCE", "pilar-gunungkidul")
+    result = runner.invoke(app, ["token", "--key-file", str(key_file), "--role", "viewer", "--region", "34.03"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == ("https://console.dinsos.example.id", "pilar-gunungkidul")
+    assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": TEST_SIGNING_KEY.kid, "typ": "JWT"}
+    assert verified(token).role == "viewer"  # a service configured alike takes it
+    missing = runner.invoke(app, ["token", "--key-file", str(state / "nowhere.pem")])
+    assert missing.exit_code == 2 and "nowhere.pem" in missing.output
 
 
 @pytest.mark.parametrize("args", [["--role", "superuser"], ["--region", "34-03"]])
 def test_token_refuses_unknown_roles_and_bad_regions(state: Path, args: list[str]) -> None:
     assert runner.invoke(app, ["token", *args]).exit_code != 0
+
+
+def test_an_integration_token_names_its_system(state: Path) -> None:
+    """Webhooks belong to the token's subject: two systems given the same default would manage each other's."""
+    unnamed = runner.invoke(app, ["token", "--role", "integration", "--region", "34.03", "--ttl", "30d"])
+    assert unnamed.exit_code == 2 and "--sub" in unnamed.output
+    named = runner.invoke(app, ["token", "--role", "integration", "--region", "34.03", "--sub", "simpel-gk"])
+    assert named.exit_code == 0, named.output
+    assert verified(named.stdout.strip(), SigningKey.load(state / "signing-key.pem")).sub == "simpel-gk"
 
 
 def test_logs_are_merged_in_time_order_and_filtered_by_correlation_or_trace_id(state: Path) -> None:

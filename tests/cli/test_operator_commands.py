@@ -24,11 +24,12 @@ import pytest
 from contracts import topology
 from pilar.dlq import list_dead_letters
 from pilar_dev.devstack import free_port
-from pilar_dev.testing import delete_namespace, new_namespace
-from pilar_runtime.auth import decode_token, issue_token
+from pilar_dev.testing import delete_namespace, new_namespace, verified
+from pilar_runtime.auth import issue_token
 from pilar_runtime.brokerusers import Rabbitmqctl
+from pilar_runtime.keys import SigningKey
 
-SERVICES = ("registry", "outreach", "notify", "reporting")
+SERVICES = ("registry", "outreach", "notify", "reporting", "console")
 
 
 class RunningStack:
@@ -54,8 +55,8 @@ class RunningStack:
         return self.env[f"PILAR_{service.upper()}_URL"]
 
     def admin(self, service: str) -> httpx.Client:
-        secret = (self.state / "jwt-secret").read_text().strip()
-        token = issue_token(secret, sub="ops-test", role="admin", ttl=timedelta(minutes=5))
+        key = SigningKey.load(self.state / "signing-key.pem")
+        token = issue_token(key, sub="ops-test", role="admin", ttl=timedelta(minutes=5))
         return httpx.Client(base_url=self.url(service), headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
@@ -80,7 +81,7 @@ def stack(amqp_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         "PILAR_MONGO_PORT": str(free_port()),
         "PILAR_SMTP_PORT": str(free_port()),
     }
-    for name in ("MONGODB_URL", "NOTIFY_SMTP_HOST", "PILAR_JWT_SECRET", "PILAR_BROKER_USERS"):
+    for name in ("MONGODB_URL", "NOTIFY_SMTP_HOST", "CONSOLE_SIGNING_KEY_FILE", "PILAR_BROKER_USERS"):
         env.pop(name, None)
     for service in SERVICES:
         port = free_port()
@@ -120,10 +121,10 @@ def test_commands_in_another_shell_find_the_services_where_pilar_up_serves_them(
     assert [s["service"] for s in json.loads(done.stdout) if "down" not in s] == list(SERVICES), done.stdout
 
 
-def test_token_is_signed_with_the_running_stacks_secret(stack: RunningStack) -> None:
+def test_token_is_signed_with_the_running_stacks_key(stack: RunningStack) -> None:
     done = stack.pilar("token", "--role", "district_operator", "--region", "34.03", "--sub", "budi")
     assert done.returncode == 0, done.stderr
-    caller = decode_token((stack.state / "jwt-secret").read_text().strip(), done.stdout.strip())
+    caller = verified(done.stdout.strip(), SigningKey.load(stack.state / "signing-key.pem"))
     assert (caller.sub, caller.role, caller.region) == ("budi", "district_operator", "34.03")
     with stack.admin("registry") as client:
         assert client.get("/admin/status").status_code == 200  # the services take it
@@ -136,6 +137,9 @@ def test_status_shows_every_service_and_exits_zero_when_all_is_well(stack: Runni
     assert set(statuses) == set(SERVICES)
     for service, status in statuses.items():
         assert (status["ready"], status["broker"], status["mongo"]) == (True, True, True)
+        if service == "console":  # it consumes nothing: no queue
+            assert status["queue"] is None
+            continue
         assert status["queue"]["name"] == topology.service_queue(service, stack.namespace)
         assert status["queue"]["consumers"] == 1 and status["queue"]["dead_letters"] == 0, statuses
         assert status["outbox"]["backlog"] >= 0 and status["pending_timers"] >= 0
@@ -144,7 +148,8 @@ def test_status_shows_every_service_and_exits_zero_when_all_is_well(stack: Runni
     assert "last_replay" in statuses["reporting"]["extras"]
     table = stack.pilar("status")
     assert table.returncode == 0 and "Pilar status" in table.stdout
-    assert table.stdout.count("ready") == 4 and "not ready" not in table.stdout and "down" not in table.stdout
+    assert table.stdout.count("ready") == len(SERVICES)
+    assert "not ready" not in table.stdout and "down" not in table.stdout
 
 
 def test_status_is_for_admins_only(stack: RunningStack) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from contracts import Envelope
 from contracts.__main__ import main
 from contracts.catalogue import EVENT_TYPES, FORMED_EVENT_BY_KIND, routing_key, typed_payload
-from contracts.events import common, notify, outreach, reporting
+from contracts.events import common, console, notify, outreach, reporting
 from contracts.events import registry as registry_events
 from contracts.events.notify import failure_reason
 from contracts.generate import ASYNCAPI_PATH, SCHEMAS_DIR, artefacts, stale, topic_matches
@@ -135,11 +135,23 @@ def test_schema_rejects_an_undotted_region_code() -> None:
     assert not schema_validator("WKSBM_formed").is_valid(message)
 
 
+def test_only_the_consoles_events_about_a_national_admin_carry_no_region() -> None:
+    national = {"user_id": "usr_1", "name": "Admin", "role": "admin", "region": "", "actor": "console"}
+    envelope = Envelope(
+        event_type="user_created", producer="console", correlation_id="c", actor="console", region_code="",
+        aggregate_id="usr_1", aggregate_version=1, payload=national,
+    )  # fmt: skip
+    assert schema_validator("user_created").is_valid(json.loads(envelope.to_json()))
+    with pytest.raises(ValidationError, match="not a dotted Kemendagri code"):
+        Envelope.model_validate(wksbm_formed_envelope(region_code=""))
+    assert not schema_validator("WKSBM_formed").is_valid({**wire_message(), "region_code": ""})
+
+
 # --- models ------------------------------------------------------------------------------------------------
 
 
 def contract_models() -> list[type[BaseModel]]:
-    modules = (common, registry_events, outreach, notify, reporting)
+    modules = (common, registry_events, outreach, notify, reporting, console)
     found = {
         value
         for module in modules

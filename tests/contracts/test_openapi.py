@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from pilar_dev.testing import TEST_JWT_SECRET
+from pilar_dev.testing import TEST_JWKS
+from pilar_runtime.keys import SigningKey
 from pilar_runtime.problems import PROBLEM_JSON
+from services.console.app import build as build_console
+from services.console.settings import ConsoleSettings
 from services.notify.app import build as build_notify
 from services.notify.settings import NotifySettings
 from services.outreach.app import build as build_outreach
@@ -22,9 +26,12 @@ from services.reporting.settings import ReportingSettings
 NOT_JSON = ("text/html", "text/plain", "text/csv", "application/pdf", "application/vnd.openxmlformats", "image/")
 
 
-def _app(service: str) -> FastAPI:
-    settings = {"jwt_secret": TEST_JWT_SECRET, "public_docs": True}
+def _app(service: str, tmp_path: Path) -> FastAPI:
+    settings = {"jwks": TEST_JWKS, "public_docs": True}
+    key = tmp_path / "signing-key.pem"
+    key.write_bytes(SigningKey.generate().pem())
     apps = {
+        "console": lambda: build_console(ConsoleSettings.model_validate({**settings, "signing_key_file": key})),
         "registry": lambda: build_registry(RegistrySettings.model_validate(settings)),
         "outreach": lambda: build_outreach(OutreachSettings.model_validate(settings)),
         "notify": lambda: build_notify(NotifySettings.model_validate(settings)),
@@ -42,9 +49,9 @@ def _is_bare(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "array" and _is_bare(schema.get("items", {}))
 
 
-@pytest.mark.parametrize("service", ["registry", "outreach", "notify", "reporting"])
-def test_every_answer_has_a_real_schema_and_every_error_is_a_problem(service: str) -> None:
-    schema = _app(service).openapi()
+@pytest.mark.parametrize("service", ["registry", "outreach", "notify", "reporting", "console"])
+def test_every_answer_has_a_real_schema_and_every_error_is_a_problem(service: str, tmp_path: Path) -> None:
+    schema = _app(service, tmp_path).openapi()
     bare, not_problems = [], []
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():

@@ -16,7 +16,7 @@ from contracts import topology
 from pilar_runtime.brokerusers import definitions
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004}
+APP_PORTS = {"registry": 8001, "outreach": 8002, "notify": 8003, "reporting": 8004, "console": 8000}
 REQUIRED_VARIABLE = re.compile(r"\$\{(\w+):\?[^}]+\}")
 
 
@@ -194,7 +194,12 @@ def test_app_service_environment(name: str) -> None:
         r"\?replicaSet=rs0&authSource=admin",
         env["MONGODB_URL"],
     )
-    assert required_variable(env["PILAR_JWT_SECRET"]) == "PILAR_JWT_SECRET"
+    assert env["PILAR_JWKS_URL"] == "http://console:8000/.well-known/jwks.json"
+    assert "PILAR_JWT_SECRET" not in env and "PILAR_JWKS" not in env  # public keys only, from the console
+    if name in ("notify", "reporting"):
+        assert required_variable(env["PILAR_LINK_SECRET"]) == "PILAR_LINK_SECRET"
+    else:
+        assert "PILAR_LINK_SECRET" not in env
 
 
 @pytest.mark.parametrize("name", sorted(APP_PORTS))
@@ -234,7 +239,7 @@ def test_every_variable_is_required_and_no_default_credentials_appear() -> None:
         "MONGO_ROOT_USER",
         "MONGO_ROOT_PASS",
         *(f"RABBITMQ_{name.upper()}_PASS" for name in APP_PORTS),
-        "PILAR_JWT_SECRET",
+        "PILAR_LINK_SECRET",
         "PILAR_METRICS_TOKEN",
         "GRAFANA_ADMIN_PASS",
     }

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from pilar_dev.devstack import LocalMongo, free_port
-from pilar_dev.testing import TEST_JWT_SECRET
+from pilar_dev.testing import TEST_JWKS, TEST_LINK_SECRET
 
 SERVICES = ("registry", "outreach", "notify", "reporting")
 
@@ -44,7 +44,8 @@ class Stack:
             "AMQP_URL": self.amqp_url,
             "MONGODB_URL": self.mongo.url,
             "PILAR_NAMESPACE": self.namespace,
-            "PILAR_JWT_SECRET": TEST_JWT_SECRET,
+            "PILAR_JWKS": TEST_JWKS,
+            "PILAR_LINK_SECRET": TEST_LINK_SECRET,
             "PILAR_LOG_FORMAT": "json",
             "PILAR_PUBLIC_DOCS": "1",  # the hostile run reads each service's OpenAPI document
             f"{prefix}_PORT": str(self.ports[service]),

@@ -1,6 +1,7 @@
-"""The example district client (examples/district_client/) against the four services: it backfills what happened
-before it started, follows the feed, takes a signed webhook, applies each event once, and refuses a tampered or
-replayed webhook."""
+"""The example district client (examples/district_client/) against the four services: it registers its own webhook
+with its integration token (another integration sees neither it nor its deliveries), backfills what happened
+before it started, follows the feed, takes a signed webhook, applies each event once, refuses a tampered or
+replayed webhook, rotates its secret, and finds its webhook again after a restart."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import httpx
 import pytest
 
 from pilar_dev.devstack import free_port
-from pilar_dev.testing import TEST_JWT_SECRET, eventually
+from pilar_dev.testing import TEST_SIGNING_KEY, bearer, eventually
 from pilar_runtime.auth import issue_token
 from pilar_runtime.localtime import local_today
 from services.notify.domain.signature import signed_headers
@@ -30,6 +31,8 @@ from tests.e2e.stack import Stack
 CLIENT = Path(__file__).resolve().parents[2] / "examples" / "district_client" / "client.py"
 SECRET = "whsec_" + "ZGlzdHJpY3QtZ3VudW5na2lkdWwtMzIwMDE="  # base64 of a 25-byte key
 GUNUNGKIDUL = "34.03"
+SIDINSOS = "sidinsos-gunungkidul"  # the client's integration
+TYPES = "institution_registered,WKSBM_formed"
 
 
 def _client_module() -> ModuleType:
@@ -64,16 +67,24 @@ class RunningClient:
         log = self.state / "events.jsonl"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
-
-def _token() -> str:
-    return issue_token(TEST_JWT_SECRET, sub="sidinsos-gunungkidul", role="integration", region=GUNUNGKIDUL)
+    def webhook(self) -> dict[str, str]:
+        """What the client keeps of its webhook: id, URL and secret."""
+        found: dict[str, str] = json.loads((self.state / "webhook.json").read_text())
+        return found
 
 
 async def _run_client(state: Path, *args: str) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PILAR_TOKEN": _token(), "PILAR_WEBHOOK_SECRET": SECRET}
+    token = issue_token(TEST_SIGNING_KEY, sub=SIDINSOS, role="integration", region=GUNUNGKIDUL)
+    env = {**os.environ, "PILAR_TOKEN": token}
+    env.pop("PILAR_WEBHOOK_SECRET", None)  # the client makes up its own
     return await asyncio.create_subprocess_exec(
         sys.executable, str(CLIENT), "--state", str(state), *args, env=env, stdout=asyncio.subprocess.PIPE
     )
+
+
+def _webhook_args(stack: Stack, port: int) -> tuple[str, ...]:
+    listen = ("--notify", stack.url("notify"), "--region", GUNUNGKIDUL, "--listen", f"127.0.0.1:{port}")
+    return ("--reporting", stack.url("reporting"), "--types", TYPES, *listen)
 
 
 async def _a_desa(registry: httpx.AsyncClient) -> str:
@@ -117,10 +128,24 @@ async def wksbm(stack: Stack, admin: dict[str, httpx.AsyncClient]) -> str:
 
 
 @pytest.fixture(scope="module")
+async def integrations(stack: Stack) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """notify as the client's integration sees it, and as another system of the same district does."""
+    clients = {
+        sub: httpx.AsyncClient(
+            base_url=stack.url("notify"), headers=bearer("integration", GUNUNGKIDUL, sub), timeout=30
+        )
+        for sub in (SIDINSOS, "simpel-gunungkidul")
+    }
+    yield clients
+    for http in clients.values():
+        await http.aclose()
+
+
+@pytest.fixture(scope="module")
 async def client(stack: Stack, wksbm: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningClient]:
     port = free_port()
     state = tmp_path_factory.mktemp("district")
-    process = await _run_client(state, "--reporting", stack.url("reporting"), "--listen", f"127.0.0.1:{port}")
+    process = await _run_client(state, *_webhook_args(stack, port))
     running = RunningClient(process, state, f"http://127.0.0.1:{port}/pilar/events")
     reader = asyncio.create_task(running.read())
     yield running
@@ -128,6 +153,22 @@ async def client(stack: Stack, wksbm: str, tmp_path_factory: pytest.TempPathFact
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=30)
     await reader
+
+
+async def test_the_client_registers_its_own_webhook_which_another_integration_cannot_see(
+    client: RunningClient, integrations: dict[str, httpx.AsyncClient]
+) -> None:
+    await client.said("webhook registered")
+    mine = (await integrations[SIDINSOS].get("/webhooks")).json()
+    assert [(w["url"], w["owner"], w["event_patterns"]) for w in mine["items"]] == [
+        (client.webhook_url, SIDINSOS, ["*.institution_registered", "*.WKSBM_formed"])
+    ]
+    webhook_id = mine["items"][0]["id"]
+    assert client.webhook()["id"] == webhook_id and client.webhook()["secret"].startswith("whsec_")
+    assert oct((client.state / "webhook.json").stat().st_mode & 0o777) == "0o600"
+    other = integrations["simpel-gunungkidul"]
+    assert (await other.get("/webhooks")).json()["total"] == 0
+    assert (await other.get(f"/webhooks/{webhook_id}")).status_code == 404
 
 
 async def test_the_client_backfills_what_happened_before_it_started(client: RunningClient, wksbm: str) -> None:
@@ -140,18 +181,12 @@ async def test_the_client_backfills_what_happened_before_it_started(client: Runn
 
 
 async def test_a_formation_arrives_by_feed_and_signed_webhook_and_is_applied_once(
-    client: RunningClient, wksbm: str, admin: dict[str, httpx.AsyncClient]
+    client: RunningClient,
+    wksbm: str,
+    admin: dict[str, httpx.AsyncClient],
+    integrations: dict[str, httpx.AsyncClient],
 ) -> None:
     await client.said("following")
-    webhook = {
-        "url": client.webhook_url,
-        "event_patterns": ["registry.WKSBM_formed"],
-        "region_code": GUNUNGKIDUL,
-        "secret": SECRET,
-    }
-    registered = await admin["notify"].post("/webhooks", json=webhook)
-    assert registered.status_code == 201, registered.text
-
     formed_on = (local_today() - timedelta(days=1)).isoformat()
     formation = await admin["registry"].post(f"/institutions/{wksbm}/formation", json={"formed_on": formed_on})
     assert formation.status_code in (200, 201), formation.text
@@ -165,14 +200,24 @@ async def test_a_formation_arrives_by_feed_and_signed_webhook_and_is_applied_onc
     registered_version = next(e for e in client.applied() if e["event_type"] == "institution_registered")
     assert formed[0]["aggregate_version"] > registered_version["aggregate_version"]
 
+    # The delivery is in the client's delivery log, and in no other integration's.
+    query = {"event_id": formed[0]["event_id"]}
+
+    async def recorded_as_sent() -> bool:  # notify records the attempt once the client has answered
+        own = (await integrations[SIDINSOS].get("/deliveries", params=query)).json()["items"]
+        return [(d["recipient_id"], d["status"]) for d in own] == [(client.webhook()["id"], "sent")]
+
+    await eventually(recorded_as_sent, timeout=30, what="the delivery in the client's own delivery log")
+    assert (await integrations["simpel-gunungkidul"].get("/deliveries", params=query)).json()["total"] == 0
+
 
 async def test_a_tampered_or_replayed_webhook_is_refused(client: RunningClient) -> None:
     await client.said("following")
     event = {"event_id": "forged", "event_type": "WKSBM_formed", "aggregate_id": "x", "aggregate_version": 9}
     body = json.dumps(event).encode()
-    now = int(time.time())
-    signed = signed_headers(body, SECRET, message_id="dlv_forged", timestamp=now)
-    replayed = signed_headers(body, SECRET, message_id="dlv_forged", timestamp=now - 600)
+    now, secret = int(time.time()), client.webhook()["secret"]
+    signed = signed_headers(body, secret, message_id="dlv_forged", timestamp=now)
+    replayed = signed_headers(body, secret, message_id="dlv_forged", timestamp=now - 600)
     async with httpx.AsyncClient(timeout=10) as http:
         tampered = await http.post(client.webhook_url, content=body.replace(b"9", b"1"), headers=signed)
         stale = await http.post(client.webhook_url, content=body, headers=replayed)
@@ -181,18 +226,46 @@ async def test_a_tampered_or_replayed_webhook_is_refused(client: RunningClient) 
     assert "forged" not in {e["event_id"] for e in client.applied()}
 
 
-async def test_a_restarted_client_resumes_from_its_cursor_and_applies_nothing_twice(
-    client: RunningClient, stack: Stack
+async def test_the_client_rotates_its_secret_and_the_running_receiver_takes_it_at_once(
+    client: RunningClient, stack: Stack, integrations: dict[str, httpx.AsyncClient]
+) -> None:
+    await client.said("following")
+    old = client.webhook()
+    rotation = await _run_client(client.state, "--notify", stack.url("notify"), "--rotate-secret")
+    out, _ = await asyncio.wait_for(rotation.communicate(), timeout=60)
+    assert rotation.returncode == 0, out
+    new_secret = client.webhook()["secret"]
+    assert new_secret != old["secret"] and out.decode().count(new_secret) == 1  # printed once
+    assert old["secret"] not in out.decode()
+    shown = (await integrations[SIDINSOS].get(f"/webhooks/{old['id']}")).json()
+    assert shown["secret_rotated_by"] == SIDINSOS and shown["previous_secret_until"]
+
+    # notify signs with both secrets during the grace period; the running client checks with the new one.
+    tested = await integrations[SIDINSOS].post(f"/webhooks/{old['id']}/test")
+    assert tested.json() == {"delivered": True, "status_code": 204, "failure": None}
+    body, now = b'{"type": "ping"}', int(time.time())
+    async with httpx.AsyncClient(timeout=10) as http:
+        for secret, expected in ((new_secret, 204), (old["secret"], 400)):
+            headers = signed_headers(body, secret, message_id="dlv_rotation", timestamp=now)
+            assert (await http.post(client.webhook_url, content=body, headers=headers)).status_code == expected
+
+
+async def test_a_restarted_client_finds_its_webhook_resumes_from_its_cursor_and_applies_nothing_twice(
+    client: RunningClient, stack: Stack, integrations: dict[str, httpx.AsyncClient]
 ) -> None:
     await client.said("following")
     client.process.terminate()
     await asyncio.wait_for(client.process.wait(), timeout=30)
-    before = client.applied()
-    again = await _run_client(client.state, "--reporting", stack.url("reporting"), "--once")
+    before, webhook = client.applied(), client.webhook()
+    port = client.webhook_url.split(":")[2].split("/")[0]
+    again = await _run_client(client.state, *_webhook_args(stack, int(port)), "--once")
     out, _ = await asyncio.wait_for(again.communicate(), timeout=60)
     assert again.returncode == 0, out
+    assert f"webhook found {webhook['id']}" in out.decode() and "webhook registered" not in out.decode()
+    assert (await integrations[SIDINSOS].get("/webhooks")).json()["total"] == 1
+    assert client.webhook() == webhook
     after = client.applied()
-    # What came in meanwhile (a delivery's notification_sent, say) is new; nothing read before comes again.
+    # What came in meanwhile is new; nothing read before comes again.
     assert after[: len(before)] == before
     assert len({e["event_id"] for e in after}) == len(after)
     assert f"backfilled up to {json.loads((client.state / 'state.json').read_text())['cursor']}" in out.decode()

@@ -177,7 +177,8 @@ async def test_poison_and_unknown_type_are_dead_lettered_with_a_reason_and_the_f
     assert outreach_unknown.reason == "unknown event type 'worker_promoted'"
     assert not [d for d in await letters("reporting") if unknown_id.encode() in d.body]
     assert not [d for d in await letters("notify") if unknown_id.encode() in d.body]
-    stored = [i for i in await feed(admin["reporting"], "worker_promoted") if i["event_id"] == unknown_id]
+    # A type outside the catalogue is no filter (422), but the event is stored and read with the rest.
+    stored = [i for i in await feed(admin["reporting"]) if i["event_id"] == unknown_id]
     assert len(stored) == 1
     summary = (await admin["reporting"].get("/summary", params={"region": WORKER_REGION})).json()
     assert summary["events"]["unknown"].get("worker_promoted") == 1, summary["events"]

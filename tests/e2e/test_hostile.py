@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
+from pilar_dev.testing import TEST_LINK_SECRET, bearer, eventually
 from services.registry.api.imports import MAX_IMPORT_BYTES
 from tests.e2e.stack import SERVICES, Stack
 
@@ -332,7 +332,7 @@ async def test_schemathesis_finds_no_server_error_nor_leak_and_every_service_sti
                 "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_checks",
                 "PYTHONPATH": str(ROOT),
                 "PILAR_FUZZ_ROLE": role,
-                "PILAR_FUZZ_SECRETS": "\n".join([TEST_JWT_SECRET, stack.mongo.url]),
+                "PILAR_FUZZ_SECRETS": "\n".join([TEST_LINK_SECRET, stack.mongo.url]),
             }
             runs.append((f"{service}/{who}", command, env))
 

@@ -24,7 +24,7 @@ from pilar_dev.demo_client import ATTENDANCE_40, Api, console
 from pilar_dev.demo_cycle import ACTIVITIES, PSKS
 from pilar_dev.devstack import free_port
 from pilar_dev.mailcatcher import MailFolder, list_mail
-from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, eventually
+from pilar_dev.testing import TEST_SIGNING_KEY_PEM, RunningApp, eventually
 from pilar_runtime.localtime import hari_tanggal, local_date, local_today
 from services.notify.domain.signature import verify
 from tests.e2e.stack import SERVICES, Stack
@@ -88,8 +88,8 @@ async def scenario(
     stack: Stack, district_system: str, state_dir: Path, monkeypatch_module: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Played, Api, str]]:
     """The demo played once (what it prints captured), after a district system registered its webhook."""
-    monkeypatch_module.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
     monkeypatch_module.setenv("PILAR_STATE_DIR", str(state_dir))
+    (state_dir / "signing-key.pem").write_bytes(TEST_SIGNING_KEY_PEM)  # the console's key, as the stack trusts it
     for service in SERVICES:
         monkeypatch_module.setenv(f"PILAR_{service.upper()}_URL", stack.url(service))
     api = Api.open()
@@ -237,7 +237,6 @@ async def test_pilar_replay_rebuilds_the_same_projections(
     before = [await api.call("reporting", "GET", path) for path in paths]
     # As `pilar replay reporting` does beside a stack: the running service replays, the command follows it.
     monkeypatch_module.setenv("PILAR_REPORTING_URL", stack.url("reporting"))
-    monkeypatch_module.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
     assert (await run_replay(poll_seconds=0.1))["status"] == "done"
     after = [await api.call("reporting", "GET", path) for path in paths]
     assert after == before

@@ -28,6 +28,13 @@ def test_a_link_opens_its_own_report_until_it_expires() -> None:
     assert _why(token, secret=SECRET + "x") is Why.INVALID
 
 
+def test_without_a_secret_no_link_opens_anything() -> None:
+    # A service started without PILAR_LINK_SECRET must not accept links keyed with the empty secret.
+    unkeyed = sign_link("", REPORT, NOW + timedelta(days=7))
+    assert _why(unkeyed, secret="") is Why.INVALID
+    assert _why(sign_link(SECRET, REPORT, NOW + timedelta(days=7)), secret="") is Why.INVALID
+
+
 def test_a_tampered_link_is_invalid_not_expired() -> None:
     token = sign_link(SECRET, REPORT, NOW - timedelta(days=1))  # expired, but only a real link is told so
     assert _why(token) is Why.EXPIRED

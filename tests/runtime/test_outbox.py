@@ -18,7 +18,7 @@ from contracts.envelope import Envelope
 from pilar_dev.testing import Tap
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.mongo import OUTBOX, OUTBOX_TTL, Mongo, UnitOfWork
-from pilar_runtime.outbox import OutboxRelay
+from pilar_runtime.outbox import OutboxRelay, events_of, unsent_events
 from tests.runtime.helpers import worker_event
 
 
@@ -60,7 +60,7 @@ async def test_relay_killed_after_commit_publishes_exactly_once_after_restart(
     # The first relay claims the batch and dies before publishing: its lease must run out, nothing is lost.
     dead = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     claimed = await dead._claim()
-    assert [d["event_id"] for d in claimed] == [str(event.event_id)]
+    assert [e["event_id"] for d in claimed for e in events_of(d)] == [str(event.event_id)]
 
     restarted = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
     assert await restarted.relay_once() == 0  # the lease still holds
@@ -80,12 +80,12 @@ async def test_two_relays_publish_every_event_once(
 ) -> None:
     tap = await Tap.open(amqp, namespace)
     events = [worker_event(f"w-{i}") for i in range(60)]
+    for event in events:  # one commit each: the two relays share 60 documents
 
-    async def emit_all(uow: UnitOfWork) -> None:
-        for e in events:
-            uow.emit(e)
+        async def commit(uow: UnitOfWork, event: Envelope = event) -> None:
+            await emit(uow, event)
 
-    await mongo.transact(emit_all)
+        await mongo.transact(commit)
     relays = [
         OutboxRelay(
             mongo,
@@ -178,3 +178,144 @@ async def test_a_commit_wakes_only_the_pollers_it_left_work_for(mongo: Mongo) ->
     assert calls == []
     await mongo.transact(a_delivery)
     assert calls == ["dispatcher"]
+
+
+async def test_events_committed_beside_the_relay_are_handed_to_it_leased_and_published_once(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    mongo.hand_outbox_to(relay)
+    batches = [[worker_event(f"w-{b}-{i}") for i in range(5)] for b in range(3)]
+    for batch in batches:
+
+        async def commit(uow: UnitOfWork, batch: list[Envelope] = batch) -> None:
+            await emit(uow, *batch)
+
+        await mongo.transact(commit)
+
+    # Written already leased to the relay: no other relay claims them while it publishes them from memory.
+    written = await mongo.db[OUTBOX].find().to_list()
+    assert {(d["lease_owner"], d["attempts"]) for d in written} == {(relay.owner, 1)}
+    assert await relay.relay_once() == 0  # nothing for its queries to claim
+    assert await relay.relay_handed_over() == 15
+    assert not await relay.poll_once()  # nothing handed over any more, nothing to claim
+
+    seen = await tap.collect(lambda s: len(s) >= 15)
+    await asyncio.sleep(0.3)
+    assert await tap.queue.get(fail=False) is None
+    assert [e["event_id"] for e in seen] == [str(e.event_id) for batch in batches for e in batch]
+    assert await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0
+
+
+async def test_events_handed_to_a_relay_that_died_are_published_once_by_another_after_the_lease(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    exchange = await _exchange(amqp, namespace)
+    dead = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
+    mongo.hand_outbox_to(dead)
+    events = [worker_event(f"w-{i}") for i in range(3)]
+    await mongo.transact(lambda uow: emit(uow, *events))
+
+    other = OutboxRelay(mongo, exchange, service="registry", user_id=broker_user(amqp_url), lease_seconds=0.5)
+    assert await other.relay_once() == 0  # the dead relay's lease still holds
+    await asyncio.sleep(0.6)
+    assert await other.relay_once() == 3
+    assert await dead.relay_handed_over() == 0  # had it come back: its lease ran out, the events are not its own
+
+    seen = await tap.collect(lambda s: len(s) >= 3)
+    await asyncio.sleep(0.3)
+    assert await tap.queue.get(fail=False) is None
+    assert sorted(e["event_id"] for e in seen) == sorted(str(e.event_id) for e in events)
+
+
+async def test_a_handed_over_batch_the_broker_refuses_is_kept_and_published_once_it_takes_it(mongo: Mongo) -> None:
+    class RefusingOnce:
+        def __init__(self) -> None:
+            self.published: list[str] = []
+            self.refused = False
+
+        async def publish(self, message: aio_pika.Message, routing_key: str, mandatory: bool = False) -> None:
+            if not self.refused:
+                self.refused = True
+                raise ConnectionError("broker away")
+            self.published.append(str(message.message_id))
+
+    # The one stand-in here: a broker that refuses once, to see the batch stay first in line.
+    broker = RefusingOnce()
+    relay = OutboxRelay(mongo, cast(AbstractExchange, broker), service="registry", user_id="guest")
+    mongo.hand_outbox_to(relay)
+    events = [worker_event(f"w-{i}") for i in range(4)]
+    await mongo.transact(lambda uow: emit(uow, *events))
+    with pytest.raises(ConnectionError):
+        await relay.relay_handed_over()
+    assert await relay.relay_handed_over() == 4
+    # All four again, in order: those the broker took before refusing one go twice (at least once).
+    assert broker.published[-4:] == [str(e.event_id) for e in events]
+    assert await mongo.db[OUTBOX].count_documents({"sent_at": None}) == 0
+
+
+async def test_past_the_hand_over_limit_and_after_stop_commits_leave_their_events_to_the_queries(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pilar_runtime.outbox.MAX_HANDED_OVER", 2)
+    tap = await Tap.open(amqp, namespace)
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    mongo.hand_outbox_to(relay)
+    handed, left = [worker_event("w-1"), worker_event("w-2")], [worker_event("w-3")]
+    await mongo.transact(lambda uow: emit(uow, *handed))
+    await mongo.transact(lambda uow: emit(uow, *left))  # two wait in memory: this one is not leased
+    await relay.stop()
+    after_stop = [worker_event("w-4")]
+    await mongo.transact(lambda uow: emit(uow, *after_stop))
+
+    unleased = {e["event_id"] async for d in mongo.db[OUTBOX].find({"lease_owner": None}) for e in events_of(d)}
+    assert unleased == {str(e.event_id) for e in left + after_stop}
+    assert await relay.relay_handed_over() == 2
+    assert await relay.relay_once() == 2
+    seen = await tap.collect(lambda s: len(s) >= 4)
+    await asyncio.sleep(0.3)
+    assert await tap.queue.get(fail=False) is None
+    assert sorted(e["event_id"] for e in seen) == sorted(str(e.event_id) for e in handed + left + after_stop)
+
+
+async def test_a_commits_events_share_one_outbox_document_and_are_published_in_order(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    events = [worker_event(f"w-{i}") for i in range(450)]
+    await mongo.transact(lambda uow: emit(uow, *events))
+    [document] = await mongo.db[OUTBOX].find().to_list()
+    assert [e["event_id"] for e in document["events"]] == [str(e.event_id) for e in events]
+    assert await unsent_events(mongo) == 450
+
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    assert await relay.relay_once() == 450  # one document claimed, its events published 200 at a time
+    seen = await tap.collect(lambda s: len(s) >= 450)
+    assert [e["event_id"] for e in seen] == [str(e.event_id) for e in events]
+    assert await unsent_events(mongo) == 0
+
+
+async def test_an_outbox_document_of_one_event_written_by_the_previous_release_is_published(
+    mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str
+) -> None:
+    tap = await Tap.open(amqp, namespace)
+    event = worker_event("w-old")
+    legacy = {
+        "event_id": str(event.event_id),
+        "routing_key": event.routing_key,
+        "event_type": event.event_type,
+        "correlation_id": event.correlation_id,
+        "body": event.to_json(),
+        "sent_at": None,
+        "lease_until": None,
+        "attempts": 0,
+        "trace": None,
+    }
+    await mongo.db[OUTBOX].insert_one(legacy)
+    assert await unsent_events(mongo) == 1
+    relay = OutboxRelay(mongo, await _exchange(amqp, namespace), service="registry", user_id=broker_user(amqp_url))
+    assert await relay.relay_once() == 1
+    [seen] = await tap.collect(lambda s: len(s) >= 1)
+    assert seen["event_id"] == str(event.event_id)

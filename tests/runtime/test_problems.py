@@ -10,14 +10,12 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from pilar_dev.testing import RunningApp
-from pilar_runtime.auth import WriterDep, issue_token
+from pilar_dev.testing import TEST_JWKS, RunningApp, bearer
+from pilar_runtime.auth import WriterDep
 from pilar_runtime.errors import Conflict, Unprocessable
 from pilar_runtime.problems import PROBLEM_JSON
 from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
-
-SECRET = "test-secret-0123456789-abcdefghijkl"
 
 
 class Booking(BaseModel):
@@ -53,7 +51,7 @@ async def service(amqp_url: str, mongodb_url: str, namespace: str) -> AsyncItera
         amqp_url=amqp_url,
         mongodb_url=mongodb_url,
         namespace=namespace,
-        jwt_secret=SECRET,
+        jwks=TEST_JWKS,
         max_body_bytes=1000,
         public_docs=True,
     )
@@ -62,7 +60,7 @@ async def service(amqp_url: str, mongodb_url: str, namespace: str) -> AsyncItera
         yield client
 
 
-AUTH = {"Authorization": f"Bearer {issue_token(SECRET, sub='op-1', role='district_operator', region='34.03')}"}
+AUTH = bearer("district_operator", "34.03", sub="op-1")
 
 
 def _problem(response: httpx.Response, status: int) -> dict[str, Any]:

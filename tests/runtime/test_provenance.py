@@ -13,7 +13,13 @@ from pilar_runtime.consumer import provenance_problem
 from pilar_runtime.settings import ServiceSettings
 from tests.runtime.helpers import worker_event
 
-USERS = {"registry": "pilar-registry", "outreach": "pilar-outreach", "notify": "pilar-notify", "reporting": "r"}
+USERS = {
+    "registry": "pilar-registry",
+    "outreach": "pilar-outreach",
+    "notify": "pilar-notify",
+    "reporting": "r",
+    "console": "c",
+}
 
 
 def problem(routing_key: str | None = "registry.worker_registered", user_id: str | None = "pilar-registry", **update):
@@ -80,7 +86,8 @@ def test_settings_read_the_map_as_json_and_refuse_to_start_with_a_wrong_one(monk
     with pytest.raises(ValidationError, match="no broker user for reporting"):
         ServiceSettings(service="registry")
     monkeypatch.setenv(
-        "PILAR_BROKER_USERS", '{"registry": "pilar-registry", "outreach": "o", "notify": "n", "reporting": "r"}'
+        "PILAR_BROKER_USERS",
+        '{"registry": "pilar-registry", "outreach": "o", "notify": "n", "reporting": "r", "console": "c"}',
     )
     assert ServiceSettings(service="registry").producer_users()["outreach"] == "o"
 

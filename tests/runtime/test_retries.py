@@ -146,6 +146,11 @@ async def test_the_dead_letter_queue_keeps_a_message_returned_many_times(
     assert last.headers["x-delivery-count"] == 25
     assert counts == list(range(25))
     await last.ack()
+    # RabbitMQ 3.x keeps it anyway (it has no default limit); 4.x keeps it because the broker holds the DLQ's own
+    # limit, which is what RabbitMQ 4 would otherwise default to 20.
+    queues = json.loads(_rabbitmqctl("list_queues", "name", "arguments", "--formatter", "json"))
+    [declared] = [dict((k, v) for k, _, v in q["arguments"]) for q in queues if q["name"] == bus.topology.dlq.name]
+    assert declared["x-delivery-limit"] == topology.DEAD_LETTER_DELIVERY_LIMIT
 
 
 def _rabbitmqctl(*args: str) -> str:

@@ -8,13 +8,14 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
-from pilar_dev.testing import RunningApp
+from pilar_dev.testing import TEST_JWKS, TEST_SIGNING_KEY, RunningApp
 from pilar_runtime.auth import CallerDep, WriterDep, issue_token
 from pilar_runtime.consumer import EventHandlers
+from pilar_runtime.keys import SigningKey
 from pilar_runtime.service import create_app
 from pilar_runtime.settings import ServiceSettings
 
-SECRET = "test-secret-0123456789-abcdefghijkl"
+ANOTHER_KEY = SigningKey.generate()
 
 
 def _router() -> APIRouter:
@@ -47,7 +48,7 @@ async def service(amqp_url: str, mongodb_url: str, namespace: str) -> AsyncItera
         amqp_url=amqp_url,
         mongodb_url=mongodb_url,
         namespace=namespace,
-        jwt_secret=SECRET,
+        jwks=TEST_JWKS,
         max_body_bytes=1000,
         public_docs=True,
     )
@@ -56,8 +57,8 @@ async def service(amqp_url: str, mongodb_url: str, namespace: str) -> AsyncItera
         yield client
 
 
-def _auth(role: str = "district_operator", region: str = "34.03", secret: str = SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(secret, sub='op-1', role=role, region=region)}"}
+def _auth(role: str = "district_operator", region: str = "34.03", key: SigningKey = TEST_SIGNING_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(key, sub='op-1', role=role, region=region)}"}
 
 
 async def test_health_readiness_and_metrics(service: httpx.AsyncClient) -> None:
@@ -82,7 +83,7 @@ async def test_docs_are_served(service: httpx.AsyncClient) -> None:
         {},
         {"Authorization": "Bearer not-a-jwt"},
         {"Authorization": "Basic b3A6cHc="},
-        _auth(secret="another-secret-0123456789-abcdefgh"),
+        _auth(key=ANOTHER_KEY),
     ],
 )
 async def test_no_or_bad_token_is_401(service: httpx.AsyncClient, headers: dict[str, str]) -> None:

@@ -136,7 +136,7 @@ async def _traces_on_the_bus(tap: Tap, want: set[str], timeout: float = 15.0) ->
 async def _stored_trace(mongodb_url: str, database: str, event_type: str) -> str:
     mongo = Mongo(mongodb_url, database)
     try:
-        document = await mongo.db[OUTBOX].find_one({"event_type": event_type})
+        document = await mongo.db[OUTBOX].find_one({"events.event_type": event_type})
     finally:
         await mongo.close()
     assert document is not None

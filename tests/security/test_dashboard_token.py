@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from pilar_dev.testing import TEST_JWT_SECRET, RunningApp
+from pilar_dev.testing import TEST_SIGNING_KEY, RunningApp
 from pilar_runtime.auth import issue_token
 from services.reporting.app import build
 from services.reporting.dashboard.routes import COOKIE
 from services.reporting.settings import ReportingSettings
 
-TOKEN = issue_token(TEST_JWT_SECRET, sub="op-gk", role="district_operator", region="34.03")
+TOKEN = issue_token(TEST_SIGNING_KEY, sub="op-gk", role="district_operator", region="34.03")
 WITH_COOKIE = {"Cookie": f"{COOKIE}={TOKEN}"}
 
 

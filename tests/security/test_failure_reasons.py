@@ -73,7 +73,7 @@ async def test_failed_events_carry_a_category_and_the_log_keeps_the_detail(mongo
     )  # fmt: skip
     assert await dispatcher.dispatch_once() == 1
 
-    events = [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
+    events = [json.loads(e["body"]) async for d in mongo.db[OUTBOX].find() for e in d["events"]]
     failed = {e["payload"]["delivery_id"]: e for e in events if e["event_type"] == "notification_failed"}
     assert len(failed) == 2, events
     for event in failed.values():

@@ -230,6 +230,7 @@ async def test_a_consumer_running_as_its_own_user_takes_registrys_events_only_fr
         "outreach": broker_user(service_users["outreach"]),
         "notify": broker_user(service_users["notify"]),
         "reporting": "pilar-reporting",
+        "console": "pilar-console",
     }
     # notify's grant is enough to declare, bind, consume and dead-letter on its own queue.
     consumer = Consumer(service_users["notify"], namespace, mongo, producers)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
+from pilar_dev.testing import TEST_LINK_SECRET, bearer, eventually
 from pilar_runtime.links import scope, sign_link
 from services.notify.tests.conftest import Mailbox, Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.reporting.tests.conftest import ADMIN, Reporting, reporting  # noqa: F401 — fixtures
@@ -81,8 +81,8 @@ async def test_a_report_link_opens_its_own_report_only_and_only_until_it_expires
 ) -> None:
     mine, theirs = await _report(reporting, "34.03"), await _report(reporting, "35.11")
     now = datetime.now(UTC)
-    token = sign_link(TEST_JWT_SECRET, scope("report", mine["id"]), now + timedelta(days=7))
-    expired = sign_link(TEST_JWT_SECRET, scope("report", mine["id"]), now - timedelta(minutes=1))
+    token = sign_link(TEST_LINK_SECRET, scope("report", mine["id"]), now + timedelta(days=7))
+    expired = sign_link(TEST_LINK_SECRET, scope("report", mine["id"]), now - timedelta(minutes=1))
     stamp, signature = token.split(".")
     refused = {
         "another report's link": (theirs["id"], token, 403),

@@ -1,6 +1,6 @@
 """Finding 1: a rule's template is code a district operator writes — it must not run Python or read secrets.
 
-Each payload would, on a plain `jinja2.Environment`, run a command that creates a marker file, or push the JWT
+Each payload would, on a plain `jinja2.Environment`, run a command that creates a marker file, or push the link
 secret into an error message. They go to the real notify app as rules (POST /rules), and — stored as if written
 before the fix — are rendered at send time against a real event from the broker.
 """
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pilar_dev.testing import TEST_JWT_SECRET, bearer, eventually
+from pilar_dev.testing import TEST_LINK_SECRET, bearer, eventually
 from services.notify import store
 from services.notify.tests.conftest import Notify, client, notify, receiver, smtp  # noqa: F401 — fixtures
 from services.notify.tests.support import scheduled
@@ -41,20 +41,20 @@ def payloads(marker: Path) -> list[str]:
         f"{{{{ (o|last)|attr('__subclasses__') }}}}{{{{ lipsum.__globals__.os.system('{touch}') }}}}",
         "{{ '{0.__class__.__mro__}'.format(sesi) }}",
         "{% set s = [] %}{{ s.append(1) }}{{ s }}",
-        f"{{{{ {{}}[{ENV}.PILAR_JWT_SECRET] }}}}",  # the secret as a missing key: echoed by the old 422
+        f"{{{{ {{}}[{ENV}.PILAR_LINK_SECRET] }}}}",  # the secret as a missing key: echoed by the old 422
         f"{{{{ {{}}[{ENV}.AMQP_URL] }}}}",
         "{{ config.SECRET_KEY }}{{ request.environ }}",
     ]
 
 
 def secrets(amqp_url: str) -> list[str]:
-    return [TEST_JWT_SECRET, urlsplit(amqp_url).password or "guest"]
+    return [TEST_LINK_SECRET, urlsplit(amqp_url).password or "guest"]
 
 
 @pytest.fixture(autouse=True)
 def process_secrets(monkeypatch: pytest.MonkeyPatch, amqp_url: str) -> None:
     """The process's environment holds the secrets, as a deployed notify's does."""
-    monkeypatch.setenv("PILAR_JWT_SECRET", TEST_JWT_SECRET)
+    monkeypatch.setenv("PILAR_LINK_SECRET", TEST_LINK_SECRET)
     monkeypatch.setenv("AMQP_URL", amqp_url)
 
 

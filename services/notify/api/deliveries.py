@@ -1,4 +1,5 @@
-"""`GET /deliveries`: the delivery log with every attempt, for your region subtree. Message bodies stay inside;
+"""`GET /deliveries`: the delivery log with every attempt, for your region subtree — for an integration, only the
+deliveries to its own webhooks (another system's are not its business). Message bodies stay inside;
 a recipient's address is shown only to a writer whose scope covers the recipient's own region (DESIGN §7:
 contacts travel only where needed) — a province narasumber serving a desa session stays masked for that desa's
 district operator, as registry masks them."""
@@ -47,7 +48,8 @@ def sees_address(caller: Caller, delivery: dict[str, Any]) -> bool:
 
 @router.get(
     "/deliveries",
-    summary="Deliveries, filtered by event, recipient, status, channel",
+    summary="Deliveries, filtered by event, recipient, status, channel; an integration lists only those to its own "
+    "webhooks",
     response_model=Page[Delivery],
     response_model_exclude_unset=True,
 )
@@ -64,7 +66,8 @@ async def list_deliveries(
     if recipient is not None and caller.role not in WRITERS:
         # Filtering by an address would tell a reader whether that person is on the list.
         raise Forbidden(f"role {caller.role} may not look deliveries up by recipient")
-    query: dict[str, Any] = caller.list_filter(region)
+    # The caller's own filters come after the scope: a channel other than `webhook` then finds an integration none.
+    query: dict[str, Any] = {**caller.list_filter(region), **await deliveries.visible_to(runtime.mongo, caller)}
     if recipient is not None:  # only among recipients whose address the caller may see: no oracle for the rest
         query.update(caller.list_filter(field="recipient_region"), recipient=recipient)
     for name, value in (("event_id", event_id), ("status", status)):

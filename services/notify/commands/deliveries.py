@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +23,12 @@ from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.personal import without_personal_data
 from services.notify import store
 from services.notify.channels import held_in_quiet_hours
-from services.notify.commands.owners import managed_by, require_manager
+from services.notify.commands.owners import managed_by, owner_filter, require_manager
 from services.notify.domain.deliveries import (
     RENDER_SECONDS,
+    Attempt,
     Failure,
     Message,
-    Retries,
     Source,
     after_attempt,
     compose,
@@ -134,29 +135,45 @@ async def _record_skipped(uow: UnitOfWork, notifier: Notifier, item: Planned, so
     return 1
 
 
-async def record_attempt(
-    uow: UnitOfWork, delivery: dict[str, Any], error: Failure | None, *, owner: str, now: datetime, retries: Retries
-) -> None:
-    """An attempt the dispatcher made under its lease, with `notification_sent`, or `notification_failed` after the
-    last attempt."""
-    attempt = len(delivery.get("attempts", [])) + 1
-    version = delivery["version"] + 1
-    entry, changes = after_attempt(attempt, error, now, retries)
-    if not await store.record_attempt(
-        uow, delivery["_id"], owner, {**changes, "version": version, "lease_until": store.NO_LEASE}, entry
-    ):
-        return  # the lease was lost to another replica; its record wins
-    document = {**delivery, "version": version}
+async def record_attempts(uow: UnitOfWork, attempts: Sequence[Attempt], *, owner: str) -> None:
+    """Attempts the dispatcher made under its lease, recorded together: each in its delivery's log, with
+    `notification_sent`, or `notification_failed` after the last attempt. An attempt whose lease was lost to another
+    replica is not recorded: that replica's record wins."""
+    changes: dict[str, tuple[Attempt, int, dict[str, Any], dict[str, Any]]] = {}
+    for attempt in attempts:
+        delivery = attempt.delivery
+        number = len(delivery.get("attempts", [])) + 1
+        entry, change = after_attempt(number, attempt.error, attempt.at, attempt.retries)
+        change |= {"version": delivery["version"] + 1, "lease_until": store.NO_LEASE}
+        changes[delivery["_id"]] = (attempt, number, entry, change)
+    held = await store.record_attempts(uow, owner, {i: (change, entry) for i, (_, _, entry, change) in changes.items()})
+    for delivery_id, (attempt, number, _, change) in changes.items():
+        if delivery_id in held:
+            _recorded(uow, attempt, number, change)
+        else:
+            log.info("notify.lease_lost", delivery_id=delivery_id, attempt=number)
+
+
+def _recorded(uow: UnitOfWork, attempt: Attempt, number: int, change: dict[str, Any]) -> None:
+    document, error = {**attempt.delivery, "version": change["version"]}, attempt.error
+    where = {"delivery_id": document["_id"], "channel": document["channel"], "attempt": number}
     if error is None:
-        log.info("notify.delivery_sent", attempt=attempt)
-        uow.emit(outcome_event(document, attempts=attempt))
-    elif changes.get("status") == "failed":
-        log.warning("notify.delivery_gave_up", attempt=attempt, error=error.detail)
-        uow.emit(outcome_event(document, attempts=attempt, reason=error.reason))
+        log.info("notify.delivery_sent", **where)
+        uow.emit(outcome_event(document, attempts=number))
+    elif change.get("status") == "failed":
+        log.warning("notify.delivery_gave_up", **where, error=error.detail)
+        uow.emit(outcome_event(document, attempts=number, reason=error.reason))
     else:
-        log.info(
-            "notify.delivery_retry", attempt=attempt, error=error.detail, next_at=changes["next_attempt_at"].isoformat()
-        )
+        log.info("notify.delivery_retry", **where, error=error.detail, next_at=change["next_attempt_at"].isoformat())
+
+
+async def visible_to(mongo: Mongo, caller: Caller) -> dict[str, Any]:
+    """The filter narrowing the delivery log to what the caller may list: an integration, only the deliveries to
+    its own webhooks (deleted ones included: what was sent to them stays its record), not its region's others;
+    staff, everything of their region (the region filter is the caller's own)."""
+    if caller.role is not Role.INTEGRATION:
+        return {}
+    return {"channel": "webhook", "recipient_id": {"$in": await store.webhook_ids(mongo, owner_filter(caller))}}
 
 
 async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: datetime) -> dict[str, Any]:
@@ -173,7 +190,7 @@ async def retry_delivery(mongo: Mongo, delivery_id: str, caller: Caller, now: da
     if webhook is not None and webhook.get("deleted_at") is not None:
         raise Conflict({"rule": "webhook_deleted", "message": "the webhook was deleted; it is sent nothing more"})
     changes = retried(found, caller.sub, now)
-    if not await store.change(mongo, store.DELIVERIES, delivery_id, found["version"], changes):
+    if not await store.change_unleased(mongo, delivery_id, found["version"], now, changes):
         raise Conflict({"rule": "changed_meanwhile", "message": "the delivery was being attempted; read it again"})
     log.info("notify.delivery_retry_asked", delivery_id=delivery_id)
     return {**found, **changes}

@@ -149,6 +149,17 @@ class Retries:
         return len(self.schedule) + 1
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A send the dispatcher finished under its lease, waiting to be recorded: the delivery as claimed, when the send
+    ended, its failure (None: sent), and the schedule a failure follows."""
+
+    delivery: dict[str, Any]
+    at: datetime
+    error: Failure | None
+    retries: Retries
+
+
 def after_attempt(
     attempt: int, error: Failure | None, now: datetime, retries: Retries
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -156,7 +167,8 @@ def after_attempt(
     schedule's wait; or failed for good once the schedule is spent (a retry asked for by hand gets one attempt)."""
     entry = {"at": now, "outcome": "sent", "error": None} if error is None else error.attempt(now)
     if error is None:
-        return entry, {"status": "sent", "sent_at": now}
+        # A sent message is not kept: its body may hold a signed report link, which opens the report to its bearer.
+        return entry, {"status": "sent", "sent_at": now, "_message": None}
     wait = retry_wait(attempt, retries.schedule)
     if wait is None:
         return entry, {"status": "failed", "failed_reason": error.detail, "failure": error.reason.value}

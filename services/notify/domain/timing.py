@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,12 +69,12 @@ DEFAULT_RETRY_SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 21600.0, 86400.0)  # 1 mi
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:
-    """`"60,300,1800"` → the waits in seconds after each failed attempt; at least one, none negative."""
+    """`"60,300,1800"` → the waits in seconds after each failed attempt; at least one, each finite, none negative."""
     try:
         waits = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError as exc:
         raise ValueError(f"the retry schedule is seconds separated by commas, got {text!r}") from exc
-    if not waits or any(wait < 0 for wait in waits):
+    if not waits or any(not math.isfinite(wait) or wait < 0 for wait in waits):
         raise ValueError(f"the retry schedule needs one or more waits of 0 seconds or more, got {text!r}")
     return waits
 

@@ -50,7 +50,7 @@ async def test_a_down_smtp_server_is_retried_on_the_schedule_then_given_up(mongo
     final = await mongo.db[store.DELIVERIES].find_one({})
     assert final is not None and final["status"] == "failed" and len(final["attempts"]) == 3
     assert "SMTP" in final["failed_reason"]
-    [event] = [json.loads(d["body"]) async for d in mongo.db[OUTBOX].find()]
+    [event] = [json.loads(e["body"]) async for d in mongo.db[OUTBOX].find() for e in d["events"]]
     assert event["event_type"] == "notification_failed"
     assert event["payload"]["attempts"] == 3 and event["payload"]["source_event_id"] == "evt-1"
     assert event["payload"]["reason"] == "unreachable" == final["failure"]

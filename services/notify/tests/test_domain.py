@@ -273,7 +273,7 @@ def test_an_attempt_is_sent_retried_after_the_schedule_s_wait_or_failed_once_it_
     assert retries.max_attempts == 3
     refused = Failure(FailureReason.REFUSED, "550 no such mailbox")
     assert after_attempt(1, None, now, retries) == ({"at": now, "outcome": "sent", "error": None},
-                                                    {"status": "sent", "sent_at": now})  # fmt: skip
+                                                    {"status": "sent", "sent_at": now, "_message": None})  # fmt: skip
     entry, retry = after_attempt(1, refused, now, retries)
     assert entry == {"at": now, "outcome": "failed", "reason": "refused", "error": "550 no such mailbox"}
     assert retry == {"next_attempt_at": now + timedelta(seconds=60)}
@@ -291,7 +291,7 @@ def test_the_retry_schedule_reads_from_text_and_lasts_days_by_default() -> None:
     assert sum(DEFAULT_RETRY_SCHEDULE) > timedelta(days=1).total_seconds()  # a night down loses nothing
     assert NotifySettings(retry_schedule="5,10").retry_schedule == (5.0, 10.0)
     assert NotifySettings().retry_schedule == DEFAULT_RETRY_SCHEDULE
-    for bad in ("", "60,soon", "60,-1"):
+    for bad in ("", "60,soon", "60,-1", "60,nan", "inf"):
         with pytest.raises(ValueError, match="retry schedule"):
             parse_schedule(bad)
 

@@ -5,7 +5,7 @@ its deliveries later, on the schedule or by hand — real broker, Mongo-wire ser
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -187,6 +187,14 @@ async def test_a_receiver_down_for_a_while_gets_its_delivery_on_the_schedule_or_
     assert (await client.post(retry, headers=BONDOWOSO)).status_code == 403
     assert (await client.post(retry, headers=VIEWER)).status_code == 403
     assert (await client.post("/deliveries/dlv_unknown/retry", headers=SIDINSOS)).status_code == 404
+    # A dispatcher holding the delivery this moment (its lease, not its version, says so): the retry waits.
+    held = await notify.mongo.db.deliveries.update_one(
+        {"_id": given_up["_id"]}, {"$set": {"lease_until": datetime(2100, 1, 1, tzinfo=UTC)}}
+    )
+    assert held.modified_count == 1
+    busy = await client.post(retry, headers=SIDINSOS)
+    assert (busy.status_code, busy.json()["rule"]) == (409, "changed_meanwhile")
+    await notify.mongo.db.deliveries.update_one({"_id": given_up["_id"]}, {"$set": {"lease_until": None}})
     retried = await client.post(retry, headers=SIDINSOS)
     assert retried.status_code == 200, retried.text
     assert (retried.json()["status"], retried.json()["retried_by"]) == ("pending", "sidinsos-gunungkidul")
@@ -197,3 +205,42 @@ async def test_a_receiver_down_for_a_while_gets_its_delivery_on_the_schedule_or_
 
     again = await client.post(retry, headers=OPERATOR)  # staff of the region may retry too, but not a sent one
     assert (again.status_code, again.json()["rule"]) == (409, "delivery_sent")
+
+
+async def test_an_integration_lists_only_the_deliveries_to_its_own_webhooks(
+    notify: Notify, client: httpx.AsyncClient, receiver: tuple[Receiver, str]
+) -> None:
+    """Two systems of Gunungkidul and the Dinas itself each have a webhook for the same event: each system's
+    delivery log holds its own delivery only; staff of the region see all three."""
+    _, url = receiver
+    hooks = {}
+    for name, headers in (("sidinsos", SIDINSOS), ("simpel", SIMPEL), ("dinas", OPERATOR)):
+        body = {"url": f"{url}/{name}", "event_patterns": ["outreach.*"], "region_code": "34.03", "secret": SECRET}
+        created = await client.post("/webhooks", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        hooks[name] = created.json()["id"]
+    event_id = await _publish(notify, "ses_bersama")
+
+    async def all_sent() -> bool:
+        return len(await notify.deliveries(event_id=event_id, channel="webhook", status="sent")) == 3
+
+    await eventually(all_sent, what="the three webhook deliveries to be sent")
+
+    async def listed(headers: dict[str, str], **query: str) -> set[str]:
+        answer = await client.get("/deliveries", params={"event_id": event_id, **query}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        if headers is not OPERATOR:  # an integration's own webhook URL stays masked, as before
+            assert all("recipient" not in item for item in answer.json()["items"])
+        return {item["recipient_id"] for item in answer.json()["items"]}
+
+    assert await listed(SIDINSOS) == {hooks["sidinsos"]}
+    assert await listed(SIMPEL) == {hooks["simpel"]}
+    assert await listed(OPERATOR, channel="webhook") == set(hooks.values())
+    assert await listed(SIDINSOS, channel="email") == set()
+    assert await listed(SIDINSOS, status="sent", channel="webhook") == {hooks["sidinsos"]}
+    unfiltered = await client.get("/deliveries", headers=SIMPEL)
+    assert {item["recipient_id"] for item in unfiltered.json()["items"]} == {hooks["simpel"]}
+    # A deleted webhook's deliveries stay in its owner's log, and still in no one else's.
+    assert (await client.delete(f"/webhooks/{hooks['sidinsos']}", headers=SIDINSOS)).status_code == 200
+    assert await listed(SIDINSOS) == {hooks["sidinsos"]}
+    assert await listed(SIMPEL) == {hooks["simpel"]}

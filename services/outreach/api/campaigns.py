@@ -57,6 +57,18 @@ async def schedule_campaign(campaign_id: str, caller: WriterDep, runtime: Runtim
     return {"items": [public(s) for s in created], "total": len(created)}
 
 
+@router.post(
+    "/{campaign_id}/schedule/preview",
+    response_model=Page[Session],
+    response_model_exclude_unset=True,
+    summary="The sessions the auto-scheduler would place, without storing or announcing any (a dry run), or 422 "
+    "with why not",
+)
+async def preview_schedule(campaign_id: str, caller: WriterDep, runtime: RuntimeDep) -> dict[str, Any]:
+    planned = await campaigns.schedule_campaign(runtime.mongo, campaign_id, caller, preview=True)
+    return {"items": [public(s) for s in planned], "total": len(planned)}
+
+
 @router.patch(
     "/{campaign_id}",
     response_model=Campaign,

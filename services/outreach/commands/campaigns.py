@@ -166,8 +166,12 @@ async def complete_campaign_if_done(uow: UnitOfWork, campaign_id: str, actor: st
     log.info("campaign.completed", campaign_id=campaign_id, reason=reason, sessions_held=totals["sessions_held"])
 
 
-async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> list[dict[str, Any]]:
-    """One session per desa of the campaign that has none yet, or 422 with why not (creating nothing)."""
+async def schedule_campaign(
+    mongo: Mongo, campaign_id: str, caller: Caller, *, preview: bool = False
+) -> list[dict[str, Any]]:
+    """One session per desa of the campaign that has none yet, or 422 with why not (creating nothing). A preview
+    plans the same sessions by the same rules but stores, locks and emits nothing: no invitation goes out before
+    the schedule is confirmed."""
     campaign = await open_campaign(mongo, campaign_id, caller)
     terms = store.campaign_terms(campaign)
     zone = zone_of(terms.region_code)
@@ -176,7 +180,8 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
 
     async def work(uow: UnitOfWork) -> None:
         created.clear()
-        await store.lock(uow, [f"person:{p}" for p in pools] + [f"campaign:{campaign_id}"])
+        if not preview:
+            await store.lock(uow, [f"person:{p}" for p in pools] + [f"campaign:{campaign_id}"])
         serving = await store.active_workers(uow, pools)
         # A worker who left, or moved to another region since the campaign was planned, is left out.
         inactive = pools - set(serving)
@@ -212,10 +217,12 @@ async def schedule_campaign(mongo: Mongo, campaign_id: str, caller: Caller) -> l
             auto_session(planned, campaign, session_id=new_id("ses"), created_by=caller.sub, now=now)
             for planned in plan
         )
+        if preview:
+            return
         await store.add(uow, SESSIONS, created)
         for session in created:
             uow.emit(events.session_scheduled(session, caller.sub))
 
     await mongo.transact(work)
-    log.info("campaign.auto_scheduled", campaign_id=campaign_id, sessions=len(created))
+    log.info("campaign.auto_scheduled", campaign_id=campaign_id, sessions=len(created), preview=preview)
     return created

@@ -195,3 +195,29 @@ async def test_the_period_end_timer_completes_an_unfinished_campaign_once(outrea
     assert completed["reason"] == "period_ended"
     assert (completed["sessions_planned"], completed["sessions_held"], completed["participants_reached"]) == (3, 1, 25)
     assert date.fromisoformat(campaign["end_date"]) == date(2019, 10, 5)
+
+
+async def test_a_schedule_preview_plans_what_the_schedule_places_and_stores_nothing(outreach: Outreach) -> None:
+    await outreach.workers(*OFFICERS, *NARASUMBER)
+    campaign = (await outreach.client.post("/campaigns", json=seed_001_campaign(), headers=auth())).json()
+    preview = await outreach.client.post(f"/campaigns/{campaign['id']}/schedule/preview", headers=auth())
+    assert preview.status_code == 200, preview.text
+    planned = preview.json()["items"]
+    assert preview.json()["total"] == len(planned) == 10
+    stored = await outreach.client.get("/sessions", params={"campaign_id": campaign["id"]}, headers=auth())
+    assert stored.json()["total"] == 0
+    assert await outreach.mongo.db[SESSIONS].count_documents({"campaign_id": campaign["id"]}) == 0
+    # Confirming places exactly what the preview showed, and only then are the sessions announced.
+    placed = (await outreach.client.post(f"/campaigns/{campaign['id']}/schedule", headers=auth())).json()["items"]
+
+    def plan(sessions: list[dict[str, object]]) -> set[tuple[object, ...]]:
+        return {(s["region_code"], s["starts_at"], tuple(s["officer_ids"])) for s in sessions}  # type: ignore[arg-type]
+
+    assert plan(placed) == plan(planned)
+    seen = await outreach.events({"campaign_planned": 1, "session_scheduled": 10})
+    assert sum(e["event_type"] == "session_scheduled" for e in seen) == 10
+    # Another region's operator may not preview it.
+    outside = await outreach.client.post(
+        f"/campaigns/{campaign['id']}/schedule/preview", headers=auth(region="35.11", sub="op-bw")
+    )
+    assert outside.status_code == 403

@@ -38,7 +38,7 @@ from services.registry.store import IMPORTS, INSTITUTIONS, WORKERS
 
 log = structlog.get_logger("registry.imports")
 
-BATCH = 250
+BATCH = 500
 MAX_STORED_ERRORS = 5_000
 
 Records = list[tuple[int, dict[str, str]]]

@@ -24,7 +24,10 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/events", response_model=EventPage, summary="Stored events after a cursor, oldest first, within your region"
+    "/events",
+    response_model=EventPage,
+    summary="Stored events after a cursor, oldest first, within your region",
+    responses={429: {"description": "This caller already has 4 long polls (`wait`) under way"}},
 )
 async def list_events(
     runtime: RuntimeDep,
@@ -61,5 +64,6 @@ async def list_events(
         event_types=types,
         aggregate_id=aggregate_id,
         wait=wait,
+        reader=caller.sub,
     )
     return {"items": [_public(doc) for doc in items], "total": total, "next": items[-1]["_id"] if items else after}

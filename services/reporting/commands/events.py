@@ -50,8 +50,9 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
     else:
         log.warning("event.unknown_type_stored")
     district = district_of(envelope.region_code)
-    # Reporting's own report_generated is not district activity: otherwise each monthly report would order the next.
-    if district and envelope.producer != SERVICE_ACTOR:
+    # Reporting's own report_generated is not district activity (otherwise each monthly report would order the next),
+    # nor is a staff account changed in the console.
+    if district and envelope.producer not in (SERVICE_ACTOR, "console"):
         zone = zone_of(district)
         month = month_of(envelope.occurred_at, zone)
         due = reports_due(month, datetime.now(UTC), grace, zone)

@@ -23,9 +23,29 @@ async def events_after(
     event_types: list[str],
     aggregate_id: str | None,
     wait: float,
+    reader: str,
 ) -> tuple[list[dict[str, Any]], int]:
     """The events after the cursor; with none, wait up to ``wait`` seconds for one. Nothing is held while waiting
     (each look is its own query), so a waiting reader costs the database a query per half second at most."""
+    if wait <= 0:
+        return await store.events_after(
+            db, scope, after, limit, region=region, event_types=event_types, aggregate_id=aggregate_id
+        )
+    with arrivals.reader(reader):
+        return await _waiting(db, arrivals, scope, after, limit, region, event_types, aggregate_id, wait)
+
+
+async def _waiting(
+    db: store.Db,
+    arrivals: Arrivals,
+    scope: dict[str, Any],
+    after: int,
+    limit: int,
+    region: str,
+    event_types: list[str],
+    aggregate_id: str | None,
+    wait: float,
+) -> tuple[list[dict[str, Any]], int]:
     clock = asyncio.get_running_loop()
     deadline = clock.time() + wait
     while True:

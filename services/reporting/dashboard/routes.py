@@ -51,12 +51,12 @@ COOKIE = "pilar_dashboard"
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _caller(request: Request, token: str | None) -> Caller:
+async def _caller(request: Request, token: str | None) -> Caller:
     header = request.headers.get("authorization", "")
     raw = token or (header[7:] if header.lower().startswith("bearer ") else "") or request.cookies.get(COOKIE, "")
     if not raw:
         raise HTTPException(401, "missing token: open /dashboard?token=<JWT>", headers={"WWW-Authenticate": "Bearer"})
-    return caller_from_token(request, raw)
+    return await caller_from_token(request, raw)
 
 
 def totals(s: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -86,7 +86,7 @@ async def dashboard(
     token: Annotated[str | None, Query(description="JWT; moved into a cookie on first load")] = None,
     region: Annotated[str | None, Query(description="Kemendagri code inside your scope")] = None,
 ) -> Response:
-    caller = _caller(request, token)
+    caller = await _caller(request, token)
     code = region_of(caller, region)
     if token:
         return _token_to_cookie(request, token)

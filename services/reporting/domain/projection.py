@@ -94,6 +94,10 @@ PROJECTED: dict[str, set[str]] = {
 NOT_PROJECTED: dict[str, str] = {
     "report_generated": "reporting's own report: its job and files are the record; it is stored and counted as an "
     "event only",
+    **dict.fromkeys(
+        ("user_created", "user_role_changed", "user_deactivated"),
+        "a staff account changed in the console: kept in the event store as the audit of who may do what",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ import json
 
 from contracts.catalogue import EVENT_TYPES
 from contracts.generate import ASYNCAPI_PATH, WEBHOOKS_CHANNEL
-from pilar_dev.testing import TEST_JWT_SECRET
+from pilar_dev.testing import TEST_JWKS
 from services.reporting.app import build
 from services.reporting.domain.catalogue import catalogue_page, type_of
 from services.reporting.settings import ReportingSettings
@@ -53,6 +53,6 @@ def test_the_page_view_reads_payload_fields_types_and_requiredness() -> None:
 
 
 def test_the_openapi_description_links_the_asyncapi_document_and_page() -> None:
-    app = build(ReportingSettings.model_validate({"jwt_secret": TEST_JWT_SECRET, "public_docs": True}))
+    app = build(ReportingSettings.model_validate({"jwks": TEST_JWKS, "public_docs": True}))
     description = app.openapi()["info"]["description"]
     assert "](/asyncapi)" in description and "](/asyncapi.json)" in description

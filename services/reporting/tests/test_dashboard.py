@@ -5,36 +5,20 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import shutil
 from pathlib import Path
 
-import pytest
-
-from pilar_dev.testing import TEST_JWT_SECRET, bearer
+from pilar_dev.browser import CHROMIUM_FLAGS, chromium
+from pilar_dev.testing import TEST_SIGNING_KEY, bearer
 from pilar_runtime.auth import issue_token
 from services.reporting.tests.conftest import Publish, Reporting, fed, settled
 from services.reporting.tests.scenario import scenario
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail(
-            "chromium is not installed: `apt-get install -y chromium` (the dashboard test needs a real browser)"
-        )
-    return found
 
 
 async def dump_dom(url: str, profile: Path) -> str:
     process = await asyncio.create_subprocess_exec(
         chromium(),
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={profile}",
         "--dump-dom",
         url,
@@ -58,7 +42,7 @@ async def test_the_dashboard_shows_the_api_numbers_and_its_bars(
     chromium()
     await fed(reporting, publish, scenario())
     await settled(reporting)
-    token = issue_token(TEST_JWT_SECRET, sub="op-gk", role="district_operator", region="34.03")
+    token = issue_token(TEST_SIGNING_KEY, sub="op-gk", role="district_operator", region="34.03")
     api = await reporting.get("/summary", {"Authorization": f"Bearer {token}"})
 
     dom = await dump_dom(f"{reporting.url}/dashboard?token={token}", tmp_path / "profile")
@@ -92,6 +76,6 @@ async def test_the_dashboard_shows_the_api_numbers_and_its_bars(
     css = await reporting.http.get("/dashboard/static/dashboard.css")
     assert css.status_code == 200 and "font-family" in css.text
     assert (await reporting.http.get("/dashboard")).status_code == 401
-    other = issue_token(TEST_JWT_SECRET, sub="op-bdw", role="district_operator", region="35.11")
+    other = issue_token(TEST_SIGNING_KEY, sub="op-bdw", role="district_operator", region="35.11")
     denied = await reporting.http.get("/dashboard", params={"token": other, "region": "34.03"})
     assert denied.status_code == 403

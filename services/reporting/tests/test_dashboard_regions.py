@@ -16,7 +16,15 @@ import pytest
 
 from contracts import topology
 from contracts.envelope import Envelope
-from pilar_dev.testing import TEST_JWT_SECRET, RunningApp, bearer, delete_namespace, new_namespace, publish_event
+from pilar_dev.testing import (
+    TEST_JWKS,
+    TEST_SIGNING_KEY,
+    RunningApp,
+    bearer,
+    delete_namespace,
+    new_namespace,
+    publish_event,
+)
 from pilar_runtime.auth import issue_token
 from pilar_runtime.mongo import Mongo
 from services.reporting.app import build
@@ -25,9 +33,9 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.tests.conftest import Reporting, fed
 from services.reporting.tests.scenario import at, envelope, scenario
 
-GUNUNGKIDUL = issue_token(TEST_JWT_SECRET, sub="op-gk", role="district_operator", region="34.03")
-DIY = issue_token(TEST_JWT_SECRET, sub="op-diy", role="district_operator", region="34")
-ADMIN = issue_token(TEST_JWT_SECRET, sub="adm", role="admin", region="")
+GUNUNGKIDUL = issue_token(TEST_SIGNING_KEY, sub="op-gk", role="district_operator", region="34.03")
+DIY = issue_token(TEST_SIGNING_KEY, sub="op-diy", role="district_operator", region="34")
+ADMIN = issue_token(TEST_SIGNING_KEY, sub="adm", role="admin", region="")
 # Status words of the data as stored: none may reach the page untranslated.
 ENGLISH = {"held", "scheduled", "cancelled", "open", "overdue", "completed", "active", "inactive", "dormant",
            "initiated", "dissolved", "failed", "sent", "pending", "done", "total", "formed"}  # fmt: skip
@@ -55,9 +63,7 @@ EXTRA = [
 async def reporting(amqp_url: str, mongodb_url: str) -> AsyncIterator[Reporting]:
     """One stack for the module, fed once: every test reads the same figures."""
     namespace = new_namespace()
-    settings = ReportingSettings(
-        amqp_url=amqp_url, mongodb_url=mongodb_url, namespace=namespace, jwt_secret=TEST_JWT_SECRET
-    )
+    settings = ReportingSettings(amqp_url=amqp_url, mongodb_url=mongodb_url, namespace=namespace, jwks=TEST_JWKS)
     try:
         async with RunningApp(build(settings)) as running, httpx.AsyncClient(base_url=running.url, timeout=30) as http:
             mongo = Mongo(settings.mongodb_url, settings.database)

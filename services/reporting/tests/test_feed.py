@@ -115,3 +115,18 @@ async def test_an_arrival_wakes_the_readers_holding_a_ticket_and_no_later_one() 
     started = time.monotonic()
     await wait_for(after, 0.2)
     assert time.monotonic() - started >= 0.2
+
+
+async def test_one_caller_holds_at_most_four_long_polls_at_once(reporting: Reporting) -> None:
+    """Each waiting poll looks again twice a second: a fifth of the same caller is refused, another caller's not."""
+    cursor = (await reporting.get("/events", GUNUNGKIDUL))["next"]
+    follow = {"after": cursor, "wait": 2, "region": "34.03.01"}
+    held = [asyncio.create_task(reporting.http.get("/events", params=follow, headers=GUNUNGKIDUL)) for _ in range(4)]
+    await asyncio.sleep(0.5)
+    fifth = await reporting.http.get("/events", params=follow, headers=GUNUNGKIDUL)
+    assert fifth.status_code == 429 and "4 long polls" in fifth.json()["message"], fifth.text
+    other = await reporting.http.get("/events", params={**follow, "wait": 0.2}, headers=bearer("viewer", "34.03"))
+    assert other.status_code == 200, other.text
+    assert [answer.status_code for answer in await asyncio.gather(*held)] == [200] * 4
+    again = await reporting.http.get("/events", params={**follow, "wait": 0.2}, headers=GUNUNGKIDUL)
+    assert again.status_code == 200  # the four answered: the caller may wait again

@@ -257,7 +257,7 @@ async def test_pilot_desa_show_in_the_summary_and_the_dashboard_and_minutes_can_
     pilots = page.text.split('id="pilot-desa"', 1)[1].split("</table>", 1)[0]
     assert pilots.count("<tr data-code=") == 10 and "<td>Sucolor</td><td>Maesan</td>" in pilots
     categories = page.text.split('id="by-category"', 1)[1].split("</table>", 1)[0]
-    assert "<td>Forkopimda</td>" in categories and "RMB (Relawan Muda Bondowoso)" in categories
+    assert '<th scope="row">Forkopimda</th>' in categories and "RMB (Relawan Muda Bondowoso)" in categories
 
     asked = await reporting.http.post(
         "/reports", json={"kind": "fgd_minutes", "session_id": "ses_fgd"}, headers=BONDOWOSO_OPERATOR

@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pilar_dev.testing import TEST_JWKS
 from services.reporting.app import build
 from services.reporting.reports.charts import bar_chart
 from services.reporting.reports.letterhead import MAX_LOGO_BYTES, Letterhead, LetterheadError, read_logo
@@ -118,7 +119,7 @@ def test_a_logo_that_cannot_be_used_stops_the_service_at_start_up(
     logo = tmp_path / "logo.png"
     if content is not None:
         logo.write_bytes(content)
-    settings = ReportingSettings(letterhead_logo_path=str(logo), jwt_secret="x" * 40)
+    settings = ReportingSettings(letterhead_logo_path=str(logo), jwks=TEST_JWKS)
     with pytest.raises(LetterheadError, match=reason) as refused:
         build(settings)
     assert "REPORTING_LETTERHEAD_LOGO_PATH" in str(refused.value)
@@ -129,7 +130,7 @@ def test_the_service_refuses_to_start_with_a_logo_it_cannot_use(tmp_path: Path) 
     (tmp_path / "logo.png").write_bytes(b"GIF89a")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PILAR_", "REPORTING_"))}
     env |= {
-        "PILAR_JWT_SECRET": "Zq9" * 12,
+        "PILAR_JWKS": TEST_JWKS,
         "PILAR_LOG_FORMAT": "json",
         "MONGODB_URL": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500",  # never reached: it stops before
         "AMQP_URL": "amqp://u:p@127.0.0.1:9/",
