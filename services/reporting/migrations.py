@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from pilar_runtime.poller import lease_free
 from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.domain.activities import quiet_since
-from services.reporting.store import EVENTS, INSTITUTIONS, Db, stored_payload
+from services.reporting.store import EVENTS, INSTITUTIONS, Db, stored_payload, view
 
 log = structlog.get_logger("reporting.migrations")
 
@@ -75,10 +75,10 @@ async def quiet_since_formation(db: Db, still_working: Any) -> None:
     its formation was counted alive from the day it was entered, and so never shown dormant."""
     after = ""
     changed = 0
+    institutions = await view(db, INSTITUTIONS)
     while True:
         batch = (
-            await db[INSTITUTIONS]
-            .find({"_id": {"$gt": after}}, dict.fromkeys(SIGNS_OF_LIFE, 1))
+            await institutions.find({"_id": {"$gt": after}}, dict.fromkeys(SIGNS_OF_LIFE, 1))
             .sort("_id", 1)
             .limit(BATCH)
             .to_list(None)
@@ -91,7 +91,7 @@ async def quiet_since_formation(db: Db, still_working: Any) -> None:
             if (since := quiet_since(d)) != d.get("quiet_since")
         ]
         if updates:
-            await db[INSTITUTIONS].bulk_write(updates, ordered=False)
+            await institutions.bulk_write(updates, ordered=False)
             changed += len(updates)
         after = batch[-1]["_id"]
         await still_working()

@@ -6,6 +6,9 @@
 - Every write of a transaction goes through its ``Writes`` buffer and is made at commit, in bulk.
 - one collection per projection (``domain.projection.AGGREGATES``): the state of each aggregate.
 - ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states.
+- The projections and roll-ups come in generations (blue/green): a replay builds the next one beside the one in use
+  and switches to it at once. The events' counter document holds the generation in use (``generation``, 0 when
+  absent, whose collections keep their plain names); see "Generations" below.
 - ``district_activity``: the (district, month) pairs with events, for the monthly reports; their month-end timers.
 - ``reports`` (the jobs) and ``report_files``; ``replays``: the state of the last replay.
 """
@@ -15,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
-from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.results import UpdateResult
 
@@ -65,19 +69,21 @@ async def ensure_indexes(db: Db) -> None:
     await db[EVENTS].create_index([("regions", ASCENDING), ("_id", ASCENDING)])
     await db[EVENTS].create_index([("event_type", ASCENDING), ("_id", ASCENDING)])
     await db[EVENTS].create_index(HISTORY_INDEX)
-    await ensure_projection_indexes(db)
+    await ensure_projection_indexes(db, await generation(db))
     await db[REPORTS].create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
     await db[REPORTS].create_index([("regions", ASCENDING), ("created_at", ASCENDING)])
 
 
-async def ensure_projection_indexes(db: Db) -> None:
-    for name in AGGREGATES:
-        await db[name].create_index("regions")
-    await db["sessions"].create_index("campaign_id")
-    await db["sessions"].create_index("pilot_regions")
-    await db[FOLLOWUPS].create_index("session_id")
-    await db["institutions"].create_index([("kind", ASCENDING), ("formed_on", ASCENDING)])
-    await db[ROLLUPS].create_index([("level", ASCENDING), ("_id", ASCENDING)])
+async def ensure_projection_indexes(db: Db, generation: int) -> None:
+    """The indexes of one generation's projections: only those a query uses (each one costs every write)."""
+    for name in (INSTITUTIONS, SESSIONS, REGULATIONS, WORKERS):  # read by region
+        await db[collection_name(name, generation)].create_index("regions")
+    sessions = db[collection_name(SESSIONS, generation)]
+    await sessions.create_index("campaign_id")
+    await sessions.create_index("pilot_regions")
+    await db[collection_name(FOLLOWUPS, generation)].create_index("session_id")
+    await db[collection_name(INSTITUTIONS, generation)].create_index([("kind", ASCENDING), ("formed_on", ASCENDING)])
+    await db[collection_name(ROLLUPS, generation)].create_index([("level", ASCENDING), ("_id", ASCENDING)])
 
 
 def event_document(envelope: Envelope, received_at: datetime) -> dict[str, Any]:
@@ -129,18 +135,29 @@ class Writes:
     """What one transaction's events write to the store, the projections and the roll-ups, made once just before
     it commits: a batch of events costs a sequence bump, one insert, one bulk write per projection and one for
     the roll-ups, however many events it holds.
+
+    The projections are those of the generation in use as this transaction sees it. A replay's switch writes the
+    counter document this transaction bumps, so a transaction that read the older generation conflicts with the
+    switch and is retried: no event is projected into a generation that is no longer in use.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, generation: int | None = None) -> None:
+        self.generation = generation  # read in the transaction when first needed; given by a replay's catch-up
         self.events: list[dict[str, Any]] = []  # numbered at flush, in arrival order
         self.states: dict[tuple[str, str], dict[str, Any] | None] = {}  # aggregates read or written so far
         self.changed: dict[tuple[str, str], dict[str, Any]] = {}
         self.moves: dict[str, Counter[str]] = {}
 
+    async def projection(self, uow: UnitOfWork, name: str) -> AsyncCollection[dict[str, Any]]:
+        if self.generation is None:
+            self.generation = await generation(uow.db, uow)
+        return uow.db[collection_name(name, self.generation)]
+
     async def state(self, uow: UnitOfWork, projection: str, key: str) -> dict[str, Any] | None:
         """An aggregate's current state: as an earlier event of this transaction left it, else as stored."""
         if (projection, key) not in self.states:
-            self.states[(projection, key)] = await uow.db[projection].find_one({"_id": key}, session=uow.session)
+            stored = await (await self.projection(uow, projection)).find_one({"_id": key}, session=uow.session)
+            self.states[(projection, key)] = stored
         return self.states[(projection, key)]
 
     def put(self, projection: str, key: str, state: dict[str, Any]) -> None:
@@ -168,14 +185,19 @@ class Writes:
         for (projection, key), state in self.changed.items():
             by_projection.setdefault(projection, []).append(ReplaceOne({"_id": key}, state, upsert=True))
         for projection, replacements in by_projection.items():
-            await uow.db[projection].bulk_write(replacements, ordered=False, session=uow.session)
+            await (await self.projection(uow, projection)).bulk_write(replacements, ordered=False, session=uow.session)
         rollups = rollup_updates(self.moves)
         if rollups:
-            await uow.db[ROLLUPS].bulk_write(rollups, ordered=True, session=uow.session)
+            await (await self.projection(uow, ROLLUPS)).bulk_write(rollups, ordered=True, session=uow.session)
 
 
 def writes(uow: UnitOfWork) -> Writes:
     return uow.buffer(WRITES, Writes)
+
+
+def writes_into(uow: UnitOfWork, generation: int) -> Writes:
+    """The transaction's writes, into ``generation`` rather than the one in use (a replay's catch-up)."""
+    return uow.buffer(WRITES, lambda: Writes(generation))
 
 
 def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
@@ -192,7 +214,7 @@ def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
 
 
 async def counts_of(db: Db, region: str) -> dict[str, int]:
-    doc = await db[ROLLUPS].find_one({"_id": region})
+    doc = await (await view(db, ROLLUPS)).find_one({"_id": region})
     return {k: v for k, v in (doc or {}).get("counts", {}).items() if v}
 
 
@@ -240,43 +262,120 @@ async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
     return [str(doc["district"]) for doc in found]
 
 
-# Replay: the stored events in arrival order, and the projections written back whole
+# Generations of the projections (blue/green) and replay: the stored events in arrival order, a new generation
+# written whole, then switched to
 
-# The fields of a stored event a replay folds (see ``domain.facts.Fact.from_stored``).
-FACT_FIELDS = {
-    "event_id": 1,
-    "event_type": 1,
-    "region_code": 1,
-    "aggregate_id": 1,
-    "aggregate_version": 1,
-    "occurred_at": 1,
-    "payload": 1,
-}
+GENERATION = "generation"  # the field of the events' counter document naming the generation in use
 WRITE_BATCH = 5000
+_COLLECTION = re.compile(rf"({'|'.join(PROJECTIONS)})(?:_g([1-9][0-9]*))?")
 
 
-async def count_events(db: Db) -> int:
-    return await db[EVENTS].count_documents({})
+def collection_name(projection: str, generation: int) -> str:
+    """A projection's collection in a generation; generation 0 keeps the plain name it had before generations."""
+    return projection if generation == 0 else f"{projection}_g{generation}"
 
 
-def events_in_arrival_order(db: Db, batch: int) -> AsyncCursor[dict[str, Any]]:
-    # Walking the _id index gives arrival order without sorting a million documents in memory.
-    return db[EVENTS].find({}, FACT_FIELDS, batch_size=batch).hint([("_id", 1)])
+async def sequence(db: Db, uow: UnitOfWork | None = None) -> tuple[int, int]:
+    """The arrival sequence of the newest stored event (every smaller one is stored, see ``Writes``) and the
+    generation in use, as stored (in ``uow``'s transaction when given)."""
+    counter = await db[COUNTERS].find_one({"_id": EVENTS}, session=uow.session if uow is not None else None)
+    return int((counter or {}).get("seq", 0)), int((counter or {}).get(GENERATION, 0))
 
 
-async def drop_projections(db: Db) -> None:
-    for name in PROJECTIONS:
-        await db[name].drop()
+async def generation(db: Db, uow: UnitOfWork | None = None) -> int:
+    return (await sequence(db, uow))[1]
 
 
-async def insert_projections(db: Db, documents: Mapping[str, list[dict[str, Any]]]) -> None:
-    """Write rebuilt projections (dropped before) in bulk, every collection at once."""
+class _InUse:
+    """The generation readers use, per database: read again at most every ``FRESH`` seconds (another replica's
+    switch is seen within that; the generation it replaced is dropped only after ``DROP_AFTER``), set at once by
+    a switch made in this process."""
+
+    FRESH = 1.0
+    DROP_AFTER = 3 * FRESH
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[int, float]] = {}
+
+    async def of(self, db: Db) -> int:
+        seen = self.seen.get(db.name)
+        if seen is None or time.monotonic() - seen[1] > self.FRESH:
+            seen = self.seen[db.name] = (await generation(db), time.monotonic())
+        return seen[0]
+
+    def switched(self, db: Db, to: int) -> None:
+        self.seen[db.name] = (to, time.monotonic())
+
+
+IN_USE = _InUse()
+
+
+async def view(db: Db, projection: str) -> AsyncCollection[dict[str, Any]]:
+    """A projection's collection in the generation in use, for reading."""
+    return db[collection_name(projection, await IN_USE.of(db))]
+
+
+async def events_up_to(db: Db, seq: int, batch: int) -> AsyncIterator[list[dict[str, Any]]]:
+    """The stored events up to ``seq`` in arrival order, a batch at a time. The next batch is asked for before
+    this one is handed over, so the server reads it while the caller folds this one. (No filter on ``_id``: the
+    scan reads the few events stored since ``seq`` too, cheaper than a range some servers answer by a full scan.)"""
+    cursor = db[EVENTS].find({}, batch_size=batch).hint([("_id", 1)])
+    ahead = asyncio.ensure_future(cursor.to_list(batch))
+    try:
+        while found := await ahead:
+            ahead = asyncio.ensure_future(cursor.to_list(batch))
+            await asyncio.sleep(0)  # the request for the next batch goes out now
+            yield [doc for doc in found if doc["_id"] <= seq]
+    finally:
+        ahead.cancel()
+        await cursor.close()
+
+
+async def events_between(uow: UnitOfWork, after: int, upto: int) -> list[dict[str, Any]]:
+    """The stored events after ``after`` up to ``upto``, in arrival order, as the transaction sees them: looked up
+    by their sequence numbers, which have no gaps."""
+    wanted = list(range(after + 1, upto + 1))
+    if not wanted:
+        return []
+    found = await uow.db[EVENTS].find({"_id": {"$in": wanted}}, session=uow.session).to_list(None)
+    return sorted(found, key=lambda doc: int(doc["_id"]))
+
+
+async def write_generation(db: Db, generation: int, documents: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Fill a new generation's collections, all at once: plain unordered inserts into fresh collections (their
+    indexes are built after, once over what was written: cheaper than entry by entry)."""
 
     async def insert(name: str, docs: list[dict[str, Any]]) -> None:
         for start in range(0, len(docs), WRITE_BATCH):
-            await db[name].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
+            await db[collection_name(name, generation)].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
 
-    await asyncio.gather(*(insert(name, docs) for name, docs in documents.items()))
+    await asyncio.gather(*(insert(name, docs) for name, docs in documents.items() if docs))
+
+
+async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> int | None:
+    """Put generation ``to`` in use in this transaction; returns the newest event's sequence, or None when the
+    generation in use was no longer ``replaced``. Live transactions bump the same document: until this one
+    commits, theirs wait (they conflict and retry)."""
+    before = await uow.db[COUNTERS].find_one_and_update(
+        {"_id": EVENTS}, {"$set": {GENERATION: to}}, upsert=True, session=uow.session
+    )
+    if int((before or {}).get(GENERATION, 0)) != replaced:
+        return None
+    return int((before or {}).get("seq", 0))
+
+
+async def generations_stored(db: Db) -> dict[int, list[str]]:
+    """Every generation's collections, by generation."""
+    found: dict[int, list[str]] = {}
+    for name in await db.list_collection_names():
+        if matched := _COLLECTION.fullmatch(name):
+            found.setdefault(int(matched.group(2) or 0), []).append(name)
+    return found
+
+
+async def drop_generation(db: Db, number: int) -> None:
+    for name in (await generations_stored(db)).get(number, []):
+        await db[name].drop()
 
 
 # The event feed and the dashboard
@@ -315,19 +414,23 @@ async def rollups_below(db: Db, region: str, depth: int, limit: int) -> list[dic
     below: dict[str, Any] = {"level": depth}
     if region:
         below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|$)"}
-    return await db[ROLLUPS].find(below).sort("_id", 1).limit(limit).to_list(None)
+    return await (await view(db, ROLLUPS)).find(below).sort("_id", 1).limit(limit).to_list(None)
 
 
 # What reports and campaign progress read from the projections
 
 
 async def campaign(db: Db, campaign_id: str) -> dict[str, Any] | None:
-    return await db[CAMPAIGNS].find_one({"_id": campaign_id})
+    return await (await view(db, CAMPAIGNS)).find_one({"_id": campaign_id})
 
 
 async def campaign_sessions(db: Db, campaign: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The campaign's sessions inside its region (nothing outside a campaign's region ever counts for it)."""
-    return await db[SESSIONS].find({"campaign_id": campaign["_id"], "regions": campaign["region_code"]}).to_list(None)
+    return (
+        await (await view(db, SESSIONS))
+        .find({"campaign_id": campaign["_id"], "regions": campaign["region_code"]})
+        .to_list(None)
+    )
 
 
 async def campaign_institutions(
@@ -340,24 +443,32 @@ async def campaign_institutions(
     }
     if kinds is not None:
         query["kind"] = {"$in": kinds}
-    return await db[INSTITUTIONS].find(query).to_list(None)
+    return await (await view(db, INSTITUTIONS)).find(query).to_list(None)
 
 
 async def workers(db: Db, ids: set[str]) -> dict[str, dict[str, Any]]:
-    return {w["_id"]: w for w in await db[WORKERS].find({"_id": {"$in": sorted(ids)}}).to_list(None)}
+    return {w["_id"]: w for w in await (await view(db, WORKERS)).find({"_id": {"$in": sorted(ids)}}).to_list(None)}
 
 
 async def formed_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
-    return await db[INSTITUTIONS].find({"regions": region, "formed_on": {"$gte": start, "$lte": end}}).to_list(None)
+    return (
+        await (await view(db, INSTITUTIONS))
+        .find({"regions": region, "formed_on": {"$gte": start, "$lte": end}})
+        .to_list(None)
+    )
 
 
 async def held_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
     query = {"regions": region, "status": "held", "held_on": {"$gte": start, "$lte": end}}
-    return await db[SESSIONS].find(query).to_list(None)
+    return await (await view(db, SESSIONS)).find(query).to_list(None)
 
 
 async def adopted_between(db: Db, region: str, start: str, end: str) -> list[dict[str, Any]]:
-    return await db[REGULATIONS].find({"regions": region, "adopted_on": {"$gte": start, "$lte": end}}).to_list(None)
+    return (
+        await (await view(db, REGULATIONS))
+        .find({"regions": region, "adopted_on": {"$gte": start, "$lte": end}})
+        .to_list(None)
+    )
 
 
 # --- A record's history (``GET /<records>/{id}/history``) ---
@@ -367,7 +478,7 @@ HISTORY_INDEX = [("aggregate_id", ASCENDING), ("aggregate_version", ASCENDING), 
 
 
 async def record_state(db: Db, projection: str, record_id: str) -> dict[str, Any] | None:
-    return await db[projection].find_one({"_id": record_id}, {"region_code": 1})
+    return await (await view(db, projection)).find_one({"_id": record_id}, {"region_code": 1})
 
 
 async def history_page(
@@ -386,18 +497,18 @@ async def history_page(
 
 
 async def session(db: Db, session_id: str) -> dict[str, Any] | None:
-    return await db[SESSIONS].find_one({"_id": session_id})
+    return await (await view(db, SESSIONS)).find_one({"_id": session_id})
 
 
 async def session_followups(db: Db, session_id: str) -> list[dict[str, Any]]:
-    return await db[FOLLOWUPS].find({"session_id": session_id}).to_list(None)
+    return await (await view(db, FOLLOWUPS)).find({"session_id": session_id}).to_list(None)
 
 
 async def fgds_with_pilots(db: Db, region: str) -> list[dict[str, Any]]:
     """Held FGDs that chose a pilot desa inside the region (every held FGD with pilot desa for "")."""
     query: dict[str, Any] = {"status": "held", "kind": "FGD"}
     query["pilot_regions"] = region if region else {"$exists": True, "$ne": []}
-    return await db[SESSIONS].find(query).to_list(None)
+    return await (await view(db, SESSIONS)).find(query).to_list(None)
 
 
 async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str) -> bool:
@@ -420,11 +531,11 @@ async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str)
 
 
 async def institutions_in(db: Db, region: str) -> list[dict[str, Any]]:
-    return await db[INSTITUTIONS].find({"regions": region}).to_list(None)
+    return await (await view(db, INSTITUTIONS)).find({"regions": region}).to_list(None)
 
 
 async def workers_in(db: Db, region: str) -> list[dict[str, Any]]:
-    return await db[WORKERS].find({"regions": region}).to_list(None)
+    return await (await view(db, WORKERS)).find({"regions": region}).to_list(None)
 
 
 async def newest_registry_event(db: Db, region: str) -> datetime | None:
@@ -557,10 +668,11 @@ async def liveliness(db: Db, region: str, cutoff: date) -> dict[str, Any]:
     scope: dict[str, Any] = {"regions": region} if region else {}
     day = cutoff.isoformat()
     dormant_query = {**scope, "status": "active", "quiet_since": {"$lt": day}}
-    recent = await db[INSTITUTIONS].count_documents({**scope, "last_activity_on": {"$gte": day}})
-    dormant_total = await db[INSTITUTIONS].count_documents(dormant_query)
+    institutions = await view(db, INSTITUTIONS)
+    recent = await institutions.count_documents({**scope, "last_activity_on": {"$gte": day}})
+    dormant_total = await institutions.count_documents(dormant_query)
     shown = {"kind": 1, "name": 1, "region_code": 1, "last_activity_on": 1, "last_activity_kind": 1, "quiet_since": 1}
-    cursor = db[INSTITUTIONS].find(dormant_query, shown).sort([("quiet_since", 1), ("_id", 1)]).limit(DORMANT_SHOWN)
+    cursor = institutions.find(dormant_query, shown).sort([("quiet_since", 1), ("_id", 1)]).limit(DORMANT_SHOWN)
     return {"recent": recent, "dormant": dormant_total, "dormant_institutions": await cursor.to_list(None)}
 
 
@@ -574,7 +686,8 @@ async def dormant_by_child(db: Db, region: str, cutoff: date) -> dict[str, int]:
         {"$match": {**({"regions": region} if region else {}), **dormant}},
         {"$group": {"_id": {"$arrayElemAt": ["$regions", depth]}, "n": {"$sum": 1}}},
     ]
-    return {str(doc["_id"]): int(doc["n"]) async for doc in await db[INSTITUTIONS].aggregate(pipeline)}
+    institutions = await view(db, INSTITUTIONS)
+    return {str(doc["_id"]): int(doc["n"]) async for doc in await institutions.aggregate(pipeline)}
 
 
 # --- end after formation ---

@@ -224,6 +224,10 @@ class ReplayState(View):
     started_by: str | None = None
     error: str | None = None
     events: int | None = Field(None, description="events replayed, once done")
+    caught_up: int | None = Field(
+        None,
+        description="of those, the events stored while it ran (projected into the new projections before the switch)",
+    )
     finished_at: Timestamp | None = None
     done: int | None = Field(None, description="events replayed so far")
     total: int | None = Field(None, description="events to replay")

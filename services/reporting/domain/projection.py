@@ -511,10 +511,15 @@ def event_contributions(fact: Fact) -> Counter[str]:
     """Every stored event counts, by type and by the month of its region's local time; types reporting does not know
     are counted apart."""
     out = Counter({"events|total": 1, f"events|type|{safe(fact.event_type)}": 1})
-    out[f"events|month|{month(local_date(fact.occurred_at, zone_of(fact.region_code)))}"] += 1
+    out[f"events|month|{event_month(fact)}"] += 1
     if not fact.known:
         out[f"events|unknown|{safe(fact.event_type)}"] += 1
     return out
+
+
+def event_month(fact: Fact) -> str:
+    """The month an event counts in: its region's local month (an evening in UTC is already the next day there)."""
+    return month(local_date(fact.occurred_at, zone_of(fact.region_code)))
 
 
 def level(region: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -175,3 +176,18 @@ def test_campaign_progress_counts_wksbm_formed_in_its_desa_during_its_period() -
     assert progress["sessions"] == {"scheduled": 0, "held": 10, "cancelled": 1}
     assert progress["participants"]["total"] == 400
     assert progress["targets"]["participants_per_session"] == {"target": 40, "achieved": 40.0}
+
+
+def test_an_event_on_a_utc_evening_counts_in_its_regions_next_local_month_live_and_replayed() -> None:
+    evening = datetime(2019, 7, 31, 20, tzinfo=UTC)  # 1 August, 03:00 WIB in Gunungkidul; 05:00 WIT in Papua
+    worker = {"worker_id": "w1", "role": "PSM", "name": "PSM", "region_code": "34.03"}
+    facts = [
+        Fact.of(envelope("worker_registered", worker, region="34.03", aggregate="w1", version=1, at=evening)),
+        Fact.of(
+            envelope("dragon_sighted", {}, region="94.71", aggregate="x1", version=1, at=evening, producer="outreach")
+        ),
+    ]
+    states, rollups = live(facts)
+    assert rollups["34.03"]["events|month|2019-08"] == rollups["94"]["events|month|2019-08"] == 1
+    assert "events|month|2019-07" not in rollups[""]
+    assert rebuilt(facts) == (states, rollups)
