@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.reporting import store
@@ -27,32 +28,26 @@ async def events_after(
 ) -> tuple[list[dict[str, Any]], int]:
     """The events after the cursor; with none, wait up to ``wait`` seconds for one. Nothing is held while waiting
     (each look is its own query), so a waiting reader costs the database a query per half second at most."""
-    if wait <= 0:
+
+    async def look() -> tuple[list[dict[str, Any]], int]:
         return await store.events_after(
             db, scope, after, limit, region=region, event_types=event_types, aggregate_id=aggregate_id
         )
+
+    if wait <= 0:
+        return await look()
     with arrivals.reader(reader):
-        return await _waiting(db, arrivals, scope, after, limit, region, event_types, aggregate_id, wait)
+        return await _waiting(arrivals, look, wait)
 
 
 async def _waiting(
-    db: store.Db,
-    arrivals: Arrivals,
-    scope: dict[str, Any],
-    after: int,
-    limit: int,
-    region: str,
-    event_types: list[str],
-    aggregate_id: str | None,
-    wait: float,
+    arrivals: Arrivals, look: Callable[[], Awaitable[tuple[list[dict[str, Any]], int]]], wait: float
 ) -> tuple[list[dict[str, Any]], int]:
     clock = asyncio.get_running_loop()
     deadline = clock.time() + wait
     while True:
         ticket = arrivals.ticket()
-        items, total = await store.events_after(
-            db, scope, after, limit, region=region, event_types=event_types, aggregate_id=aggregate_id
-        )
+        items, total = await look()
         left = deadline - clock.time()
         if items or left <= 0:
             return items, total
