@@ -4,15 +4,14 @@ the report."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
 
 from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
+from services.console.tests.browsing import campaign_report_xlsx
 from services.console.tests.conftest import STRONG
 from services.console.tests.operations import Offices, json_free, offices, planned_campaign, until
 
@@ -96,22 +95,8 @@ async def test_in_a_browser_an_operator_requests_a_campaign_report_and_downloads
         await page.wait_for_url(f"{url}/")
         await page.get_by_role("link", name="Laporan").click()
         await page.wait_for_url(f"{url}/laporan")
-        await page.get_by_label("Jenis laporan").select_option("campaign")
-        await page.get_by_label("Kampanye", exact=True).select_option(campaign_id)
-        await page.get_by_role("button", name="Minta laporan").click()
-        await page.wait_for_url(re.compile(rf"{re.escape(url)}/laporan/rpt_\w+$"))
-        report_id = page.url.rsplit("/", 1)[1]
-        for _ in range(100):
-            if await page.locator("#status").inner_text() == "Selesai":
-                break
-            await page.wait_for_timeout(100)
-            await page.reload()
-        async with page.expect_download() as downloading:
-            await page.get_by_role("link", name="Unduh Excel (XLSX)").click()
-        download = await downloading.value
-        assert download.suggested_filename == f"{report_id}.xlsx"
-        saved = await download.path()
-        assert (await asyncio.to_thread(Path(saved).read_bytes))[:2] == b"PK"
+        _, xlsx = await campaign_report_xlsx(page, url, campaign_id)
+        assert xlsx[:2] == b"PK"
         await page.goto(f"{url}/laporan")
         if folder := screenshots():
             await page.screenshot(path=str(folder / "laporan.png"), full_page=True)

@@ -9,11 +9,9 @@ same CSRF tokens), which keeps the module within its budget."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import openpyxl
@@ -24,6 +22,7 @@ from contracts.events.common import PARTICIPANT_CATEGORY_LABELS
 from pilar_dev.browser import CHROMIUM_FLAGS, chromium, screenshots
 from pilar_dev.testing import bearer, eventually
 from pilar_runtime import regions
+from services.console.tests.browsing import campaign_report_xlsx
 from services.console.tests.conftest import STRONG, Browser, Stack, four_services
 
 CAMPAIGN = "Penyuluhan Sosial Tingkat Desa: Penumbuhan WKSBM 2019"
@@ -219,24 +218,8 @@ async def form_wksbm_in_browser(page: Page, url: str, code: str, campaign_id: st
 
 async def report_downloaded(page: Page, url: str, campaign_id: str) -> str:
     """Ask for the campaign report on Laporan, wait until built, download its XLSX: the report's id."""
-    await page.goto(f"{url}/laporan")
-    await page.get_by_label("Jenis laporan").select_option("campaign")
-    await page.get_by_label("Kampanye", exact=True).select_option(campaign_id)
-    await page.get_by_role("button", name="Minta laporan").click()
-    await page.wait_for_url(re.compile(r"/laporan/rpt_\w+$"))
-    report_id = page.url.rsplit("/", 1)[1]
-    for _ in range(100):
-        if await page.locator("#status").inner_text() == "Selesai":
-            break
-        await page.wait_for_timeout(100)
-        await page.reload()
-    else:
-        raise AssertionError("the campaign report was never built")
-    async with page.expect_download() as downloading:
-        await page.get_by_role("link", name="Unduh Excel (XLSX)").click()
-    download = await downloading.value
-    assert download.suggested_filename == f"{report_id}.xlsx"
-    book = openpyxl.load_workbook(io.BytesIO(await asyncio.to_thread(Path(str(await download.path())).read_bytes)))
+    report_id, xlsx = await campaign_report_xlsx(page, url, campaign_id)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
     cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None}
     assert CAMPAIGN in cells and "400" in cells, sorted(cells)  # the ten sessions' 40 participants
     return report_id
