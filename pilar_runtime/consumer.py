@@ -51,6 +51,7 @@ QUEUE_HEADER = "x-pilar-queue"
 USER_HEADER = "x-pilar-user-id"
 
 Handler = Callable[[Envelope, Any, UnitOfWork], Awaitable[None]]
+BatchPreparer = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
 
 
 class InvalidMessage(Exception):
@@ -89,6 +90,7 @@ class EventHandlers:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.fallback: Route | None = None
+        self.preparer: BatchPreparer | None = None
 
     def on(self, *event_types: str, transactional: bool = True) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -103,6 +105,12 @@ class EventHandlers:
         """Handle every event type without a route of its own, known or not (reporting stores them all)."""
         self.fallback = Route(handler, None, True)
         return handler
+
+    def before_batch(self, preparer: BatchPreparer) -> BatchPreparer:
+        """Called in each transaction with its new events before their handlers: a service reads at once what a
+        batch's handlers will all read (one query where each handler would make its own)."""
+        self.preparer = preparer
+        return preparer
 
 
 def parse(body: bytes) -> tuple[Envelope, EventPayload | None]:
@@ -337,9 +345,14 @@ class EventConsumer:
         if not route.idempotent or self.mongo is None:
             await route.handler(envelope, payload, None)  # type: ignore[arg-type]
             return
-        await self.mongo.transact(
-            lambda uow: route.handler(envelope, payload, uow), inbox=(self.service, delivery.event_id)
-        )
+        preparer = self.handlers.preparer
+
+        async def work(uow: UnitOfWork) -> None:
+            if preparer is not None:
+                await preparer([envelope], uow)
+            await route.handler(envelope, payload, uow)
+
+        await self.mongo.transact(work, inbox=(self.service, delivery.event_id))
 
     async def _handle_together(self, deliveries: list[Delivery]) -> None:
         """One transaction for the batch; if it fails, each delivery alone, with its own retries and reason."""
@@ -368,12 +381,14 @@ class EventConsumer:
         new = await claim_inbox(uow, self.service, [d.event_id for d in deliveries])
         fresh: list[Delivery] = []
         for delivery in deliveries:
-            if delivery.event_id not in new:
-                continue
-            new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
+            if delivery.event_id in new:
+                new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
+                fresh.append(delivery)
+        if self.handlers.preparer is not None and fresh:
+            await self.handlers.preparer([d.envelope for d in fresh], uow)
+        for delivery in fresh:
             with delivery.handling():
                 await delivery.route.handler(delivery.envelope, delivery.payload, uow)
-            fresh.append(delivery)
         return fresh
 
     async def _reject(self, message: IncomingMessage, event_type: str, reason: str) -> None:

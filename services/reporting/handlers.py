@@ -24,6 +24,7 @@ def build_handlers(grace: timedelta) -> EventHandlers:
     """``grace``: how long after month end (or after the last event of a month already past) the monthly reports
     wait for stragglers."""
     handlers = EventHandlers()
+    handlers.before_batch(events.read_states)
 
     @handlers.otherwise
     async def record_event(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:

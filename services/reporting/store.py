@@ -160,6 +160,20 @@ class Writes:
             self.states[(projection, key)] = stored
         return self.states[(projection, key)]
 
+    async def read_ahead(self, uow: UnitOfWork, keys: list[tuple[str, str]]) -> None:
+        """Read the states of many aggregates at once (absent ones are noted as such)."""
+        wanted: dict[str, set[str]] = {}
+        for projection, key in keys:
+            if (projection, key) not in self.states:
+                wanted.setdefault(projection, set()).add(key)
+        for projection, ids in wanted.items():
+            collection = await self.projection(uow, projection)
+            found = {
+                doc["_id"]: doc async for doc in collection.find({"_id": {"$in": sorted(ids)}}, session=uow.session)
+            }
+            for key in ids:
+                self.states[(projection, key)] = found.get(key)
+
     def put(self, projection: str, key: str, state: dict[str, Any]) -> None:
         self.states[(projection, key)] = self.changed[(projection, key)] = state
 

@@ -340,3 +340,47 @@ async def test_copies_of_an_event_in_one_batch_and_across_batches_have_one_effec
         assert max([d["events"] async for d in mongo.db.flushes.find()]) > 1  # the copies did share a batch
     finally:
         await service.bus.stop()
+
+
+async def test_a_batch_is_prepared_once_with_its_new_events_before_their_handlers(
+    amqp_url: str, namespace: str, publish: Publish, mongo: Mongo
+) -> None:
+    prepared: list[list[str]] = []
+    seen: set[str] = set()
+    handlers = EventHandlers()
+    slow = asyncio.Event()
+
+    @handlers.before_batch
+    async def read_ahead(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+        ids = [str(e.payload["worker_id"]) for e in envelopes]
+        prepared.append(ids)
+        seen.update(ids)
+
+    @handlers.on("worker_registered")
+    async def handle(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        if payload.worker_id == "w-0" and not slow.is_set():
+            slow.set()
+            await asyncio.sleep(0.5)  # the rest arrive meanwhile and wait as one batch
+        await uow.db.effects.insert_one(
+            {"_id": payload.worker_id, "prepared": payload.worker_id in seen}, session=uow.session
+        )
+
+    service = await batched_service(amqp_url, namespace, mongo, handlers)
+    try:
+        await publish(worker_event("w-0"))
+        await eventually(lambda: asyncio.sleep(0, slow.is_set()), what="the first event being handled")
+        copy = worker_event("w-3")
+        for i in range(1, 10):
+            await publish(copy if i == 3 else worker_event(f"w-{i}"))
+        await publish(copy)
+
+        async def all_handled() -> bool:
+            return await mongo.db.effects.count_documents({}) == 10
+
+        await eventually(all_handled, what="every event handled")
+        assert await mongo.db.effects.count_documents({"prepared": False}) == 0
+        handed = [worker for batch in prepared for worker in batch]
+        assert sorted(handed) == sorted(f"w-{i}" for i in range(10)), prepared  # each new event once, no copy
+        assert max(len(batch) for batch in prepared) > 1, prepared
+    finally:
+        await service.bus.stop()

@@ -60,6 +60,11 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
     await revise_if_reported_late(uow, envelope, fact, changed)
 
 
+async def read_states(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    """Read the states a batch of events will change, a query per projection rather than one per aggregate."""
+    await store.writes(uow).read_ahead(uow, [key for envelope in envelopes for key in touches(Fact.of(envelope))])
+
+
 async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
     """Apply one new fact to every projection it touches and move the roll-ups (written at commit); returns the
     (projection, key) pairs it changed."""

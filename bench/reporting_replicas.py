@@ -1,0 +1,215 @@
+"""Scale-out benchmark: reporting's sustained throughput with two replicas against one, measured in the same run.
+
+Each round publishes the same realistic mix of N events (bench/reporting_replay.py's generator: sessions
+scheduled/held/cancelled, institutions registered and formed, follow-ups, notifications, workers, regulations, a
+few unknown types) while reporting is stopped, so the queues hold the whole run; then starts R replicas (separate
+processes, the service's default settings) and times the drain: from their start until every event is stored and
+projected (the national roll-up has counted them all). Each round has a database and a broker namespace of its own.
+
+    python -m bench.reporting_replicas [--events 20000] [--partitions 4]
+
+Uses MONGODB_URL when set, otherwise starts a local Mongo-wire server (SecantusDB) for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+from pymongo import AsyncMongoClient
+
+from bench.reporting_replay import Events
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar_dev.devstack import LocalMongo, free_port
+from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWKS, TEST_LINK_SECRET, delete_namespace, new_namespace
+from pilar_runtime.brokerusers import broker_user
+from services.reporting import store
+
+ENVELOPE_FIELDS = tuple(Envelope.model_fields)
+
+
+def envelopes(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
+    """(routing key, body) of ``count`` events as their producers publish them."""
+    events = Events(random.Random(seed))
+    found: list[tuple[str, bytes]] = []
+    cycle = 0
+    while len(found) < count:
+        for document in events.cycle(cycle):
+            fields = {k: document[k] for k in ENVELOPE_FIELDS if k in document}
+            envelope = Envelope.model_validate(fields)
+            found.append((document["routing_key"], envelope.model_dump_json().encode()))
+        cycle += 1
+    return found[:count]
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU a process has used so far (0 for a server of MONGODB_URL, not ours to read)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Replicas:
+    """R processes of reporting on one database and one namespace."""
+
+    def __init__(self, workdir: Path, mongo_url: str, amqp_url: str, namespace: str, partitions: int) -> None:
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "AMQP_URL": amqp_url,
+            "MONGODB_URL": mongo_url,
+            "PILAR_NAMESPACE": namespace,
+            "PILAR_JWKS": TEST_JWKS,
+            "PILAR_LINK_SECRET": TEST_LINK_SECRET,
+            "PILAR_LOG_FORMAT": "json",
+            "PILAR_LOG_LEVEL": "warning",
+            "REPORTING_PARTITIONS": str(partitions),
+        }
+        self.processes: list[tuple[subprocess.Popen[bytes], int]] = []
+
+    async def start(self, count: int) -> None:
+        for _ in range(count):
+            self._spawn()
+        await asyncio.gather(*(self._ready(p, port) for p, port in self.processes[-count:]))
+
+    def _spawn(self) -> None:
+        port = free_port()
+        out = (self.workdir / f"reporting-{len(self.processes)}.log").open("ab")
+        env = {**self.env, "REPORTING_PORT": str(port)}
+        process = subprocess.Popen([sys.executable, "-m", "services.reporting"], env=env, stdout=out, stderr=out)
+        self.processes.append((process, port))
+
+    async def _ready(self, process: subprocess.Popen[bytes], port: int) -> None:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(600):
+                if process.poll() is not None:
+                    raise RuntimeError(f"reporting exited with {process.returncode}: see {self.workdir}")
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError("reporting not ready")
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(process.pid) for process, _ in self.processes)
+
+    def stop(self) -> None:
+        for process, _ in self.processes:
+            process.terminate()
+        for process, _ in self.processes:
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+
+async def publish(amqp_url: str, namespace: str, events: list[tuple[str, bytes]]) -> None:
+    user = broker_user(amqp_url)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+        for start in range(0, len(events), 500):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(body, user_id=user, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                        routing_key=key,
+                    )
+                    for key, body in events[start : start + 500]
+                )
+            )
+
+
+async def counted(mongo_url: str, database: str) -> int:
+    """Events the national roll-up has counted (every known event moves it once), read the service's way."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        counts = await store.counts_of(client[database], "")
+        return int(counts.get("events|total", 0))
+    finally:
+        await client.close()
+
+
+async def round_of(
+    replicas: int, events: list[tuple[str, bytes]], mongo: tuple[str, int | None], amqp_url: str, partitions: int
+) -> tuple[float, float, float]:
+    """Seconds to drain the events with ``replicas`` processes, their CPU seconds and the database server's."""
+    mongo_url, mongo_pid = mongo
+    namespace = new_namespace("bench")
+    database = f"{namespace}_reporting"
+    expected = len(events)  # unknown types are stored and counted too
+    with tempfile.TemporaryDirectory() as workdir:
+        group = Replicas(Path(workdir), mongo_url, amqp_url, namespace, partitions)
+        try:
+            await group.start(1)  # declares the queues, then stops: the events wait for the round
+            group.stop()
+            await publish(amqp_url, namespace, events)
+            started, database_cpu = time.perf_counter(), cpu_seconds(mongo_pid)
+            await group.start(replicas)
+            while await counted(mongo_url, database) < expected:
+                await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            return elapsed, group.cpu_seconds(), cpu_seconds(mongo_pid) - database_cpu
+        finally:
+            group.stop()
+            await delete_namespace(amqp_url, namespace)
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+            await client.drop_database(database)
+            await client.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--partitions", type=int, default=4, help="REPORTING_PARTITIONS for both rounds")
+    args = parser.parse_args()
+    amqp_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
+    events = envelopes(args.events)
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {len(events)} events")
+    with database() as mongo:
+        rounds = {}
+        for replicas in (1, 2):
+            seconds, cpu, database_cpu = await round_of(replicas, events, mongo, amqp_url, args.partitions)
+            rounds[replicas] = seconds
+            print(
+                f"{replicas} replica(s): {len(events) / seconds:,.0f} events/s ({seconds:.1f} s; CPU: reporting "
+                f"{cpu:.1f} s, database server {database_cpu:.1f} s)"
+            )
+    print(f"scale-out: 2 replicas = {rounds[1] / rounds[2]:.2f}x one replica (target >= 1.6)")
+
+
+@contextmanager
+def database() -> Iterator[tuple[str, int | None]]:
+    """MONGODB_URL, or a SecantusDB of the run's own (whose CPU is read)."""
+    if os.environ.get("MONGODB_URL"):
+        yield os.environ["MONGODB_URL"], None
+        return
+    server = LocalMongo(":memory:", log_file=None).start()
+    try:
+        assert server.process is not None
+        yield server.url, server.process.pid
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
