@@ -6,6 +6,7 @@ Every name can carry a namespace prefix so that test runs and parallel stacks on
 from __future__ import annotations
 
 import re
+import zlib
 
 EVENTS_EXCHANGE = "pilar.events"
 DEAD_LETTER_EXCHANGE = "pilar.dlx"
@@ -28,6 +29,30 @@ def namespaced(name: str, namespace: str = "") -> str:
 
 def service_queue(service: str, namespace: str = "") -> str:
     return namespaced(f"{service}.events", namespace)
+
+
+# Partitions: a service that runs several replicas without them contending (reporting) takes its events from
+# partition queues instead of one queue. Every event carries its shard — a hash of its aggregate, fixed for ever —
+# in a header; a headers exchange of the service's own sends shard s to partition s mod (partitions), so one
+# aggregate's events stay in one partition, in order.
+SHARD_HEADER = "x-pilar-shard"
+SHARDS = 64  # the most partitions a service can have
+
+
+def shard_of(aggregate_id: str) -> int:
+    return zlib.crc32(aggregate_id.encode()) % SHARDS
+
+
+def partition_of(aggregate_id: str, partitions: int) -> int:
+    return shard_of(aggregate_id) % partitions
+
+
+def partition_exchange(service: str, namespace: str = "") -> str:
+    return namespaced(f"{service}.partitions", namespace)
+
+
+def partition_queue(service: str, partition: int, namespace: str = "") -> str:
+    return namespaced(f"{service}.events.{partition}", namespace)
 
 
 def dead_letter_queue(service: str, namespace: str = "") -> str:

@@ -1,11 +1,13 @@
 """Reporting's collections: the append-only event store, the projections and their region roll-ups.
 
-- ``events``: one document per event, ``_id`` = a gap-free arrival sequence (the feed's cursor), unique
-  ``event_id``. The sequence comes from a counter written in the same transaction, so concurrent writers
-  serialise on it and a sequence number is visible only once every smaller one is committed.
+- ``events``: one document per event, ``_id`` = its arrival sequence number (the feed's cursor), unique
+  ``event_id``. The numbers come from counters written in the same transaction (``domain.sequence``): one
+  counter, gap-free, with one partition; a counter per partition with several, read up to their horizon.
 - Every write of a transaction goes through its ``Writes`` buffer and is made at commit, in bulk.
 - one collection per projection (``domain.projection.AGGREGATES``): the state of each aggregate.
-- ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states.
+- ``rollups``: per region (``""`` = national) the counters derived from the aggregates' states; with several
+  partitions one document per region and partition (``<region>#<p>``, partition 0 the plain ``<region>``), so
+  replicas never write the same one, summed when read.
 - The projections and roll-ups come in generations (blue/green): a replay builds the next one beside the one in use
   and switches to it at once. The events' counter document holds the generation in use (``generation``, 0 when
   absent, whose collections keep their plain names); see "Generations" below.
@@ -32,6 +34,7 @@ from pymongo.results import UpdateResult
 
 from contracts.envelope import Envelope
 from contracts.events.notify import failure_reason
+from contracts.topology import SHARDS
 from pilar_runtime.api import page_of
 from pilar_runtime.models import PageParams
 from pilar_runtime.mongo import UnitOfWork
@@ -52,6 +55,7 @@ from services.reporting.domain.projection import (
     level,
 )
 from services.reporting.domain.reports import ANOTHER_VERSION
+from services.reporting.domain.sequence import Counters
 
 EVENTS = "events"
 ROLLUPS = "rollups"
@@ -143,14 +147,24 @@ class Writes:
 
     def __init__(self, generation: int | None = None) -> None:
         self.generation = generation  # read in the transaction when first needed; given by a replay's catch-up
+        self._counters: Counters | None = None
         self.events: list[dict[str, Any]] = []  # numbered at flush, in arrival order
         self.states: dict[tuple[str, str], dict[str, Any] | None] = {}  # aggregates read or written so far
         self.changed: dict[tuple[str, str], dict[str, Any]] = {}
-        self.moves: dict[str, Counter[str]] = {}
+        self.moves: dict[tuple[str, int], Counter[str]] = {}  # by region and partition
+
+    async def counters(self, uow: UnitOfWork) -> Counters:
+        """The sequence counters and the generation in use, as this transaction sees them (read once)."""
+        if self._counters is None:
+            self._counters, in_use = await read_counters(uow.db, uow)
+            if self.generation is None:
+                self.generation = in_use
+        return self._counters
 
     async def projection(self, uow: UnitOfWork, name: str) -> AsyncCollection[dict[str, Any]]:
         if self.generation is None:
-            self.generation = await generation(uow.db, uow)
+            await self.counters(uow)
+        assert self.generation is not None
         return uow.db[collection_name(name, self.generation)]
 
     async def state(self, uow: UnitOfWork, projection: str, key: str) -> dict[str, Any] | None:
@@ -177,22 +191,12 @@ class Writes:
     def put(self, projection: str, key: str, state: dict[str, Any]) -> None:
         self.states[(projection, key)] = self.changed[(projection, key)] = state
 
-    def move(self, region: str, delta: Mapping[str, int]) -> None:
-        self.moves.setdefault(region, Counter()).update(delta)
+    def move(self, region: str, delta: Mapping[str, int], partition: int = 0) -> None:
+        self.moves.setdefault((region, partition), Counter()).update(delta)
 
     async def flush(self, uow: UnitOfWork) -> None:
         if self.events:
-            counter = await uow.db[COUNTERS].find_one_and_update(
-                {"_id": EVENTS},
-                {"$inc": {"seq": len(self.events)}},
-                upsert=True,
-                return_document=True,
-                session=uow.session,
-            )
-            assert counter is not None  # upsert with return_document=True always returns the document
-            first = counter["seq"] - len(self.events) + 1
-            for offset, document in enumerate(self.events):
-                document["_id"] = first + offset
+            await self._number(uow)
             await uow.db[EVENTS].insert_many(self.events, session=uow.session)
             uow.leave_work(EVENTS)  # the feed's waiting readers
         by_projection: dict[str, list[ReplaceOne[dict[str, Any]]]] = {}
@@ -204,6 +208,38 @@ class Writes:
         if rollups:
             await (await self.projection(uow, ROLLUPS)).bulk_write(rollups, ordered=True, session=uow.session)
 
+    async def _number(self, uow: UnitOfWork) -> None:
+        """Give the transaction's events their sequence numbers, moving the counters they come from."""
+        counters = await self.counters(uow)
+        if not counters.partitioned:
+            counter = await uow.db[COUNTERS].find_one_and_update(
+                {"_id": EVENTS},
+                {"$inc": {"seq": len(self.events)}},
+                upsert=True,
+                return_document=True,
+                session=uow.session,
+            )
+            assert counter is not None  # upsert with return_document=True always returns the document
+            first = counter["seq"] - len(self.events) + 1
+            for offset, document in enumerate(self.events):
+                document["_id"] = first + offset
+            return
+        by_partition: dict[int, list[dict[str, Any]]] = {}
+        for document in self.events:
+            by_partition.setdefault(counters.partition(document["aggregate_id"]), []).append(document)
+        numbers = counters.numbered({p: len(documents) for p, documents in by_partition.items()})
+        for p, documents in sorted(by_partition.items()):
+            for document, seq in zip(documents, numbers[p], strict=True):
+                document["_id"] = seq
+            # Only this partition's counter: the replica that owns the partition is the only one writing it.
+            await uow.db[COUNTERS].update_one(
+                {"_id": partition_counter(p)},
+                {"$set": {"k": counters.start() + len(documents)}},
+                upsert=True,
+                session=uow.session,
+            )
+        self.events.sort(key=lambda document: int(document["_id"]))
+
 
 def writes(uow: UnitOfWork) -> Writes:
     return uow.buffer(WRITES, Writes)
@@ -214,22 +250,38 @@ def writes_into(uow: UnitOfWork, generation: int) -> Writes:
     return uow.buffer(WRITES, lambda: Writes(generation))
 
 
-def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
-    """One upsert per region whose counters move, in region order (concurrent writers lock them alike)."""
+def rollup_updates(moves: Mapping[tuple[str, int], Counter[str]]) -> list[UpdateOne]:
+    """One upsert per region (and partition) whose counters move, in order (concurrent writers lock them alike)."""
     return [
         UpdateOne(
-            {"_id": region},
+            {"_id": rollup_id(region, partition)},
             {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": level(region)}},
             upsert=True,
         )
-        for region, delta in sorted(moves.items())
+        for (region, partition), delta in sorted(moves.items())
         if delta
     ]
 
 
+def rollup_id(region: str, partition: int) -> str:
+    return region if partition == 0 else f"{region}#{partition}"
+
+
+def _summed(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each region's roll-up: its partitions' documents added up, in the order first met."""
+    regions: dict[str, dict[str, Any]] = {}
+    for doc in documents:
+        region = str(doc["_id"]).partition("#")[0]
+        into = regions.setdefault(region, {"_id": region, "level": doc.get("level"), "counts": Counter()})
+        into["counts"].update(doc.get("counts", {}))
+    return regions
+
+
 async def counts_of(db: Db, region: str) -> dict[str, int]:
-    doc = await (await view(db, ROLLUPS)).find_one({"_id": region})
-    return {k: v for k, v in (doc or {}).get("counts", {}).items() if v}
+    ids = [rollup_id(region, p) for p in range(SHARDS)]
+    found = await (await view(db, ROLLUPS)).find({"_id": {"$in": ids}}).to_list(None)
+    summed = _summed(found).get(region, {"counts": {}})
+    return {k: v for k, v in summed["counts"].items() if v}
 
 
 class MonthsActive:
@@ -280,6 +332,7 @@ async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
 # written whole, then switched to
 
 GENERATION = "generation"  # the field of the events' counter document naming the generation in use
+PARTITIONS = "partitions"  # the field of the same document: how many partitions number the events
 WRITE_BATCH = 5000
 _COLLECTION = re.compile(rf"({'|'.join(PROJECTIONS)})(?:_g([1-9][0-9]*))?")
 
@@ -289,15 +342,54 @@ def collection_name(projection: str, generation: int) -> str:
     return projection if generation == 0 else f"{projection}_g{generation}"
 
 
+def partition_counter(partition: int) -> str:
+    return f"{EVENTS}.{partition}"
+
+
+async def read_counters(db: Db, uow: UnitOfWork | None = None) -> tuple[Counters, int]:
+    """The sequence counters and the generation in use, as stored (in ``uow``'s transaction when given): one query."""
+    ids = [EVENTS, *(partition_counter(p) for p in range(SHARDS))]
+    found = await db[COUNTERS].find({"_id": {"$in": ids}}, session=uow.session if uow else None).to_list(None)
+    single = next((doc for doc in found if doc["_id"] == EVENTS), {})
+    tops = {int(doc["_id"].rpartition(".")[2]): int(doc.get("k", 0)) for doc in found if doc["_id"] != EVENTS}
+    counters = Counters(int(single.get("seq", 0)), int(single.get(PARTITIONS, 1)), tops)
+    return counters, int(single.get(GENERATION, 0))
+
+
 async def sequence(db: Db, uow: UnitOfWork | None = None) -> tuple[int, int]:
-    """The arrival sequence of the newest stored event (every smaller one is stored, see ``Writes``) and the
-    generation in use, as stored (in ``uow``'s transaction when given)."""
-    counter = await db[COUNTERS].find_one({"_id": EVENTS}, session=uow.session if uow is not None else None)
-    return int((counter or {}).get("seq", 0)), int((counter or {}).get(GENERATION, 0))
+    """The sequence number up to which every event is stored (see ``domain.sequence``) and the generation in use."""
+    counters, in_use = await read_counters(db, uow)
+    return counters.horizon(), in_use
 
 
 async def generation(db: Db, uow: UnitOfWork | None = None) -> int:
-    return (await sequence(db, uow))[1]
+    return (await read_counters(db, uow))[1]
+
+
+async def use_partitions(db: Db, partitions: int) -> None:
+    """Record how many partitions the replicas number events in (every replica runs with the same number: change
+    it with reporting stopped), and give each a counter, so that a replay's switch meets every one."""
+    counters, _ = await read_counters(db)
+    await db[COUNTERS].update_one({"_id": EVENTS}, {"$set": {PARTITIONS: partitions}}, upsert=True)
+    if partitions > 1:
+        start = counters.start()
+        for p in range(partitions):
+            await db[COUNTERS].update_one({"_id": partition_counter(p)}, {"$setOnInsert": {"k": start}}, upsert=True)
+    elif counters.tops:
+        # Back to one counter: it goes on above the partitions' numbers.
+        highest = max(counters.tops[p] * SHARDS + p for p in counters.tops)
+        await db[COUNTERS].update_one({"_id": EVENTS}, {"$max": {"seq": highest}})
+
+
+async def tick(uow: UnitOfWork, partitions: set[int]) -> None:
+    """Move the counters of idle partitions held here up to the highest, so the horizon follows the busy ones."""
+    counters, _ = await read_counters(uow.db, uow)
+    start = counters.start()
+    for p in sorted(partitions):
+        if counters.tops.get(p, start) < start:
+            await uow.db[COUNTERS].update_one(
+                {"_id": partition_counter(p)}, {"$set": {"k": start}}, upsert=True, session=uow.session
+            )
 
 
 class _InUse:
@@ -345,13 +437,12 @@ async def events_up_to(db: Db, seq: int, batch: int) -> AsyncIterator[list[dict[
         await cursor.close()
 
 
-async def events_between(uow: UnitOfWork, after: int, upto: int) -> list[dict[str, Any]]:
-    """The stored events after ``after`` up to ``upto``, in arrival order, as the transaction sees them: looked up
-    by their sequence numbers, which have no gaps."""
-    wanted = list(range(after + 1, upto + 1))
-    if not wanted:
+async def events_numbered(uow: UnitOfWork, numbers: list[int]) -> list[dict[str, Any]]:
+    """The stored events of these sequence numbers, in arrival order, as the transaction sees them (looked up by
+    number: a list of ids every server answers by the index, where some scan the whole store for a range)."""
+    if not numbers:
         return []
-    found = await uow.db[EVENTS].find({"_id": {"$in": wanted}}, session=uow.session).to_list(None)
+    found = await uow.db[EVENTS].find({"_id": {"$in": numbers}}, session=uow.session).to_list(None)
     return sorted(found, key=lambda doc: int(doc["_id"]))
 
 
@@ -366,16 +457,18 @@ async def write_generation(db: Db, generation: int, documents: Mapping[str, list
     await asyncio.gather(*(insert(name, docs) for name, docs in documents.items() if docs))
 
 
-async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> int | None:
-    """Put generation ``to`` in use in this transaction; returns the newest event's sequence, or None when the
-    generation in use was no longer ``replaced``. Live transactions bump the same document: until this one
-    commits, theirs wait (they conflict and retry)."""
-    before = await uow.db[COUNTERS].find_one_and_update(
-        {"_id": EVENTS}, {"$set": {GENERATION: to}}, upsert=True, session=uow.session
-    )
-    if int((before or {}).get(GENERATION, 0)) != replaced:
+async def switch_generation(uow: UnitOfWork, replaced: int, to: int) -> Counters | None:
+    """Put generation ``to`` in use in this transaction; returns the counters as it sees them (every event they
+    number is stored), or None when the generation in use was no longer ``replaced``. Live transactions write
+    one of the same documents: until this one commits, theirs wait (they conflict and retry)."""
+    counters, in_use = await read_counters(uow.db, uow)
+    if in_use != replaced:
         return None
-    return int((before or {}).get("seq", 0))
+    await uow.db[COUNTERS].update_one({"_id": EVENTS}, {"$set": {GENERATION: to}}, upsert=True, session=uow.session)
+    if counters.tops:
+        ids = [partition_counter(p) for p in counters.tops]
+        await uow.db[COUNTERS].update_many({"_id": {"$in": ids}}, {"$set": {GENERATION: to}}, session=uow.session)
+    return counters
 
 
 async def generations_stored(db: Db) -> dict[int, list[str]]:
@@ -408,7 +501,10 @@ async def events_after(
     """A page of stored events after the cursor, oldest first, and how many match after it. ``scope`` is the list
     filter (on ``region_code``); ``region`` (a subtree that holds it, "" for all) lets the query use the
     ``regions`` index; ``event_types`` empty: every type."""
-    query: dict[str, Any] = {"_id": {"$gt": after}, **scope}
+    counters, _ = await read_counters(db)
+    # With partitions, only up to the horizon: a number above it may still be committed below one shown now.
+    numbers = {"$gt": after, "$lte": counters.horizon()} if counters.partitioned else {"$gt": after}
+    query: dict[str, Any] = {"_id": numbers, **scope}
     if region:
         query["regions"] = region
     if event_types:
@@ -427,8 +523,9 @@ async def rollups_below(db: Db, region: str, depth: int, limit: int) -> list[dic
     """The roll-ups of one level (``depth``, see ``level``) inside a region, in code order."""
     below: dict[str, Any] = {"level": depth}
     if region:
-        below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|$)"}
-    return await (await view(db, ROLLUPS)).find(below).sort("_id", 1).limit(limit).to_list(None)
+        below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|#|$)"}
+    found = await (await view(db, ROLLUPS)).find(below).sort("_id", 1).limit(limit * SHARDS).to_list(None)
+    return [{**doc, "counts": dict(doc["counts"])} for doc in list(_summed(found).values())[:limit]]
 
 
 # What reports and campaign progress read from the projections

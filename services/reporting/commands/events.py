@@ -69,6 +69,7 @@ async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
     """Apply one new fact to every projection it touches and move the roll-ups (written at commit); returns the
     (projection, key) pairs it changed."""
     writes = store.writes(uow)
+    partition = (await writes.counters(uow)).partition(fact.aggregate_id)  # whose roll-up documents it moves
     changed: set[tuple[str, str]] = set()
     for projection, key in touches(fact):
         old = await writes.state(uow, projection, key)
@@ -78,9 +79,9 @@ async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
         writes.put(projection, key, new)
         changed.add((projection, key))
         for region, delta in rollup_delta(projection, old, new).items():
-            writes.move(region, delta)
+            writes.move(region, delta, partition)
     for region in scopes(fact.region_code):
-        writes.move(region, event_contributions(fact))
+        writes.move(region, event_contributions(fact), partition)
     return changed
 
 

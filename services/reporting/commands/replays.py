@@ -116,24 +116,27 @@ def _collector_paused() -> Iterator[None]:
 
 
 async def _catch_up(generation: int, after: int, limit: int, uow: UnitOfWork) -> tuple[int, int, int]:
-    """Project up to ``limit`` of the events stored after ``after`` into ``generation``; returns how many, the new
-    cursor and the newest event's sequence."""
-    last, _ = await store.sequence(uow.db, uow)
-    upto = min(last, after + limit)
-    return await _project(uow, generation, after, upto), upto, last
+    """Project the events stored after ``after`` into ``generation``, up to ``limit`` sequence numbers of them;
+    returns how many, the new cursor and the horizon (every event up to it is stored)."""
+    counters, _ = await store.read_counters(uow.db, uow)
+    last = counters.horizon()
+    numbers = [n for n in counters.after(after, limit) if n <= last]
+    upto = numbers[-1] if len(numbers) == limit else last
+    return await _project(uow, generation, numbers), upto, last
 
 
 async def _switch(replaced: int, generation: int, after: int, uow: UnitOfWork) -> int:
-    # The switch first: from here the live transactions wait, so the events read next are the last ones.
-    last = await store.switch_generation(uow, replaced, generation)
-    if last is None:
+    # The switch first: from here the live transactions wait, so the events read next are the last ones — in
+    # every partition, up to its own counter (those past the horizon too: they are committed as this sees them).
+    counters = await store.switch_generation(uow, replaced, generation)
+    if counters is None:
         raise Conflict("the projections were switched by another replay meanwhile")
-    return await _project(uow, generation, after, last)
+    return await _project(uow, generation, counters.after(after))
 
 
-async def _project(uow: UnitOfWork, generation: int, after: int, upto: int) -> int:
+async def _project(uow: UnitOfWork, generation: int, numbers: list[int]) -> int:
     store.writes_into(uow, generation)
-    events = await store.events_between(uow, after, upto)
+    events = await store.events_numbered(uow, numbers)
     for doc in events:
         await project(uow, Fact.from_stored(doc))
     return len(events)
