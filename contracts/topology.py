@@ -35,7 +35,7 @@ def service_queue(service: str, namespace: str = "") -> str:
 # partition queues instead of one queue. Every event carries its shard — a hash of its aggregate, fixed for ever —
 # in a header; a headers exchange of the service's own sends shard s to partition s mod (partitions), so one
 # aggregate's events stay in one partition, in order.
-SHARD_HEADER = "x-pilar-shard"
+SHARD_HEADER = "pilar-shard"  # not "x-…": a headers exchange ignores those when matching
 SHARDS = 64  # the most partitions a service can have
 
 
@@ -49,6 +49,10 @@ def partition_of(aggregate_id: str, partitions: int) -> int:
 
 def partition_exchange(service: str, namespace: str = "") -> str:
     return namespaced(f"{service}.partitions", namespace)
+
+
+def unsharded_exchange(service: str, namespace: str = "") -> str:
+    return namespaced(f"{service}.partitions.unsharded", namespace)
 
 
 def partition_queue(service: str, partition: int, namespace: str = "") -> str:

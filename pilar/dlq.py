@@ -35,6 +35,31 @@ async def purge(
         return len(dropped)
 
 
+async def _consumed_queue(connection: aio_pika.abc.AbstractConnection, service: str, namespace: str) -> str:
+    """The service's queue, or its first partition's when it runs partitioned and nothing consumes the one queue
+    (the replica holding partition 0 hands the letter to its consumer like any other)."""
+    single = topology.service_queue(service, namespace)
+    if (
+        await _consumers(connection, single)
+        or await _consumers(connection, topology.partition_queue(service, 0, namespace)) is None
+    ):
+        return single
+    return topology.partition_queue(service, 0, namespace)
+
+
+async def _consumers(connection: aio_pika.abc.AbstractConnection, queue: str) -> int | None:
+    """A queue's consumers, None when there is no such queue."""
+    channel = await connection.channel()  # a passive declare of a missing queue closes its channel
+    try:
+        found = await channel.declare_queue(queue, passive=True)
+        return int(found.declaration_result.consumer_count or 0)
+    except aio_pika.exceptions.ChannelClosed:
+        return None
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
 async def redrive(
     url: str,
     service: str,
@@ -52,7 +77,7 @@ async def redrive(
     ``consumer_user`` is the broker user the service's consumer runs as.
     """
     async with taken(url, topology.dead_letter_queue(service, namespace), limit) as found:
-        target = topology.service_queue(service, namespace)
+        target = await _consumed_queue(found.connection, service, namespace)
         sending = chosen([letter for _, letter in found.letters], message_ids)
         publisher = await found.connection.channel(publisher_confirms=True)
         for message, letter in found.letters:

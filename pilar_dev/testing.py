@@ -30,6 +30,9 @@ def new_namespace(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+PARTITIONS_CLEANED = 8  # the most partitions a test or benchmark runs a service with
+
+
 async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[str, ...] = ()) -> None:
     """Delete the queues and exchanges a namespace may have declared on the broker."""
     connection = await aio_pika.connect(amqp_url)
@@ -38,9 +41,16 @@ async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[st
             for name in (
                 topology.service_queue(service, namespace),
                 topology.dead_letter_queue(service, namespace),
+                *(topology.partition_queue(service, p, namespace) for p in range(PARTITIONS_CLEANED)),
             ):
                 channel = await connection.channel()
                 await channel.queue_delete(name)
+            for name in (
+                topology.partition_exchange(service, namespace),
+                topology.unsharded_exchange(service, namespace),
+            ):
+                channel = await connection.channel()
+                await channel.exchange_delete(name)
         for name in extra_queues:
             channel = await connection.channel()
             await channel.queue_delete(name)
@@ -52,12 +62,14 @@ async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[st
 async def publish_event(exchange: AbstractExchange, event: Envelope, *, amqp_url: str, **properties: Any) -> None:
     """Put an event on the bus as its producer's outbox relay would: under ``<producer>.<event_type>``, with the
     connection's broker user as ``user_id`` (tests run the whole stack as that one user)."""
+    headers = {topology.SHARD_HEADER: str(topology.shard_of(event.aggregate_id)), **properties.pop("headers", {})}
     message = aio_pika.Message(
         event.to_json(),
         content_type="application/json",
         message_id=str(event.event_id),
         type=event.event_type,
         user_id=broker_user(amqp_url),
+        headers=headers,
         **properties,
     )
     await exchange.publish(message, routing_key=event.routing_key)

@@ -83,7 +83,11 @@ def permissions(service: str, namespace: str = "") -> Permissions:
         topology.service_queue(service, namespace),
         topology.dead_letter_queue(service, namespace),
     ]
-    own = "^(" + "|".join(re.escape(name) for name in names) + ")$"
+    partitioned = [  # its partitions, when it runs with several (see contracts.topology)
+        re.escape(topology.partition_exchange(service, namespace)) + r"(\.unsharded)?",
+        re.escape(topology.service_queue(service, namespace)) + r"\.[0-9]+",
+    ]
+    own = "^(" + "|".join([*(re.escape(name) for name in names), *partitioned]) + ")$"
     return Permissions(
         configure=own,
         write=own,

@@ -22,6 +22,7 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 from contracts import topology
 from pilar_runtime.brokerusers import broker_user
@@ -40,11 +41,13 @@ class Topology:
         *,
         delivery_limit: int = 5,
         patterns: Sequence[str] | None = None,
+        partitions: int = 1,
     ) -> None:
         self.service = service
         self._patterns = patterns
         self.namespace = namespace
         self.delivery_limit = delivery_limit
+        self.partitions = partitions
         self.events = RabbitExchange(
             topology.namespaced(topology.EVENTS_EXCHANGE, namespace), type=ExchangeType.TOPIC, durable=True
         )
@@ -54,19 +57,38 @@ class Topology:
             durable=True,
         )
         self.dead_letter_key = topology.namespaced(service, namespace)
+        arguments: QuorumQueueArgs = {
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": self.dlx.name,
+            "x-dead-letter-routing-key": self.dead_letter_key,
+            # Dead-letter with confirms inside the broker, so a message is never dropped on the way.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
         self.queue = RabbitQueue(
-            topology.service_queue(service, namespace),
-            queue_type=QueueType.QUORUM,
-            durable=True,
-            arguments={
-                "x-delivery-limit": delivery_limit,
-                "x-dead-letter-exchange": self.dlx.name,
-                "x-dead-letter-routing-key": self.dead_letter_key,
-                # Dead-letter with confirms inside the broker, so a message is never dropped on the way.
-                "x-dead-letter-strategy": "at-least-once",
-                "x-overflow": "reject-publish",
-            },
+            topology.service_queue(service, namespace), queue_type=QueueType.QUORUM, durable=True, arguments=arguments
         )
+        # Partitions (see contracts.topology): the events come through a headers exchange of the service's own, by
+        # their shard header, into one queue per partition; an event without the header goes to partition 0.
+        self.partition_exchange = RabbitExchange(
+            topology.partition_exchange(service, namespace),
+            type=ExchangeType.HEADERS,
+            durable=True,
+            arguments={"alternate-exchange": topology.unsharded_exchange(service, namespace)},
+        )
+        self.unsharded = RabbitExchange(
+            topology.unsharded_exchange(service, namespace), type=ExchangeType.FANOUT, durable=True
+        )
+        self.partition_queues = [
+            RabbitQueue(
+                topology.partition_queue(service, p, namespace),
+                queue_type=QueueType.QUORUM,
+                durable=True,
+                # One consumer at a time, whatever the leases say during a hand-over: a partition stays in order.
+                arguments={**arguments, "x-single-active-consumer": True},
+            )
+            for p in range(partitions if partitions > 1 else 0)
+        ]
         self.dlq = RabbitQueue(
             topology.dead_letter_queue(service, namespace),
             queue_type=QueueType.QUORUM,
@@ -74,6 +96,11 @@ class Topology:
             routing_key=self.dead_letter_key,
             arguments={"x-delivery-limit": topology.DEAD_LETTER_DELIVERY_LIMIT},
         )
+
+    @property
+    def queue_names(self) -> set[str]:
+        """The queues the service consumes from (the one queue, or its partitions')."""
+        return {self.queue.name, *(queue.name for queue in self.partition_queues)}
 
     @property
     def patterns(self) -> Sequence[str]:
@@ -206,6 +233,8 @@ class Bus:
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None
         self._consumer_tag: str | None = None
+        self._partitions: list[AbstractRobustQueue] = []
+        self._consuming: dict[int, str] = {}  # partition → consumer tag
         self.acks = AckBatcher()
 
     async def start(self) -> None:
@@ -216,11 +245,46 @@ class Bus:
         if self.consumer is not None and self.topology.patterns:
             dlq = await self._declare_dead_letter_queue()
             await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
+            if self.topology.partition_queues:
+                await self._declare_partitions()
+                return  # consumed partition by partition, as the leases say (``hold``)
             self._queue = queue = await self.broker.declare_queue(self.topology.queue)
             for pattern in self.topology.patterns:
                 await queue.bind(self._events, routing_key=pattern)
             await queue.channel.set_qos(prefetch_count=self.prefetch)
             self._consumer_tag = await queue.consume(self._on_message)
+
+    async def _declare_partitions(self) -> None:
+        topo = self.topology
+        unsharded = await self.broker.declare_exchange(topo.unsharded)
+        sharded = await self.broker.declare_exchange(topo.partition_exchange)
+        for pattern in topo.patterns:
+            await sharded.bind(self.events(), routing_key=pattern)
+        for p, spec in enumerate(topo.partition_queues):
+            queue = await self.broker.declare_queue(spec)
+            for shard in range(topology.SHARDS):
+                binding: dict[str, Any] = {"x-match": "all", topology.SHARD_HEADER: str(shard)}
+                if shard % topo.partitions == p:
+                    await queue.bind(sharded, arguments=binding)
+                else:  # bound there by an earlier number of partitions
+                    await queue.unbind(sharded, arguments=binding)
+            if p == 0:
+                await queue.bind(unsharded)
+            self._partitions.append(queue)
+        await self._partitions[0].channel.set_qos(prefetch_count=self.prefetch)
+
+    async def hold(self, partitions: set[int]) -> None:
+        """Consume exactly these partitions' queues (the ones this replica holds the leases of)."""
+        for p in sorted(set(self._consuming) - partitions):
+            with contextlib.suppress(Exception):  # the broker may be gone: the consumer went with the channel
+                await self._partitions[p].cancel(self._consuming[p])
+            del self._consuming[p]
+        for p in sorted(partitions - set(self._consuming)):
+            self._consuming[p] = await self._partitions[p].consume(self._on_message)
+
+    @property
+    def consumed_partitions(self) -> set[int]:
+        return set(self._consuming)
 
     async def _declare_dead_letter_queue(self) -> AbstractRobustQueue:
         """The DLQ with its arguments, or as it is when an earlier release declared it without them: RabbitMQ
@@ -249,6 +313,8 @@ class Bus:
             with contextlib.suppress(Exception):  # the broker may already be gone; unacked messages come back
                 await self._queue.cancel(self._consumer_tag)
             self._consumer_tag = None
+        if self._consuming:
+            await self.hold(set())
         if self.consumer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.consumer.wait_idle(), timeout=30)
@@ -305,18 +371,19 @@ class Bus:
 
     async def queue_counts(self) -> tuple[int, int, int] | None:
         """Messages waiting and consumers of the service's queue, and messages in its DLQ (``pilar status``)."""
-        if self._queue is None:
+        names = [q.name for q in self._partitions] or ([self.topology.queue.name] if self._queue else [])
+        if not names:
             return None
-        waiting, consumers = await self._declared(self.topology.queue.name)
+        counts = [await self._declared(name) for name in names]
         dead, _ = await self._declared(self.topology.dlq.name)
-        return waiting, consumers, dead
+        return sum(waiting for waiting, _ in counts), sum(consumers for _, consumers in counts), dead
 
     async def _declared(self, name: str) -> tuple[int, int]:
         """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
         the robust channel would hand back the queue it declared at start, with the counts of that moment. On a
         channel of its own, which a refused declare (the queue gone) closes without touching the consumer's."""
-        assert self._queue is not None
-        underlay = await self._queue.channel.get_underlay_channel()
+        queue = self._queue or self._partitions[0]
+        underlay = await queue.channel.get_underlay_channel()
         channel = await underlay.connection.channel()
         try:
             found = await channel.queue_declare(name, passive=True)
@@ -326,6 +393,6 @@ class Bus:
         return int(found.message_count or 0), int(found.consumer_count or 0)
 
     async def dlq_depth(self) -> int | None:
-        if self._queue is None:
+        if self._queue is None and not self._partitions:
             return None
         return (await self._declared(self.topology.dlq.name))[0]

@@ -176,7 +176,7 @@ class RedrivenLetter:
         if own_copy and ROUTING_KEY_HEADER in headers:
             self.routing_key = str(headers[ROUTING_KEY_HEADER])
             # The consumer's own queue as routing key: it came straight into the queue (a CLI redrive).
-            came_through_exchange = self.routing_key != bus.topology.queue.name
+            came_through_exchange = self.routing_key not in bus.topology.queue_names
         elif death:  # dead-lettered by the broker, which records where the message came from
             keys = death.get("routing-keys") or [""]
             self.routing_key, came_through_exchange = str(keys[0]), bool(death.get("exchange"))

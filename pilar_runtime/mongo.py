@@ -22,6 +22,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from contracts.envelope import Envelope
+from contracts.topology import shard_of
 from pilar_runtime.tracing import current_context_headers
 
 T = TypeVar("T")
@@ -241,6 +242,7 @@ def _outbox_document(events: list[Envelope]) -> dict[str, Any]:
                 "routing_key": event.routing_key,
                 "event_type": event.event_type,
                 "correlation_id": event.correlation_id,
+                "shard": shard_of(event.aggregate_id),
                 "body": event.to_json(),
             }
             for event in events

@@ -23,6 +23,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
 
+from contracts.topology import SHARD_HEADER
 from pilar_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.poller import LeasedPoller
@@ -143,8 +144,9 @@ class OutboxRelay(LeasedPoller):
             app_id=self.service,
             # The connection's own broker user: the broker vouches for it, consumers check it is the producer's.
             user_id=self.user_id,
-            # The trace context of the request or handler that wrote the event: the consumer continues it.
-            headers=trace or None,
+            # The trace context of the request or handler that wrote the event: the consumer continues it; and the
+            # event's shard, which partitions a consumer's queue (events written before it had one go to partition 0).
+            headers={**(trace or {}), SHARD_HEADER: str(event["shard"])} if "shard" in event else trace or None,
         )
         # The channel is in confirm mode: this returns once the broker has taken responsibility for it.
         await self.exchange.publish(message, routing_key=event["routing_key"], mandatory=False)

@@ -7,6 +7,7 @@ event handlers, timer handlers and start-up work; everything else is shared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import re
@@ -33,6 +34,7 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.outbox import OutboxRelay, measure_outbox
+from pilar_runtime.partitions import PartitionLeases, keep_partitions
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
@@ -60,6 +62,7 @@ class Runtime:
     relay: OutboxRelay | None = None
     timers: TimerPoller | None = None
     consumer: EventConsumer | None = None
+    partitions: PartitionLeases | None = None  # with several partitions: the ones this replica holds
     rate_limits: RateLimits = field(default_factory=RateLimits)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     pollers: dict[LeasedPoller, asyncio.Task[None]] = field(default_factory=dict)
@@ -128,7 +131,9 @@ def create_app(
     if weak := settings.weak_secret():
         log.warning("service.dev_mode", reason=weak, note="never run like this in production")
     mongo = Mongo(settings.mongodb_url, settings.database)
-    topo = Topology(settings.service, settings.namespace, delivery_limit=settings.delivery_limit)
+    topo = Topology(
+        settings.service, settings.namespace, delivery_limit=settings.delivery_limit, partitions=settings.partitions
+    )
     consumer = (
         EventConsumer(
             settings.service,
@@ -172,12 +177,24 @@ def create_app(
             runtime.poll(runtime.timers, "timers")
         if on_startup:
             await on_startup(runtime)
+        keeping = None
+        if consumer and topo.partition_queues:  # after the start-up work: the store may need to know of them
+            runtime.partitions = PartitionLeases(mongo, settings.partitions, settings.lease_seconds)
+            keeping = asyncio.create_task(
+                keep_partitions(runtime.partitions, bus.hold, every=settings.lease_seconds / 3), name="partitions"
+            )
         log.info("service.started", port=settings.port, database=settings.database)
         try:
             yield
         finally:
             # Finish in-flight messages first (the broker waits for running handlers), then the rest.
+            if keeping is not None:
+                keeping.cancel()
+                await asyncio.gather(keeping, return_exceptions=True)
             await bus.stop()
+            if runtime.partitions is not None:
+                with contextlib.suppress(Exception):  # the database away: the leases run out instead
+                    await runtime.partitions.leave()
             await runtime.stop_background()
             await mongo.close()
             log.info("service.stopped")

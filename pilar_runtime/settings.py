@@ -9,6 +9,7 @@ from datetime import timedelta
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topology import SHARDS
 from pilar_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Issuer, Role, TokenLimits, TokenVerifier
 from pilar_runtime.brokerusers import producer_users
 from pilar_runtime.keys import ALGORITHM
@@ -78,6 +79,10 @@ class ServiceSettings(BaseSettings):
     # to ``prefetch`` at once). Prefetch twice the batch, so the next batch gathers while one is written.
     prefetch: int = 64
     batch_size: int = 32
+    # Partitions of the service's events (1: one queue): with several, its replicas share them out and never
+    # consume the same aggregate's events at once (pilar_runtime.partitions). Every replica runs with the same
+    # number; change it with the service stopped. Reporting numbers its events per partition (see its README).
+    partitions: int = Field(1, ge=1, le=SHARDS)
     relay_batch: int = 200
     relay_poll_seconds: float = 0.5
     timer_poll_seconds: float = 1.0

@@ -151,7 +151,7 @@ class Writes:
         self.events: list[dict[str, Any]] = []  # numbered at flush, in arrival order
         self.states: dict[tuple[str, str], dict[str, Any] | None] = {}  # aggregates read or written so far
         self.changed: dict[tuple[str, str], dict[str, Any]] = {}
-        self.moves: dict[tuple[str, int], Counter[str]] = {}  # by region and partition
+        self.moves: dict[str, Counter[str]] = {}  # by roll-up document (region, and partition)
 
     async def counters(self, uow: UnitOfWork) -> Counters:
         """The sequence counters and the generation in use, as this transaction sees them (read once)."""
@@ -192,7 +192,7 @@ class Writes:
         self.states[(projection, key)] = self.changed[(projection, key)] = state
 
     def move(self, region: str, delta: Mapping[str, int], partition: int = 0) -> None:
-        self.moves.setdefault((region, partition), Counter()).update(delta)
+        self.moves.setdefault(rollup_id(region, partition), Counter()).update(delta)
 
     async def flush(self, uow: UnitOfWork) -> None:
         if self.events:
@@ -250,15 +250,15 @@ def writes_into(uow: UnitOfWork, generation: int) -> Writes:
     return uow.buffer(WRITES, lambda: Writes(generation))
 
 
-def rollup_updates(moves: Mapping[tuple[str, int], Counter[str]]) -> list[UpdateOne]:
-    """One upsert per region (and partition) whose counters move, in order (concurrent writers lock them alike)."""
+def rollup_updates(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
+    """One upsert per roll-up document whose counters move, in order (concurrent writers lock them alike)."""
     return [
         UpdateOne(
-            {"_id": rollup_id(region, partition)},
-            {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": level(region)}},
+            {"_id": rollup},
+            {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": level(region_of(rollup))}},
             upsert=True,
         )
-        for (region, partition), delta in sorted(moves.items())
+        for rollup, delta in sorted(moves.items())
         if delta
     ]
 
@@ -267,11 +267,15 @@ def rollup_id(region: str, partition: int) -> str:
     return region if partition == 0 else f"{region}#{partition}"
 
 
+def region_of(rollup: str) -> str:
+    return rollup.partition("#")[0]
+
+
 def _summed(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each region's roll-up: its partitions' documents added up, in the order first met."""
     regions: dict[str, dict[str, Any]] = {}
     for doc in documents:
-        region = str(doc["_id"]).partition("#")[0]
+        region = region_of(str(doc["_id"]))
         into = regions.setdefault(region, {"_id": region, "level": doc.get("level"), "counts": Counter()})
         into["counts"].update(doc.get("counts", {}))
     return regions

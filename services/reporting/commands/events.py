@@ -6,7 +6,9 @@ the month's activity and timer, and any report job commit together or not at all
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import structlog
 
@@ -14,6 +16,7 @@ from contracts.envelope import REGION_CODE, Envelope
 from contracts.events.outreach import CampaignCompleted, SessionHeld
 from pilar_runtime.localtime import month_bounds, month_end, zone_of
 from pilar_runtime.mongo import UnitOfWork
+from pilar_runtime.service import Runtime
 from services.reporting import store
 from services.reporting.commands.reports import record_job
 from services.reporting.domain.facts import Fact
@@ -35,6 +38,7 @@ from services.reporting.reports import fgd
 
 log = structlog.get_logger("reporting.events")
 SERVICE_ACTOR = "reporting"
+HORIZON_TICK_SECONDS = 0.5
 
 
 async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) -> None:
@@ -83,6 +87,19 @@ async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
     for region in scopes(fact.region_code):
         writes.move(region, event_contributions(fact), partition)
     return changed
+
+
+async def keep_horizon(runtime: Runtime, every: float = HORIZON_TICK_SECONDS) -> None:
+    """With partitions: move the counters of the idle ones this replica holds up with the busy ones (see
+    ``domain.sequence``), so the feed's horizon keeps up with the newest events."""
+    while True:
+        held = set(runtime.partitions.held) if runtime.partitions else set()
+        if held:
+            try:
+                await runtime.mongo.transact(partial(store.tick, partitions=held))
+            except Exception as exc:  # a busy partition's transaction got there first: the next tick will do
+                log.info("sequence.tick_failed", error=f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(every)
 
 
 async def order_campaign_report(uow: UnitOfWork, envelope: Envelope, completed: CampaignCompleted) -> None:

@@ -1,0 +1,92 @@
+"""Partitions against the real broker and Mongo-wire server: leases shared out among replicas, and events routed
+to partition queues by their shard header, consumed only where a replica holds the partition."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aio_pika
+import pytest
+
+from contracts import topology
+from contracts.envelope import Envelope
+from pilar_dev.testing import eventually, publish_event
+from pilar_runtime.brokerusers import producer_users
+from pilar_runtime.bus import Bus, Topology
+from pilar_runtime.consumer import EventConsumer, EventHandlers
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.partitions import PartitionLeases, share_of
+from tests.runtime.helpers import worker_event
+
+
+@pytest.mark.parametrize(("partitions", "replicas", "share"), [(4, 1, 4), (4, 2, 2), (4, 3, 2), (2, 3, 1), (1, 2, 1)])
+def test_each_replica_holds_its_share_rounded_up(partitions: int, replicas: int, share: int) -> None:
+    assert share_of(partitions, replicas) == share
+
+
+async def test_replicas_share_the_partitions_out_and_take_over_those_of_one_that_stops(mongo: Mongo) -> None:
+    first = PartitionLeases(mongo, 4, lease_seconds=0.6)
+    second = PartitionLeases(mongo, 4, lease_seconds=0.6)
+    assert await first.balance() == ({0, 1, 2, 3}, set())  # alone: all of them
+    assert await second.balance() == (set(), set())  # all held: it waits for its share
+    kept, surplus = await first.balance()  # two replicas now: two are too many
+    assert len(kept) == 2 and len(surplus) == 2
+    await first.release(surplus)
+    mine, _ = await second.balance()
+    assert mine == surplus and not mine & kept
+
+    await second.leave()  # a replica stopping gives its partitions up at once
+    assert (await first.balance())[0] == {0, 1, 2, 3}
+
+    third = PartitionLeases(mongo, 4, lease_seconds=0.6)
+    await third.balance()
+    kept, surplus = await first.balance()
+    await first.release(surplus)
+    taken, _ = await third.balance()
+    assert len(taken) == 2
+    await asyncio.sleep(0.8)  # the third replica dies without a word: its leases run out
+    assert (await first.balance())[0] == {0, 1, 2, 3}
+
+
+async def test_events_reach_the_partition_of_their_shard_and_only_held_partitions_are_consumed(
+    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
+) -> None:
+    handled: list[str] = []
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def note(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        handled.append(payload.worker_id)
+
+    topo = Topology("reporting", namespace, partitions=2)
+    consumer = EventConsumer(
+        "reporting", handlers, mongo, producer_users=producer_users(amqp_url, {}, "reporting"), delivery_limit=3
+    )
+    bus = Bus(amqp_url, topo, consumer)
+    await bus.start()
+    try:
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+        events = [worker_event(f"w-{i}") for i in range(12)]
+        for event in events:
+            await publish_event(exchange, event, amqp_url=amqp_url)
+        headless = worker_event("w-headless")  # published without a shard header: partition 0 takes it
+        await exchange.publish(aio_pika.Message(headless.to_json(), user_id=bus.user), routing_key=headless.routing_key)
+        in_first = {e.payload["worker_id"] for e in events if topology.partition_of(e.aggregate_id, 2) == 0}
+        in_second = {e.payload["worker_id"] for e in events} - in_first
+        assert in_first and in_second  # the shards spread these aggregates over both partitions
+
+        await bus.hold({1})
+        await eventually(lambda: asyncio.sleep(0, set(handled) == in_second), what="partition 1's events")
+        await asyncio.sleep(0.3)
+        assert set(handled) == in_second  # nothing of partition 0, which this replica does not hold
+        waiting, consumers, _ = await bus.queue_counts() or (0, 0, 0)
+        assert (waiting, consumers) == (len(in_first) + 1, 1)
+
+        await bus.hold({0})
+        everything = in_first | in_second | {"w-headless"}
+        await eventually(lambda: asyncio.sleep(0, set(handled) == everything), what="partition 0's events")
+        assert len(handled) == len(everything) and bus.consumed_partitions == {0}
+    finally:
+        await bus.stop()
