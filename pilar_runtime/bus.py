@@ -272,6 +272,19 @@ class Bus:
                 await queue.bind(unsharded)
             self._partitions.append(queue)
         await self._partitions[0].channel.set_qos(prefetch_count=self.prefetch)
+        if await self._exists(topo.queue.name):
+            # The one queue of before partitions: it gets no new events, and every replica drains what it holds.
+            self._queue = single = await self.broker.declare_queue(topo.queue)
+            for pattern in topo.patterns:
+                await single.unbind(self.events(), routing_key=pattern)
+            self._consumer_tag = await single.consume(self._on_message)
+
+    async def _exists(self, queue: str) -> bool:
+        try:
+            await self._declared(queue)
+        except aio_pika.exceptions.ChannelClosed:
+            return False
+        return True
 
     async def hold(self, partitions: set[int]) -> None:
         """Consume exactly these partitions' queues (the ones this replica holds the leases of)."""

@@ -99,8 +99,9 @@ def test_logs_are_merged_in_time_order_and_filtered_by_correlation_or_trace_id(s
     assert [json.loads(x)["event"] for x in traced] == ["projection.updated"]
 
 
+@pytest.mark.parametrize("partitions", [1, 2], ids=["one-queue", "partitioned"])
 async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fix(
-    amqp_url: str, namespace: str, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+    amqp_url: str, namespace: str, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, partitions: int
 ) -> None:
     fixed = False
     handlers = EventHandlers()
@@ -111,12 +112,14 @@ async def test_dead_letters_are_listed_with_their_reason_and_redriven_after_a_fi
             raise RuntimeError("template missing")
         await uow.db.effects.insert_one({"_id": payload.worker_id}, session=uow.session)
 
-    topo = Topology("notify", namespace, delivery_limit=2)
+    topo = Topology("notify", namespace, delivery_limit=2, partitions=partitions)
     consumer = EventConsumer(
         "notify", handlers, mongo, producer_users=producer_users(amqp_url, {}, "notify"), delivery_limit=2
     )
     bus = Bus(amqp_url, topo, consumer)
     await bus.start()
+    if partitions > 1:  # this replica holds them all: a letter goes back through partition 0's queue
+        await bus.hold(set(range(partitions)))
     try:
         channel = await amqp.channel()
         exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))

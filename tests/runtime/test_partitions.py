@@ -90,3 +90,41 @@ async def test_events_reach_the_partition_of_their_shard_and_only_held_partition
         assert len(handled) == len(everything) and bus.consumed_partitions == {0}
     finally:
         await bus.stop()
+
+
+async def test_going_partitioned_drains_the_one_queue_of_before_which_gets_no_new_events(
+    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
+) -> None:
+    handled: list[str] = []
+    handlers = EventHandlers()
+
+    @handlers.on("worker_registered")
+    async def note(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        handled.append(payload.worker_id)
+
+    def bus_of(partitions: int) -> Bus:
+        consumer = EventConsumer(
+            "reporting", handlers, mongo, producer_users=producer_users(amqp_url, {}, "reporting"), delivery_limit=3
+        )
+        return Bus(amqp_url, Topology("reporting", namespace, partitions=partitions), consumer)
+
+    before = bus_of(1)
+    await before.start()
+    await before.stop()  # the service stopped for the change; events keep arriving in its one queue
+    channel = await amqp.channel()
+    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+    for i in range(3):
+        await publish_event(exchange, worker_event(f"w-old-{i}"), amqp_url=amqp_url)
+
+    after = bus_of(2)
+    await after.start()  # holds no partition yet: only the old queue is consumed
+    try:
+        await eventually(lambda: asyncio.sleep(0, len(handled) == 3), what="the old queue drained")
+        for i in range(4):
+            await publish_event(exchange, worker_event(f"w-new-{i}"), amqp_url=amqp_url)
+        await asyncio.sleep(0.5)
+        assert sorted(handled) == [f"w-old-{i}" for i in range(3)]  # the new ones went to the partitions
+        waiting, _, _ = await after.queue_counts() or (0, 0, 0)
+        assert waiting == 4
+    finally:
+        await after.stop()
