@@ -42,16 +42,20 @@ from services.reporting import store
 ENVELOPE_FIELDS = tuple(Envelope.model_fields)
 
 
-def envelopes(count: int, seed: int = 7) -> list[tuple[str, bytes]]:
-    """(routing key, body) of ``count`` events as their producers publish them."""
+Published = tuple[str, str, bytes]  # routing key, shard header, body
+
+
+def envelopes(count: int, seed: int = 7) -> list[Published]:
+    """``count`` events as their producers' outbox relays publish them."""
     events = Events(random.Random(seed))
-    found: list[tuple[str, bytes]] = []
+    found: list[Published] = []
     cycle = 0
     while len(found) < count:
         for document in events.cycle(cycle):
             fields = {k: document[k] for k in ENVELOPE_FIELDS if k in document}
             envelope = Envelope.model_validate(fields)
-            found.append((document["routing_key"], envelope.model_dump_json().encode()))
+            shard = str(topology.shard_of(envelope.aggregate_id))
+            found.append((document["routing_key"], shard, envelope.model_dump_json().encode()))
         cycle += 1
     return found[:count]
 
@@ -77,13 +81,14 @@ class Replicas:
             "PILAR_JWKS": TEST_JWKS,
             "PILAR_LINK_SECRET": TEST_LINK_SECRET,
             "PILAR_LOG_FORMAT": "json",
-            "PILAR_LOG_LEVEL": "warning",
+            "PILAR_LOG_LEVEL": os.environ.get("PILAR_LOG_LEVEL", "warning"),
             "REPORTING_PARTITIONS": str(partitions),
             # Partitions change hands at the leases' pace (a beat every third of it): a quick hand-over when the
             # second replica joins, so the round measures two replicas working, not one waiting.
             "REPORTING_LEASE_SECONDS": "3",
         }
         self.processes: list[tuple[subprocess.Popen[bytes], int]] = []
+        self.spawned = 0
 
     async def start(self, count: int) -> None:
         for _ in range(count):
@@ -92,7 +97,8 @@ class Replicas:
 
     def _spawn(self) -> None:
         port = free_port()
-        out = (self.workdir / f"reporting-{len(self.processes)}.log").open("ab")
+        self.spawned += 1
+        out = (self.workdir / f"reporting-{self.spawned}.log").open("ab")
         env = {**self.env, "REPORTING_PORT": str(port)}
         process = subprocess.Popen([sys.executable, "-m", "services.reporting"], env=env, stdout=out, stderr=out)
         self.processes.append((process, port))
@@ -124,7 +130,7 @@ class Replicas:
         self.processes.clear()
 
 
-async def publish(amqp_url: str, namespace: str, events: list[tuple[str, bytes]]) -> None:
+async def publish(amqp_url: str, namespace: str, events: list[Published]) -> None:
     user = broker_user(amqp_url)
     connection = await aio_pika.connect(amqp_url)
     async with connection:
@@ -134,10 +140,15 @@ async def publish(amqp_url: str, namespace: str, events: list[tuple[str, bytes]]
             await asyncio.gather(
                 *(
                     exchange.publish(
-                        aio_pika.Message(body, user_id=user, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                        aio_pika.Message(
+                            body,
+                            user_id=user,
+                            headers={topology.SHARD_HEADER: shard},
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
                         routing_key=key,
                     )
-                    for key, body in events[start : start + 500]
+                    for key, shard, body in events[start : start + 500]
                 )
             )
 
@@ -153,7 +164,7 @@ async def counted(mongo_url: str, database: str) -> int:
 
 
 async def round_of(
-    replicas: int, events: list[tuple[str, bytes]], mongo: tuple[str, int | None], amqp_url: str, partitions: int
+    replicas: int, events: list[Published], mongo: tuple[str, int | None], amqp_url: str, partitions: int
 ) -> tuple[float, float, float]:
     """Seconds to drain the events with ``replicas`` processes, their CPU seconds and the database server's."""
     mongo_url, mongo_pid = mongo

@@ -289,8 +289,10 @@ class Bus:
     async def hold(self, partitions: set[int]) -> None:
         """Consume exactly these partitions' queues (the ones this replica holds the leases of)."""
         for p in sorted(set(self._consuming) - partitions):
-            with contextlib.suppress(Exception):  # the broker may be gone: the consumer went with the channel
+            try:
                 await self._partitions[p].cancel(self._consuming[p])
+            except Exception as exc:  # the broker gone: the consumer went with the channel
+                log.warning("bus.cancel_failed", queue=self._partitions[p].name, error=f"{type(exc).__name__}: {exc}")
             del self._consuming[p]
         for p in sorted(partitions - set(self._consuming)):
             self._consuming[p] = await self._partitions[p].consume(self._on_message)

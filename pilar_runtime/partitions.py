@@ -88,10 +88,14 @@ async def keep_partitions(
     leases: PartitionLeases, consume: Callable[[set[int]], Awaitable[None]], every: float
 ) -> None:
     """Beat until cancelled: consume what this replica holds, give up its surplus."""
+    consumed: set[int] = set()
     while True:
         try:
             kept, surplus = await leases.balance()
             await consume(kept)
+            if kept != consumed:
+                log.info("partitions.consumed", partitions=sorted(kept), member=leases.member)
+                consumed = kept
             if surplus:
                 await leases.release(surplus)
                 log.info("partitions.given_up", partitions=sorted(surplus))

@@ -25,6 +25,7 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
         await store.ensure_indexes(runtime.mongo.db)
         await run_migrations(runtime.mongo.db)
         await store.use_partitions(runtime.mongo.db, config.partitions)
+        parts.started(runtime)
         if config.partitions > 1:
             runtime.background(keep_horizon(runtime), "horizon")
         worker = ReportWorker(
@@ -58,7 +59,7 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
             dashboard.router,
             asyncapi.router,
         ],
-        handlers=build_handlers(timedelta(seconds=config.monthly_report_grace_seconds)),
+        handlers=build_handlers(timedelta(seconds=config.monthly_report_grace_seconds), held=parts.held_partitions),
         timer_handlers={MONTHLY_TIMER: month_ended},
         on_startup=start,
         parts=parts,

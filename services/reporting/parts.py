@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pilar_runtime.errors import TooMany
-from pilar_runtime.service import running_parts
+from pilar_runtime.service import Runtime, running_parts
 
 
 class Arrivals:
@@ -62,6 +62,15 @@ class ReportingParts:
     # The replay in progress (events done, total), shown by GET /admin/replay.
     replay_progress: dict[str, int] = field(default_factory=dict)
     arrivals: Arrivals = field(default_factory=Arrivals)
+    runtime: Runtime | None = None  # set at start-up
+
+    def started(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def held_partitions(self) -> frozenset[int]:
+        """The partitions this replica holds now (none without partitions)."""
+        leases = self.runtime.partitions if self.runtime else None
+        return frozenset(leases.held) if leases else frozenset()
 
 
 def _parts(request: Request) -> ReportingParts:

@@ -43,7 +43,7 @@ from pilar_runtime.poller import lease_free
 from pilar_runtime.regions import ancestors
 from pilar_runtime.service import Runtime
 from pilar_runtime.timers import TIMERS, schedule_timer
-from services.reporting.domain.months import month_timer_key
+from services.reporting.domain.months import month_timer_key, timer_moves
 from services.reporting.domain.projection import (
     AGGREGATES,
     CAMPAIGNS,
@@ -148,6 +148,7 @@ class Writes:
     def __init__(self, generation: int | None = None) -> None:
         self.generation = generation  # read in the transaction when first needed; given by a replay's catch-up
         self._counters: Counters | None = None
+        self.held: set[int] = set()  # the partitions this replica holds: their counters keep up with its commits
         self.events: list[dict[str, Any]] = []  # numbered at flush, in arrival order
         self.states: dict[tuple[str, str], dict[str, Any] | None] = {}  # aggregates read or written so far
         self.changed: dict[tuple[str, str], dict[str, Any]] = {}
@@ -228,15 +229,18 @@ class Writes:
         for document in self.events:
             by_partition.setdefault(counters.partition(document["aggregate_id"]), []).append(document)
         numbers = counters.numbered({p: len(documents) for p, documents in by_partition.items()})
-        for p, documents in sorted(by_partition.items()):
+        for p, documents in by_partition.items():
             for document, seq in zip(documents, numbers[p], strict=True):
                 document["_id"] = seq
-            # Only this partition's counter: the replica that owns the partition is the only one writing it.
+        # Each partition's counter moves to its last number, and those of the other partitions held here (idle
+        # in this batch) up with them, so the horizon follows. Only counters of partitions held here: the replica
+        # that owns a partition is the only one writing its counter.
+        top = counters.start() + max(len(documents) for documents in by_partition.values())
+        tops = {p: counters.start() + len(documents) for p, documents in by_partition.items()}
+        tops |= {p: top for p in self.held - set(tops) if counters.tops.get(p, 0) < top}
+        for p, k in sorted(tops.items()):
             await uow.db[COUNTERS].update_one(
-                {"_id": partition_counter(p)},
-                {"$set": {"k": counters.start() + len(documents)}},
-                upsert=True,
-                session=uow.session,
+                {"_id": partition_counter(p)}, {"$set": {"k": k}}, upsert=True, session=uow.session
             )
         self.events.sort(key=lambda document: int(document["_id"]))
 
@@ -296,29 +300,31 @@ class MonthsActive:
         self.districts: set[tuple[str, str]] = set()
         # (month, zone) → when its reports are due, as the latest event asks: each zone's month ends at its midnight.
         self.due: dict[tuple[str, str], datetime] = {}
+        self.grace = timedelta(0)
 
-    def note(self, district: str, month: str, due: datetime, zone: str = "WIB") -> None:
+    def note(
+        self, district: str, month: str, due: datetime, zone: str = "WIB", grace: timedelta = timedelta(0)
+    ) -> None:
         self.districts.add((district, month))
         self.due[month, zone] = max(due, self.due.get((month, zone), due))
+        self.grace = grace
 
     async def flush(self, uow: UnitOfWork) -> None:
-        if self.districts:
-            await uow.db[ACTIVITY].bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": f"{district}|{month}"},
-                        {"$setOnInsert": {"district": district, "month": month}},
-                        upsert=True,
-                    )
-                    for district, month in sorted(self.districts)
-                ],
-                ordered=False,
-                session=uow.session,
-            )
+        # Only what is new is written: documents every batch would rewrite alike are where replicas contend.
+        ids = {f"{district}|{month}": (district, month) for district, month in sorted(self.districts)}
+        if ids:
+            known = {
+                d["_id"]
+                for d in await uow.db[ACTIVITY]
+                .find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=uow.session)
+                .to_list(None)
+            }
+            if fresh := [{"_id": i, "district": d, "month": m} for i, (d, m) in ids.items() if i not in known]:
+                await uow.db[ACTIVITY].insert_many(fresh, session=uow.session)
         for (month, zone), due in sorted(self.due.items()):
             key = month_timer_key(month, zone)
             timer = await uow.db[TIMERS].find_one({"kind": MONTHLY_TIMER, "key": key}, session=uow.session)
-            if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
+            if timer is None or (timer["status"] == "pending" and timer_moves(timer["due_at"], due, self.grace)):
                 await schedule_timer(uow, MONTHLY_TIMER, key, due, {"month": month, "zone": zone})
             # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
 

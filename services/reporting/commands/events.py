@@ -41,11 +41,14 @@ SERVICE_ACTOR = "reporting"
 HORIZON_TICK_SECONDS = 0.5
 
 
-async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) -> None:
+async def record_event(
+    uow: UnitOfWork, envelope: Envelope, grace: timedelta, held: frozenset[int] = frozenset()
+) -> None:
     """Store and project one event (the consumer's inbox lets each through once) and note its district's month.
     ``grace``: how long after month end (or after the last event of a month already past) the monthly reports
-    wait for stragglers."""
+    wait for stragglers; ``held``: the partitions this replica holds (their counters move with its commits)."""
     writes = store.writes(uow)
+    writes.held = set(held)
     writes.events.append(store.event_document(envelope, datetime.now(UTC)))
     fact = Fact.of(envelope)
     changed = await project(uow, fact)
@@ -60,7 +63,7 @@ async def record_event(uow: UnitOfWork, envelope: Envelope, grace: timedelta) ->
         zone = zone_of(district)
         month = month_of(envelope.occurred_at, zone)
         due = reports_due(month, datetime.now(UTC), grace, zone)
-        store.months_active(uow).note(district, month.isoformat()[:7], due, zone_name(district))
+        store.months_active(uow).note(district, month.isoformat()[:7], due, zone_name(district), grace)
     await revise_if_reported_late(uow, envelope, fact, changed)
 
 
@@ -90,11 +93,13 @@ async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
 
 
 async def keep_horizon(runtime: Runtime, every: float = HORIZON_TICK_SECONDS) -> None:
-    """With partitions: move the counters of the idle ones this replica holds up with the busy ones (see
-    ``domain.sequence``), so the feed's horizon keeps up with the newest events."""
+    """With partitions, while this replica handles nothing: move the counters of the partitions it holds up with
+    the busy ones of other replicas (see ``domain.sequence``), so the feed's horizon keeps up with the newest
+    events. (While it handles events, each commit moves them.)"""
     while True:
         held = set(runtime.partitions.held) if runtime.partitions else set()
-        if held:
+        busy = runtime.consumer is not None and runtime.consumer.in_flight > 0  # its commits move them already
+        if held and not busy:
             try:
                 await runtime.mongo.transact(partial(store.tick, partitions=held))
             except Exception as exc:  # a busy partition's transaction got there first: the next tick will do

@@ -20,6 +20,13 @@ def reports_due(month_first: date, now: datetime, grace: timedelta, zone: tzinfo
     return max(month_end(month_first, zone), now) + grace
 
 
+def timer_moves(due_at: datetime, wanted: datetime, grace: timedelta) -> bool:
+    """Whether a pending month-end timer moves to ``wanted``: only by more than a tenth of the grace, so a burst of
+    history does not rewrite it with every batch (replicas would contend for it); the reports still wait at least
+    nine tenths of the grace after the last event."""
+    return due_at < wanted - grace / 10
+
+
 def district_of(region_code: str) -> str | None:
     """The kabupaten/kota a region lies in; None above that level."""
     parts = region_code.split(".")
