@@ -2,9 +2,11 @@
 
 Each round publishes the same realistic mix of N events (bench/reporting_replay.py's generator: sessions
 scheduled/held/cancelled, institutions registered and formed, follow-ups, notifications, workers, regulations, a
-few unknown types) while reporting is stopped, so the queues hold the whole run; then starts R replicas (separate
-processes, the service's default settings) and times the drain: from their start until every event is stored and
-projected (the national roll-up has counted them all). Each round has a database and a broker namespace of its own.
+few unknown types) with their shard headers while reporting is stopped, so the queues hold the whole run; then
+starts R replicas (separate processes, the service's default settings but ``--partitions``) and times the drain:
+from their start until every event is stored and projected (the national roll-up has counted them all). Each round
+has a database and a broker namespace of its own. A third round shows the machine's ceiling: two single-replica
+stacks sharing nothing (half the events each) drained at once.
 
     python -m bench.reporting_replicas [--events 20000] [--partitions 4]
 
@@ -37,6 +39,7 @@ from contracts.envelope import Envelope
 from pilar_dev.devstack import LocalMongo, free_port
 from pilar_dev.testing import DEFAULT_AMQP_URL, TEST_JWKS, TEST_LINK_SECRET, delete_namespace, new_namespace
 from pilar_runtime.brokerusers import broker_user
+from pilar_runtime.partitions import LEASES
 from services.reporting import store
 
 ENVELOPE_FIELDS = tuple(Envelope.model_fields)
@@ -98,7 +101,7 @@ class Replicas:
     def _spawn(self) -> None:
         port = free_port()
         self.spawned += 1
-        out = (self.workdir / f"reporting-{self.spawned}.log").open("ab")
+        out = (self.workdir / f"{self.env['PILAR_NAMESPACE']}-reporting-{self.spawned}.log").open("ab")
         env = {**self.env, "REPORTING_PORT": str(port)}
         process = subprocess.Popen([sys.executable, "-m", "services.reporting"], env=env, stdout=out, stderr=out)
         self.processes.append((process, port))
@@ -153,6 +156,16 @@ async def publish(amqp_url: str, namespace: str, events: list[Published]) -> Non
             )
 
 
+async def holders(mongo_url: str, database: str) -> int:
+    """Replicas holding partitions."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        leases = await client[database][LEASES].find({"lease_until": {"$ne": None}}).to_list(None)
+        return len({lease["holder"] for lease in leases})
+    finally:
+        await client.close()
+
+
 async def counted(mongo_url: str, database: str) -> int:
     """Events the national roll-up has counted (every known event moves it once), read the service's way."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
@@ -163,52 +176,90 @@ async def counted(mongo_url: str, database: str) -> int:
         await client.close()
 
 
-async def round_of(
-    replicas: int, events: list[Published], mongo: tuple[str, int | None], amqp_url: str, partitions: int
+class Round:
+    """One round's database and broker namespace: the events wait in reporting's queues, then replicas drain them."""
+
+    def __init__(self, mongo: tuple[str, int | None], amqp_url: str, partitions: int, workdir: Path) -> None:
+        self.mongo_url, self.mongo_pid = mongo
+        self.amqp_url = amqp_url
+        self.namespace = new_namespace("bench")
+        self.database = f"{self.namespace}_reporting"
+        self.group = Replicas(workdir, self.mongo_url, amqp_url, self.namespace, partitions)
+        self.partitioned = partitions > 1
+        self.expected = 0
+
+    async def fill(self, events: list[Published]) -> None:
+        await self.group.start(1)  # declares the queues, then stops: the events wait for the round
+        self.group.stop()
+        await publish(self.amqp_url, self.namespace, events)
+        self.expected = len(events)  # unknown types are stored and counted too
+
+    async def drain(self, replicas: int) -> tuple[float, float]:
+        """Events per second stored and projected by ``replicas`` processes once each holds its share of the
+        partitions (sustained: the first seconds, while they share the partitions out, are left out), and their CPU
+        seconds."""
+        await self.group.start(replicas)
+        while self.partitioned and await holders(self.mongo_url, self.database) < replicas:
+            await asyncio.sleep(0.05)
+        started, done = time.perf_counter(), await counted(self.mongo_url, self.database)
+        while await counted(self.mongo_url, self.database) < self.expected:
+            await asyncio.sleep(0.1)
+        return (self.expected - done) / (time.perf_counter() - started), self.group.cpu_seconds()
+
+    async def close(self) -> None:
+        self.group.stop()
+        await delete_namespace(self.amqp_url, self.namespace)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.mongo_url)
+        await client.drop_database(self.database)
+        await client.close()
+
+
+async def measured(
+    rounds: list[tuple[Round, int]], events: list[list[Published]], mongo_pid: int | None
 ) -> tuple[float, float, float]:
-    """Seconds to drain the events with ``replicas`` processes, their CPU seconds and the database server's."""
-    mongo_url, mongo_pid = mongo
-    namespace = new_namespace("bench")
-    database = f"{namespace}_reporting"
-    expected = len(events)  # unknown types are stored and counted too
-    with tempfile.TemporaryDirectory() as workdir:
-        group = Replicas(Path(workdir), mongo_url, amqp_url, namespace, partitions)
-        try:
-            await group.start(1)  # declares the queues, then stops: the events wait for the round
-            group.stop()
-            await publish(amqp_url, namespace, events)
-            started, database_cpu = time.perf_counter(), cpu_seconds(mongo_pid)
-            await group.start(replicas)
-            while await counted(mongo_url, database) < expected:
-                await asyncio.sleep(0.1)
-            elapsed = time.perf_counter() - started
-            return elapsed, group.cpu_seconds(), cpu_seconds(mongo_pid) - database_cpu
-        finally:
-            group.stop()
-            await delete_namespace(amqp_url, namespace)
-            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
-            await client.drop_database(database)
-            await client.close()
+    """Fill each round with its events, then drain them all at once; their events per second together, the
+    replicas' CPU seconds and the database server's over the drains."""
+    for (round_, _), share in zip(rounds, events, strict=True):
+        await round_.fill(share)
+    before = cpu_seconds(mongo_pid)
+    try:
+        drains = await asyncio.gather(*(round_.drain(replicas) for round_, replicas in rounds))
+    finally:
+        for round_, _ in rounds:
+            await round_.close()
+    return sum(rate for rate, _ in drains), sum(cpu for _, cpu in drains), cpu_seconds(mongo_pid) - before
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20000)
-    parser.add_argument("--partitions", type=int, default=4, help="REPORTING_PARTITIONS for both rounds")
+    parser.add_argument("--partitions", type=int, default=4, help="REPORTING_PARTITIONS of every round")
     args = parser.parse_args()
     amqp_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
     events = envelopes(args.events)
+    half = len(events) // 2
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {len(events)} events")
-    with database() as mongo:
-        rounds = {}
-        for replicas in (1, 2):
-            seconds, cpu, database_cpu = await round_of(replicas, events, mongo, amqp_url, args.partitions)
-            rounds[replicas] = seconds
+    with database() as mongo, tempfile.TemporaryDirectory() as workdir:
+
+        def round_() -> Round:
+            return Round(mongo, amqp_url, args.partitions, Path(workdir))
+
+        lines = {
+            "1 replica": ([(round_(), 1)], [events]),
+            "2 replicas": ([(round_(), 2)], [events]),
+            # The machine's own ceiling for two replicas: two stacks sharing nothing but the servers and the cores
+            # (a database and namespace each, half the events each), drained at once.
+            "2 apart": ([(round_(), 1), (round_(), 1)], [events[:half], events[half:]]),
+        }
+        rates: dict[str, float] = {}
+        for name, (rounds, shares) in lines.items():
+            rates[name], cpu, database_cpu = await measured(rounds, shares, mongo[1])
             print(
-                f"{replicas} replica(s): {len(events) / seconds:,.0f} events/s ({seconds:.1f} s; CPU: reporting "
-                f"{cpu:.1f} s, database server {database_cpu:.1f} s)"
+                f"{name:>10}: {rates[name]:,.0f} events/s sustained (CPU: reporting {cpu:.1f} s, "
+                f"database server {database_cpu:.1f} s)"
             )
-    print(f"scale-out: 2 replicas = {rounds[1] / rounds[2]:.2f}x one replica (target >= 1.6)")
+    print(f"scale-out: 2 replicas = {rates['2 replicas'] / rates['1 replica']:.2f}x one replica (target >= 1.6)")
+    print(f"ceiling: 2 replicas sharing nothing = {rates['2 apart'] / rates['1 replica']:.2f}x one replica")
 
 
 @contextmanager

@@ -49,21 +49,25 @@ async def test_replicas_share_the_partitions_out_and_take_over_those_of_one_that
     assert (await first.balance())[0] == {0, 1, 2, 3}
 
 
-async def test_events_reach_the_partition_of_their_shard_and_only_held_partitions_are_consumed(
-    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
-) -> None:
-    handled: list[str] = []
+def noting_bus(handled: list[str], amqp_url: str, namespace: str, mongo: Mongo, partitions: int) -> Bus:
+    """Reporting's bus with the given partitions, its consumer noting the workers of the events it handles."""
     handlers = EventHandlers()
 
     @handlers.on("worker_registered")
     async def note(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
         handled.append(payload.worker_id)
 
-    topo = Topology("reporting", namespace, partitions=2)
     consumer = EventConsumer(
         "reporting", handlers, mongo, producer_users=producer_users(amqp_url, {}, "reporting"), delivery_limit=3
     )
-    bus = Bus(amqp_url, topo, consumer)
+    return Bus(amqp_url, Topology("reporting", namespace, partitions=partitions), consumer)
+
+
+async def test_events_reach_the_partition_of_their_shard_and_only_held_partitions_are_consumed(
+    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
+) -> None:
+    handled: list[str] = []
+    bus = noting_bus(handled, amqp_url, namespace, mongo, partitions=2)
     await bus.start()
     try:
         channel = await amqp.channel()
@@ -96,19 +100,7 @@ async def test_going_partitioned_drains_the_one_queue_of_before_which_gets_no_ne
     amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
 ) -> None:
     handled: list[str] = []
-    handlers = EventHandlers()
-
-    @handlers.on("worker_registered")
-    async def note(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
-        handled.append(payload.worker_id)
-
-    def bus_of(partitions: int) -> Bus:
-        consumer = EventConsumer(
-            "reporting", handlers, mongo, producer_users=producer_users(amqp_url, {}, "reporting"), delivery_limit=3
-        )
-        return Bus(amqp_url, Topology("reporting", namespace, partitions=partitions), consumer)
-
-    before = bus_of(1)
+    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=1)
     await before.start()
     await before.stop()  # the service stopped for the change; events keep arriving in its one queue
     channel = await amqp.channel()
@@ -116,7 +108,7 @@ async def test_going_partitioned_drains_the_one_queue_of_before_which_gets_no_ne
     for i in range(3):
         await publish_event(exchange, worker_event(f"w-old-{i}"), amqp_url=amqp_url)
 
-    after = bus_of(2)
+    after = noting_bus(handled, amqp_url, namespace, mongo, partitions=2)
     await after.start()  # holds no partition yet: only the old queue is consumed
     try:
         await eventually(lambda: asyncio.sleep(0, len(handled) == 3), what="the old queue drained")
