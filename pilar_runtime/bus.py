@@ -21,9 +21,10 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
-from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from contracts import topology
+from pilar_runtime.brokeraddresses import failover_broker
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER, EventConsumer
 
@@ -200,7 +201,8 @@ class Bus:
         self.topology = topo
         self.consumer = consumer
         self.prefetch = prefetch
-        self.broker = RabbitBroker(url, logger=None, reconnect_interval=1.0)
+        # On every reconnect the connection takes the next of AMQP_URL's addresses (a cluster's nodes).
+        self.broker = failover_broker(url, logger=None, reconnect_interval=1.0)
         self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
         self._dlx: AbstractRobustExchange | None = None
