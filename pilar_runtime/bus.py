@@ -15,11 +15,11 @@ import contextlib
 import heapq
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustExchange, AbstractRobustQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
@@ -205,6 +205,8 @@ class Bus:
         self.broker = failover_broker(url, logger=None, reconnect_interval=1.0)
         self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
+        self._publishing: AbstractRobustChannel | None = None
+        self._published: AbstractRobustExchange | None = None
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None
         self._consumer_tag: str | None = None
@@ -215,6 +217,13 @@ class Bus:
         await self.broker.start()
         self._events = await self.broker.declare_exchange(self.topology.events)
         self._dlx = await self.broker.declare_exchange(self.topology.dlx)
+        # The outbox relay publishes on a channel of its own, which `renew_publishing` replaces.
+        self._publishing = await self.broker.config.channel_manager.get_channel(Channel())
+        events = self.topology.events
+        self._published = cast(
+            AbstractRobustExchange,
+            await self._publishing.declare_exchange(events.name, events.type.value, durable=events.durable),
+        )
         if self.consumer is not None and self.topology.patterns:
             dlq = await self._declare_dead_letter_queue()
             await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
@@ -260,6 +269,23 @@ class Bus:
     def events(self) -> AbstractRobustExchange:
         assert self._events is not None, "bus not started"
         return self._events
+
+    def publishing(self) -> AbstractRobustExchange:
+        """The events exchange on the outbox relay's own channel."""
+        assert self._published is not None, "bus not started"
+        return self._published
+
+    async def renew_publishing(self) -> None:
+        """Replace the relay's channel after the broker refused a publish on it (a nack).
+
+        A channel keeps what it learnt of each quorum queue: in RabbitMQ 3.10, one that first published to a queue
+        while the queue still named a lost node as its leader is refused every publish to it until it is reopened
+        (the cluster test shows it). A fresh channel asks again.
+        """
+        assert self._publishing is not None, "bus not started"
+        await self._publishing.close()
+        await self._publishing.reopen()
+        log.info("bus.publishing_channel_renewed")
 
     def dead_letters(self) -> AbstractRobustExchange:
         assert self._dlx is not None, "bus not started"

@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import cast
 from urllib.parse import urlparse
 
+import aio_pika
 import pytest
+from aio_pika.exceptions import DeliveryError
 
+from contracts import topology
 from contracts.envelope import Envelope
 from pilar_dev.devstack import free_port
 from pilar_dev.testing import Tap, publish_event
@@ -24,6 +28,8 @@ from pilar_runtime.brokeraddresses import (
 )
 from pilar_runtime.brokerusers import broker_user, broker_vhost, with_user
 from pilar_runtime.bus import Bus, Topology
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from pilar_runtime.outbox import OutboxRelay
 from pilar_runtime.settings import ServiceSettings
 from tests.runtime.helpers import worker_event
 
@@ -181,3 +187,49 @@ async def _published_once_reconnected(bus: Bus, event: Envelope, amqp_url: str) 
         except Exception:
             await asyncio.sleep(0.1)
     raise AssertionError("never published after the failover")
+
+
+async def test_a_publish_the_broker_refuses_is_tried_again_on_a_fresh_channel(
+    amqp_url: str, namespace: str, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection
+) -> None:
+    bus = Bus(amqp_url, Topology("registry", namespace), None)
+    await bus.start()
+    channel = await amqp.channel()
+    full = await channel.declare_queue(  # takes nothing: the broker nacks every event routed to it
+        f"{namespace}.full", arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+    )
+    try:
+        await full.bind(topology.namespaced(topology.EVENTS_EXCHANGE, namespace), routing_key="#")
+        tap = await Tap.open(amqp, namespace)
+        relay = OutboxRelay(
+            mongo,
+            bus.publishing(),
+            service="registry",
+            user_id=broker_user(amqp_url),
+            lease_seconds=0.5,
+            renew_channel=bus.renew_publishing,
+        )
+        event = worker_event("w-refused")
+        await mongo.transact(lambda uow: _emit(uow, event))
+        refused_on = await _underlay(bus)
+        with pytest.raises(DeliveryError):
+            await relay.relay_once()
+        assert await _underlay(bus) is not refused_on  # a fresh channel
+
+        await full.delete(if_unused=False, if_empty=False)
+        await asyncio.sleep(0.6)  # the refused batch's lease (0.5 s here) runs out; the relay claims it again
+        assert await relay.relay_once() == 1
+        seen = await tap.collect(lambda s: len(s) >= 1)
+        assert [e["event_id"] for e in seen] == [str(event.event_id)]
+    finally:
+        await channel.queue_delete(f"{namespace}.full")
+        await bus.stop()
+
+
+async def _emit(uow: UnitOfWork, event: Envelope) -> None:
+    uow.emit(event)
+
+
+async def _underlay(bus: Bus) -> object:
+    """The AMQP channel the relay's exchange publishes on right now."""
+    return await cast(aio_pika.RobustExchange, bus.publishing()).channel.get_underlay_channel()
