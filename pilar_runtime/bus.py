@@ -283,8 +283,12 @@ class Bus:
         (the cluster test shows it). A fresh channel asks again.
         """
         assert self._publishing is not None, "bus not started"
-        await self._publishing.close()
-        await self._publishing.reopen()
+        try:
+            await self._publishing.close()
+        finally:
+            # Reopened even when the close failed; if the connection is away, the reopen fails but leaves the
+            # channel to the robust connection, which restores it with the others once it is back.
+            await self._publishing.reopen()
         log.info("bus.publishing_channel_renewed")
 
     def dead_letters(self) -> AbstractRobustExchange:
