@@ -12,6 +12,7 @@ declarations and the consumers on it, as after any reconnect: the cluster shares
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -84,12 +85,30 @@ if not hasattr(RobustConnection, _ATTEMPT):  # pragma: no cover - guards an aio-
     raise ImportError(f"aio-pika's RobustConnection has no {_ATTEMPT}: broker failover needs updating")
 
 
+# After a lost connection, how long to wait before connecting again: the lost node's quorum queues elect new
+# leaders meanwhile (well under a second on the cluster test's machine) and the queues' records follow. A channel
+# opened before the records name the new leaders keeps the lost one: RabbitMQ before 3.11.23 and 3.12.5 takes the
+# leader from the record (rabbitmq-server#9241), and on 3.10 such a channel was refused every publish and a
+# consumer's stopped receiving.
+PAUSE_AFTER_LOSS_SECONDS = 5.0
+
+
 class FailoverConnection(RobustConnection):
     """aio-pika's robust connection over several addresses: each attempt goes round them once, starting after the
-    address used last, and fails only when none answers."""
+    address used last, and fails only when none answers; once connected, every later attempt first waits
+    ``pause_after_loss`` seconds."""
 
-    def __init__(self, url: URL, loop: Any = None, *, addresses: Sequence[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: URL,
+        loop: Any = None,
+        *,
+        addresses: Sequence[str],
+        pause_after_loss: float = PAUSE_AFTER_LOSS_SECONDS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(url, loop=loop, **kwargs)
+        self.pause_after_loss = pause_after_loss
         # aio-pika puts its own options (reconnect interval, fail fast) in the first URL's query: the others get
         # them too.
         own = set(URL(addresses[0]).query)
@@ -98,6 +117,8 @@ class FailoverConnection(RobustConnection):
 
     async def _RobustConnection__connect_transport(self) -> None:
         attempt = getattr(super(), _ATTEMPT)
+        if self.connection_attempt:  # connected before: this connection was lost
+            await asyncio.sleep(self.pause_after_loss)
         for turn in range(len(self.ring)):
             self.url = self.ring.take()
             try:
@@ -111,12 +132,16 @@ class FailoverConnection(RobustConnection):
                 return
 
 
-def failover_broker(amqp_url: str, **options: Any) -> RabbitBroker:
+def failover_broker(
+    amqp_url: str, *, pause_after_loss: float = PAUSE_AFTER_LOSS_SECONDS, **options: Any
+) -> RabbitBroker:
     """FastStream's broker on a connection failing over between AMQP_URL's addresses."""
     addresses = broker_addresses(amqp_url)
     broker = RabbitBroker(addresses[0], **options)
     # FastStream hands these to aio-pika's connect_robust, which builds its connection with connection_class.
-    broker._connection_kwargs["connection_class"] = functools.partial(FailoverConnection, addresses=addresses)
+    broker._connection_kwargs["connection_class"] = functools.partial(
+        FailoverConnection, addresses=addresses, pause_after_loss=pause_after_loss
+    )
     return broker
 
 

@@ -146,8 +146,9 @@ class RabbitCluster:
         return set(status.get("running_nodes", []))
 
     def queues(self, node: Node) -> dict[str, dict[str, Any]]:
-        """Every queue as that node sees it: type, members (the nodes holding a replica), leader, messages."""
-        fields = ("name", "type", "members", "leader", "messages")
+        """Every queue as that node sees it: type, members (the nodes holding a replica), leader, messages (and of
+        them unacknowledged), consumers."""
+        fields = ("name", "type", "members", "leader", "messages", "messages_unacknowledged", "consumers")
         found = json.loads(self.ctl(node, "list_queues", *fields, "--formatter", "json"))
         return {queue["name"]: queue for queue in found}
 

@@ -125,7 +125,10 @@ async def test_a_node_killed_mid_flow_loses_nothing_and_doubles_nothing(
     registered = time.monotonic()
     assert killed_at < EVENTS
 
-    await settled(admin, hook, accepted, timeout=300)  # each in reporting and delivered once; projected once
+    try:
+        await settled(admin, hook, accepted, timeout=300)  # each in reporting and delivered once; projected once
+    except (TimeoutError, AssertionError) as exc:
+        raise AssertionError(f"{exc}; the queues: {cluster.queues(others[0])}") from exc
     # Outreach keeps a copy of each, and nothing waits or was dead-lettered anywhere, on the two nodes left.
     outreach = Mongo(stack.mongo.url, f"{stack.namespace}_outreach")
     copied: set[str] = set()

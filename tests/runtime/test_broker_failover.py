@@ -19,6 +19,7 @@ from contracts.envelope import Envelope
 from pilar_dev.devstack import free_port
 from pilar_dev.testing import Tap, publish_event
 from pilar_runtime.brokeraddresses import (
+    PAUSE_AFTER_LOSS_SECONDS,
     AddressRing,
     BrokerAddressError,
     FailoverConnection,
@@ -167,10 +168,12 @@ async def test_the_bus_starts_on_a_later_address_and_fails_over_when_its_node_go
         before, after = worker_event(), worker_event()
         await publish_event(bus.publishing(), before, amqp_url=amqp_url)
 
+        lost_at = asyncio.get_running_loop().time()
         await first.stop()  # the connected node goes: the next attempt takes the next address, which answers
         with contextlib.suppress(Exception):  # renewed while the connection is away: it comes back with the rest
             await bus.renew_publishing()
         await _published_once_reconnected(bus, after, amqp_url)
+        assert asyncio.get_running_loop().time() - lost_at >= PAUSE_AFTER_LOSS_SECONDS  # the queues' leaders settle
         assert connection.url.port == second.port
         assert second.connections == 1
         seen = await tap.collect(lambda s: len(s) >= 2)
