@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -202,7 +202,9 @@ class Bus:
         self.consumer = consumer
         self.prefetch = prefetch
         # On every reconnect the connection takes the next of AMQP_URL's addresses (a cluster's nodes).
-        self.broker = failover_broker(url, logger=None, reconnect_interval=1.0)
+        self.broker = failover_broker(url, logger=None, reconnect_interval=1.0, on_reconnected=[self._reconnected])
+        # Called once the connection is back after a loss (e.g. the outbox relay's wake-up, ending its backoff).
+        self.reconnected: list[Callable[[], None]] = []
         self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
         self._publishing: AbstractRobustChannel | None = None
@@ -248,6 +250,11 @@ class Bus:
                 fix=f"give the DLQs the {topology.DEAD_LETTER_POLICY!r} policy (README: upgrading RabbitMQ)",
             )
             return await declarer.declare_queue(self.topology.dlq, declare=False)
+
+    def _reconnected(self, _connection: object) -> None:
+        log.info("bus.reconnected")
+        for hook in self.reconnected:
+            hook()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         assert self.consumer is not None

@@ -160,6 +160,7 @@ def create_app(
             renew_channel=bus.renew_publishing,
         )
         mongo.after_commit(OUTBOX, runtime.relay.wake)
+        bus.reconnected.append(runtime.relay.wake)  # backed off while the broker was away: publish once it is back
         mongo.hand_outbox_to(runtime.relay)
         runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:

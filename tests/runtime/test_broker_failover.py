@@ -168,6 +168,8 @@ async def test_the_bus_starts_on_a_later_address_and_fails_over_when_its_node_go
         before, after = worker_event(), worker_event()
         await publish_event(bus.publishing(), before, amqp_url=amqp_url)
 
+        woken: list[bool] = []
+        bus.reconnected.append(lambda: woken.append(True))
         lost_at = asyncio.get_running_loop().time()
         await first.stop()  # the connected node goes: the next attempt takes the next address, which answers
         with contextlib.suppress(Exception):  # renewed while the connection is away: it comes back with the rest
@@ -175,6 +177,7 @@ async def test_the_bus_starts_on_a_later_address_and_fails_over_when_its_node_go
         await _published_once_reconnected(bus, after, amqp_url)
         assert asyncio.get_running_loop().time() - lost_at >= PAUSE_AFTER_LOSS_SECONDS  # the queues' leaders settle
         assert connection.url.port == second.port
+        assert woken == [True]  # what waits for the broker (the outbox relay) is told it is back
         assert second.connections == 1
         seen = await tap.collect(lambda s: len(s) >= 2)
         assert [e["event_id"] for e in seen] == [str(before.event_id), str(after.event_id)]
