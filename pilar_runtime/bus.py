@@ -273,10 +273,6 @@ class Bus:
             await self.acks.flush()
         await self.broker.stop()
 
-    def events(self) -> AbstractRobustExchange:
-        assert self._events is not None, "bus not started"
-        return self._events
-
     def publishing(self) -> AbstractRobustExchange:
         """The events exchange on the outbox relay's own channel."""
         assert self._published is not None, "bus not started"
@@ -285,9 +281,9 @@ class Bus:
     async def renew_publishing(self) -> None:
         """Replace the relay's channel after the broker refused a publish on it (a nack).
 
-        A channel keeps what it learnt of each quorum queue: in RabbitMQ 3.10, one that first published to a queue
-        while the queue still named a lost node as its leader is refused every publish to it until it is reopened
-        (the cluster test shows it). A fresh channel asks again.
+        A channel keeps what it learnt of each quorum queue: before RabbitMQ 3.11.23 and 3.12.5, one that first
+        published to a queue while the queue's record still named a lost node as its leader is refused every publish
+        to it until it is reopened (rabbitmq-server#9241; the cluster test met it on 3.10). A fresh channel asks again.
         """
         assert self._publishing is not None, "bus not started"
         try:
