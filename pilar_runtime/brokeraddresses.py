@@ -87,8 +87,8 @@ if not hasattr(RobustConnection, _ATTEMPT):  # pragma: no cover - guards an aio-
 
 # After a lost connection, how long to wait before connecting again: the lost node's quorum queues elect new
 # leaders meanwhile (well under a second on the cluster test's machine) and the queues' records follow. A channel
-# opened before the records name the new leaders keeps the lost one: RabbitMQ before 3.11.23 and 3.12.5 takes the
-# leader from the record (rabbitmq-server#9241), and on 3.10 such a channel was refused every publish and a
+# opened before the records name the new leaders keeps the lost one where RabbitMQ takes the leader from the record
+# (before rabbitmq-server#9241, which 3.13 and 4.x have): on 3.10 such a channel was refused every publish, and a
 # consumer's stopped receiving.
 PAUSE_AFTER_LOSS_SECONDS = 5.0
 

@@ -281,9 +281,10 @@ class Bus:
     async def renew_publishing(self) -> None:
         """Replace the relay's channel after the broker refused a publish on it (a nack).
 
-        A channel keeps what it learnt of each quorum queue: before RabbitMQ 3.11.23 and 3.12.5, one that first
-        published to a queue while the queue's record still named a lost node as its leader is refused every publish
-        to it until it is reopened (rabbitmq-server#9241; the cluster test met it on 3.10). A fresh channel asks again.
+        A channel keeps what it learnt of each quorum queue: on a RabbitMQ without rabbitmq-server#9241 (3.13 and
+        4.x have it), one that first published to a queue while the queue's record still named a lost node as its
+        leader is refused every publish to it until it is reopened (the cluster test met it on 3.10). A fresh
+        channel asks again.
         """
         assert self._publishing is not None, "bus not started"
         try:
