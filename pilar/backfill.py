@@ -20,6 +20,7 @@ import httpx
 
 from contracts import topology
 from contracts.envelope import Envelope
+from pilar_runtime.brokeraddresses import connect_first
 
 # What reporting adds to a stored event; the rest is the envelope as published.
 _STORE_FIELDS = ("seq", "received_at", "routing_key")
@@ -42,7 +43,7 @@ async def backfill_registry(
     ``reporting`` is an admin's client for reporting's API; ``producer_user`` is outreach's broker user."""
     target = topology.service_queue("registry", namespace)
     sent = 0
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_first(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         await channel.declare_queue(target, passive=True)  # the registry has started once: its queue exists

@@ -19,6 +19,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 from contracts import topology
 from contracts.envelope import Envelope
 from pilar_runtime.auth import Caller
+from pilar_runtime.brokeraddresses import connect_first
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.keys import SigningKey, jwks
 from pilar_runtime.mongo import OUTBOX, Mongo
@@ -35,7 +36,7 @@ PARTITIONS_CLEANED = 8  # the most partitions a test or benchmark runs a service
 
 async def delete_namespace(amqp_url: str, namespace: str, extra_queues: tuple[str, ...] = ()) -> None:
     """Delete the queues and exchanges a namespace may have declared on the broker."""
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_first(amqp_url)
     async with connection:
         for service in topology.SERVICES:
             for name in (

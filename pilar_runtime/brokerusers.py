@@ -28,12 +28,12 @@ DEFAULT_USER = "guest"
 
 
 def broker_user(amqp_url: str) -> str:
-    """The broker user an AMQP URL logs in as."""
-    return unquote(urlparse(amqp_url).username or DEFAULT_USER)
+    """The broker user an AMQP URL logs in as (every address of a list logs in as the same one)."""
+    return unquote(urlparse(_first(amqp_url)).username or DEFAULT_USER)
 
 
 def broker_vhost(amqp_url: str) -> str:
-    path = urlparse(amqp_url).path
+    path = urlparse(_first(amqp_url)).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
@@ -116,10 +116,14 @@ def definitions(users: Mapping[str, tuple[str, str]], namespace: str = "", vhost
 
 
 def with_user(amqp_url: str, user: str, password: str) -> str:
-    """The same broker, logged in as another user."""
-    parsed = urlparse(amqp_url)
-    host = parsed.netloc.rpartition("@")[2]
-    return urlunparse(parsed._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
+    """The same broker (every address of a list), logged in as another user."""
+    login = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    parsed = [urlparse(address.strip()) for address in amqp_url.split(",") if address.strip()]
+    return ",".join(urlunparse(p._replace(netloc=login + p.netloc.rpartition("@")[2])) for p in parsed)
+
+
+def _first(amqp_url: str) -> str:
+    return amqp_url.split(",", 1)[0].strip()
 
 
 class RabbitmqctlError(RuntimeError):

@@ -13,18 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustExchange, AbstractRobustQueue
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustExchange, AbstractRobustQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
-from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 from contracts import topology
+from pilar_runtime.brokeraddresses import failover_broker
 from pilar_runtime.brokerusers import broker_user
 from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER, EventConsumer
 
@@ -227,9 +228,14 @@ class Bus:
         self.topology = topo
         self.consumer = consumer
         self.prefetch = prefetch
-        self.broker = RabbitBroker(url, logger=None, reconnect_interval=1.0)
+        # On every reconnect the connection takes the next of AMQP_URL's addresses (a cluster's nodes).
+        self.broker = failover_broker(url, logger=None, reconnect_interval=1.0, on_reconnected=[self._reconnected])
+        # Called once the connection is back after a loss (e.g. the outbox relay's wake-up, ending its backoff).
+        self.reconnected: list[Callable[[], None]] = []
         self.user = broker_user(url)
         self._events: AbstractRobustExchange | None = None
+        self._publishing: AbstractRobustChannel | None = None
+        self._published: AbstractRobustExchange | None = None
         self._dlx: AbstractRobustExchange | None = None
         self._queue: AbstractRobustQueue | None = None
         self._consumer_tag: str | None = None
@@ -242,6 +248,13 @@ class Bus:
         await self.broker.start()
         self._events = await self.broker.declare_exchange(self.topology.events)
         self._dlx = await self.broker.declare_exchange(self.topology.dlx)
+        # The outbox relay publishes on a channel of its own, which `renew_publishing` replaces.
+        self._publishing = await self.broker.config.channel_manager.get_channel(Channel())
+        events = self.topology.events
+        self._published = cast(
+            AbstractRobustExchange,
+            await self._publishing.declare_exchange(events.name, events.type.value, durable=events.durable),
+        )
         if self.consumer is not None and self.topology.patterns:
             dlq = await self._declare_dead_letter_queue()
             await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
@@ -255,11 +268,12 @@ class Bus:
             self._consumer_tag = await queue.consume(self._on_message)
 
     async def _declare_partitions(self) -> None:
-        topo = self.topology
+        topo, events = self.topology, self._events
+        assert events is not None
         unsharded = await self.broker.declare_exchange(topo.unsharded)
         sharded = await self.broker.declare_exchange(topo.partition_exchange)
         for pattern in topo.patterns:
-            await sharded.bind(self.events(), routing_key=pattern)
+            await sharded.bind(events, routing_key=pattern)
         for p, spec in enumerate(topo.partition_queues):
             queue = await self.broker.declare_queue(spec)
             for shard in range(topology.SHARDS):
@@ -276,7 +290,7 @@ class Bus:
             # The one queue of before partitions: it gets no new events, and every replica drains what it holds.
             self._queue = single = await self.broker.declare_queue(topo.queue)
             for pattern in topo.patterns:
-                await single.unbind(self.events(), routing_key=pattern)
+                await single.unbind(events, routing_key=pattern)
             self._consumer_tag = await single.consume(self._on_message)
 
     async def _exists(self, queue: str) -> bool:
@@ -317,6 +331,11 @@ class Bus:
             )
             return await declarer.declare_queue(self.topology.dlq, declare=False)
 
+    def _reconnected(self, _connection: object) -> None:
+        log.info("bus.reconnected")
+        for hook in self.reconnected:
+            hook()
+
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         assert self.consumer is not None
         self.acks.received(message)
@@ -336,9 +355,27 @@ class Bus:
             await self.acks.flush()
         await self.broker.stop()
 
-    def events(self) -> AbstractRobustExchange:
-        assert self._events is not None, "bus not started"
-        return self._events
+    def publishing(self) -> AbstractRobustExchange:
+        """The events exchange on the outbox relay's own channel."""
+        assert self._published is not None, "bus not started"
+        return self._published
+
+    async def renew_publishing(self) -> None:
+        """Replace the relay's channel after the broker refused a publish on it (a nack).
+
+        A channel keeps what it learnt of each quorum queue: on a RabbitMQ without rabbitmq-server#9241 (3.13 and
+        4.x have it), one that first published to a queue while the queue's record still named a lost node as its
+        leader is refused every publish to it until it is reopened (the cluster test met it on 3.10). A fresh
+        channel asks again.
+        """
+        assert self._publishing is not None, "bus not started"
+        try:
+            await self._publishing.close()
+        finally:
+            # Reopened even when the close failed; if the connection is away, the reopen fails but leaves the
+            # channel to the robust connection, which restores it with the others once it is back.
+            await self._publishing.reopen()
+        log.info("bus.publishing_channel_renewed")
 
     def dead_letters(self) -> AbstractRobustExchange:
         assert self._dlx is not None, "bus not started"

@@ -19,12 +19,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlparse
 
-import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 from aiormq.exceptions import AMQPError, ChannelNotFoundEntity
 
+from pilar_runtime.brokeraddresses import BrokerAddressError, connect_first, where
 from pilar_runtime.consumer import QUEUE_HEADER, REASON_HEADER, ROUTING_KEY_HEADER, USER_HEADER
 
 if TYPE_CHECKING:
@@ -96,21 +95,24 @@ class Taken:
 @asynccontextmanager
 async def taken(url: str, queue_name: str, limit: int) -> AsyncIterator[Taken]:
     """Up to ``limit`` messages taken without acking; whatever is not acked goes back when the connection closes."""
-    where = f"{urlparse(url).hostname}:{urlparse(url).port or 5672}"
     try:
-        connection = await aio_pika.connect(url, timeout=5)
+        brokers = where(url)
+    except BrokerAddressError as exc:
+        raise DlqError(str(exc)) from None
+    try:
+        connection = await connect_first(url, timeout=5)
     except (OSError, TimeoutError, AMQPError) as exc:
-        raise DlqError(f"the broker at {where} does not answer or refused the login ({type(exc).__name__})") from exc
+        raise DlqError(f"the broker at {brokers} does not answer or refused the login ({type(exc).__name__})") from exc
     async with connection:
         try:
             channel = await connection.channel()
             queue = await channel.declare_queue(queue_name, passive=True)
         except ChannelNotFoundEntity:
             raise DlqError(
-                f"no queue {queue_name!r} on {where}: has the service run there (check PILAR_NAMESPACE)?"
+                f"no queue {queue_name!r} on {brokers}: has the service run there (check PILAR_NAMESPACE)?"
             ) from None
         except AMQPError as exc:
-            raise DlqError(f"the broker at {where} refused {queue_name!r}: {exc}") from exc
+            raise DlqError(f"the broker at {brokers} refused {queue_name!r}: {exc}") from exc
         waiting = int(queue.declaration_result.message_count or 0)
         letters: list[tuple[AbstractIncomingMessage, DeadLetter]] = []
         while len(letters) < limit:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
+from aio_pika.exceptions import DeliveryError
 
 from contracts.topology import SHARD_HEADER
 from pilar_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -48,6 +50,7 @@ class OutboxRelay(LeasedPoller):
         poll_seconds: float = 0.5,
         lease_seconds: float = 30.0,
         max_backoff_seconds: float = 30.0,
+        renew_channel: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(
             owner_prefix=service,
@@ -60,6 +63,7 @@ class OutboxRelay(LeasedPoller):
         self.service = service
         self.user_id = user_id
         self.batch = batch
+        self.renew_channel = renew_channel
         self._handed_over: deque[dict[str, Any]] = deque()
         self._waiting = 0  # events in the documents handed over
 
@@ -113,8 +117,14 @@ class OutboxRelay(LeasedPoller):
             return 0
         messages = [(event, document.get("trace")) for document in documents for event in events_of(document)]
         # The channel confirms each message on its own: waiting for a batch of them at once keeps the broker busy.
-        for start in range(0, len(messages), self.batch):
-            await asyncio.gather(*(self._publish(*message) for message in messages[start : start + self.batch]))
+        try:
+            for start in range(0, len(messages), self.batch):
+                await asyncio.gather(*(self._publish(*message) for message in messages[start : start + self.batch]))
+        except DeliveryError:
+            # The broker refused them on this channel: the next try goes out on a fresh one (Bus.renew_publishing).
+            if self.renew_channel is not None:
+                await self.renew_channel()
+            raise
         await self.mongo.db[OUTBOX].update_many(
             {"_id": {"$in": [d["_id"] for d in documents]}, "lease_owner": self.owner},
             {"$set": {"sent_at": datetime.now(UTC)}, "$unset": {"lease_until": "", "lease_owner": ""}},

@@ -156,14 +156,16 @@ def create_app(
         await bus.start()
         runtime.relay = OutboxRelay(
             mongo,
-            bus.events(),
+            bus.publishing(),
             service=settings.service,
             user_id=broker_user(settings.amqp_url),
             batch=settings.relay_batch,
             poll_seconds=settings.relay_poll_seconds,
             lease_seconds=settings.lease_seconds,
+            renew_channel=bus.renew_publishing,
         )
         mongo.after_commit(OUTBOX, runtime.relay.wake)
+        bus.reconnected.append(runtime.relay.wake)  # backed off while the broker was away: publish once it is back
         mongo.hand_outbox_to(runtime.relay)
         runtime.poll(runtime.relay, "outbox-relay")
         if timer_handlers:

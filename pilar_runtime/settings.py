@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.topology import SHARDS
 from pilar_runtime.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Issuer, Role, TokenLimits, TokenVerifier
+from pilar_runtime.brokeraddresses import broker_addresses
 from pilar_runtime.brokerusers import producer_users
 from pilar_runtime.keys import ALGORITHM
 from pilar_runtime.tokenkeys import DiscoveredKeys, KeySource, RemoteKeys, StaticKeys, UnusableKeySet, public_keys
@@ -39,6 +40,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PILAR_", populate_by_name=True, extra="ignore")
 
     service: str = "pilar"
+    # One broker, or a cluster's nodes comma-separated: the connection fails over between them by itself.
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?replicaSet=rs0", validation_alias=shared("MONGODB_URL"))
     mongodb_database: str | None = Field(None, description="defaults to the namespaced service name")
@@ -95,6 +97,12 @@ class ServiceSettings(BaseSettings):
     # /metrics: with a token set, only to `Authorization: Bearer <token>`; without one, only to loopback clients.
     metrics_token: SecretStr | None = Field(None, validation_alias=shared("PILAR_METRICS_TOKEN"))
     public_url: str | None = None
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _broker_addresses_agree(cls, amqp_url: str) -> str:
+        broker_addresses(amqp_url)  # every address an AMQP URL, all logging in as one user to one vhost
+        return amqp_url
 
     @model_validator(mode="after")
     def _broker_users_complete(self) -> ServiceSettings:
