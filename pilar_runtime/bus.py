@@ -80,16 +80,6 @@ class Topology:
         self.unsharded = RabbitExchange(
             topology.unsharded_exchange(service, namespace), type=ExchangeType.FANOUT, durable=True
         )
-        self.partition_queues = [
-            RabbitQueue(
-                topology.partition_queue(service, p, namespace),
-                queue_type=QueueType.QUORUM,
-                durable=True,
-                # One consumer at a time, whatever the leases say during a hand-over: a partition stays in order.
-                arguments={**arguments, "x-single-active-consumer": True},
-            )
-            for p in range(partitions if partitions > 1 else 0)
-        ]
         self.dlq = RabbitQueue(
             topology.dead_letter_queue(service, namespace),
             queue_type=QueueType.QUORUM,
@@ -97,6 +87,22 @@ class Topology:
             routing_key=self.dead_letter_key,
             arguments={"x-delivery-limit": topology.DEAD_LETTER_DELIVERY_LIMIT},
         )
+        self._arguments = arguments
+        self.partition_queues = [self.partition_queue(p) for p in range(partitions if partitions > 1 else 0)]
+
+    def partition_queue(self, partition: int) -> RabbitQueue:
+        return RabbitQueue(
+            topology.partition_queue(self.service, partition, self.namespace),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            # One consumer at a time, whatever the leases say during a hand-over: a partition stays in order.
+            arguments={**self._arguments, "x-single-active-consumer": True},
+        )
+
+    def retired_queues(self) -> list[RabbitQueue]:
+        """Queues a partitioned service may have had and no longer uses: its one queue of before partitions, and
+        partitions beyond the number it runs with now (it was lowered)."""
+        return [self.queue, *(self.partition_queue(p) for p in range(self.partitions, topology.SHARDS))]
 
     @property
     def queue_names(self) -> set[str]:
@@ -241,6 +247,7 @@ class Bus:
         self._consumer_tag: str | None = None
         self._partitions: list[AbstractRobustQueue] = []
         self._consuming: dict[int, str] = {}  # partition → consumer tag
+        self._retired: list[tuple[AbstractRobustQueue, str]] = []  # drained, see ``Topology.retired_queues``
         self.acks = AckBatcher()
 
     async def start(self) -> None:
@@ -286,12 +293,16 @@ class Bus:
                 await queue.bind(unsharded)
             self._partitions.append(queue)
         await self._partitions[0].channel.set_qos(prefetch_count=self.prefetch)
-        if await self._exists(topo.queue.name):
-            # The one queue of before partitions: it gets no new events, and every replica drains what it holds.
-            self._queue = single = await self.broker.declare_queue(topo.queue)
+        for spec in topo.retired_queues():
+            if not await self._exists(spec.name):
+                continue
+            # It gets no new events, and every replica drains what it holds.
+            retired = await self.broker.declare_queue(spec)
             for pattern in topo.patterns:
-                await single.unbind(events, routing_key=pattern)
-            self._consumer_tag = await single.consume(self._on_message)
+                await retired.unbind(events, routing_key=pattern)
+            for shard in range(topology.SHARDS):
+                await retired.unbind(sharded, arguments={"x-match": "all", topology.SHARD_HEADER: str(shard)})
+            self._retired.append((retired, await retired.consume(self._on_message)))
 
     async def _exists(self, queue: str) -> bool:
         try:
@@ -349,6 +360,10 @@ class Bus:
             self._consumer_tag = None
         if self._consuming:
             await self.hold(set())
+        for queue, tag in self._retired:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        self._retired.clear()
         if self.consumer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.consumer.wait_idle(), timeout=30)

@@ -120,3 +120,30 @@ async def test_going_partitioned_drains_the_one_queue_of_before_which_gets_no_ne
         assert waiting == 4
     finally:
         await after.stop()
+
+
+async def test_fewer_partitions_drain_and_retire_the_queues_beyond_their_number(
+    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
+) -> None:
+    handled: list[str] = []
+    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=4)
+    await before.start()
+    await before.stop()
+    channel = await amqp.channel()
+    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+    events = [worker_event(f"w-{i}") for i in range(16)]
+    for event in events:
+        await publish_event(exchange, event, amqp_url=amqp_url)
+    beyond = {e.payload["worker_id"] for e in events if topology.partition_of(e.aggregate_id, 4) >= 2}
+    assert beyond
+
+    after = noting_bus(handled, amqp_url, namespace, mongo, partitions=2)
+    await after.start()  # holds no partition yet: only partitions 2 and 3 of before are consumed, to the end
+    try:
+        await eventually(lambda: asyncio.sleep(0, set(handled) == beyond), what="the retired partitions drained")
+        more = worker_event("w-later")
+        await publish_event(exchange, more, amqp_url=amqp_url)
+        await asyncio.sleep(0.5)
+        assert set(handled) == beyond  # a new event goes to partition 0 or 1 only, which nobody holds here
+    finally:
+        await after.stop()
