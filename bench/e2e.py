@@ -604,6 +604,23 @@ class Raw(Side):
         self.sent.append(worker["_id"])
         return self.sent[-1]
 
+    async def outcome(self) -> dict[str, Any]:
+        """What the consumers left, to check that both raw sides did the same work: every event stored and numbered
+        once, every worker projected, the same roll-ups (months aside: a run may straddle one's end)."""
+        reporting = self.db("reporting")
+        counter = await reporting["counters"].find_one({"_id": "events"})
+        rollups = await reporting["rollups"].find().to_list(None)
+        return {
+            "sent": len(self.sent),
+            "events": await reporting["events"].count_documents({}),
+            "numbered": (counter or {}).get("seq"),
+            "projected": await reporting[WORKERS].count_documents({}),
+            "rollups": {
+                doc["_id"]: {k: v for k, v in doc["counts"].items() if not k.startswith("events|month|")}
+                for doc in rollups
+            },
+        }
+
     async def close(self) -> None:
         await self.unwatch()
         await self.consuming.close()  # before the queues go: the broker would cancel the consumers noisily
@@ -728,6 +745,9 @@ async def main() -> None:
             for name, side in sides.items():
                 latencies[name] = await latency(side.send, side.arrivals, args.rate, args.seconds, offset=1_000_000)
                 await side.drained()
+            per_message, in_bulk = await raw.outcome(), await batched.outcome()
+            if per_message != in_bulk or len({per_message[k] for k in ("sent", "events", "numbered", "projected")}) > 1:
+                raise RuntimeError(f"the raw sides disagree: {per_message} against {in_bulk}")
             for side in reversed(sides.values()):
                 await side.close()
         finally:
