@@ -180,7 +180,27 @@ def ops_lines(ops: Counter[str], commands: int) -> str:
     kinds = ", ".join(f"{kind} {ops[kind] / commands:.1f}" for kind in OP_KINDS if ops[kind])
     services = ", ".join(f"{service} {ops['@' + service] / commands:.1f}" for service in SERVICES)
     total = sum(ops[kind] for kind in OP_KINDS) / commands
-    return f"{total:5.1f} operations/command ({kinds})\n          by service: {services}"
+    return f"{total:5.1f} operations/command ({kinds})\n{'':26}by service: {services}"
+
+
+# ---- where the CPU goes: the processes' CPU time, from /proc (Linux; nothing elsewhere) ------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: Mapping[str, int]) -> dict[str, float]:
+    """User + system CPU seconds each process has used so far (the broker is not ours to watch: not counted)."""
+    out: dict[str, float] = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return out
+
+
+def cpu_line(cpu: Mapping[str, float], commands: int) -> str:
+    per = ", ".join(f"{name} {seconds * 1000 / commands:.1f}" for name, seconds in cpu.items() if seconds)
+    return f"{sum(cpu.values()) * 1000 / commands:5.1f} ms CPU/command ({per})"
 
 
 # ---- the load ---------------------------------------------------------------------------------------------------
@@ -734,13 +754,18 @@ async def main() -> None:
                 await throughput(side.send, side.arrivals, 50, 8, offset=10_000_000)
                 await side.drained()
             # Each run ends when its whole pipeline is idle, so no run shares the server with the last one's backlog.
+            assert stack.mongo.process is not None  # started
+            pids = {"database": stack.mongo.process.pid, "bench": os.getpid()}
+            pids.update((service, process.pid) for service, process in stack.processes.items())
             rates: dict[str, float] = {}
             ops: dict[str, Counter[str]] = {}
+            cpu: dict[str, dict[str, float]] = {}
             for name, side in sides.items():
-                before = await server_top(raw.mongo)
+                before, cpu_before = await server_top(raw.mongo), cpu_seconds(pids)
                 rates[name] = await throughput(side.send, side.arrivals, args.commands, args.concurrency, offset=0)
                 await side.drained()
                 ops[name] = side_ops(before, await server_top(raw.mongo), side.databases)
+                cpu[name] = {p: t - cpu_before.get(p, 0) for p, t in cpu_seconds(pids).items()}
             latencies: dict[str, list[float]] = {}
             for name, side in sides.items():
                 latencies[name] = await latency(side.send, side.arrivals, args.rate, args.seconds, offset=1_000_000)
@@ -771,6 +796,9 @@ async def main() -> None:
     print("database work in the throughput run (server `top`; transaction commits are not counted there):")
     for name, counted in ops.items():
         print(f"  {labels[name]:<22}: {ops_lines(counted, args.commands)}")
+    print("CPU time in the throughput run, by process (the raw sides' consumers run in the bench process):")
+    for name, used in cpu.items():
+        print(f"  {labels[name]:<22}: {cpu_line(used, args.commands)}")
 
 
 def _cores() -> int:
