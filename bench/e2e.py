@@ -1,5 +1,6 @@
-"""End-to-end benchmark: API command → reporting's projection, against a raw aio-pika + pymongo pipeline doing the
-same domain writes, measured in the same run on the same broker and the same Mongo-wire server.
+"""End-to-end benchmark: API command → reporting's projection, against two raw aio-pika + pymongo pipelines doing
+the same domain writes — one message at a time, and in batches as a careful hand-written consumer would — measured
+in the same run on the same broker and the same Mongo-wire server.
 
 What one registered worker writes (region: a kecamatan, so its roll-up chain is "", provinsi, kabupaten, kecamatan):
 - Pilar (`POST /workers`, four services as separate processes, tests/e2e/stack.py, with their default settings):
@@ -13,26 +14,36 @@ What one registered worker writes (region: a kecamatan, so its roll-up chain is 
     - reporting: the event store document numbered from the sequence counter, read + replace of the `workers`
       projection, `$inc` upserts of the four roll-ups, the district activity upsert, a look-up of the month-end
       timer (moved only when due later) — its writes made in bulk once per batch.
-- Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation):
+- Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation), both sides alike up to the
+  consumers' writes:
   - "registry": insert the worker document (same fields), publish the event (persistent, publisher confirms)
-    to a topic exchange; one durable quorum queue per consuming service, each consumed by a bare aio-pika
-    callback that makes its message's writes alone (nothing batched), then acks;
-  - outreach: upsert of its worker copy;
-  - notify: upsert of the contact, look-up of subscribed webhooks;
-  - reporting: read of the `workers` projection, sequence counter `$inc`, event store document, the same
-    roll-up `bulk_write`, district activity upsert, timer look-up, then the projection replace — last, so that
-    its appearance means reporting is done, as Pilar's commit does.
-  Same document shapes (roll-ups from services/reporting/domain/projection.py) and the same domain indexes.
+    to a topic exchange; one durable quorum queue per consuming service (prefetch 32), consumed by aio-pika;
+  - per message: each delivery's writes alone, up to the prefetch at once, then its ack —
+    - outreach: upsert of its worker copy;
+    - notify: upsert of the contact, look-up of subscribed webhooks;
+    - reporting: read of the `workers` projection, sequence counter `$inc`, event store document, the roll-up
+      `bulk_write`, district activity upsert, timer look-up, then the projection replace — last, so that its
+      appearance means reporting is done, as Pilar's commit does;
+  - batched: the deliveries waiting (at most the prefetch; `--linger-ms` to wait for more when idle) written
+    together, then one `basic.ack` with `multiple` —
+    - outreach: one `bulk_write` of the worker copies' upserts;
+    - notify: one `bulk_write` of the contacts' upserts, one look-up of subscribed webhooks;
+    - reporting: one `$in` read of the batch's `workers` documents folded in memory, one sequence `$inc` by the
+      batch's size, one `insert_many` of the events, one roll-up `bulk_write` summed per region, one district
+      activity `bulk_write`, a timer look-up per month, then one `bulk_write` of the projection replaces.
+  Same document shapes (roll-ups from services/reporting/domain/projection.py) and the same domain indexes; at
+  the end both raw sides must hold the same events, projections and roll-ups, or the run fails.
 
-Both sides are observed the same way: a change stream on the projection collection, opened before anything is
+Every side is observed the same way: a change stream on the projection collection, opened before anything is
 sent, notes when each document first appears; counting the outreach and notify copies tells when the whole
 pipeline has handled a run, and the next run starts only then. Figures:
 - throughput: N commands sent by C concurrent clients, N / (last projection seen − first command sent);
 - latency at a fixed offered load (open loop, R commands/s for S seconds): p50/p99 of request start → projection;
 - database operations per command in the throughput run (every consumer done), from the server's `top` over each
-  side's databases.
+  side's databases;
+- CPU time per command in the throughput run, by process (database server, bench, each service), from /proc.
 
-    python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20]
+    python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20] [--linger-ms 0]
 """
 
 from __future__ import annotations
