@@ -1,6 +1,7 @@
 """End-to-end benchmark: API command → reporting's projection, against two raw aio-pika + pymongo pipelines doing
 the same domain writes — one message at a time, and in batches as a careful hand-written consumer would — measured
-in the same run on the same broker and the same Mongo-wire server.
+in the same run on the same broker, each side on a Mongo-wire server of its own started alike (SecantusDB's cost per
+write grows with the writes it has taken: on a shared server each side would pay for the ones run before it).
 
 What one registered worker writes (region: a kecamatan, so its roll-up chain is "", provinsi, kabupaten, kecamatan):
 - Pilar (`POST /workers`, four services as separate processes, tests/e2e/stack.py, with their default settings):
@@ -73,6 +74,7 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilar_dev.devstack import LocalMongo
 from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from pilar_runtime.localtime import local_date, month_end
 from pilar_runtime.regions import ancestors, children
@@ -268,6 +270,8 @@ class Side:
 
     arrivals: Arrivals
     copies: list[AsyncCollection[dict[str, Any]]]
+    server: LocalMongo  # the side's own database server
+    mongo: AsyncMongoClient[dict[str, Any]]
     databases: dict[str, str]  # database → service, for counting operations
 
     def __init__(self) -> None:
@@ -300,13 +304,14 @@ class Pilar(Side):
     def __init__(self, stack: Stack, concurrency: int) -> None:
         super().__init__()
         self.stack = stack
+        self.server = stack.mongo
         self.http = httpx.AsyncClient(
             base_url=stack.url("registry"),
             headers=bearer("admin", "", sub=ACTOR),
             timeout=60,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongo.url)
+        self.mongo = AsyncMongoClient(stack.mongo.url)
         self.databases = {f"{stack.namespace}_{service}".replace(".", "_"): service for service in SERVICES}
         db = {service: self.mongo[name] for name, service in self.databases.items()}
         self.arrivals = Arrivals(db["reporting"][WORKERS])
@@ -571,9 +576,10 @@ class Raw(Side):
 
     name: str  # of the side, in its exchange, queues and databases
 
-    def __init__(self, mongo_url: str, amqp_url: str, namespace: str, prefetch: int) -> None:
+    def __init__(self, server: LocalMongo, amqp_url: str, namespace: str, prefetch: int) -> None:
         super().__init__()
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+        self.server = server
+        self.mongo = AsyncMongoClient(server.url, tz_aware=True)
         self.amqp_url = amqp_url
         self.namespace = namespace
         self.prefix = f"{namespace}.{self.name}"  # of the exchange and the queues
@@ -660,8 +666,6 @@ class Raw(Side):
             await channel.queue_delete(f"{self.prefix}.{service}")
         await channel.exchange_delete(f"{self.prefix}.events")
         await self.publisher.close()
-        for name in self.databases:
-            await self.mongo.drop_database(name)
         await self.mongo.close()
 
 
@@ -691,8 +695,8 @@ class RawBatched(Raw):
 
     name = "rawbatched"
 
-    def __init__(self, mongo_url: str, amqp_url: str, namespace: str, prefetch: int, linger: float) -> None:
-        super().__init__(mongo_url, amqp_url, namespace, prefetch)
+    def __init__(self, server: LocalMongo, amqp_url: str, namespace: str, prefetch: int, linger: float) -> None:
+        super().__init__(server, amqp_url, namespace, prefetch)
         self.batch = prefetch
         self.linger = linger
 
@@ -750,10 +754,17 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pilar-bench-e2e-") as workdir:
         # The relay is woken by each commit: its poll interval (the Stack's 0.2 s) only backs that up.
         stack = Stack(Path(workdir), amqp_url, namespace, extra_env=dict(e.split("=", 1) for e in args.env))
+        # Each side has a database server of its own, started as the stack's is: SecantusDB's cost per write grows
+        # with the writes it has taken, so on one server each side would pay for the sides run before it.
+        servers = [
+            LocalMongo(Path(workdir) / name, log_file=Path(workdir) / f"{name}.log") for name in ("raw", "batched")
+        ]
         try:
             await stack.start()
-            raw = RawPerMessage(stack.mongo.url, amqp_url, namespace, args.prefetch)
-            batched = RawBatched(stack.mongo.url, amqp_url, namespace, args.prefetch, args.linger_ms / 1000)
+            for server in servers:
+                server.start()
+            raw = RawPerMessage(servers[0], amqp_url, namespace, args.prefetch)
+            batched = RawBatched(servers[1], amqp_url, namespace, args.prefetch, args.linger_ms / 1000)
             sides: dict[str, Side] = {"raw": raw, "batched": batched, "pilar": Pilar(stack, args.concurrency)}
             await raw.start()
             await batched.start()
@@ -765,17 +776,17 @@ async def main() -> None:
                 await throughput(side.send, side.arrivals, 50, 8, offset=10_000_000)
                 await side.drained()
             # Each run ends when its whole pipeline is idle, so no run shares the server with the last one's backlog.
-            assert stack.mongo.process is not None  # started
-            pids = {"database": stack.mongo.process.pid, "bench": os.getpid()}
-            pids.update((service, process.pid) for service, process in stack.processes.items())
+            services = {service: process.pid for service, process in stack.processes.items()}
             rates: dict[str, float] = {}
             ops: dict[str, Counter[str]] = {}
             cpu: dict[str, dict[str, float]] = {}
             for name, side in sides.items():
-                before, cpu_before = await server_top(raw.mongo), cpu_seconds(pids)
+                assert side.server.process is not None  # started
+                pids = {"database": side.server.process.pid, "bench": os.getpid(), **services}
+                before, cpu_before = await server_top(side.mongo), cpu_seconds(pids)
                 rates[name] = await throughput(side.send, side.arrivals, args.commands, args.concurrency, offset=0)
                 await side.drained()
-                ops[name] = side_ops(before, await server_top(raw.mongo), side.databases)
+                ops[name] = side_ops(before, await server_top(side.mongo), side.databases)
                 cpu[name] = {p: t - cpu_before.get(p, 0) for p, t in cpu_seconds(pids).items()}
             latencies: dict[str, list[float]] = {}
             for name, side in sides.items():
@@ -788,6 +799,8 @@ async def main() -> None:
                 await side.close()
         finally:
             stack.stop()
+            for server in servers:
+                server.stop()
             await delete_namespace(amqp_url, namespace)
 
     labels = {"raw": "raw, per message", "batched": "raw, batched", "pilar": "pilar API → reporting"}
