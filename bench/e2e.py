@@ -571,8 +571,8 @@ OnMessage = Callable[[AbstractIncomingMessage], Awaitable[None]]
 class Raw(Side):
     """A baseline: the same domain writes with nothing but pymongo and aio-pika — registry's insert and publish,
     one durable quorum queue per consuming service — and no transactions, outbox, inbox or envelope validation.
-    The two raw sides differ only in how their consumers write (``consumer``); each has its own exchange, queues
-    and databases."""
+    The two raw sides differ only in how their consumers write (``consumer``); each has its own exchange and
+    queues, and its own database server."""
 
     name: str  # of the side, in its exchange, queues and databases
 
