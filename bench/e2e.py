@@ -42,7 +42,8 @@ pipeline has handled a run, and the next run starts only then. Figures:
 - latency at a fixed offered load (open loop, R commands/s for S seconds): p50/p99 of request start → projection;
 - database operations per command in the throughput run (every consumer done), from the server's `top` over each
   side's databases;
-- CPU time per command in the throughput run, by process (database server, bench, each service), from /proc.
+- CPU time per command in the throughput run, by process (database server, bench, each service), from /proc, and
+  the ratio it sets where the cores are the limit.
 
     python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20] [--linger-ms 0]
 """
@@ -823,6 +824,9 @@ async def main() -> None:
     print("CPU time in the throughput run, by process (the raw sides' consumers run in the bench process):")
     for name, used in cpu.items():
         print(f"  {labels[name]:<22}: {cpu_line(used, args.commands)}")
+    # Where the cores are the limit, each side's throughput goes as the inverse of its CPU per command.
+    batched_cpu, pilar_cpu = sum(cpu["batched"].values()), sum(cpu["pilar"].values())
+    print(f"  pilar/raw batched by CPU per command: {batched_cpu / pilar_cpu:.2f}")
 
 
 def _cores() -> int:
