@@ -1,5 +1,7 @@
-"""End-to-end benchmark: API command → reporting's projection, against a raw aio-pika + pymongo pipeline doing the
-same domain writes, measured in the same run on the same broker and the same Mongo-wire server.
+"""End-to-end benchmark: API command → reporting's projection, against two raw aio-pika + pymongo pipelines doing
+the same domain writes — one message at a time, and in batches as a careful hand-written consumer would — measured
+in the same run on the same broker, each side on a Mongo-wire server of its own started alike (SecantusDB's cost per
+write grows with the writes it has taken: on a shared server each side would pay for the ones run before it).
 
 What one registered worker writes (region: a kecamatan, so its roll-up chain is "", provinsi, kabupaten, kecamatan):
 - Pilar (`POST /workers`, four services as separate processes, tests/e2e/stack.py, with their default settings):
@@ -13,26 +15,37 @@ What one registered worker writes (region: a kecamatan, so its roll-up chain is 
     - reporting: the event store document numbered from the sequence counter, read + replace of the `workers`
       projection, `$inc` upserts of the four roll-ups, the district activity upsert, a look-up of the month-end
       timer (moved only when due later) — its writes made in bulk once per batch.
-- Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation):
+- Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation), both sides alike up to the
+  consumers' writes:
   - "registry": insert the worker document (same fields), publish the event (persistent, publisher confirms)
-    to a topic exchange; one durable quorum queue per consuming service, each consumed by a bare aio-pika
-    callback that makes its message's writes alone (nothing batched), then acks;
-  - outreach: upsert of its worker copy;
-  - notify: upsert of the contact, look-up of subscribed webhooks;
-  - reporting: read of the `workers` projection, sequence counter `$inc`, event store document, the same
-    roll-up `bulk_write`, district activity upsert, timer look-up, then the projection replace — last, so that
-    its appearance means reporting is done, as Pilar's commit does.
-  Same document shapes (roll-ups from services/reporting/domain/projection.py) and the same domain indexes.
+    to a topic exchange; one durable quorum queue per consuming service (prefetch 32), consumed by aio-pika;
+  - per message: each delivery's writes alone, up to the prefetch at once, then its ack —
+    - outreach: upsert of its worker copy;
+    - notify: upsert of the contact, look-up of subscribed webhooks;
+    - reporting: read of the `workers` projection, sequence counter `$inc`, event store document, the roll-up
+      `bulk_write`, district activity upsert, timer look-up, then the projection replace — last, so that its
+      appearance means reporting is done, as Pilar's commit does;
+  - batched: the deliveries waiting (at most the prefetch; `--linger-ms` to wait for more when idle) written
+    together, then one `basic.ack` with `multiple` —
+    - outreach: one `bulk_write` of the worker copies' upserts;
+    - notify: one `bulk_write` of the contacts' upserts, one look-up of subscribed webhooks;
+    - reporting: one `$in` read of the batch's `workers` documents folded in memory, one sequence `$inc` by the
+      batch's size, one `insert_many` of the events, one roll-up `bulk_write` summed per region, one district
+      activity `bulk_write`, a timer look-up per month, then one `bulk_write` of the projection replaces.
+  Same document shapes (roll-ups from services/reporting/domain/projection.py) and the same domain indexes; at
+  the end both raw sides must hold the same events, projections and roll-ups, or the run fails.
 
-Both sides are observed the same way: a change stream on the projection collection, opened before anything is
+Every side is observed the same way: a change stream on the projection collection, opened before anything is
 sent, notes when each document first appears; counting the outreach and notify copies tells when the whole
 pipeline has handled a run, and the next run starts only then. Figures:
 - throughput: N commands sent by C concurrent clients, N / (last projection seen − first command sent);
 - latency at a fixed offered load (open loop, R commands/s for S seconds): p50/p99 of request start → projection;
 - database operations per command in the throughput run (every consumer done), from the server's `top` over each
-  side's databases.
+  side's databases;
+- CPU time per command in the throughput run, by process (database server, bench, each service), from /proc, and
+  the ratio it sets where the cores are the limit.
 
-    python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20]
+    python -m bench.e2e [--commands 2000] [--concurrency 32] [--rate 50] [--seconds 20] [--linger-ms 0]
 """
 
 from __future__ import annotations
@@ -41,6 +54,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import platform
 import statistics
@@ -56,17 +70,17 @@ from typing import Any
 import aio_pika
 import httpx
 from aio_pika.abc import AbstractIncomingMessage
-from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo import AsyncMongoClient, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilar_dev.devstack import LocalMongo
 from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from pilar_runtime.localtime import local_date, month_end
 from pilar_runtime.regions import ancestors, children
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.projection import WORKERS, apply, event_contributions, rollup_delta, scopes
-from services.reporting.store import MONTHLY_TIMER, rollup_updates
+from services.reporting.domain.projection import WORKERS, apply, event_contributions, level, rollup_delta, scopes
 from tests.e2e.stack import SERVICES, Stack
 
 Send = Callable[[int], Awaitable[str]]
@@ -180,7 +194,27 @@ def ops_lines(ops: Counter[str], commands: int) -> str:
     kinds = ", ".join(f"{kind} {ops[kind] / commands:.1f}" for kind in OP_KINDS if ops[kind])
     services = ", ".join(f"{service} {ops['@' + service] / commands:.1f}" for service in SERVICES)
     total = sum(ops[kind] for kind in OP_KINDS) / commands
-    return f"{total:5.1f} operations/command ({kinds})\n          by service: {services}"
+    return f"{total:5.1f} operations/command ({kinds})\n{'':26}by service: {services}"
+
+
+# ---- where the CPU goes: the processes' CPU time, from /proc (Linux; nothing elsewhere) ------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: Mapping[str, int]) -> dict[str, float]:
+    """User + system CPU seconds each process has used so far (the broker is not ours to watch: not counted)."""
+    out: dict[str, float] = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return out
+
+
+def cpu_line(cpu: Mapping[str, float], commands: int) -> str:
+    per = ", ".join(f"{name} {seconds * 1000 / commands:.1f}" for name, seconds in cpu.items() if seconds)
+    return f"{sum(cpu.values()) * 1000 / commands:5.1f} ms CPU/command ({per})"
 
 
 # ---- the load ---------------------------------------------------------------------------------------------------
@@ -237,6 +271,8 @@ class Side:
 
     arrivals: Arrivals
     copies: list[AsyncCollection[dict[str, Any]]]
+    server: LocalMongo  # the side's own database server
+    mongo: AsyncMongoClient[dict[str, Any]]
     databases: dict[str, str]  # database → service, for counting operations
 
     def __init__(self) -> None:
@@ -261,18 +297,22 @@ class Side:
     async def unwatch(self) -> None:
         await self.arrivals.stop()
 
+    async def close(self) -> None:
+        raise NotImplementedError
+
 
 class Pilar(Side):
     def __init__(self, stack: Stack, concurrency: int) -> None:
         super().__init__()
         self.stack = stack
+        self.server = stack.mongo
         self.http = httpx.AsyncClient(
             base_url=stack.url("registry"),
             headers=bearer("admin", "", sub=ACTOR),
             timeout=60,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongo.url)
+        self.mongo = AsyncMongoClient(stack.mongo.url)
         self.databases = {f"{stack.namespace}_{service}".replace(".", "_"): service for service in SERVICES}
         db = {service: self.mongo[name] for name, service in self.databases.items()}
         self.arrivals = Arrivals(db["reporting"][WORKERS])
@@ -294,8 +334,9 @@ class Pilar(Side):
 # ---- Raw: the same domain writes by hand ------------------------------------------------------------------------
 
 ROUTING_KEY = "registry.worker_registered"
-# Reporting's default grace before a month's reports (its settings).
+# Reporting's default grace before a month's reports (its settings), and its timer's kind.
 MONTHLY_GRACE = timedelta(seconds=900)
+MONTHLY_TIMER = "monthly_district"
 
 
 def worker_document(i: int) -> dict[str, Any]:
@@ -333,41 +374,26 @@ def registered_event(worker: dict[str, Any]) -> Event:
     }
 
 
-async def outreach_writes(db: Db, event: Event) -> None:
-    """Outreach keeps who exists, their role, region and status (no contacts)."""
+# What each consumer writes for an event, shared by both raw sides: filters and updates, documents, moves.
+
+Filter = dict[str, Any]
+Update = dict[str, Any]
+# Notify forwards each event to the subscribed webhooks (none here: the look-up alone).
+SUBSCRIBED_WEBHOOKS: tuple[Filter, dict[str, int]] = ({"active": True}, {"secret": 0})
+
+
+def worker_copy(event: Event) -> tuple[Filter, Update]:
+    """Outreach keeps who exists, their role, region and status (no contacts): an upsert."""
     p = event["payload"]
     copy = {k: p[k] for k in ("role", "name", "region_code", "active")}
-    await db["workers"].update_one(
-        {"_id": p["worker_id"]}, {"$set": {**copy, "version": event["aggregate_version"]}}, upsert=True
-    )
+    return {"_id": p["worker_id"]}, {"$set": {**copy, "version": event["aggregate_version"]}}
 
 
-async def notify_writes(db: Db, event: Event) -> None:
-    """Notify keeps the contact, and forwards the event to subscribed webhooks (none here: the look-up alone)."""
+def contact(event: Event) -> tuple[Filter, Update]:
+    """Notify keeps the contact: an upsert."""
     p = event["payload"]
-    contact = {k: p[k] for k in ("name", "role", "region_code", "email", "phone", "active")}
-    await db["contacts"].update_one(
-        {"_id": p["worker_id"]}, {"$set": {**contact, "version": event["aggregate_version"]}}, upsert=True
-    )
-    await db["webhooks"].find({"active": True}, {"secret": 0}).to_list(None)
-
-
-async def reporting_writes(db: Db, event: Event) -> None:
-    """Store the event, move the roll-ups, note the district's month; the projection document goes last."""
-    stored = stored_event(event)
-    fact = Fact.from_stored(stored)
-    key = str(fact.payload["worker_id"])
-    old = await db[WORKERS].find_one({"_id": key})
-    new = apply(WORKERS, key, old, fact)
-    counter = await db["counters"].find_one_and_update(
-        {"_id": "events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-    )
-    assert counter is not None  # an upsert returning the document after it always finds one
-    await db["events"].insert_one({"_id": counter["seq"], **stored})
-    await db["rollups"].bulk_write(rollup_writes(old, new, fact), ordered=True)
-    await note_month(db, fact)
-    if new is not None:
-        await db[WORKERS].replace_one({"_id": key}, new, upsert=True)
+    kept = {k: p[k] for k in ("name", "role", "region_code", "email", "phone", "active")}
+    return {"_id": p["worker_id"]}, {"$set": {**kept, "version": event["aggregate_version"]}}
 
 
 def stored_event(event: Event) -> dict[str, Any]:
@@ -391,25 +417,43 @@ def stored_event(event: Event) -> dict[str, Any]:
     }
 
 
-def rollup_writes(old: dict[str, Any] | None, new: dict[str, Any] | None, fact: Fact) -> list[UpdateOne]:
-    """The aggregate's move and the event's own counts, one upsert per region (reporting's commands/events.project)."""
-    moves: dict[str, Counter[str]] = {}
+def add_moves(
+    moves: dict[str, Counter[str]], old: dict[str, Any] | None, new: dict[str, Any] | None, fact: Fact
+) -> None:
+    """The aggregate's move and the event's own counts, per region (reporting's commands/events.project)."""
     if new is not None:
-        moves = {region: Counter(delta) for region, delta in rollup_delta(WORKERS, old, new).items()}
+        for region, delta in rollup_delta(WORKERS, old, new).items():
+            moves.setdefault(region, Counter()).update(delta)
     for region in scopes(fact.region_code):
         moves.setdefault(region, Counter()).update(event_contributions(fact))
-    return rollup_updates(moves)
 
 
-async def note_month(db: Db, fact: Fact) -> None:
-    """A district active in a month gets a monthly report: its activity document and the month-end timer."""
+def rollup_upserts(moves: Mapping[str, Counter[str]]) -> list[UpdateOne]:
+    """One `$inc` upsert per region whose counters move, in region order (concurrent writers lock them alike)."""
+    return [
+        UpdateOne(
+            {"_id": region},
+            {"$inc": {f"counts.{k}": v for k, v in delta.items()}, "$setOnInsert": {"level": level(region)}},
+            upsert=True,
+        )
+        for region, delta in sorted(moves.items())
+        if delta
+    ]
+
+
+def district_month(fact: Fact) -> tuple[str, str, datetime]:
+    """A district active in a month gets a monthly report: the district, the month and when its report falls due."""
     district = ".".join(fact.region_code.split(".")[:2])
     first = local_date(fact.occurred_at).replace(day=1)
-    month = first.isoformat()[:7]
-    await db["district_activity"].update_one(
-        {"_id": f"{district}|{month}"}, {"$setOnInsert": {"district": district, "month": month}}, upsert=True
-    )
-    due = max(month_end(first), datetime.now(UTC)) + MONTHLY_GRACE
+    return district, first.isoformat()[:7], max(month_end(first), datetime.now(UTC)) + MONTHLY_GRACE
+
+
+def activity(district: str, month: str) -> tuple[Filter, Update]:
+    return {"_id": f"{district}|{month}"}, {"$setOnInsert": {"district": district, "month": month}}
+
+
+async def move_timer(db: Db, month: str, due: datetime) -> None:
+    """The month-end timer, moved only when it is pending and due earlier (a look-up, rarely a write)."""
     timer = await db["timers"].find_one({"kind": MONTHLY_TIMER, "key": month})
     if timer is None or (timer["status"] == "pending" and timer["due_at"] < due):
         await db["timers"].update_one(
@@ -422,49 +466,152 @@ async def note_month(db: Db, fact: Fact) -> None:
         )
 
 
-Handler = Callable[[Db, Event], Awaitable[None]]
-# Each consuming service: its binding (as in contracts/topology.SUBSCRIPTIONS) and its writes.
-CONSUMERS: dict[str, tuple[str, Handler]] = {
-    "outreach": ("registry.*", outreach_writes),
-    "notify": ("registry.*", notify_writes),
-    "reporting": ("#", reporting_writes),
+# Per message: each event's writes alone, as they come.
+
+
+async def outreach_writes(db: Db, event: Event) -> None:
+    await db["workers"].update_one(*worker_copy(event), upsert=True)
+
+
+async def notify_writes(db: Db, event: Event) -> None:
+    await db["contacts"].update_one(*contact(event), upsert=True)
+    await db["webhooks"].find(*SUBSCRIBED_WEBHOOKS).to_list(None)
+
+
+async def reporting_writes(db: Db, event: Event) -> None:
+    """Store the event, move the roll-ups, note the district's month; the projection document goes last."""
+    stored = stored_event(event)
+    fact = Fact.from_stored(stored)
+    key = str(fact.payload["worker_id"])
+    old = await db[WORKERS].find_one({"_id": key})
+    new = apply(WORKERS, key, old, fact)
+    counter = await db["counters"].find_one_and_update(
+        {"_id": "events"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    assert counter is not None  # an upsert returning the document after it always finds one
+    await db["events"].insert_one({"_id": counter["seq"], **stored})
+    moves: dict[str, Counter[str]] = {}
+    add_moves(moves, old, new, fact)
+    await db["rollups"].bulk_write(rollup_upserts(moves), ordered=True)
+    district, month, due = district_month(fact)
+    await db["district_activity"].update_one(*activity(district, month), upsert=True)
+    await move_timer(db, month, due)
+    if new is not None:
+        await db[WORKERS].replace_one({"_id": key}, new, upsert=True)
+
+
+# Batched: the same writes for the deliveries waiting, one write per collection.
+
+
+async def outreach_batch(db: Db, events: list[Event]) -> None:
+    await db["workers"].bulk_write([UpdateOne(*worker_copy(e), upsert=True) for e in events], ordered=False)
+
+
+async def notify_batch(db: Db, events: list[Event]) -> None:
+    await db["contacts"].bulk_write([UpdateOne(*contact(e), upsert=True) for e in events], ordered=False)
+    # The subscribed webhooks are the same for every event of the batch: looked up once.
+    await db["webhooks"].find(*SUBSCRIBED_WEBHOOKS).to_list(None)
+
+
+async def reporting_batch(db: Db, events: list[Event]) -> None:
+    """The batch's aggregates read at once and folded in memory, the sequence moved once by the batch's size, the
+    roll-ups summed per region; the projection documents go last, as per message."""
+    stored = [stored_event(e) for e in events]
+    facts = [Fact.from_stored(s) for s in stored]
+    keys = [str(fact.payload["worker_id"]) for fact in facts]
+    states: dict[str, dict[str, Any] | None] = {
+        doc["_id"]: doc for doc in await db[WORKERS].find({"_id": {"$in": keys}}).to_list(None)
+    }
+    changed: dict[str, dict[str, Any]] = {}
+    moves: dict[str, Counter[str]] = {}
+    months: dict[str, datetime] = {}
+    districts: set[tuple[str, str]] = set()
+    for key, fact in zip(keys, facts, strict=True):
+        old = states.get(key)
+        new = apply(WORKERS, key, old, fact)
+        add_moves(moves, old, new, fact)
+        if new is not None:
+            states[key] = changed[key] = new
+        district, month, due = district_month(fact)
+        districts.add((district, month))
+        months[month] = max(due, months.get(month, due))
+    counter = await db["counters"].find_one_and_update(
+        {"_id": "events"}, {"$inc": {"seq": len(stored)}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    assert counter is not None  # an upsert returning the document after it always finds one
+    for number, document in enumerate(stored, start=counter["seq"] - len(stored) + 1):
+        document["_id"] = number
+    await db["events"].insert_many(stored)
+    await db["rollups"].bulk_write(rollup_upserts(moves), ordered=True)
+    await db["district_activity"].bulk_write(
+        [UpdateOne(*activity(*pair), upsert=True) for pair in sorted(districts)], ordered=False
+    )
+    for month, due in sorted(months.items()):
+        await move_timer(db, month, due)
+    if changed:
+        await db[WORKERS].bulk_write(
+            [ReplaceOne({"_id": key}, new, upsert=True) for key, new in changed.items()], ordered=False
+        )
+
+
+PER_MESSAGE: dict[str, Callable[[Db, Event], Awaitable[None]]] = {
+    "outreach": outreach_writes,
+    "notify": notify_writes,
+    "reporting": reporting_writes,
 }
+BATCHED: dict[str, Callable[[Db, list[Event]], Awaitable[None]]] = {
+    "outreach": outreach_batch,
+    "notify": notify_batch,
+    "reporting": reporting_batch,
+}
+# Each consuming service: its binding (as in contracts/topology.SUBSCRIPTIONS).
+BINDINGS = {"outreach": "registry.*", "notify": "registry.*", "reporting": "#"}
+OnMessage = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
 
 class Raw(Side):
-    """The baseline: the same domain writes with nothing but pymongo and aio-pika."""
+    """A baseline: the same domain writes with nothing but pymongo and aio-pika — registry's insert and publish,
+    one durable quorum queue per consuming service — and no transactions, outbox, inbox or envelope validation.
+    The two raw sides differ only in how their consumers write (``consumer``); each has its own exchange and
+    queues, and its own database server."""
 
-    def __init__(self, mongo_url: str, amqp_url: str, namespace: str, prefetch: int) -> None:
+    name: str  # of the side, in its exchange, queues and databases
+
+    def __init__(self, server: LocalMongo, amqp_url: str, namespace: str, prefetch: int) -> None:
         super().__init__()
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+        self.server = server
+        self.mongo = AsyncMongoClient(server.url, tz_aware=True)
         self.amqp_url = amqp_url
         self.namespace = namespace
-        self.prefix = f"{namespace}.raw"  # of the exchange and the queues
+        self.prefix = f"{namespace}.{self.name}"  # of the exchange and the queues
         self.prefetch = prefetch
-        self.databases = {f"{namespace}_raw_{service}": service for service in SERVICES}
+        self.databases = {f"{namespace}_{self.name}_{service}": service for service in SERVICES}
         self.registry = self.db("registry")
         self.arrivals = Arrivals(self.db("reporting")[WORKERS])
         self.copies = [self.db("outreach")["workers"], self.db("notify")["contacts"]]
 
     def db(self, service: str) -> Db:
-        return self.mongo[f"{self.namespace}_raw_{service}"]
+        return self.mongo[f"{self.namespace}_{self.name}_{service}"]
+
+    def consumer(self, service: str) -> OnMessage:
+        raise NotImplementedError
 
     async def start(self) -> None:
         await self._prepare_store()
         self.publisher = await aio_pika.connect_robust(self.amqp_url)
-        self.consumer = await aio_pika.connect_robust(self.amqp_url)
+        self.consuming = await aio_pika.connect_robust(self.amqp_url)
         channel = await self.publisher.channel(publisher_confirms=True)
         self.exchange = await channel.declare_exchange(
             f"{self.prefix}.events", aio_pika.ExchangeType.TOPIC, durable=True
         )
-        for service, (pattern, handle) in CONSUMERS.items():
-            consuming = await self.consumer.channel()
+        for service, pattern in BINDINGS.items():
+            consuming = await self.consuming.channel()
             await consuming.set_qos(prefetch_count=self.prefetch)
             queue = await consuming.declare_queue(
                 f"{self.prefix}.{service}", durable=True, arguments={"x-queue-type": "quorum"}
             )
             await queue.bind(self.exchange.name, routing_key=pattern)
-            await queue.consume(self._acking(handle, self.db(service)))
+            await queue.consume(self.consumer(service))
 
     async def _prepare_store(self) -> None:
         """The domain indexes the services keep on these collections (not the inbox, outbox or poller ones), and
@@ -481,19 +628,6 @@ class Raw(Side):
         await self.db("notify")["webhooks"].create_index("region_code")
         await reporting["counters"].update_one({"_id": "events"}, {"$setOnInsert": {"seq": 0}}, upsert=True)
 
-    @staticmethod
-    def _acking(handle: Handler, db: Db) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
-        # aio-pika runs up to `prefetch` of these at once; each makes its own message's writes, nothing batched.
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            try:
-                await handle(db, json.loads(message.body))
-            except Exception:
-                await message.nack(requeue=True)  # again, rather than stuck unacknowledged (aio-pika logs the error)
-                raise
-            await message.ack()
-
-        return on_message
-
     async def send(self, i: int) -> str:
         worker = worker_document(i)
         await self.registry["workers"].insert_one(worker)
@@ -508,17 +642,96 @@ class Raw(Side):
         self.sent.append(worker["_id"])
         return self.sent[-1]
 
+    async def outcome(self) -> dict[str, Any]:
+        """What the consumers left, to check that both raw sides did the same work: every event stored and numbered
+        once, every worker projected, the same roll-ups (months aside: a run may straddle one's end)."""
+        reporting = self.db("reporting")
+        counter = await reporting["counters"].find_one({"_id": "events"})
+        rollups = await reporting["rollups"].find().to_list(None)
+        return {
+            "sent": len(self.sent),
+            "events": await reporting["events"].count_documents({}),
+            "numbered": (counter or {}).get("seq"),
+            "projected": await reporting[WORKERS].count_documents({}),
+            "rollups": {
+                doc["_id"]: {k: v for k, v in doc["counts"].items() if not k.startswith("events|month|")}
+                for doc in rollups
+            },
+        }
+
     async def close(self) -> None:
         await self.unwatch()
-        await self.consumer.close()  # before the queues go: the broker would cancel the consumers noisily
+        await self.consuming.close()  # before the queues go: the broker would cancel the consumers noisily
         channel = await self.publisher.channel()
-        for service in CONSUMERS:
+        for service in BINDINGS:
             await channel.queue_delete(f"{self.prefix}.{service}")
         await channel.exchange_delete(f"{self.prefix}.events")
         await self.publisher.close()
-        for name in self.databases:
-            await self.mongo.drop_database(name)
         await self.mongo.close()
+
+
+class RawPerMessage(Raw):
+    """Each delivery's writes alone, then its ack: aio-pika runs up to ``prefetch`` of them at once."""
+
+    name = "raw"
+
+    def consumer(self, service: str) -> OnMessage:
+        write, db = PER_MESSAGE[service], self.db(service)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            try:
+                await write(db, json.loads(message.body))
+            except Exception:
+                await message.nack(requeue=True)  # again, rather than stuck unacknowledged (aio-pika logs the error)
+                raise
+            await message.ack()
+
+        return on_message
+
+
+class RawBatched(Raw):
+    """Each consumer takes the deliveries waiting, up to ``batch`` (after waiting ``linger`` for more when a
+    delivery finds it idle), makes their writes in bulk (``*_batch``) and acks them with one `basic.ack`
+    (multiple); a failed batch is nacked the same way, to be delivered again."""
+
+    name = "rawbatched"
+
+    def __init__(self, server: LocalMongo, amqp_url: str, namespace: str, prefetch: int, linger: float) -> None:
+        super().__init__(server, amqp_url, namespace, prefetch)
+        self.batch = prefetch
+        self.linger = linger
+
+    def consumer(self, service: str) -> OnMessage:
+        write, db = BATCHED[service], self.db(service)
+        waiting: list[AbstractIncomingMessage] = []
+        writer: asyncio.Task[None] | None = None
+
+        async def write_waiting() -> None:
+            nonlocal writer
+            try:
+                await asyncio.sleep(self.linger)
+                while waiting:
+                    batch = waiting[: self.batch]
+                    del waiting[: self.batch]
+                    # Deliveries join `waiting` in the order of their delivery tags and batches are written one
+                    # after another, so acking the last covers exactly this batch and the ones before it.
+                    try:
+                        await write(db, [json.loads(message.body) for message in batch])
+                    except Exception:
+                        logging.exception("raw batched %s: %d deliveries to be redelivered", service, len(batch))
+                        await batch[-1].nack(multiple=True, requeue=True)
+                    else:
+                        await batch[-1].ack(multiple=True)
+            finally:
+                writer = None
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            nonlocal writer
+            waiting.append(message)
+            if writer is None:
+                writer = asyncio.create_task(write_waiting())
+
+        return on_message
 
 
 async def main() -> None:
@@ -527,7 +740,12 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients in the throughput run")
     parser.add_argument("--rate", type=float, default=50, help="offered load of the latency run, commands/s")
     parser.add_argument("--seconds", type=float, default=20, help="duration of the latency run")
-    parser.add_argument("--prefetch", type=int, default=32, help="raw consumers' prefetch (the services' default)")
+    parser.add_argument(
+        "--prefetch", type=int, default=32, help="raw consumers' prefetch and batch size (the services' default)"
+    )
+    parser.add_argument(
+        "--linger-ms", type=float, default=0, help="how long an idle raw batched consumer waits for more deliveries"
+    )
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for the services, e.g. REPORTING_PREFETCH=8"
     )
@@ -537,53 +755,78 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pilar-bench-e2e-") as workdir:
         # The relay is woken by each commit: its poll interval (the Stack's 0.2 s) only backs that up.
         stack = Stack(Path(workdir), amqp_url, namespace, extra_env=dict(e.split("=", 1) for e in args.env))
+        # Each side has a database server of its own, started as the stack's is: SecantusDB's cost per write grows
+        # with the writes it has taken, so on one server each side would pay for the sides run before it.
+        servers = [
+            LocalMongo(Path(workdir) / name, log_file=Path(workdir) / f"{name}.log") for name in ("raw", "batched")
+        ]
         try:
             await stack.start()
-            pilar = Pilar(stack, args.concurrency)
-            raw = Raw(stack.mongo.url, amqp_url, namespace, args.prefetch)
+            for server in servers:
+                server.start()
+            raw = RawPerMessage(servers[0], amqp_url, namespace, args.prefetch)
+            batched = RawBatched(servers[1], amqp_url, namespace, args.prefetch, args.linger_ms / 1000)
+            sides: dict[str, Side] = {"raw": raw, "batched": batched, "pilar": Pilar(stack, args.concurrency)}
             await raw.start()
+            await batched.start()
             # Every stream is open before the first command: nothing can appear unseen.
-            await pilar.watch()
-            await raw.watch()
-            # Warm both paths (connections, first inserts, the month's timer) before timing anything.
-            await throughput(pilar.send, pilar.arrivals, 50, 8, offset=10_000_000)
-            await throughput(raw.send, raw.arrivals, 50, 8, offset=10_000_000)
-            await pilar.drained()
-            await raw.drained()
+            for side in sides.values():
+                await side.watch()
+            # Warm every path (connections, first inserts, the month's timer) before timing anything.
+            for side in sides.values():
+                await throughput(side.send, side.arrivals, 50, 8, offset=10_000_000)
+                await side.drained()
             # Each run ends when its whole pipeline is idle, so no run shares the server with the last one's backlog.
-            top_0 = await server_top(pilar.mongo)
-            raw_rate = await throughput(raw.send, raw.arrivals, args.commands, args.concurrency, offset=0)
-            await raw.drained()
-            top_1 = await server_top(pilar.mongo)
-            pilar_rate = await throughput(pilar.send, pilar.arrivals, args.commands, args.concurrency, offset=0)
-            await pilar.drained()
-            top_2 = await server_top(pilar.mongo)
-            raw_lat = await latency(raw.send, raw.arrivals, args.rate, args.seconds, offset=1_000_000)
-            await raw.drained()
-            pilar_lat = await latency(pilar.send, pilar.arrivals, args.rate, args.seconds, offset=1_000_000)
-            await pilar.drained()
-            raw_ops = side_ops(top_0, top_1, raw.databases)
-            pilar_ops = side_ops(top_1, top_2, pilar.databases)
-            await pilar.close()
-            await raw.close()
+            services = {service: process.pid for service, process in stack.processes.items()}
+            rates: dict[str, float] = {}
+            ops: dict[str, Counter[str]] = {}
+            cpu: dict[str, dict[str, float]] = {}
+            for name, side in sides.items():
+                assert side.server.process is not None  # started
+                pids = {"database": side.server.process.pid, "bench": os.getpid(), **services}
+                before, cpu_before = await server_top(side.mongo), cpu_seconds(pids)
+                rates[name] = await throughput(side.send, side.arrivals, args.commands, args.concurrency, offset=0)
+                await side.drained()
+                ops[name] = side_ops(before, await server_top(side.mongo), side.databases)
+                cpu[name] = {p: t - cpu_before.get(p, 0) for p, t in cpu_seconds(pids).items()}
+            latencies: dict[str, list[float]] = {}
+            for name, side in sides.items():
+                latencies[name] = await latency(side.send, side.arrivals, args.rate, args.seconds, offset=1_000_000)
+                await side.drained()
+            per_message, in_bulk = await raw.outcome(), await batched.outcome()
+            if per_message != in_bulk or len({per_message[k] for k in ("sent", "events", "numbered", "projected")}) > 1:
+                raise RuntimeError(f"the raw sides disagree: {per_message} against {in_bulk}")
+            for side in reversed(sides.values()):
+                await side.close()
         finally:
             stack.stop()
+            for server in servers:
+                server.stop()
             await delete_namespace(amqp_url, namespace)
+
+    labels = {"raw": "raw, per message", "batched": "raw, batched", "pilar": "pilar API → reporting"}
 
     def ms(values: list[float], q: int) -> str:
         return f"{percentile(values, q) * 1000:8.1f} ms"
 
     print(f"machine: {platform.machine()}, {platform.processor() or platform.system()}, {_cores()} cores")
     print(f"throughput: {args.commands} commands by {args.concurrency} concurrent clients, until all projected")
-    print(f"  raw aio-pika + pymongo : {raw_rate:8.0f} events/s")
-    print(f"  pilar API → reporting  : {pilar_rate:8.0f} events/s")
-    print(f"  ratio pilar/raw        : {pilar_rate / raw_rate:8.2f}   (target >= 0.7)")
+    for name, rate in rates.items():
+        print(f"  {labels[name]:<22}: {rate:8.0f} events/s")
+    print(f"  pilar/raw per message : {rates['pilar'] / rates['raw']:8.2f}")
+    print(f"  pilar/raw batched     : {rates['pilar'] / rates['batched']:8.2f}   (target >= 0.7)")
     print(f"latency at {args.rate:.0f} commands/s for {args.seconds:.0f} s (request start → projection):")
-    print(f"  raw   p50 {ms(raw_lat, 50)}  p99 {ms(raw_lat, 99)}  ({len(raw_lat)} commands)")
-    print(f"  pilar p50 {ms(pilar_lat, 50)}  p99 {ms(pilar_lat, 99)}  ({len(pilar_lat)} commands)")
+    for name, values in latencies.items():
+        print(f"  {labels[name]:<22}: p50 {ms(values, 50)}  p99 {ms(values, 99)}  ({len(values)} commands)")
     print("database work in the throughput run (server `top`; transaction commits are not counted there):")
-    print(f"  raw   {ops_lines(raw_ops, args.commands)}")
-    print(f"  pilar {ops_lines(pilar_ops, args.commands)}")
+    for name, counted in ops.items():
+        print(f"  {labels[name]:<22}: {ops_lines(counted, args.commands)}")
+    print("CPU time in the throughput run, by process (the raw sides' consumers run in the bench process):")
+    for name, used in cpu.items():
+        print(f"  {labels[name]:<22}: {cpu_line(used, args.commands)}")
+    # Where the cores are the limit, each side's throughput goes as the inverse of its CPU per command.
+    batched_cpu, pilar_cpu = sum(cpu["batched"].values()), sum(cpu["pilar"].values())
+    print(f"  pilar/raw batched by CPU per command: {batched_cpu / pilar_cpu:.2f}")
 
 
 def _cores() -> int:
