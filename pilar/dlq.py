@@ -53,7 +53,7 @@ async def _consumers(connection: aio_pika.abc.AbstractConnection, queue: str) ->
     try:
         found = await channel.declare_queue(queue, passive=True)
         return int(found.declaration_result.consumer_count or 0)
-    except aio_pika.exceptions.ChannelClosed:
+    except aio_pika.exceptions.ChannelNotFoundEntity:
         return None
     finally:
         if not channel.is_closed:

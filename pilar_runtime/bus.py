@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -100,8 +101,10 @@ class Topology:
         )
 
     def retired_queues(self) -> list[RabbitQueue]:
-        """Queues a partitioned service may have had and no longer uses: its one queue of before partitions, and
-        partitions beyond the number it runs with now (it was lowered)."""
+        """Queues the service may have had with another number of partitions and no longer uses: partitioned, its
+        one queue of before and partitions beyond the number now (it was lowered); with one queue, every partition."""
+        if not self.partition_queues:
+            return [self.partition_queue(p) for p in range(topology.SHARDS)]
         return [self.queue, *(self.partition_queue(p) for p in range(self.partitions, topology.SHARDS))]
 
     @property
@@ -248,6 +251,7 @@ class Bus:
         self._partitions: list[AbstractRobustQueue] = []
         self._consuming: dict[int, str] = {}  # partition → consumer tag
         self._retired: list[tuple[AbstractRobustQueue, str]] = []  # drained, see ``Topology.retired_queues``
+        self._in_flight: Counter[str] = Counter()  # deliveries being handled, by consumer tag
         self.acks = AckBatcher()
 
     async def start(self) -> None:
@@ -266,13 +270,14 @@ class Bus:
             dlq = await self._declare_dead_letter_queue()
             await dlq.bind(self._dlx, routing_key=self.topology.dead_letter_key)
             if self.topology.partition_queues:
-                await self._declare_partitions()
-                return  # consumed partition by partition, as the leases say (``hold``)
-            self._queue = queue = await self.broker.declare_queue(self.topology.queue)
-            for pattern in self.topology.patterns:
-                await queue.bind(self._events, routing_key=pattern)
-            await queue.channel.set_qos(prefetch_count=self.prefetch)
-            self._consumer_tag = await queue.consume(self._on_message)
+                await self._declare_partitions()  # consumed partition by partition, as the leases say (``hold``)
+            else:
+                self._queue = queue = await self.broker.declare_queue(self.topology.queue)
+                for pattern in self.topology.patterns:
+                    await queue.bind(self._events, routing_key=pattern)
+                await queue.channel.set_qos(prefetch_count=self.prefetch)
+                self._consumer_tag = await queue.consume(self._on_message)
+            await self._retire()
 
     async def _declare_partitions(self) -> None:
         topo, events = self.topology, self._events
@@ -293,10 +298,21 @@ class Bus:
                 await queue.bind(unsharded)
             self._partitions.append(queue)
         await self._partitions[0].channel.set_qos(prefetch_count=self.prefetch)
+
+    async def _retire(self) -> None:
+        """The queues of another number of partitions than this one's (``Topology.retired_queues``): unbound so
+        they get no new events, and drained by every replica. Nothing to do for a service never partitioned."""
+        topo, events = self.topology, self._events
+        assert events is not None
+        if not await self._found(topo.partition_exchange.name, exchange=True):
+            return
+        sharded = await self.broker.declare_exchange(topo.partition_exchange)
+        if not topo.partition_queues:  # back to one queue: the partitions' exchange gets no new events
+            for pattern in topo.patterns:
+                await sharded.unbind(events, routing_key=pattern)
         for spec in topo.retired_queues():
-            if not await self._exists(spec.name):
+            if not await self._found(spec.name):
                 continue
-            # It gets no new events, and every replica drains what it holds.
             retired = await self.broker.declare_queue(spec)
             for pattern in topo.patterns:
                 await retired.unbind(events, routing_key=pattern)
@@ -304,21 +320,35 @@ class Bus:
                 await retired.unbind(sharded, arguments={"x-match": "all", topology.SHARD_HEADER: str(shard)})
             self._retired.append((retired, await retired.consume(self._on_message)))
 
-    async def _exists(self, queue: str) -> bool:
+    async def _found(self, name: str, *, exchange: bool = False) -> bool:
+        """Whether the broker has this queue (or exchange): a passive declare, on a channel of its own, which a
+        refusal closes."""
+        queue = self._queue or self._partitions[0]
+        underlay = await queue.channel.get_underlay_channel()
+        channel = await underlay.connection.channel()
         try:
-            await self._declared(queue)
-        except aio_pika.exceptions.ChannelClosed:
+            if exchange:
+                await channel.exchange_declare(name, passive=True)
+            else:
+                await channel.queue_declare(name, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
             return False
+        finally:
+            if not channel.is_closed:
+                await channel.close()
         return True
 
     async def hold(self, partitions: set[int]) -> None:
         """Consume exactly these partitions' queues (the ones this replica holds the leases of)."""
         for p in sorted(set(self._consuming) - partitions):
+            tag = self._consuming.pop(p)
             try:
-                await self._partitions[p].cancel(self._consuming[p])
+                await self._partitions[p].cancel(tag)
             except Exception as exc:  # the broker gone: the consumer went with the channel
                 log.warning("bus.cancel_failed", queue=self._partitions[p].name, error=f"{type(exc).__name__}: {exc}")
-            del self._consuming[p]
+            # Given up only once its deliveries here are handled: the next holder never handles them at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._handled_all(tag), timeout=30)
         for p in sorted(partitions - set(self._consuming)):
             self._consuming[p] = await self._partitions[p].consume(self._on_message)
 
@@ -350,7 +380,17 @@ class Bus:
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         assert self.consumer is not None
         self.acks.received(message)
-        await self.consumer.consume(RabbitDelivery(message, self))
+        tag = message.consumer_tag or ""
+        self._in_flight[tag] += 1
+        try:
+            await self.consumer.consume(RabbitDelivery(message, self))
+        finally:
+            self._in_flight[tag] -= 1
+
+    async def _handled_all(self, consumer_tag: str) -> None:
+        while self._in_flight[consumer_tag]:
+            await asyncio.sleep(0.05)
+        del self._in_flight[consumer_tag]
 
     async def stop(self) -> None:
         """Stop taking messages, finish the ones in flight (graceful shutdown), then close the connection."""

@@ -3,8 +3,10 @@
 Each replica beats a heartbeat in the service's database, works out its share — the partitions over the replicas
 alive, rounded up — and holds that many under leases: it renews the ones it has, claims free or expired ones while
 below its share, and gives up its surplus when another replica joins (stops consuming first, then releases). A
-replica that dies stops renewing, and its partitions are claimed by the others once their leases run out. The
-queues themselves have a single active consumer, so a partition changing hands is never consumed twice at once.
+replica that dies (or loses the broker) stops renewing, and its partitions are claimed by the others once their
+leases run out. A partition given up is released only once the deliveries taken from it are handled, and the
+queues have a single active consumer, so a partition changing hands is not consumed by two replicas at once (but
+for a replica that stalls past its lease: the transactions keep that safe).
 """
 
 from __future__ import annotations
@@ -85,12 +87,20 @@ class PartitionLeases:
 
 
 async def keep_partitions(
-    leases: PartitionLeases, consume: Callable[[set[int]], Awaitable[None]], every: float
+    leases: PartitionLeases,
+    consume: Callable[[set[int]], Awaitable[None]],
+    every: float,
+    broker_answers: Callable[[], Awaitable[bool]],
 ) -> None:
-    """Beat until cancelled: consume what this replica holds, give up its surplus."""
+    """Beat until cancelled: consume what this replica holds, give up its surplus. While the broker does not answer
+    it renews nothing: its partitions go to replicas that can consume them once the leases run out."""
     consumed: set[int] = set()
     while True:
         try:
+            if not await broker_answers():
+                log.warning("partitions.broker_away", partitions=sorted(leases.held))
+                await asyncio.sleep(every)
+                continue
             kept, surplus = await leases.balance()
             await consume(kept)
             if kept != consumed:

@@ -183,7 +183,7 @@ def create_app(
         if consumer and topo.partition_queues:  # after the start-up work: the store may need to know of them
             runtime.partitions = PartitionLeases(mongo, settings.partitions, settings.lease_seconds)
             keeping = asyncio.create_task(
-                keep_partitions(runtime.partitions, bus.hold, every=settings.lease_seconds / 3), name="partitions"
+                keep_partitions(runtime.partitions, bus.hold, settings.lease_seconds / 3, bus.ping), name="partitions"
             )
         log.info("service.started", port=settings.port, database=settings.database)
         try:

@@ -23,7 +23,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -240,7 +240,7 @@ class Writes:
         tops |= {p: top for p in self.held - set(tops) if counters.tops.get(p, 0) < top}
         for p, k in sorted(tops.items()):
             await uow.db[COUNTERS].update_one(
-                {"_id": partition_counter(p)}, {"$set": {"k": k}}, upsert=True, session=uow.session
+                {"_id": partition_counter(p)}, {"$set": {"k": k, "at": _now()}}, upsert=True, session=uow.session
             )
         self.events.sort(key=lambda document: int(document["_id"]))
 
@@ -296,18 +296,15 @@ class MonthsActive:
     """The (district, month) pairs of a transaction's events, and when each month's reports fall due, written once:
     a district with activity in a month gets a monthly report when that month's timer fires."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: timedelta) -> None:
+        self.grace = grace  # how long the reports wait after the last event (see ``domain.months.timer_moves``)
         self.districts: set[tuple[str, str]] = set()
         # (month, zone) → when its reports are due, as the latest event asks: each zone's month ends at its midnight.
         self.due: dict[tuple[str, str], datetime] = {}
-        self.grace = timedelta(0)
 
-    def note(
-        self, district: str, month: str, due: datetime, zone: str = "WIB", grace: timedelta = timedelta(0)
-    ) -> None:
+    def note(self, district: str, month: str, due: datetime, zone: str = "WIB") -> None:
         self.districts.add((district, month))
         self.due[month, zone] = max(due, self.due.get((month, zone), due))
-        self.grace = grace
 
     async def flush(self, uow: UnitOfWork) -> None:
         # Only what is new is written: documents every batch would rewrite alike are where replicas contend.
@@ -329,8 +326,8 @@ class MonthsActive:
             # A fired timer stays fired: a late event does not rebuild a month's reports (POST /reports can).
 
 
-def months_active(uow: UnitOfWork) -> MonthsActive:
-    return uow.buffer(MONTHS_ACTIVE, MonthsActive)
+def months_active(uow: UnitOfWork, grace: timedelta) -> MonthsActive:
+    return uow.buffer(MONTHS_ACTIVE, lambda: MonthsActive(grace))
 
 
 async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
@@ -380,26 +377,36 @@ async def use_partitions(db: Db, partitions: int) -> None:
     """Record how many partitions the replicas number events in (every replica runs with the same number: change
     it with reporting stopped), and give each a counter, so that a replay's switch meets every one."""
     counters, _ = await read_counters(db)
-    await db[COUNTERS].update_one({"_id": EVENTS}, {"$set": {PARTITIONS: partitions}}, upsert=True)
-    if partitions > 1:
+    if partitions > 1:  # the counters first: a transaction that sees the number of partitions finds them all
         start = counters.start()
         for p in range(partitions):
-            await db[COUNTERS].update_one({"_id": partition_counter(p)}, {"$setOnInsert": {"k": start}}, upsert=True)
-    elif counters.tops:
+            await db[COUNTERS].update_one(
+                {"_id": partition_counter(p)}, {"$max": {"k": start}, "$setOnInsert": {"at": _now()}}, upsert=True
+            )
+    await db[COUNTERS].update_one({"_id": EVENTS}, {"$set": {PARTITIONS: partitions}}, upsert=True)
+    if partitions == 1 and counters.tops:
         # Back to one counter: it goes on above the partitions' numbers.
         highest = max(counters.tops[p] * SHARDS + p for p in counters.tops)
         await db[COUNTERS].update_one({"_id": EVENTS}, {"$max": {"seq": highest}})
 
 
-async def tick(uow: UnitOfWork, partitions: set[int]) -> None:
-    """Move the counters of idle partitions held here up to the highest, so the horizon follows the busy ones."""
+async def tick(uow: UnitOfWork, idle: timedelta) -> None:
+    """Move up to the highest the counters of partitions that numbered nothing for ``idle`` (whoever holds them, or
+    nobody, between a replica leaving and another taking over), so the horizon follows the busy ones. Any replica
+    may: a counter is written in transactions only, so one moved meanwhile by its holder conflicts and is retried."""
     counters, _ = await read_counters(uow.db, uow)
     start = counters.start()
-    for p in sorted(partitions):
-        if counters.tops.get(p, start) < start:
+    ids = [partition_counter(p) for p in range(counters.partitions)]
+    quiet_since = _now() - idle
+    for doc in await uow.db[COUNTERS].find({"_id": {"$in": ids}}, session=uow.session).to_list(None):
+        if int(doc.get("k", 0)) < start and doc.get("at", quiet_since) <= quiet_since:
             await uow.db[COUNTERS].update_one(
-                {"_id": partition_counter(p)}, {"$set": {"k": start}}, upsert=True, session=uow.session
+                {"_id": doc["_id"]}, {"$set": {"k": start, "at": _now()}}, session=uow.session
             )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _InUse:
@@ -445,6 +452,10 @@ async def events_up_to(db: Db, seq: int, batch: int) -> AsyncIterator[list[dict[
     finally:
         ahead.cancel()
         await cursor.close()
+
+
+async def stored_events(db: Db) -> int:
+    return await db[EVENTS].estimated_document_count()
 
 
 async def events_numbered(uow: UnitOfWork, numbers: list[int]) -> list[dict[str, Any]]:

@@ -147,3 +147,33 @@ async def test_fewer_partitions_drain_and_retire_the_queues_beyond_their_number(
         assert set(handled) == beyond  # a new event goes to partition 0 or 1 only, which nobody holds here
     finally:
         await after.stop()
+
+
+async def test_back_to_one_queue_the_partitions_get_no_new_events_and_are_drained(
+    amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
+) -> None:
+    handled: list[str] = []
+    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=4)
+    await before.start()
+    await before.stop()
+    channel = await amqp.channel()
+    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+    for i in range(8):
+        await publish_event(exchange, worker_event(f"w-old-{i}"), amqp_url=amqp_url)
+
+    after = noting_bus(handled, amqp_url, namespace, mongo, partitions=1)
+    await after.start()
+    try:
+        for i in range(8):
+            await publish_event(exchange, worker_event(f"w-new-{i}"), amqp_url=amqp_url)
+        expected = {f"w-{age}-{i}" for age in ("old", "new") for i in range(8)}
+        await eventually(lambda: asyncio.sleep(0, set(handled) == expected), what="old and new events handled")
+        await asyncio.sleep(0.3)
+        assert sorted(handled) == sorted(expected)  # each once: the partitions got no copy of the new ones
+        for p in range(4):
+            queue = await (await amqp.channel()).declare_queue(
+                topology.partition_queue("reporting", p, namespace), passive=True
+            )
+            assert queue.declaration_result.message_count == 0
+    finally:
+        await after.stop()

@@ -7,6 +7,7 @@ the month's activity and timer, and any report job commit together or not at all
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
@@ -63,7 +64,7 @@ async def record_event(
         zone = zone_of(district)
         month = month_of(envelope.occurred_at, zone)
         due = reports_due(month, datetime.now(UTC), grace, zone)
-        store.months_active(uow).note(district, month.isoformat()[:7], due, zone_name(district), grace)
+        store.months_active(uow, grace).note(district, month.isoformat()[:7], due, zone_name(district))
     await revise_if_reported_late(uow, envelope, fact, changed)
 
 
@@ -93,17 +94,19 @@ async def project(uow: UnitOfWork, fact: Fact) -> set[tuple[str, str]]:
 
 
 async def keep_horizon(runtime: Runtime, every: float = HORIZON_TICK_SECONDS) -> None:
-    """With partitions, while this replica handles nothing: move the counters of the partitions it holds up with
-    the busy ones of other replicas (see ``domain.sequence``), so the feed's horizon keeps up with the newest
-    events. (While it handles events, each commit moves them.)"""
+    """With partitions: move the counters of partitions that numbered nothing for a tick up with the busy ones (see
+    ``domain.sequence``), so the feed's horizon keeps up with the newest events — idle ones, and those nobody holds
+    for a moment (a replica left, another takes over at its next beat). A commit moves the counters of every
+    partition its replica holds."""
+    failures = 0
     while True:
-        held = set(runtime.partitions.held) if runtime.partitions else set()
-        busy = runtime.consumer is not None and runtime.consumer.in_flight > 0  # its commits move them already
-        if held and not busy:
-            try:
-                await runtime.mongo.transact(partial(store.tick, partitions=held))
-            except Exception as exc:  # a busy partition's transaction got there first: the next tick will do
-                log.info("sequence.tick_failed", error=f"{type(exc).__name__}: {exc}")
+        try:
+            await runtime.mongo.transact(partial(store.tick, idle=timedelta(seconds=every)))
+            failures = 0
+        except Exception as exc:  # the database away: the feed stops at the horizon until a tick gets through
+            failures += 1
+            level = logging.WARNING if failures >= 3 else logging.INFO
+            log.log(level, "sequence.tick_failed", failures=failures, error=f"{type(exc).__name__}: {exc}")
         await asyncio.sleep(every)
 
 

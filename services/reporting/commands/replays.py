@@ -62,13 +62,15 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
             await store.drop_generation(db, leftover)
     rebuild = Rebuild()
     done = 0
-    await progress(0, cursor)
+    # Progress counts events (sequence numbers have gaps with partitions): those stored, and more as they arrive.
+    expected = await store.stored_events(db)
+    await progress(0, expected)
     with _collector_paused():
         async for events in store.events_up_to(db, cursor, batch):
             for doc in events:
                 rebuild.add(Fact.from_stored(doc))
             done += len(events)
-            await progress(done, max(cursor, done))
+            await progress(done, max(expected, done))
         documents: dict[str, list[dict[str, Any]]] = {
             name: list(states.values()) for name, states in rebuild.states.items()
         }
@@ -84,7 +86,7 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
     while True:
         moved, cursor, last = await mongo.transact(partial(_catch_up, target, cursor, batch))
         caught_up += moved
-        await progress(done + caught_up, done + caught_up + last - cursor)  # the total grows as events arrive
+        await progress(done + caught_up, max(expected, done + caught_up + (moved if cursor != last else 0)))
         if cursor == last:
             break
     caught_up += await mongo.transact(partial(_switch, replaced, target, cursor))
@@ -121,7 +123,7 @@ async def _catch_up(generation: int, after: int, limit: int, uow: UnitOfWork) ->
     counters, _ = await store.read_counters(uow.db, uow)
     last = counters.horizon()
     numbers = [n for n in counters.after(after, limit) if n <= last]
-    upto = numbers[-1] if len(numbers) == limit else last
+    upto = max(numbers[-1] if len(numbers) == limit else last, after)  # never back: the switch would project twice
     return await _project(uow, generation, numbers), upto, last
 
 

@@ -45,8 +45,9 @@ class Counters:
         """The highest number at or below which every event is committed."""
         if not self.partitioned:
             return self.legacy
-        start = self.start()
-        return min(number(p, self.tops.get(p, start)) for p in range(self.partitions))
+        # A partition without a counter yet numbers from the highest when it first commits: above all of this.
+        floor = self.legacy // SHARDS
+        return min(number(p, self.tops.get(p, floor)) for p in range(self.partitions))
 
     def numbered(self, counts: Mapping[int, int]) -> dict[int, list[int]]:
         """Numbers for ``counts[p]`` new events of each partition p in one transaction (partitioned only)."""
