@@ -105,7 +105,7 @@ class NationalEvents(Events):
         profile = {"institution_id": institution, "kind": kind, "name": f"{kind} {desa} {n}", "region_code": desa}
         board = [{"role": r, "name": f"{r.title()} {n}"} for r in ("ketua", "sekretaris", "bendahara")]
         status = "active" if n % 10 < 8 else ("initiated", "inactive")[n % 2]
-        registered = {**profile, "status": status, "board": board, "address": f"Balai Desa {desa}"}
+        registered: dict[str, Any] = {**profile, "status": status, "board": board, "address": f"Balai Desa {desa}"}
         if n % 4 == 0:
             registered["legal_basis"] = {"sk_number": f"SK/{n}/2024", "sk_date": "2024-03-01"}
         yield self.doc("institution_registered", desa, institution, 1, registered)
@@ -204,8 +204,8 @@ async def summary_latencies(client: httpx.AsyncClient, region: str, requests: in
     return timings
 
 
-async def report_seconds(client: httpx.AsyncClient, body: dict[str, Any], timeout: float = 3600) -> tuple[float, Any]:
-    """From ordering a report to its files being ready; the report as answered."""
+async def report_seconds(client: httpx.AsyncClient, body: dict[str, Any], timeout: float) -> str:
+    """From ordering a report to its files being ready, as shown."""
     started = time.perf_counter()
     response = await client.post("/reports", json=body, headers=ADMIN)
     response.raise_for_status()
@@ -215,9 +215,9 @@ async def report_seconds(client: httpx.AsyncClient, body: dict[str, Any], timeou
         if report["status"] != "pending":
             if report["status"] != "done":
                 raise RuntimeError(f"report {report_id}: {report}")
-            return time.perf_counter() - started, report
+            return f"{time.perf_counter() - started:.1f} s ({', '.join(report['formats'])})"
         await asyncio.sleep(0.2)
-    raise TimeoutError(f"report {report_id} not done in {timeout} s")
+    return f"not done after {timeout:.0f} s"
 
 
 async def command_stream(client: httpx.AsyncClient, desa: list[str], rate: float, sent: list[float]) -> None:
@@ -277,7 +277,9 @@ def previous_month(today: date) -> tuple[str, str]:
     return end.replace(day=1).isoformat(), end.isoformat()
 
 
-async def run(scale: float, requests: int, rate: float, import_rows: int, workdir: Path, amqp_url: str) -> None:
+async def run(
+    scale: float, requests: int, rate: float, import_rows: int, report_timeout: float, workdir: Path, amqp_url: str
+) -> None:
     out = Timings()
     by_province = nation()
     every = max(1, round(1 / scale))
@@ -351,14 +353,11 @@ async def run(scale: float, requests: int, rate: float, import_rows: int, workdi
                     f"GET /summary {name} {region or '(all)'}",
                     f"p50 {statistics.median(timings):.1f} ms, p99 {p99s[name]:.1f} ms ({requests} requests)",
                 )
-            export_s, export = await report_seconds(reporting, {"kind": "registry_export", "region_code": largest})
-            out.add(f"registry export {largest}", f"{export_s:.1f} s ({', '.join(export['formats'])})")
             start, finish = previous_month(date.today())
-            monthly_s, monthly = await report_seconds(
-                reporting,
-                {"kind": "monthly_district", "region_code": largest, "period_start": start, "period_end": finish},
-            )
-            out.add(f"monthly report {largest} {start[:7]}", f"{monthly_s:.1f} s ({', '.join(monthly['formats'])})")
+            monthly = {"kind": "monthly_district", "region_code": largest, "period_start": start, "period_end": finish}
+            out.add(f"monthly report {largest} {start[:7]}", await report_seconds(reporting, monthly, report_timeout))
+            export = {"kind": "registry_export", "region_code": largest}
+            out.add(f"registry export {largest}", await report_seconds(reporting, export, report_timeout))
             import_s = await imported
             out.add(
                 "live load",
@@ -393,6 +392,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="GET /summary requests per level")
     parser.add_argument("--rate", type=float, default=5, help="POST /workers a second during the measurements")
     parser.add_argument("--import-rows", type=int, default=2000, help="institutions imported during them")
+    parser.add_argument("--report-timeout", type=float, default=1200, help="seconds a report may take")
     args = parser.parse_args()
     configure_logging("bench", level="WARNING")
     with tempfile.TemporaryDirectory(prefix="pilar-national-") as workdir:
@@ -402,6 +402,7 @@ def main() -> None:
                 args.requests,
                 args.rate,
                 args.import_rows,
+                args.report_timeout,
                 Path(workdir),
                 os.environ.get("AMQP_URL", DEFAULT_AMQP_URL),
             )

@@ -21,7 +21,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -76,8 +76,11 @@ async def ensure_indexes(db: Db) -> None:
 
 async def ensure_projection_indexes(db: Db, generation: int) -> None:
     """The indexes of one generation's projections: only those a query uses (each one costs every write)."""
-    for name in (INSTITUTIONS, SESSIONS, REGULATIONS, WORKERS):  # read by region
+    for name in (SESSIONS, REGULATIONS, WORKERS):  # read by region
         await db[collection_name(name, generation)].create_index("regions")
+    institutions = db[collection_name(INSTITUTIONS, generation)]
+    await institutions.create_index(REGION_QUIET)  # read by region, and a region's quietest
+    await institutions.create_index(QUIET)  # the nation's quietest
     sessions = db[collection_name(SESSIONS, generation)]
     await sessions.create_index("campaign_id")
     await sessions.create_index("pilot_regions")
@@ -413,7 +416,8 @@ async def rollups_below(db: Db, region: str, depth: int, limit: int) -> list[dic
     """The roll-ups of one level (``depth``, see ``level``) inside a region, in code order."""
     below: dict[str, Any] = {"level": depth}
     if region:
-        below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|$)"}
+        # The codes below "33" run from "33." to "33/" ("/" follows "."): a range the index answers, a regex is not.
+        below["_id"] = {"$gte": region + ".", "$lt": region + "/"}
     return await (await view(db, ROLLUPS)).find(below).sort("_id", 1).limit(limit).to_list(None)
 
 
@@ -504,10 +508,11 @@ async def session_followups(db: Db, session_id: str) -> list[dict[str, Any]]:
     return await (await view(db, FOLLOWUPS)).find({"session_id": session_id}).to_list(None)
 
 
-async def fgds_with_pilots(db: Db, region: str) -> list[dict[str, Any]]:
+async def fgds_with_pilots(db: Db, region: str, provinces: list[str]) -> list[dict[str, Any]]:
     """Held FGDs that chose a pilot desa inside the region (every held FGD with pilot desa for "")."""
     query: dict[str, Any] = {"status": "held", "kind": "FGD"}
-    query["pilot_regions"] = region if region else {"$exists": True, "$ne": []}
+    # Every pilot desa lies in a province: asking for the provinces lets the index answer for the nation too.
+    query["pilot_regions"] = region if region else {"$in": provinces}
     return await (await view(db, SESSIONS)).find(query).to_list(None)
 
 
@@ -662,32 +667,22 @@ async def replay_state(db: Db) -> dict[str, Any]:
 DORMANT_SHOWN = 50
 
 
-async def liveliness(db: Db, region: str, cutoff: date) -> dict[str, Any]:
-    """Institutions of the region with an activity on or after ``cutoff``, and the dormant ones (active, quiet since
-    before it: see ``domain.activities``), the quietest first."""
-    scope: dict[str, Any] = {"regions": region} if region else {}
-    day = cutoff.isoformat()
-    dormant_query = {**scope, "status": "active", "quiet_since": {"$lt": day}}
-    institutions = await view(db, INSTITUTIONS)
-    recent = await institutions.count_documents({**scope, "last_activity_on": {"$gte": day}})
-    dormant_total = await institutions.count_documents(dormant_query)
+# A region's dormant institutions, by their last sign of life.
+REGION_QUIET = [("regions", ASCENDING), ("status", ASCENDING), ("quiet_since", ASCENDING)]
+QUIET = [("status", ASCENDING), ("quiet_since", ASCENDING)]
+
+
+async def quietest_dormant(db: Db, region: str, until: str | None) -> list[dict[str, Any]]:
+    """The region's dormant institutions quiet since ``until`` or before, the quietest first (at most
+    ``DORMANT_SHOWN``). The roll-up tells how far back to look (``domain.activities.quietest_days_end``): only those
+    few are read, through the index of their region, status and day (a server may sort every match before the limit)."""
+    if until is None:
+        return []
+    query: dict[str, Any] = {**({"regions": region} if region else {}), "status": "active"}
+    query["quiet_since"] = {"$lte": until}
     shown = {"kind": 1, "name": 1, "region_code": 1, "last_activity_on": 1, "last_activity_kind": 1, "quiet_since": 1}
-    cursor = institutions.find(dormant_query, shown).sort([("quiet_since", 1), ("_id", 1)]).limit(DORMANT_SHOWN)
-    return {"recent": recent, "dormant": dormant_total, "dormant_institutions": await cursor.to_list(None)}
-
-
-async def dormant_by_child(db: Db, region: str, cutoff: date) -> dict[str, int]:
-    """The dormant institutions of the region counted per region one level below it, in one aggregation: an
-    institution's ``regions`` lists its chain from the provinsi down, so the child is the entry at the region's
-    depth."""
-    depth = region.count(".") + 1 if region else 0
-    dormant = {"status": "active", "quiet_since": {"$lt": cutoff.isoformat()}, f"regions.{depth}": {"$exists": True}}
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {**({"regions": region} if region else {}), **dormant}},
-        {"$group": {"_id": {"$arrayElemAt": ["$regions", depth]}, "n": {"$sum": 1}}},
-    ]
-    institutions = await view(db, INSTITUTIONS)
-    return {str(doc["_id"]): int(doc["n"]) async for doc in await institutions.aggregate(pipeline)}
+    cursor = (await view(db, INSTITUTIONS)).find(query, shown).sort([("quiet_since", 1), ("_id", 1)])
+    return await cursor.limit(DORMANT_SHOWN).to_list(None)
 
 
 # --- end after formation ---
