@@ -28,6 +28,7 @@ from bson import Binary
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 from pymongo.results import UpdateResult
 
 from contracts.envelope import Envelope
@@ -270,6 +271,7 @@ async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
 
 GENERATION = "generation"  # the field of the events' counter document naming the generation in use
 WRITE_BATCH = 5000
+DUPLICATE_KEY = 11000
 _COLLECTION = re.compile(rf"({'|'.join(PROJECTIONS)})(?:_g([1-9][0-9]*))?")
 
 
@@ -350,7 +352,16 @@ async def write_generation(db: Db, generation: int, documents: Mapping[str, list
 
     async def insert(name: str, docs: list[dict[str, Any]]) -> None:
         for start in range(0, len(docs), WRITE_BATCH):
-            await db[collection_name(name, generation)].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
+            try:
+                await db[collection_name(name, generation)].insert_many(
+                    docs[start : start + WRITE_BATCH], ordered=False
+                )
+            except BulkWriteError as failed:
+                # Only this replay writes the new generation: a duplicate is a document an earlier attempt of the
+                # same insert wrote (a write retried after a lost answer, on a server that does not recognise the
+                # retry), the same document. Anything else is a real failure.
+                if any(error["code"] != DUPLICATE_KEY for error in failed.details["writeErrors"]):
+                    raise
 
     await asyncio.gather(*(insert(name, docs) for name, docs in documents.items() if docs))
 
