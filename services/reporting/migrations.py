@@ -28,6 +28,7 @@ FAILURE_REASONS = "2026-11-notification-failures-as-categories"
 WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
 QUIET_SINCE_FORMATION = "2026-11-dormant-since-formation-not-registration"
 SIGNS_OF_LIFE_BY_DAY = "2026-11-signs-of-life-counted-by-day-in-roll-ups"
+ALL = (SCRUB_PERSONAL_DATA, WITHDRAW_MISSCOPED_REPORTS, FAILURE_REASONS, QUIET_SINCE_FORMATION, SIGNS_OF_LIFE_BY_DAY)
 SIGNS_OF_LIFE = ("last_activity_on", "formed_on", "registered_on", "quiet_since")
 BATCH = 500
 LEASE = timedelta(minutes=5)
@@ -51,6 +52,14 @@ async def _claim_replay(db: Db, claimed: list[bool]) -> None:
     replay computes them, so the first start with events stored claims one, as ``pilar replay reporting`` would."""
     if (await sequence(db))[0] and await claim_replay(db, "migration", datetime.now(UTC), REPLAY_LEASE):
         claimed.append(True)
+
+
+async def record_all_done(db: Db) -> None:
+    """A store written whole by this release (events as it stores them, projections from its replay) needs none."""
+    now = datetime.now(UTC)
+    await db[MIGRATIONS].bulk_write(
+        [UpdateOne({"_id": name}, {"$set": {"done_at": now, "lease_until": None}}, upsert=True) for name in ALL]
+    )
 
 
 async def _once(db: Db, name: str, migration: Any) -> None:
