@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from pilar_runtime.service import Runtime, create_app
 from services.reporting import store
 from services.reporting.api import admin, asyncapi, events, history, reports, summary
+from services.reporting.commands import replays
 from services.reporting.commands.events import keep_horizon
 from services.reporting.dashboard import routes as dashboard
 from services.reporting.handlers import MONTHLY_TIMER, build_handlers, month_ended
@@ -23,11 +24,13 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
 
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)
-        await run_migrations(runtime.mongo.db)
+        migrated = await run_migrations(runtime.mongo.db)
         await store.use_partitions(runtime.mongo.db, config.partitions)
         parts.started(runtime)
         if config.partitions > 1:
             runtime.background(keep_horizon(runtime), "horizon")
+        if migrated:
+            runtime.background(replays.run_replay(runtime.mongo, parts.replay_batch, parts.replay_progress), "replay")
         worker = ReportWorker(
             runtime.mongo,
             letterhead=letterhead,

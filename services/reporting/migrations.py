@@ -15,9 +15,10 @@ from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from pilar_runtime.poller import lease_free
+from services.reporting.commands.replays import REPLAY_LEASE
 from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.domain.activities import quiet_since
-from services.reporting.store import EVENTS, INSTITUTIONS, Db, stored_payload, view
+from services.reporting.store import EVENTS, INSTITUTIONS, Db, claim_replay, sequence, stored_payload, view
 
 log = structlog.get_logger("reporting.migrations")
 
@@ -26,16 +27,39 @@ SCRUB_PERSONAL_DATA = "2026-11-events-without-personal-data"
 FAILURE_REASONS = "2026-11-notification-failures-as-categories"
 WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
 QUIET_SINCE_FORMATION = "2026-11-dormant-since-formation-not-registration"
+SIGNS_OF_LIFE_BY_DAY = "2026-11-signs-of-life-counted-by-day-in-roll-ups"
+ALL = (SCRUB_PERSONAL_DATA, WITHDRAW_MISSCOPED_REPORTS, FAILURE_REASONS, QUIET_SINCE_FORMATION, SIGNS_OF_LIFE_BY_DAY)
 SIGNS_OF_LIFE = ("last_activity_on", "formed_on", "registered_on", "quiet_since")
 BATCH = 500
 LEASE = timedelta(minutes=5)
 
 
-async def run_migrations(db: Db) -> None:
+async def run_migrations(db: Db) -> bool:
+    """Runs the migrations not done yet; True when one claimed a replay, which the caller runs in the background
+    (``replays.run_replay``)."""
     await _once(db, SCRUB_PERSONAL_DATA, scrub_personal_data)
     await _once(db, WITHDRAW_MISSCOPED_REPORTS, lambda db, _still_working: withdraw_misscoped(db))
     await _once(db, FAILURE_REASONS, failure_reasons)
     await _once(db, QUIET_SINCE_FORMATION, quiet_since_formation)
+    claimed: list[bool] = []
+    await _once(db, SIGNS_OF_LIFE_BY_DAY, lambda db, _still_working: _claim_replay(db, claimed))
+    return bool(claimed)
+
+
+async def _claim_replay(db: Db, claimed: list[bool]) -> None:
+    """The roll-ups count institutions by the day of their last sign of life and of their last activity (the
+    summary's dormant and recently active institutions); roll-ups built before lack those counters and only a
+    replay computes them, so the first start with events stored claims one, as ``pilar replay reporting`` would."""
+    if (await sequence(db))[0] and await claim_replay(db, "migration", datetime.now(UTC), REPLAY_LEASE):
+        claimed.append(True)
+
+
+async def record_all_done(db: Db) -> None:
+    """A store written whole by this release (events as it stores them, projections from its replay) needs none."""
+    now = datetime.now(UTC)
+    await db[MIGRATIONS].bulk_write(
+        [UpdateOne({"_id": name}, {"$set": {"done_at": now, "lease_until": None}}, upsert=True) for name in ALL]
+    )
 
 
 async def _once(db: Db, name: str, migration: Any) -> None:

@@ -23,13 +23,14 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Binary
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 from pymongo.results import UpdateResult
 
 from contracts.envelope import Envelope
@@ -80,8 +81,11 @@ async def ensure_indexes(db: Db) -> None:
 
 async def ensure_projection_indexes(db: Db, generation: int) -> None:
     """The indexes of one generation's projections: only those a query uses (each one costs every write)."""
-    for name in (INSTITUTIONS, SESSIONS, REGULATIONS, WORKERS):  # read by region
+    for name in (SESSIONS, REGULATIONS, WORKERS):  # read by region
         await db[collection_name(name, generation)].create_index("regions")
+    institutions = db[collection_name(INSTITUTIONS, generation)]
+    await institutions.create_index(REGION_QUIET)  # read by region, and a region's quietest
+    await institutions.create_index(QUIET)  # the nation's quietest
     sessions = db[collection_name(SESSIONS, generation)]
     await sessions.create_index("campaign_id")
     await sessions.create_index("pilot_regions")
@@ -341,6 +345,7 @@ async def districts_active(uow: UnitOfWork, month: str) -> list[str]:
 GENERATION = "generation"  # the field of the events' counter document naming the generation in use
 PARTITIONS = "partitions"  # the field of the same document: how many partitions number the events
 WRITE_BATCH = 5000
+DUPLICATE_KEY = 11000
 _COLLECTION = re.compile(rf"({'|'.join(PROJECTIONS)})(?:_g([1-9][0-9]*))?")
 
 
@@ -473,7 +478,16 @@ async def write_generation(db: Db, generation: int, documents: Mapping[str, list
 
     async def insert(name: str, docs: list[dict[str, Any]]) -> None:
         for start in range(0, len(docs), WRITE_BATCH):
-            await db[collection_name(name, generation)].insert_many(docs[start : start + WRITE_BATCH], ordered=False)
+            try:
+                await db[collection_name(name, generation)].insert_many(
+                    docs[start : start + WRITE_BATCH], ordered=False
+                )
+            except BulkWriteError as failed:
+                # Only this replay writes the new generation: a duplicate is a document an earlier attempt of the
+                # same insert wrote (a write retried after a lost answer, on a server that does not recognise the
+                # retry), the same document. Anything else is a real failure.
+                if any(error["code"] != DUPLICATE_KEY for error in failed.details["writeErrors"]):
+                    raise
 
     await asyncio.gather(*(insert(name, docs) for name, docs in documents.items() if docs))
 
@@ -544,7 +558,8 @@ async def rollups_below(db: Db, region: str, depth: int, limit: int) -> list[dic
     """The roll-ups of one level (``depth``, see ``level``) inside a region, in code order."""
     below: dict[str, Any] = {"level": depth}
     if region:
-        below["_id"] = {"$regex": "^" + re.escape(region) + "(\\.|#|$)"}
+        # The codes below "33" run from "33." to "33/" ("/" follows "."): a range the index answers, a regex is not.
+        below["_id"] = {"$gte": region + ".", "$lt": region + "/"}
     found = await (await view(db, ROLLUPS)).find(below).sort("_id", 1).limit(limit * SHARDS).to_list(None)
     return [{**doc, "counts": dict(doc["counts"])} for doc in list(_summed(found).values())[:limit]]
 
@@ -636,10 +651,11 @@ async def session_followups(db: Db, session_id: str) -> list[dict[str, Any]]:
     return await (await view(db, FOLLOWUPS)).find({"session_id": session_id}).to_list(None)
 
 
-async def fgds_with_pilots(db: Db, region: str) -> list[dict[str, Any]]:
+async def fgds_with_pilots(db: Db, region: str, provinces: list[str]) -> list[dict[str, Any]]:
     """Held FGDs that chose a pilot desa inside the region (every held FGD with pilot desa for "")."""
     query: dict[str, Any] = {"status": "held", "kind": "FGD"}
-    query["pilot_regions"] = region if region else {"$exists": True, "$ne": []}
+    # Every pilot desa lies in a province: asking for the provinces lets the index answer for the nation too.
+    query["pilot_regions"] = region if region else {"$in": provinces}
     return await (await view(db, SESSIONS)).find(query).to_list(None)
 
 
@@ -794,32 +810,22 @@ async def replay_state(db: Db) -> dict[str, Any]:
 DORMANT_SHOWN = 50
 
 
-async def liveliness(db: Db, region: str, cutoff: date) -> dict[str, Any]:
-    """Institutions of the region with an activity on or after ``cutoff``, and the dormant ones (active, quiet since
-    before it: see ``domain.activities``), the quietest first."""
-    scope: dict[str, Any] = {"regions": region} if region else {}
-    day = cutoff.isoformat()
-    dormant_query = {**scope, "status": "active", "quiet_since": {"$lt": day}}
-    institutions = await view(db, INSTITUTIONS)
-    recent = await institutions.count_documents({**scope, "last_activity_on": {"$gte": day}})
-    dormant_total = await institutions.count_documents(dormant_query)
+# A region's dormant institutions, by their last sign of life.
+REGION_QUIET = [("regions", ASCENDING), ("status", ASCENDING), ("quiet_since", ASCENDING)]
+QUIET = [("status", ASCENDING), ("quiet_since", ASCENDING)]
+
+
+async def quietest_dormant(db: Db, region: str, until: str | None) -> list[dict[str, Any]]:
+    """The region's dormant institutions quiet since ``until`` or before, the quietest first (at most
+    ``DORMANT_SHOWN``). The roll-up tells how far back to look (``domain.activities.quietest_days_end``): only those
+    few are read, through the index of their region, status and day (a server may sort every match before the limit)."""
+    if until is None:
+        return []
+    query: dict[str, Any] = {**({"regions": region} if region else {}), "status": "active"}
+    query["quiet_since"] = {"$lte": until}
     shown = {"kind": 1, "name": 1, "region_code": 1, "last_activity_on": 1, "last_activity_kind": 1, "quiet_since": 1}
-    cursor = institutions.find(dormant_query, shown).sort([("quiet_since", 1), ("_id", 1)]).limit(DORMANT_SHOWN)
-    return {"recent": recent, "dormant": dormant_total, "dormant_institutions": await cursor.to_list(None)}
-
-
-async def dormant_by_child(db: Db, region: str, cutoff: date) -> dict[str, int]:
-    """The dormant institutions of the region counted per region one level below it, in one aggregation: an
-    institution's ``regions`` lists its chain from the provinsi down, so the child is the entry at the region's
-    depth."""
-    depth = region.count(".") + 1 if region else 0
-    dormant = {"status": "active", "quiet_since": {"$lt": cutoff.isoformat()}, f"regions.{depth}": {"$exists": True}}
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {**({"regions": region} if region else {}), **dormant}},
-        {"$group": {"_id": {"$arrayElemAt": ["$regions", depth]}, "n": {"$sum": 1}}},
-    ]
-    institutions = await view(db, INSTITUTIONS)
-    return {str(doc["_id"]): int(doc["n"]) async for doc in await institutions.aggregate(pipeline)}
+    cursor = (await view(db, INSTITUTIONS)).find(query, shown).sort([("quiet_since", 1), ("_id", 1)])
+    return await cursor.limit(DORMANT_SHOWN).to_list(None)
 
 
 # --- end after formation ---

@@ -11,6 +11,7 @@ six months* when it recorded an activity on or after the same cut-off day.
 from __future__ import annotations
 
 import calendar
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -54,6 +55,51 @@ def is_dormant(state: Mapping[str, Any], today: date) -> bool:
 def is_recently_active(state: Mapping[str, Any], today: date) -> bool:
     last = state.get("last_activity_on")
     return last is not None and str(last) >= months_before(today).isoformat()
+
+
+# Roll-up counters by day, so that a region's summary counts its dormant and recently active institutions as of
+# any cut-off from its own roll-up, without reading its institutions.
+QUIET_SINCE = "quiet_since"  # active institutions by the day of their last sign of life
+LAST_ACTIVITY = "last_activity"  # institutions by the day of their last activity
+
+
+def signs_of_life(state: Mapping[str, Any]) -> Counter[str]:
+    """What an institution adds to the day counters of every region above it."""
+    out: Counter[str] = Counter()
+    since = state.get("quiet_since")
+    if state.get("status") == "active" and since:
+        out[f"{QUIET_SINCE}|{since}"] += 1
+    if state.get("last_activity_on"):
+        out[f"{LAST_ACTIVITY}|{state['last_activity_on']}"] += 1
+    return out
+
+
+def _by_day(counts: Mapping[str, int], counter: str) -> dict[str, int]:
+    prefix = counter + "|"
+    return {name[len(prefix) :]: n for name, n in counts.items() if name.startswith(prefix) and n}
+
+
+def dormant_count(counts: Mapping[str, int], cutoff: date) -> int:
+    """Active institutions quiet since before ``cutoff``, from a region's roll-up counters."""
+    return sum(n for day, n in _by_day(counts, QUIET_SINCE).items() if day < cutoff.isoformat())
+
+
+def recently_active_count(counts: Mapping[str, int], cutoff: date) -> int:
+    """Institutions with an activity on or after ``cutoff``, from a region's roll-up counters."""
+    return sum(n for day, n in _by_day(counts, LAST_ACTIVITY).items() if day >= cutoff.isoformat())
+
+
+def quietest_days_end(counts: Mapping[str, int], cutoff: date, shown: int) -> str | None:
+    """The day up to which the ``shown`` quietest dormant institutions of a region were last alive (ties included):
+    reading only the institutions quiet since then or before finds them. None when the region has none dormant."""
+    found = 0
+    last = None
+    for day, n in sorted(_by_day(counts, QUIET_SINCE).items()):
+        if day >= cutoff.isoformat() or found >= shown:
+            break
+        found += n
+        last = day
+    return last
 
 
 def activities_between(institutions: Iterable[Mapping[str, Any]], start: date, end: date) -> list[dict[str, Any]]:

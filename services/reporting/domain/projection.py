@@ -19,7 +19,7 @@ from typing import Any
 from contracts.envelope import REGION_CODE
 from pilar_runtime.localtime import local_date, zone_of
 from pilar_runtime.regions import ancestors
-from services.reporting.domain.activities import quiet_since
+from services.reporting.domain.activities import quiet_since, signs_of_life
 from services.reporting.domain.facts import Fact
 
 INSTITUTIONS = "institutions"
@@ -488,6 +488,7 @@ def contributions(projection: str, state: State | None) -> Counter[str]:
         for activity in state.get("activities", {}).values():
             out[f"activities|month|{month(activity['on'])}"] += 1
             out[f"activities|kind|{safe(activity['kind'])}"] += 1
+        out += signs_of_life(state)
     elif projection == SESSIONS and status:
         out[f"sessions|{status}"] += 1
         if status == "held":

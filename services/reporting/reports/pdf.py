@@ -58,7 +58,7 @@ def to_pdf(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> bytes
     story += [Paragraph(_escape(p), styles["narrative"]) for p in report.narrative]
     story += [*_heading("Ringkasan angka", styles), _figures(report, styles, width)]
     for table in report.tables:
-        story += [*_heading(table.name, styles), _grid(table, styles)]
+        story += [*_heading(table.name, styles), *_grid(table, styles, width)]
     if report.chart and report.chart.labels:
         png = bar_chart(report.chart.title, report.chart.labels, report.chart.series, fmt="png")
         story += [Spacer(1, 0.4 * cm), Image(io.BytesIO(png), width=20 * cm, height=9 * cm)]
@@ -118,13 +118,27 @@ def _figures(report: Report, styles: StyleSheet1, width: float) -> PdfTable:
     return figures
 
 
-def _grid(table: Table, styles: StyleSheet1) -> PdfTable:
-    rows = [[_cell(v, styles) for v in row] for row in [list[Cell](table.columns), *table.rows]]
-    if len(rows) == 1:
+# A long table is laid out in parts of this many rows, one under the other with the same columns: each page break
+# in a table measures again every row left in it, so one table of a province's 50,000 institutions took hours.
+ROWS_PER_PART = 300
+
+
+def _grid(table: Table, styles: StyleSheet1, width: float) -> list[PdfTable]:
+    header = [_cell(v, styles) for v in table.columns]
+    rows = [[_cell(v, styles) for v in row] for row in table.rows]
+    if not rows:
         rows.append([_cell("(tidak ada data)", styles)] + [_cell("", styles)] * (len(table.columns) - 1))
-    grid = PdfTable(rows, repeatRows=1)
-    grid.setStyle(TableStyle([*GRID, ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
-    return grid
+    parts = [PdfTable([header, *rows[:ROWS_PER_PART]], repeatRows=1)]
+    if len(rows) > ROWS_PER_PART:
+        parts[0].wrap(width, A4[0])  # the first part's columns, kept by every part
+        columns = parts[0]._colWidths
+        parts += [
+            PdfTable([header, *rows[start : start + ROWS_PER_PART]], colWidths=columns, repeatRows=1)
+            for start in range(ROWS_PER_PART, len(rows), ROWS_PER_PART)
+        ]
+    for part in parts:
+        part.setStyle(TableStyle([*GRID, ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey)]))
+    return parts
 
 
 def _signature(report: Report, letterhead: Letterhead, styles: StyleSheet1, width: float) -> Flowable:

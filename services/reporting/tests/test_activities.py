@@ -12,14 +12,18 @@ import openpyxl
 from contracts.envelope import Envelope
 from pilar_dev.testing import bearer, eventually
 from pilar_runtime.localtime import local_today, zone_of
-from services.reporting.domain.activities import months_before
+from services.reporting.commands.replays import run_replay
+from services.reporting.domain.activities import is_dormant, is_recently_active, months_before
+from services.reporting.domain.projection import INSTITUTIONS
 from services.reporting.domain.regions import region_name
 from services.reporting.migrations import MIGRATIONS, run_migrations
-from services.reporting.tests.conftest import Publish, Reporting, fed
+from services.reporting.store import COUNTERS, DORMANT_SHOWN, EVENTS, event_document, view
+from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
 from services.reporting.tests.scenario import DESA, KEC_WONOSARI, at, envelope
 
 GUNUNGKIDUL = bearer("district_operator", "34.03", sub="op-gk")
 BONDOWOSO = bearer("district_operator", "35.11", sub="op-bdw")
+BONDOWOSO_DESA = "35.11.01.2001"
 BOARD = [{"role": "ketua", "name": "Ketua"}, {"role": "sekretaris", "name": "Sekretaris"}]
 
 
@@ -163,7 +167,73 @@ async def test_a_wksbm_entered_years_after_its_formation_is_dormant_and_the_migr
 
     db = reporting.mongo.db
     await db.institutions.update_one({"_id": "ins_late"}, {"$set": {"quiet_since": today.isoformat()}})
-    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 0  # as the old rule had it
+    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant_institutions"] == []  # the old rule
     await db[MIGRATIONS].delete_many({})
     await run_migrations(db)
-    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 1
+    dormant = (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant_institutions"]
+    assert [(d["institution_id"], d["quiet_since"]) for d in dormant] == [("ins_late", "2019-08-12")]
+
+
+async def test_the_summary_counts_from_the_rollups_what_the_institutions_say_at_every_level(
+    reporting: Reporting, publish: Publish
+) -> None:
+    """The dormant and recently active institutions are counted from the roll-ups' day counters and only the
+    quietest are read: at the nation, a province and a district, live and replayed, the figures and the list are
+    those of the institutions themselves — more dormant than the list shows, inactive ones among them, several
+    quiet since the same day."""
+    today = local_today(zone_of("34.03"))
+    events = []
+    for i in range(90):
+        desa = DESA[i % 10] if i % 3 else BONDOWOSO_DESA
+        ins = f"ins_q{i:02d}"
+        status = "inactive" if i % 7 == 0 else "active"
+        events.append(registered(ins, "LKS", f"LKS {i}", desa, status, date(2019, 1, 1 + i % 5)))
+        if i % 4 == 0:
+            events.append(activity(ins, "LKS", desa, 2, "monev", today - timedelta(days=2 * i), 10))
+    await fed(reporting, publish, events)
+
+    async def as_the_institutions_say() -> None:
+        institutions = await (await view(reporting.mongo.db, INSTITUTIONS)).find().to_list(None)
+        nation = await reporting.get("/summary")
+        for region, token in (("", None), ("35", None), ("34.03", GUNUNGKIDUL)):
+            here = [i for i in institutions if not region or region in i["regions"]]
+            dormant = sorted((i for i in here if is_dormant(i, today)), key=lambda i: (i["quiet_since"], i["_id"]))
+            got = (await reporting.get("/summary", token, region=region) if region else nation)["activities"]
+            assert got["dormant"] == len(dormant)
+            assert got["active_last_6_months"] == sum(is_recently_active(i, today) for i in here)
+            assert [d["institution_id"] for d in got["dormant_institutions"]] == [i["_id"] for i in dormant][
+                :DORMANT_SHOWN
+            ]
+        assert nation["activities"]["dormant"] > DORMANT_SHOWN  # the list shows only the quietest
+        children = {c["region_code"]: c["dormant"] for c in nation["children"]}
+        assert children["34"] + children["35"] == nation["activities"]["dormant"]
+
+    await as_the_institutions_say()
+    assert (await reporting.http.post("/admin/replay", headers=ADMIN)).status_code == 202
+
+    async def replayed() -> bool:
+        return bool((await reporting.get("/admin/replay"))["status"] == "done")
+
+    await eventually(replayed, timeout=60)
+    await as_the_institutions_say()
+
+
+async def test_the_first_start_of_this_release_replays_a_store_whose_rollups_lack_the_day_counters(
+    reporting: Reporting,
+) -> None:
+    """Events stored by an earlier release, whose roll-ups have no counters by day of the last sign of life: the
+    first start claims a replay, once, and the summary counts the dormant institutions after it."""
+    today = local_today(zone_of("34.03"))
+    stored = [event_document(e, e.occurred_at) for e in after_formation(today)]
+    db = reporting.mongo.db
+    for seq, doc in enumerate(stored, start=1):
+        doc["_id"] = seq
+    await db[EVENTS].insert_many(stored)
+    await db[COUNTERS].update_one({"_id": EVENTS}, {"$set": {"seq": len(stored)}}, upsert=True)
+    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 0
+
+    await db[MIGRATIONS].delete_many({})
+    assert await run_migrations(db)
+    assert not await run_migrations(db)  # once
+    await run_replay(reporting.mongo, 1000, {})
+    assert (await reporting.get("/summary", GUNUNGKIDUL))["activities"]["dormant"] == 2

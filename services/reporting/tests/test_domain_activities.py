@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from services.reporting.domain.activities import is_dormant, is_recently_active, months_before, quiet_since
+from services.reporting.domain.activities import (
+    dormant_count,
+    is_dormant,
+    is_recently_active,
+    months_before,
+    quiet_since,
+    quietest_days_end,
+    recently_active_count,
+)
 from services.reporting.domain.facts import Fact
 from services.reporting.tests.scenario import DESA
-from services.reporting.tests.test_activities import activity, after_formation
-from services.reporting.tests.test_domain import live
+from services.reporting.tests.test_activities import activity, after_formation, formed, registered
+from services.reporting.tests.test_domain import live, rebuilt
 
 TODAY = date(2020, 8, 31)
 
@@ -77,3 +85,43 @@ def test_the_projection_keeps_the_latest_activity_whatever_the_arrival_order(ord
     assert state["quiet_since"] == state["last_activity_on"]
     assert counts["34.03"]["activities|kind|monev"] == 1 and counts["34.03"]["activities|kind|pelatihan"] == 1
     assert counts["34.03"]["activities|month|2019-12"] == 1
+
+
+def quiet_wksbm(ins: str, desa: str, formed_on: date, status: str = "active") -> list[Fact]:
+    return [
+        Fact.of(registered(ins, "WKSBM", f"WKSBM {ins}", desa, status, date(2019, 1, 2))),
+        Fact.of(formed(ins, f"WKSBM {ins}", desa, formed_on)),
+    ]
+
+
+@given(st.permutations(range(8)), st.dates(date(2019, 6, 1), date(2021, 6, 1)))
+@example(list(range(8)), date(2020, 3, 1))  # the cut-off is a formation day: not dormant yet
+@example(list(range(8)), date(2020, 9, 3))  # the cut-off is an activity day: recently active still
+def test_the_rollups_count_dormant_and_recent_institutions_as_their_states_do(order: list[int], today: date) -> None:
+    """The summary counts from a region's roll-up (per-day counters) what the rule says of each institution's state,
+    as of any day, live and replayed alike."""
+    facts = [Fact.of(e) for e in after_formation(date(2020, 8, 31))]
+    facts += quiet_wksbm("ins_e", DESA[4], date(2019, 9, 1)) + quiet_wksbm("ins_f", DESA[5], date(2019, 9, 1))
+    facts += [Fact.of(activity("ins_e", "WKSBM", DESA[4], 3, "monev", date(2020, 3, 3), 9))]
+    sequence = [facts[i] for i in order] + [f for i, f in enumerate(facts) if i not in order]
+    cutoff = months_before(today)
+    for states, counts in (live(sequence), rebuilt(sequence)):
+        institutions = states["institutions"].values()
+        for region in ("", "34", "34.03", DESA[4]):
+            here = [s for s in institutions if region in ("", *s["regions"])]
+            assert dormant_count(counts.get(region, {}), cutoff) == sum(is_dormant(s, today) for s in here)
+            assert recently_active_count(counts.get(region, {}), cutoff) == sum(
+                is_recently_active(s, today) for s in here
+            )
+
+
+def test_the_quietest_dormant_institutions_are_found_up_to_the_day_their_count_reaches_the_page() -> None:
+    counts = {"quiet_since|2019-01-01": 2, "quiet_since|2019-02-01": 3, "quiet_since|2019-03-01": 1}
+    counts |= {"last_activity|2018-12-01": 7, "institutions|WKSBM|active": 6}
+    assert quietest_days_end(counts, date(2019, 6, 1), 2) == "2019-01-01"
+    assert quietest_days_end(counts, date(2019, 6, 1), 4) == "2019-02-01"  # ties of the last day included
+    assert quietest_days_end(counts, date(2019, 6, 1), 50) == "2019-03-01"
+    assert quietest_days_end(counts, date(2019, 2, 1), 50) == "2019-01-01"  # only those quiet since before it
+    assert quietest_days_end(counts, date(2019, 1, 1), 50) is None
+    assert quietest_days_end({}, date(2019, 6, 1), 50) is None
+    assert dormant_count(counts, date(2019, 2, 15)) == 5 and recently_active_count(counts, date(2018, 12, 1)) == 7

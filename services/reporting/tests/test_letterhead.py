@@ -11,15 +11,19 @@ import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 import pytest
+from reportlab.lib.units import cm
 
 from pilar_dev.testing import TEST_JWKS
 from services.reporting.app import build
 from services.reporting.reports.charts import bar_chart
 from services.reporting.reports.letterhead import MAX_LOGO_BYTES, Letterhead, LetterheadError, read_logo
+from services.reporting.reports.model import Cell, Table
+from services.reporting.reports.pdf import ROWS_PER_PART, _grid, _styles
 from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
 from services.reporting.settings import ReportingSettings
 from services.reporting.tests.pdftext import pdf_pages, pdf_text
@@ -144,3 +148,14 @@ def test_the_service_refuses_to_start_with_a_logo_it_cannot_use(tmp_path: Path) 
     assert started.returncode == 2, output
     assert "service.refused_to_start" in output and "neither a PNG nor a JPEG" in output
     assert "REPORTING_LETTERHEAD_LOGO_PATH" in output and "Traceback" not in output
+
+
+def test_a_long_table_is_laid_out_in_parts_with_the_same_columns_and_every_row() -> None:
+    """A province's registry export holds tens of thousands of rows: laid out as one table, every page break
+    measured again every row left (hours); in parts, each page break measures one part."""
+    rows: list[list[Cell]] = [[f"Lembaga {i}", f"Desa {i % 7}", i] for i in range(2 * ROWS_PER_PART + 5)]
+    parts = _grid(Table("Lembaga", ["Nama", "Desa", "No."], rows), _styles(), 25 * cm)
+    assert [len(p._cellvalues) for p in parts] == [ROWS_PER_PART + 1, ROWS_PER_PART + 1, 6]  # each with its header
+    assert len({tuple(p._colWidths) for p in parts[1:]}) == 1 and parts[1]._colWidths == parts[0]._colWidths
+    text = pdf_text(to_pdf(replace(_campaign_report(), tables=[Table("Lembaga", ["Nama", "Desa", "No."], rows)])))
+    assert "Lembaga 0" in text and f"Lembaga {2 * ROWS_PER_PART + 4}" in text

@@ -142,3 +142,14 @@ async def test_a_failed_replay_leaves_the_projections_in_use_alone_and_the_next_
 
     again = await replay(reporting.mongo, quietly, batch=10)
     assert again.generation == 1 and await _snapshot(reporting) == before
+
+
+async def test_a_generation_written_again_after_a_lost_answer_keeps_its_documents_once(reporting: Reporting) -> None:
+    """An insert retried after a lost answer, on a server that does not recognise the retry, meets what its first
+    attempt wrote: the same documents, so the replay goes on and each is there once."""
+    db = reporting.mongo.db
+    written = [{"_id": f"ins_{i}", "region_code": DESA[0]} for i in range(3)]
+    await store.write_generation(db, 9, {"institutions": written})
+    await store.write_generation(db, 9, {"institutions": [*written, {"_id": "ins_3", "region_code": DESA[1]}]})
+    assert await db[store.collection_name("institutions", 9)].count_documents({}) == 4
+    await store.drop_generation(db, 9)
