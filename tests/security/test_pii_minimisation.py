@@ -127,7 +127,7 @@ async def test_the_migration_scrubs_stored_events_once_and_replay_equals_live(
     for event in events:
         await db.events.update_one({"event_id": str(event.event_id)}, {"$set": {"payload": event.payload}})
     assert await db.events.count_documents({"payload.board.nik": {"$exists": True}}) > 0
-    await db[MIGRATIONS].delete_many({})
+    await db[MIGRATIONS].delete_one({"_id": SCRUB_PERSONAL_DATA})  # this migration not run yet, the others done
 
     await asyncio.gather(run_migrations(db), run_migrations(db))  # two replicas starting together: one works
     await run_migrations(db)  # the next start: nothing left to do, the marker says done
