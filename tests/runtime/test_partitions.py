@@ -63,6 +63,26 @@ def noting_bus(handled: list[str], amqp_url: str, namespace: str, mongo: Mongo, 
     return Bus(amqp_url, Topology("reporting", namespace, partitions=partitions), consumer)
 
 
+async def queued_while_stopped(
+    partitions: int,
+    events: list[Envelope],
+    amqp: aio_pika.abc.AbstractConnection,
+    amqp_url: str,
+    namespace: str,
+    mongo: Mongo,
+) -> aio_pika.abc.AbstractExchange:
+    """The service ran with ``partitions`` and stopped (for a change of their number); ``events`` came meanwhile.
+    Returns the events exchange, for the events that come after."""
+    before = noting_bus([], amqp_url, namespace, mongo, partitions=partitions)
+    await before.start()
+    await before.stop()
+    channel = await amqp.channel()
+    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
+    for event in events:
+        await publish_event(exchange, event, amqp_url=amqp_url)
+    return exchange
+
+
 async def test_events_reach_the_partition_of_their_shard_and_only_held_partitions_are_consumed(
     amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
 ) -> None:
@@ -100,13 +120,8 @@ async def test_going_partitioned_drains_the_one_queue_of_before_which_gets_no_ne
     amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
 ) -> None:
     handled: list[str] = []
-    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=1)
-    await before.start()
-    await before.stop()  # the service stopped for the change; events keep arriving in its one queue
-    channel = await amqp.channel()
-    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
-    for i in range(3):
-        await publish_event(exchange, worker_event(f"w-old-{i}"), amqp_url=amqp_url)
+    old = [worker_event(f"w-old-{i}") for i in range(3)]  # arriving in its one queue while it is stopped
+    exchange = await queued_while_stopped(1, old, amqp, amqp_url, namespace, mongo)
 
     after = noting_bus(handled, amqp_url, namespace, mongo, partitions=2)
     await after.start()  # holds no partition yet: only the old queue is consumed
@@ -126,14 +141,8 @@ async def test_fewer_partitions_drain_and_retire_the_queues_beyond_their_number(
     amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
 ) -> None:
     handled: list[str] = []
-    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=4)
-    await before.start()
-    await before.stop()
-    channel = await amqp.channel()
-    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
     events = [worker_event(f"w-{i}") for i in range(16)]
-    for event in events:
-        await publish_event(exchange, event, amqp_url=amqp_url)
+    exchange = await queued_while_stopped(4, events, amqp, amqp_url, namespace, mongo)
     beyond = {e.payload["worker_id"] for e in events if topology.partition_of(e.aggregate_id, 4) >= 2}
     assert beyond
 
@@ -153,13 +162,8 @@ async def test_back_to_one_queue_the_partitions_get_no_new_events_and_are_draine
     amqp: aio_pika.abc.AbstractConnection, amqp_url: str, namespace: str, mongo: Mongo
 ) -> None:
     handled: list[str] = []
-    before = noting_bus(handled, amqp_url, namespace, mongo, partitions=4)
-    await before.start()
-    await before.stop()
-    channel = await amqp.channel()
-    exchange = await channel.get_exchange(topology.namespaced(topology.EVENTS_EXCHANGE, namespace))
-    for i in range(8):
-        await publish_event(exchange, worker_event(f"w-old-{i}"), amqp_url=amqp_url)
+    old = [worker_event(f"w-old-{i}") for i in range(8)]
+    exchange = await queued_while_stopped(4, old, amqp, amqp_url, namespace, mongo)
 
     after = noting_bus(handled, amqp_url, namespace, mongo, partitions=1)
     await after.start()
