@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import heapq
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustExchange, AbstractRobustQueue
 from aio_pika.exceptions import ChannelPreconditionFailed
+from aiormq.abc import AbstractChannel
 from faststream.rabbit import Channel, ExchangeType, QueueType, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
@@ -321,22 +322,29 @@ class Bus:
             self._retired.append((retired, await retired.consume(self._on_message)))
 
     async def _found(self, name: str, *, exchange: bool = False) -> bool:
-        """Whether the broker has this queue (or exchange): a passive declare, on a channel of its own, which a
-        refusal closes."""
+        """Whether the broker has this queue (or exchange)."""
+        async with self._side_channel() as channel:
+            try:
+                if exchange:
+                    await channel.exchange_declare(name, passive=True)
+                else:
+                    await channel.queue_declare(name, passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                return False
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _side_channel(self) -> AsyncIterator[AbstractChannel]:
+        """A channel of its own for a passive declare, sent on the wire: the robust channel would hand back what it
+        declared at start. A refused declare (the queue or exchange missing) closes only this channel."""
         queue = self._queue or self._partitions[0]
         underlay = await queue.channel.get_underlay_channel()
         channel = await underlay.connection.channel()
         try:
-            if exchange:
-                await channel.exchange_declare(name, passive=True)
-            else:
-                await channel.queue_declare(name, passive=True)
-        except aio_pika.exceptions.ChannelNotFoundEntity:
-            return False
+            yield channel
         finally:
             if not channel.is_closed:
                 await channel.close()
-        return True
 
     async def hold(self, partitions: set[int]) -> None:
         """Consume exactly these partitions' queues (the ones this replica holds the leases of)."""
@@ -486,17 +494,9 @@ class Bus:
         return sum(waiting for waiting, _ in counts), sum(consumers for _, consumers in counts), dead
 
     async def _declared(self, name: str) -> tuple[int, int]:
-        """A queue's current message and consumer counts. A passive declare answers them, but sent on the wire:
-        the robust channel would hand back the queue it declared at start, with the counts of that moment. On a
-        channel of its own, which a refused declare (the queue gone) closes without touching the consumer's."""
-        queue = self._queue or self._partitions[0]
-        underlay = await queue.channel.get_underlay_channel()
-        channel = await underlay.connection.channel()
-        try:
+        """A queue's current message and consumer counts (a passive declare answers them)."""
+        async with self._side_channel() as channel:
             found = await channel.queue_declare(name, passive=True)
-        finally:
-            if not channel.is_closed:
-                await channel.close()
         return int(found.message_count or 0), int(found.consumer_count or 0)
 
     async def dlq_depth(self) -> int | None:

@@ -360,8 +360,15 @@ def partition_counter(partition: int) -> str:
 
 async def read_counters(db: Db, uow: UnitOfWork | None = None) -> tuple[Counters, int]:
     """The sequence counters and the generation in use, as stored (in ``uow``'s transaction when given): one query."""
+    return counters_of(await _counter_documents(db, uow))
+
+
+async def _counter_documents(db: Db, uow: UnitOfWork | None = None) -> list[dict[str, Any]]:
     ids = [EVENTS, *(partition_counter(p) for p in range(SHARDS))]
-    found = await db[COUNTERS].find({"_id": {"$in": ids}}, session=uow.session if uow else None).to_list(None)
+    return await db[COUNTERS].find({"_id": {"$in": ids}}, session=uow.session if uow else None).to_list(None)
+
+
+def counters_of(found: list[dict[str, Any]]) -> tuple[Counters, int]:
     single = next((doc for doc in found if doc["_id"] == EVENTS), {})
     tops = {int(doc["_id"].rpartition(".")[2]): int(doc.get("k", 0)) for doc in found if doc["_id"] != EVENTS}
     counters = Counters(int(single.get("seq", 0)), int(single.get(PARTITIONS, 1)), tops)
@@ -399,12 +406,13 @@ async def tick(uow: UnitOfWork, idle: timedelta) -> None:
     """Move up to the highest the counters of partitions that numbered nothing for ``idle`` (whoever holds them, or
     nobody, between a replica leaving and another taking over), so the horizon follows the busy ones. Any replica
     may: a counter is written in transactions only, so one moved meanwhile by its holder conflicts and is retried."""
-    counters, _ = await read_counters(uow.db, uow)
+    found = await _counter_documents(uow.db, uow)
+    counters, _ = counters_of(found)
     start = counters.start()
-    ids = [partition_counter(p) for p in range(counters.partitions)]
+    in_use = {partition_counter(p) for p in range(counters.partitions)}
     quiet_since = _now() - idle
-    for doc in await uow.db[COUNTERS].find({"_id": {"$in": ids}}, session=uow.session).to_list(None):
-        if int(doc.get("k", 0)) < start and doc.get("at", quiet_since) <= quiet_since:
+    for doc in found:
+        if doc["_id"] in in_use and int(doc.get("k", 0)) < start and doc.get("at", quiet_since) <= quiet_since:
             await uow.db[COUNTERS].update_one(
                 {"_id": doc["_id"]}, {"$set": {"k": start, "at": _now()}}, session=uow.session
             )
