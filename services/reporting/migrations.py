@@ -18,7 +18,17 @@ from pilar_runtime.poller import lease_free
 from services.reporting.commands.replays import REPLAY_LEASE
 from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.domain.activities import quiet_since
-from services.reporting.store import EVENTS, INSTITUTIONS, Db, claim_replay, sequence, stored_payload, view
+from services.reporting.store import (
+    EVENTS,
+    INSTITUTIONS,
+    REPORTS,
+    Db,
+    claim_replay,
+    sequence,
+    store_report_files,
+    stored_payload,
+    view,
+)
 
 log = structlog.get_logger("reporting.migrations")
 
@@ -28,9 +38,19 @@ FAILURE_REASONS = "2026-11-notification-failures-as-categories"
 WITHDRAW_MISSCOPED_REPORTS = "2026-11-campaign-reports-outside-their-region"
 QUIET_SINCE_FORMATION = "2026-11-dormant-since-formation-not-registration"
 SIGNS_OF_LIFE_BY_DAY = "2026-11-signs-of-life-counted-by-day-in-roll-ups"
-ALL = (SCRUB_PERSONAL_DATA, WITHDRAW_MISSCOPED_REPORTS, FAILURE_REASONS, QUIET_SINCE_FORMATION, SIGNS_OF_LIFE_BY_DAY)
+REPORT_FILES_IN_GRIDFS = "2026-11-report-files-in-gridfs"
+ALL = (
+    SCRUB_PERSONAL_DATA,
+    REPORT_FILES_IN_GRIDFS,
+    WITHDRAW_MISSCOPED_REPORTS,
+    FAILURE_REASONS,
+    QUIET_SINCE_FORMATION,
+    SIGNS_OF_LIFE_BY_DAY,
+)
 SIGNS_OF_LIFE = ("last_activity_on", "formed_on", "registered_on", "quiet_since")
 BATCH = 500
+# Where the earlier release kept each report file whole, in one document (GridFS's are report_files.files/.chunks).
+WHOLE_REPORT_FILES = "report_files"
 LEASE = timedelta(minutes=5)
 
 
@@ -38,6 +58,7 @@ async def run_migrations(db: Db) -> bool:
     """Runs the migrations not done yet; True when one claimed a replay, which the caller runs in the background
     (``replays.run_replay``)."""
     await _once(db, SCRUB_PERSONAL_DATA, scrub_personal_data)
+    await _once(db, REPORT_FILES_IN_GRIDFS, report_files_in_gridfs)  # before the withdrawal, which drops files
     await _once(db, WITHDRAW_MISSCOPED_REPORTS, lambda db, _still_working: withdraw_misscoped(db))
     await _once(db, FAILURE_REASONS, failure_reasons)
     await _once(db, QUIET_SINCE_FORMATION, quiet_since_formation)
@@ -120,6 +141,23 @@ async def quiet_since_formation(db: Db, still_working: Any) -> None:
         after = batch[-1]["_id"]
         await still_working()
     log.info("reporting.quiet_since_recomputed", institutions=changed)
+
+
+async def report_files_in_gridfs(db: Db, still_working: Any) -> None:
+    """Moves report files stored whole in one document each (at most 16 MB, which a province's export outgrows)
+    into GridFS, named by their job; a file whose job is not done, or names a file already, is only dropped."""
+    moved = 0
+    while batch := await db[WHOLE_REPORT_FILES].find({}).limit(BATCH // 10).to_list(None):
+        for old in batch:
+            job = await db[REPORTS].find_one({"_id": old.get("report_id")}, {"status": 1, "files": 1})
+            fmt = str(old.get("format"))
+            if job and job.get("status") == "done" and fmt not in (job.get("files") or {}):
+                stored = await store_report_files(db, str(job["_id"]), {fmt: bytes(old["data"])})
+                await db[REPORTS].update_one({"_id": job["_id"]}, {"$set": {f"files.{fmt}": stored[fmt]}})
+                moved += 1
+            await db[WHOLE_REPORT_FILES].delete_one({"_id": old["_id"]})
+        await still_working()
+    log.info("reporting.report_files_moved", files=moved)
 
 
 async def _keep_only_what_is_stored(db: Db, still_working: Any, query: dict[str, Any]) -> None:

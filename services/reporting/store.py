@@ -12,21 +12,25 @@
   and switches to it at once. The events' counter document holds the generation in use (``generation``, 0 when
   absent, whose collections keep their plain names); see "Generations" below.
 - ``district_activity``: the (district, month) pairs with events, for the monthly reports; their month-end timers.
-- ``reports`` (the jobs) and ``report_files``; ``replays``: the state of the last replay.
+- ``reports`` (the jobs) and their files in the GridFS bucket ``report_files``; ``replays``: the state of the last
+  replay.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bson import Binary
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket, AsyncGridOut, NoFile
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -62,7 +66,8 @@ EVENTS = "events"
 ROLLUPS = "rollups"
 COUNTERS = "counters"
 REPORTS = "reports"
-REPORT_FILES = "report_files"
+REPORT_FILES = "report_files"  # a GridFS bucket: report_files.files and report_files.chunks
+FILE_CHUNK = 1 << 20
 ACTIVITY = "district_activity"
 PROJECTIONS = (*AGGREGATES, ROLLUPS)
 
@@ -685,13 +690,35 @@ async def requeue_report(uow: UnitOfWork, report_id: str, trigger_event_id: str)
 
 # Registry export: the registry of a region as reporting's projections hold it -----------------------------------
 
+EXPORTED_INSTITUTION = [
+    "kind", "name", "region_code", "address", "status", "legal_basis", "formed_on", "board", "member_ids",
+    "member_count",
+]  # fmt: skip
+EXPORTED_WORKER = ["role", "name", "region_code", "active"]
 
-async def institutions_in(db: Db, region: str) -> list[dict[str, Any]]:
-    return await (await view(db, INSTITUTIONS)).find({"regions": region}).to_list(None)
+
+async def active_or_dormant(db: Db, region: str, start: str, quiet_before: str) -> list[dict[str, Any]]:
+    """The region's institutions a monthly report from ``start`` may show: those active since (their last activity
+    on or after it) and those dormant (active, quiet since before ``quiet_before``) — not the whole registry."""
+    query = {
+        "regions": region,
+        "$or": [{"last_activity_on": {"$gte": start}}, {"status": "active", "quiet_since": {"$lt": quiet_before}}],
+    }
+    return await (await view(db, INSTITUTIONS)).find(query).to_list(None)
 
 
-async def workers_in(db: Db, region: str) -> list[dict[str, Any]]:
-    return await (await view(db, WORKERS)).find({"regions": region}).to_list(None)
+async def workers_exported(db: Db, region: str) -> AsyncIterator[dict[str, Any]]:
+    """The region's workers one at a time, with only what the export shows (names and roles, no contacts)."""
+    async for worker in (await view(db, WORKERS)).find({"regions": region}, EXPORTED_WORKER, batch_size=1000):
+        yield worker
+
+
+async def institutions_exported(db: Db, region: str) -> AsyncIterator[dict[str, Any]]:
+    """The region's institutions one at a time, with only what the export shows: a province holds tens of
+    thousands, never all read into memory at once."""
+    found = (await view(db, INSTITUTIONS)).find({"regions": region}, EXPORTED_INSTITUTION, batch_size=1000)
+    async for institution in found:
+        yield institution
 
 
 async def newest_registry_event(db: Db, region: str) -> datetime | None:
@@ -718,9 +745,33 @@ async def report(db: Db, report_id: str) -> dict[str, Any] | None:
     return await db[REPORTS].find_one({"_id": report_id})
 
 
-async def report_file(db: Db, report_id: str, fmt: str) -> bytes | None:
-    stored = await db[REPORT_FILES].find_one({"_id": f"{report_id}.{fmt}"})
-    return None if stored is None else bytes(stored["data"])
+def _files(db: Db) -> AsyncGridFSBucket:
+    return AsyncGridFSBucket(db, bucket_name=REPORT_FILES, chunk_size_bytes=FILE_CHUNK)
+
+
+async def report_file(db: Db, file_id: ObjectId) -> AsyncGridOut | None:
+    """A stored file to stream, or None when it is gone."""
+    try:
+        return await _files(db).open_download_stream(file_id)
+    except NoFile:
+        return None
+
+
+async def store_report_files(db: Db, report_id: str, files: Mapping[str, bytes]) -> dict[str, ObjectId]:
+    """Stores a build's files, each under an id of its own; the job names them once it is marked done. GridFS
+    writes can't be part of a transaction, so they come first, and ``drop_report_files`` removes a build's files
+    that never became the job's."""
+    stored: dict[str, ObjectId] = {}
+    for fmt, data in files.items():
+        metadata = {"report_id": report_id, "format": fmt, "sha256": hashlib.sha256(data).hexdigest()}
+        stored[fmt] = await _files(db).upload_from_stream(f"{report_id}.{fmt}", io.BytesIO(data), metadata=metadata)
+    return stored
+
+
+async def drop_report_files(db: Db, file_ids: Iterable[ObjectId]) -> None:
+    for file_id in file_ids:
+        with contextlib.suppress(NoFile):  # dropped already
+            await _files(db).delete(file_id)
 
 
 async def add_report(uow: UnitOfWork, job: dict[str, Any]) -> bool:
@@ -738,22 +789,6 @@ async def mark_report_done(uow: UnitOfWork, job: Mapping[str, Any], owner: str, 
         {"_id": job["_id"], "lease_owner": owner, "status": "pending"}, {"$set": done}, session=uow.session
     )
     return result.modified_count > 0
-
-
-async def put_report_files(uow: UnitOfWork, report_id: str, files: Mapping[str, bytes]) -> None:
-    for fmt, data in files.items():
-        await uow.db[REPORT_FILES].replace_one(
-            {"_id": f"{report_id}.{fmt}"},
-            {
-                "report_id": report_id,
-                "format": fmt,
-                "data": Binary(data),
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            },
-            upsert=True,
-            session=uow.session,
-        )
 
 
 # --- Revised reports: a job read and changed in the transaction of the fact that revises it ---
@@ -778,14 +813,14 @@ async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, chang
 
 async def campaign_reports_not_withdrawn(db: Db) -> list[dict[str, Any]]:
     query = {"kind": "campaign", "withdrawn": {"$ne": True}}
-    return await db[REPORTS].find(query, {"campaign_id": 1, "region_code": 1}).to_list(None)
+    return await db[REPORTS].find(query, {"campaign_id": 1, "region_code": 1, "files": 1}).to_list(None)
 
 
-async def withdraw_report(db: Db, report_id: str, error: str) -> None:
+async def withdraw_report(db: Db, job: Mapping[str, Any], error: str) -> None:
     """Mark a report failed and withdrawn, without title or files."""
-    await db[REPORT_FILES].delete_many({"report_id": report_id})
-    changes = {"status": "failed", "withdrawn": True, "title": None, "formats": [], "error": error}
-    await db[REPORTS].update_one({"_id": report_id}, {"$set": changes})
+    changes = {"status": "failed", "withdrawn": True, "title": None, "formats": [], "files": {}, "error": error}
+    await db[REPORTS].update_one({"_id": job["_id"]}, {"$set": changes})
+    await drop_report_files(db, (job.get("files") or {}).values())
 
 
 # Replays: one document, ``replay``, holds the state of the last one

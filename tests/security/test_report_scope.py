@@ -18,6 +18,7 @@ import openpyxl
 
 from contracts.envelope import Envelope
 from pilar_dev.testing import bearer, eventually
+from services.reporting import store
 from services.reporting.commands.reports import withdraw_misscoped
 from services.reporting.tests.conftest import (  # noqa: F401 (fixtures)
     ADMIN,
@@ -256,7 +257,7 @@ async def test_the_builder_refuses_a_job_recorded_for_another_region(
     built = await _built(reporting, "rpt_mixed")
     assert built["status"] == "failed", built
     assert "outside the report's region" in built["error"]
-    assert await reporting.mongo.db.report_files.count_documents({"report_id": "rpt_mixed"}) == 0
+    assert await reporting.mongo.db["report_files.files"].count_documents({"metadata.report_id": "rpt_mixed"}) == 0
     await _assert_no_secrets(reporting, "rpt_mixed", GUNUNGKIDUL)
 
 
@@ -270,9 +271,9 @@ async def test_reports_built_for_the_wrong_region_before_the_fix_are_withdrawn(
     gunungkidul = _campaign(GK_CAMPAIGN, "Kampanye Gunungkidul", "34.03", GK_DESA, "Narasumber Gunungkidul")
     await fed(reporting, publish, bondowoso + gunungkidul)
     db = reporting.mongo.db
-    await db.reports.insert_one(_mixed_job("rpt_old_mixed", "done"))
     leaked = ",".join(SECRETS).encode()
-    await db.report_files.insert_one({"_id": "rpt_old_mixed.csv", "report_id": "rpt_old_mixed", "data": leaked})
+    files = await store.store_report_files(db, "rpt_old_mixed", {"csv": leaked})
+    await db.reports.insert_one({**_mixed_job("rpt_old_mixed", "done"), "formats": ["csv"], "files": files})
     made = await reporting.http.post("/reports", json={"kind": "campaign", "campaign_id": GK_CAMPAIGN}, headers=ADMIN)
     assert (await _built(reporting, made.json()["id"]))["status"] == "done"
 
@@ -285,5 +286,6 @@ async def test_reports_built_for_the_wrong_region_before_the_fix_are_withdrawn(
     refused = await reporting.http.get("/reports/rpt_old_mixed/download", params={"format": "csv"}, headers=GUNUNGKIDUL)
     assert refused.status_code == 409
     await _assert_no_secrets(reporting, "rpt_old_mixed", GUNUNGKIDUL)
+    assert await db["report_files.files"].count_documents({"metadata.report_id": "rpt_old_mixed"}) == 0
     # A report of the region's own campaign stays.
     assert (await reporting.get(f"/reports/{made.json()['id']}", GUNUNGKIDUL))["status"] == "done"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+from gridfs import AsyncGridOut
 
 from pilar_runtime.api import PageDep
 from pilar_runtime.auth import Caller, CallerDep, LinkToken, WriterDep, caller_or_link
@@ -29,7 +32,7 @@ ReaderDep = Annotated[Caller | None, Depends(caller_or_link("report", "report_id
 def _report(doc: dict[str, Any], token: str | None = None) -> dict[str, Any]:
     """The report as the API shows it; opened by a link, its download links carry the link's token."""
     out = public(doc)
-    for internal in ("regions", "lease_until", "lease_owner", "version", "attempts"):
+    for internal in ("regions", "lease_until", "lease_owner", "version", "attempts", "files"):
         out.pop(internal, None)
     if out.get("status") == "done":
         downloads = {fmt: f"/reports/{out['id']}/download?format={fmt}" for fmt in out.get("formats", [])}
@@ -90,9 +93,18 @@ async def download(
     caller: ReaderDep,
     format: Annotated[str, Query(pattern="^(xlsx|pdf|csv)$", description=" | ".join(FORMATS))] = "xlsx",
 ) -> Response:
-    data = await reports.report_file(runtime.mongo.db, caller, report_id, format)
-    return Response(
-        data,
+    stored = await reports.report_file(runtime.mongo.db, caller, report_id, format)
+    # Streamed a chunk at a time: a province's export runs to tens of megabytes.
+    return StreamingResponse(
+        _chunks(stored),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{report_id}.{format}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{report_id}.{format}"',
+            "Content-Length": str(stored.length),
+        },
     )
+
+
+async def _chunks(stored: AsyncGridOut) -> AsyncIterator[bytes]:
+    while chunk := await stored.readchunk():
+        yield chunk

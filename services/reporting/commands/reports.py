@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
+from bson import ObjectId
+from gridfs import AsyncGridOut
 
 from contracts.events.reporting import ReportGenerated
 from pilar_runtime.auth import Caller
@@ -22,6 +24,7 @@ from pilar_runtime.models import new_id
 from pilar_runtime.mongo import Mongo, UnitOfWork
 from pilar_runtime.regions import checked_region, in_region
 from services.reporting import store
+from services.reporting.domain.activities import months_before
 from services.reporting.domain.regions import region_name
 from services.reporting.domain.reports import (
     ReportRefused,
@@ -39,7 +42,7 @@ from services.reporting.reports.letterhead import DEFAULT_LETTERHEAD
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
-from services.reporting.reports.registry_export import registry_export
+from services.reporting.reports.registry_export import RegistryExport
 from services.reporting.store import Db
 
 log = structlog.get_logger("reporting.reports")
@@ -129,16 +132,17 @@ async def visible_report(db: Db, caller: Caller | None, report_id: str) -> dict[
     return caller.visible(found, "report", report_id)
 
 
-async def report_file(db: Db, caller: Caller | None, report_id: str, fmt: str) -> bytes:
-    """A built report's file; 409 while it is pending or when it failed."""
+async def report_file(db: Db, caller: Caller | None, report_id: str, fmt: str) -> AsyncGridOut:
+    """A built report's file, to stream; 409 while it is pending or when it failed."""
     found = await visible_report(db, caller, report_id)
     if found["status"] != "done":
         detail = found.get("error") or "it is still being generated"
         raise Conflict(f"report {report_id} is {found['status']}: {detail}")
-    data = await store.report_file(db, report_id, fmt)
-    if data is None:
+    file_id = (found.get("files") or {}).get(fmt)
+    stored = None if file_id is None else await store.report_file(db, file_id)
+    if stored is None:
         raise NotFound(f"report {report_id} has no {fmt} file")
-    return data
+    return stored
 
 
 async def build_report(
@@ -172,7 +176,7 @@ async def _report_content(db: Db, job: dict[str, Any], *, final: bool, organiser
         return psks_handover(region, start, end, institutions, region_name)
     sessions = await store.held_between(db, region, start.isoformat(), end.isoformat())
     regulations = await store.adopted_between(db, region, start.isoformat(), end.isoformat())
-    registered = await store.institutions_in(db, region)
+    registered = await store.active_or_dormant(db, region, start.isoformat(), months_before(end).isoformat())
     return monthly_district(region, start, end, sessions, institutions, regulations, region_name, registered)
 
 
@@ -180,9 +184,12 @@ async def _registry_export(db: Db, region: str, asked_at: datetime) -> Report:
     """As of the region's newest registry fact; a region without any is empty as of the request."""
     newest = await store.newest_registry_event(db, region) or asked_at
     as_of = newest.astimezone(UTC).isoformat()
-    institutions = await store.institutions_in(db, region)
-    workers = await store.workers_in(db, region)
-    return registry_export(region, institutions, workers, region_name, as_of)
+    export = RegistryExport(region, region_name)
+    async for institution in store.institutions_exported(db, region):
+        export.add_institution(institution)
+    async for worker in store.workers_exported(db, region):
+        export.add_worker(worker)
+    return export.report(as_of)
 
 
 async def _campaign_report(db: Db, job: dict[str, Any], *, final: bool, organiser: str) -> Report:
@@ -214,15 +221,16 @@ async def _fgd_minutes(db: Db, job: dict[str, Any], organiser: str) -> Report:
 
 
 async def complete_report(
-    uow: UnitOfWork, job: dict[str, Any], owner: str, report: Report, files: dict[str, bytes], now: datetime
+    uow: UnitOfWork, job: dict[str, Any], owner: str, report: Report, files: dict[str, ObjectId], now: datetime
 ) -> None:
-    """Store a built report's files, mark it done and emit ``report_generated`` — unless the worker's lease
-    passed to another worker meanwhile."""
+    """Mark a report done with its stored files and emit ``report_generated`` — unless the worker's lease passed
+    to another worker meanwhile."""
     done = {
         "status": "done",
         "error": None,
         "title": report.title,
         "formats": list(files),
+        "files": files,
         "generated_at": now,
         "as_of": report.as_of,
         "version": job["version"] + 1,
@@ -231,7 +239,6 @@ async def complete_report(
         done |= {"revised": True, "revision_note": report.revision_note}
     if not await store.mark_report_done(uow, job, owner, done):
         return
-    await store.put_report_files(uow, job["_id"], files)
     # A revised version was caused by the fact that revised it, the first by what ordered the report.
     revisions = job.get("revisions") or [{"event_id": job.get("trigger_event_id")}]
     cause = revisions[-1]["event_id"]
@@ -269,7 +276,7 @@ async def withdraw_misscoped(db: Db) -> int:
         campaign = await store.campaign(db, job["campaign_id"])
         if campaign is None or in_region(str(campaign.get("region_code")), job["region_code"]):
             continue
-        await store.withdraw_report(db, job["_id"], "withdrawn: the campaign lies outside the report's region")
+        await store.withdraw_report(db, job, "withdrawn: the campaign lies outside the report's region")
         log.warning("report.withdrawn", report_id=job["_id"])
         withdrawn += 1
     return withdrawn

@@ -79,8 +79,21 @@ class ReportWorker(LeasedPoller):
                 if job["attempts"] >= MAX_ATTEMPTS:
                     await self._fail(job, f"{type(exc).__name__}: {exc}")
                 return True  # otherwise its lease expires and a worker tries again
-            await self.mongo.transact(lambda uow: complete_report(uow, job, self.owner, report, files, self.clock()))
+            await self.store_built(job, report, files)
         return True
+
+    async def store_built(self, job: dict[str, Any], report: Report, files: dict[str, bytes]) -> None:
+        """Store the files, then name them in the job as it is marked done. GridFS writes can't join the
+        transaction, so whatever its outcome the files the job does not name afterwards are dropped: this build's
+        when the lease had passed to another worker, the earlier version's when a revised report replaced it."""
+        stored = await store.store_report_files(self.mongo.db, job["_id"], files)
+        try:
+            now = self.clock()
+            await self.mongo.transact(lambda uow: complete_report(uow, job, self.owner, report, stored, now))
+        finally:
+            named = set(((await store.report(self.mongo.db, job["_id"])) or {}).get("files", {}).values())
+            built = [*stored.values(), *(job.get("files") or {}).values()]
+            await store.drop_report_files(self.mongo.db, [f for f in built if f not in named])
 
     async def _defer(self, job: dict[str, Any], *, seconds: float, reason: str) -> None:
         changes = {"lease_until": self.clock() + timedelta(seconds=seconds), "error": reason}

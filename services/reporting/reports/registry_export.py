@@ -8,7 +8,8 @@ Names and roles only: NIK, phone numbers and e-mail addresses stay in the regist
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
 from services.reporting.reports.labels import institution_status, jenis, peran
@@ -36,14 +37,8 @@ def _order(institution: Doc) -> tuple[str, str, str, str]:
     return (kind, code, _text(name), str(institution["_id"]))
 
 
-def _member_names(institution: Doc, by_id: Mapping[str, Doc]) -> str:
-    """Member institutions by name where the export holds them (the same region), else by id."""
-    return "; ".join(
-        sorted(_text(by_id[m].get("name")) if m in by_id else str(m) for m in institution.get("member_ids", []))
-    )
-
-
-def institution_row(institution: Doc, by_id: Mapping[str, Doc], name_of: RegionName) -> list[Cell]:
+def institution_row(institution: Doc, complete: bool, name_of: RegionName) -> list[Cell]:
+    """The institution's row; its member institutions' names are filled in once every institution is read."""
     board = institution.get("board", [])
     basis = institution.get("legal_basis") or {}
     code = str(institution.get("region_code"))
@@ -59,9 +54,8 @@ def institution_row(institution: Doc, by_id: Mapping[str, Doc], name_of: RegionN
         _text(institution.get("formed_on")),
         *(board_seat(board, role) or "-" for role in BOARD_ROLES),
         board_others(board) or "-",
-        yes_no(board_complete(board)),
+        yes_no(complete),
         int(institution.get("member_count", len(institution.get("member_ids", [])))),
-        _member_names(institution, by_id) or "-",
     ]
 
 
@@ -70,29 +64,30 @@ def _owner(institution: Doc) -> list[Cell]:
     return [_text(institution.get("name")), jenis(institution.get("kind")), str(institution.get("region_code"))]
 
 
-def board_rows(institutions: Iterable[Doc]) -> list[list[Cell]]:
-    """Every seat of every board, ketua, sekretaris and bendahara first."""
+def board_rows(institution: Doc) -> list[list[Cell]]:
+    """Every seat of the board, ketua, sekretaris and bendahara first."""
 
     def seat_order(seat: Doc) -> tuple[int, str, str]:
         role = str(seat.get("role", "")).lower()
         rank = BOARD_ROLES.index(role) if role in BOARD_ROLES else len(BOARD_ROLES)
         return (rank, role, str(seat.get("name")))
 
+    owner = _owner(institution)
     return [
-        [*_owner(i), str(seat.get("role", "")).replace("_", " ").title(), _text(seat.get("name"))]
-        for i in institutions
-        for seat in sorted(i.get("board", []), key=seat_order)
+        [*owner, str(seat.get("role", "")).replace("_", " ").title(), _text(seat.get("name"))]
+        for seat in sorted(institution.get("board", []), key=seat_order)
     ]
 
 
-def member_rows(institutions: Iterable[Doc], by_id: Mapping[str, Doc]) -> list[list[Cell]]:
-    rows: list[list[Cell]] = []
-    for i in institutions:
-        members = sorted(i.get("member_ids", []), key=lambda m: (_text(by_id.get(m, {}).get("name", m)), m))
-        for member in members:
-            known = by_id.get(member, {})
-            rows.append([*_owner(i), _text(known.get("name", member)), jenis(known.get("kind")) if known else "-"])
-    return rows
+@dataclass(frozen=True)
+class _Listed:
+    """What the export keeps of one institution: its place in the order and its rows."""
+
+    order: tuple[str, str, str, str]
+    row: list[Cell]
+    board: list[list[Cell]]
+    owner: list[Cell]
+    member_ids: list[str]
 
 
 def _worker_order(worker: Doc) -> tuple[str, str, str, str]:
@@ -117,50 +112,108 @@ def worker_row(worker: Doc, name_of: RegionName) -> list[Cell]:
     ]
 
 
+@dataclass
+class RegistryExport:
+    """The export built one record at a time: a province's tens of thousands of institutions are turned into their
+    rows as they are read, and only the rows (and each institution's name and kind, for member lists) are kept —
+    never the documents."""
+
+    region_code: str
+    name_of: RegionName
+    institutions: list[_Listed] = field(default_factory=list)
+    known: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → (name, jenis) of the region's institutions
+    by_kind: Counter[str] = field(default_factory=Counter)
+    active: int = 0
+    complete_boards: int = 0
+    workers: list[tuple[tuple[str, str, str, str], list[Cell]]] = field(default_factory=list)
+    workers_active: Counter[str] = field(default_factory=Counter)
+    workers_inactive: Counter[str] = field(default_factory=Counter)
+
+    def add_institution(self, institution: Doc) -> None:
+        if not (lies_in(institution, self.region_code) and institution.get("kind")):
+            return
+        complete = board_complete(institution.get("board", []))
+        kind = jenis(institution.get("kind"))
+        self.by_kind[kind] += 1
+        self.active += institution.get("status") == "active"
+        self.complete_boards += complete
+        self.known[str(institution["_id"])] = (_text(institution.get("name")), kind)
+        listed = _Listed(
+            _order(institution),
+            institution_row(institution, complete, self.name_of),
+            board_rows(institution),
+            _owner(institution),
+            [str(m) for m in institution.get("member_ids", [])],
+        )
+        self.institutions.append(listed)
+
+    def add_worker(self, worker: Doc) -> None:
+        if not (lies_in(worker, self.region_code) and worker.get("role")):
+            return
+        row = worker_row(worker, self.name_of)
+        (self.workers_active if worker.get("active") else self.workers_inactive)[str(row[0])] += 1
+        self.workers.append((_worker_order(worker), row))
+
+    def _member_name(self, member: str) -> str:
+        """A member institution by name where the export holds it (the same region), else by id."""
+        return self.known[member][0] if member in self.known else member
+
+    def _member_rows(self, listed: _Listed) -> list[list[Cell]]:
+        members = sorted(listed.member_ids, key=lambda m: (self._member_name(m), m))
+        return [[*listed.owner, self._member_name(m), self.known[m][1] if m in self.known else "-"] for m in members]
+
+    def report(self, as_of: str) -> Report:
+        region_code, name_of = self.region_code, self.name_of
+        listed = sorted(self.institutions, key=lambda i: i.order)
+        rows = [[*i.row, "; ".join(sorted(self._member_name(m) for m in i.member_ids)) or "-"] for i in listed]
+        people = [row for _, row in sorted(self.workers, key=lambda w: w[0])]
+        active, inactive = self.workers_active, self.workers_inactive
+        roles = sorted(set(active) | set(inactive))
+        kinds = sorted(self.by_kind)
+        day = day_of(as_of, region_code)
+        facts = RegistryFacts(
+            region=wilayah(region_code, name_of),
+            as_of=day,
+            by_kind={kind: self.by_kind[kind] for kind in kinds},
+            active=self.active,
+            complete_boards=self.complete_boards,
+            workers_by_role={role: active[role] for role in roles if active[role]},
+        )
+        return Report(
+            kind="registry_export",
+            title=f"Ekspor Data Registri: {name_of(region_code)}",
+            region_code=region_code,
+            period_start=None,
+            period_end=None,
+            as_of=as_of,
+            meta=[
+                ("Wilayah", f"{region_code} {name_of(region_code)}"),
+                ("Per tanggal", day.isoformat()),
+                ("Lembaga", len(listed)),
+                *((f"Lembaga {kind}", self.by_kind[kind]) for kind in kinds),
+                ("Lembaga aktif", self.active),
+                ("Kepengurusan lengkap", self.complete_boards),
+                ("Pekerja aktif", sum(active.values())),
+            ],
+            narrative=registry_narrative(facts),
+            district=district(region_code, name_of),
+            tables=[
+                Table("Lembaga", INSTITUTION_COLUMNS, rows),
+                Table("Pengurus", BOARD_COLUMNS, [row for i in listed for row in i.board]),
+                Table("Lembaga anggota", MEMBER_COLUMNS, [row for i in listed for row in self._member_rows(i)]),
+                Table("Pekerja per peran", ROLE_COLUMNS, [[r, active[r], inactive[r]] for r in roles]),
+                Table("Pekerja", WORKER_COLUMNS, people),
+            ],
+            chart=Chart("Lembaga per jenis", kinds, {"Lembaga": [self.by_kind[k] for k in kinds]}),
+        )
+
+
 def registry_export(
     region_code: str, institutions: Iterable[Doc], workers: Iterable[Doc], name_of: RegionName, as_of: str
 ) -> Report:
-    listed = sorted((i for i in institutions if lies_in(i, region_code) and i.get("kind")), key=_order)
-    people = sorted((w for w in workers if lies_in(w, region_code) and w.get("role")), key=_worker_order)
-    by_id = {str(i["_id"]): i for i in listed}
-    by_kind = Counter(jenis(i.get("kind")) for i in listed)
-    active = Counter(peran(str(w["role"])) for w in people if w.get("active"))
-    inactive = Counter(peran(str(w["role"])) for w in people if not w.get("active"))
-    roles = sorted(set(active) | set(inactive))
-    kinds = sorted(by_kind)
-    day = day_of(as_of, region_code)
-    facts = RegistryFacts(
-        region=wilayah(region_code, name_of),
-        as_of=day,
-        by_kind={kind: by_kind[kind] for kind in kinds},
-        active=sum(1 for i in listed if i.get("status") == "active"),
-        complete_boards=sum(1 for i in listed if board_complete(i.get("board", []))),
-        workers_by_role={role: active[role] for role in roles if active[role]},
-    )
-    return Report(
-        kind="registry_export",
-        title=f"Ekspor Data Registri: {name_of(region_code)}",
-        region_code=region_code,
-        period_start=None,
-        period_end=None,
-        as_of=as_of,
-        meta=[
-            ("Wilayah", f"{region_code} {name_of(region_code)}"),
-            ("Per tanggal", day.isoformat()),
-            ("Lembaga", len(listed)),
-            *((f"Lembaga {kind}", by_kind[kind]) for kind in kinds),
-            ("Lembaga aktif", sum(1 for i in listed if i.get("status") == "active")),
-            ("Kepengurusan lengkap", sum(1 for i in listed if board_complete(i.get("board", [])))),
-            ("Pekerja aktif", sum(active.values())),
-        ],
-        narrative=registry_narrative(facts),
-        district=district(region_code, name_of),
-        tables=[
-            Table("Lembaga", INSTITUTION_COLUMNS, [institution_row(i, by_id, name_of) for i in listed]),
-            Table("Pengurus", BOARD_COLUMNS, board_rows(listed)),
-            Table("Lembaga anggota", MEMBER_COLUMNS, member_rows(listed, by_id)),
-            Table("Pekerja per peran", ROLE_COLUMNS, [[r, active[r], inactive[r]] for r in roles]),
-            Table("Pekerja", WORKER_COLUMNS, [worker_row(w, name_of) for w in people]),
-        ],
-        chart=Chart("Lembaga per jenis", kinds, {"Lembaga": [by_kind[k] for k in kinds]}),
-    )
+    export = RegistryExport(region_code, name_of)
+    for institution in institutions:
+        export.add_institution(institution)
+    for worker in workers:
+        export.add_worker(worker)
+    return export.report(as_of)

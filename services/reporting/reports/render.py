@@ -47,9 +47,10 @@ def to_xlsx(report: Report, letterhead: Letterhead = DEFAULT_LETTERHEAD) -> byte
     out = io.BytesIO()
     # Text is data, never code: names and places operators typed stay strings, not formulas or links
     # (xlsxwriter's write() would otherwise turn "=..." into a formula and "http://..." into a hyperlink).
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
+    # constant_memory: each row goes to a temporary file once the next is begun, so a province's export stays
+    # small in memory (its sheets are written row after row, as that mode needs).
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, **options})
     # A fixed creation date (the newest fact's time) keeps the file byte-identical for the same inputs.
     book.set_properties({"title": report.title, "author": "Pilar reporting", "created": _as_of(report)})
     bold = book.add_format({"bold": True})
@@ -108,13 +109,9 @@ def _xlsx_narrative(book: Workbook, sheet: Worksheet, report: Report, first_row:
 
 def _xlsx_chart(book: Workbook, chart_data: Chart, bold: Format) -> None:
     sheet = book.add_worksheet("Grafik")
-    sheet.write(0, 0, "Label", bold)
-    for col, (name, values) in enumerate(chart_data.series.items(), start=1):
-        sheet.write(0, col, name, bold)
-        for row, value in enumerate(values, start=1):
-            sheet.write(row, col, value)
+    sheet.write_row(0, 0, ["Label", *chart_data.series], bold)
     for row, label in enumerate(chart_data.labels, start=1):
-        sheet.write(row, 0, label)
+        sheet.write_row(row, 0, [label, *(values[row - 1] for values in chart_data.series.values())])
     chart = book.add_chart({"type": "column"})
     assert chart is not None  # "column" is a known chart type
     last = len(chart_data.labels)
