@@ -2,9 +2,11 @@
 background, one at a time, while the live consumer goes on (blue/green projections, see ``store``):
 
 1. the events stored up to the newest one (the cursor) are read in arrival order and folded in memory
-   (``domain.rebuild``), the server reading the next batch while this one is folded;
-2. the result is written whole into the next generation: fresh collections beside those in use, plain unordered
-   inserts, then their indexes. The live consumer keeps projecting into the generation in use meanwhile;
+   (``domain.rebuild``), the server reading the next batch while this one is folded — a store of more than
+   ``FOLD_EVENTS`` events in parts, each keeping a share of the records and reading the events again;
+2. the result is written into the next generation (each part's as it is folded, the roll-ups last): fresh
+   collections beside those in use, plain unordered inserts, then their indexes. The live consumer keeps
+   projecting into the generation in use meanwhile;
 3. catch-up: the events stored since the cursor go into the new generation through the live path's own code
    (``commands.events.project``), a transaction per batch, until less than a batch is left;
 4. the switch: one transaction puts the new generation in use, then projects the last events into it. Live
@@ -20,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 
 import structlog
 
@@ -36,10 +38,12 @@ from pilar_runtime.mongo import Mongo, UnitOfWork
 from services.reporting import store
 from services.reporting.commands.events import project
 from services.reporting.domain.facts import Fact
-from services.reporting.domain.rebuild import Rebuild
+from services.reporting.domain.rebuild import Rebuild, Settled, rollups
 from services.reporting.store import ROLLUPS, Db
 
 log = structlog.get_logger("reporting.replays")
+# About 3 KB of states per event at national scale: 150,000 events' states stay well within a service's 500 MB.
+FOLD_EVENTS = 150_000
 REPLAY_LEASE = timedelta(hours=1)  # a replay still "running" after this long is taken to have died with its process
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -52,33 +56,42 @@ class Replayed:
     replaced: int
 
 
-async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replayed:
-    """Rebuild every projection from the stored events into a new generation and put it in use."""
+async def replay(mongo: Mongo, progress: Progress, batch: int = 5000, fold_events: int = FOLD_EVENTS) -> Replayed:
+    """Rebuild every projection from the stored events into a new generation and put it in use; a store of more
+    than ``fold_events`` events is folded in parts (``domain.rebuild``), so that its states never all sit in
+    memory at once."""
     db = mongo.db
-    started = time.perf_counter()
     cursor, replaced = await store.sequence(db)
     for leftover in await store.generations_stored(db):
         if leftover != replaced:
             await store.drop_generation(db, leftover)
-    rebuild = Rebuild()
-    done = 0
     # Progress counts events (sequence numbers have gaps with partitions): those stored, and more as they arrive.
+    # A store folded in parts is read once per part: each read counts for its share.
     expected = await store.stored_events(db)
-    await progress(0, expected)
-    with _collector_paused():
-        async for events in store.events_up_to(db, cursor, batch):
-            for doc in events:
-                rebuild.add(Fact.from_stored(doc))
-            done += len(events)
-            await progress(done, max(expected, done))
-        documents: dict[str, list[dict[str, Any]]] = {
-            name: list(states.values()) for name, states in rebuild.states.items()
-        }
-        documents[ROLLUPS] = rebuild.rollups()
-    folded = time.perf_counter()
-    del rebuild
+    parts = max(1, math.ceil(expected / fold_events))
     target = replaced + 1
-    await store.write_generation(db, target, documents)
+    settled: list[Settled] = []
+    read = 0
+    fold_s = write_s = 0.0
+    await progress(0, expected)
+    for part in range(parts):
+        began = time.perf_counter()
+        rebuild = Rebuild(part, parts)
+        with _collector_paused():
+            async for events in store.events_up_to(db, cursor, batch):
+                for doc in events:
+                    rebuild.add(Fact.from_stored(doc))
+                read += len(events)
+                await progress(read // parts, max(expected, read // parts))
+            settled.append(rebuild.settled())
+        documents = {name: list(states.values()) for name, states in rebuild.states.items()}
+        del rebuild
+        folded = time.perf_counter()
+        await store.write_generation(db, target, documents)
+        del documents
+        fold_s, write_s = fold_s + folded - began, write_s + time.perf_counter() - folded
+    done = read // parts
+    await store.write_generation(db, target, {ROLLUPS: rollups(settled)})
     written = time.perf_counter()
     await store.ensure_projection_indexes(db, target)
     indexed = time.perf_counter()
@@ -96,8 +109,9 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000) -> Replaye
         events=done + caught_up,
         caught_up=caught_up,
         generation=target,
-        read_and_fold_ms=round((folded - started) * 1000),
-        write_ms=round((written - folded) * 1000),
+        parts=parts,
+        read_and_fold_ms=round(fold_s * 1000),
+        write_ms=round(write_s * 1000),
         index_ms=round((indexed - written) * 1000),
         catch_up_and_switch_ms=round((time.perf_counter() - indexed) * 1000),
     )

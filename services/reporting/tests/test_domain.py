@@ -11,6 +11,7 @@ import pytest
 
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.projection import (
+    AGGREGATES,
     INSTITUTIONS,
     SESSIONS,
     State,
@@ -20,7 +21,7 @@ from services.reporting.domain.projection import (
     scopes,
     touches,
 )
-from services.reporting.domain.rebuild import Rebuild
+from services.reporting.domain.rebuild import Rebuild, rollups
 from services.reporting.domain.summary import campaign_progress, summary
 from services.reporting.tests.scenario import CAMPAIGN, KEC_WONOSARI, UNKNOWN_TYPE, envelope, scenario
 
@@ -100,6 +101,23 @@ def test_shuffled_and_duplicated_arrival_gives_the_same_state(seed: int) -> None
     order += rng.sample(order, 15)  # redeliveries
     rng.shuffle(order)
     assert live(facts(order)) == in_order
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_fold_in_parts_equals_the_fold_whole(parts: int) -> None:
+    sequence = facts()
+    whole = Rebuild()
+    pieces = [Rebuild(part, parts) for part in range(parts)]
+    for fact in sequence:
+        whole.add(fact)
+        for piece in pieces:
+            piece.add(fact)
+    for name in AGGREGATES:
+        kept = [piece.states[name] for piece in pieces]
+        assert sum(len(states) for states in kept) == len(whole.states[name]), name
+        assert {k: v for states in kept for k, v in states.items()} == whole.states[name], name
+    assert all(any(piece.states.values()) for piece in pieces)  # each part holds a share
+    assert rollups([piece.settled() for piece in pieces]) == whole.rollups()
 
 
 @pytest.mark.parametrize("seed", [0, 7, 11])

@@ -16,7 +16,7 @@ from pymongo import ReturnDocument
 from contracts.envelope import Envelope
 from pilar_dev.testing import eventually
 from services.reporting import store
-from services.reporting.commands.replays import replay
+from services.reporting.commands.replays import FOLD_EVENTS, replay
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.projection import AGGREGATES
 from services.reporting.tests.conftest import Publish, Reporting, fed, settled, shuffled_with_duplicates
@@ -63,8 +63,9 @@ def as_stored(document: dict[str, Any]) -> dict[str, Any]:
     return bson.decode(bson.encode(document), codec_options=AS_STORED)
 
 
+@pytest.mark.parametrize("fold_events", [FOLD_EVENTS, 40], ids=["whole", "in-parts"])
 async def test_a_replay_while_events_keep_arriving_ends_identical_to_live_with_nothing_lost(
-    reporting: Reporting, publish: Publish
+    reporting: Reporting, publish: Publish, fold_events: int
 ) -> None:
     await fed(reporting, publish, shuffled_with_duplicates(seed=5))
     await settled(reporting)
@@ -82,7 +83,7 @@ async def test_a_replay_while_events_keep_arriving_ends_identical_to_live_with_n
             await fed(reporting, publish, last_wave)
             last_wave.clear()
 
-    replayed = await replay(reporting.mongo, progress, batch=10)
+    replayed = await replay(reporting.mongo, progress, batch=10, fold_events=fold_events)
     await streaming
     ids = sorted({str(e.event_id) for e in stream})
 
