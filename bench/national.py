@@ -48,6 +48,7 @@ from typing import Any
 import httpx
 
 from bench.reporting_replay import Events
+from bench.support import rss_mb
 from pilar_dev.testing import DEFAULT_AMQP_URL, bearer, delete_namespace, new_namespace
 from pilar_runtime.logs import configure_logging
 from pilar_runtime.mongo import Mongo
@@ -163,13 +164,6 @@ async def load_store(mongo: Mongo, events: Iterator[dict[str, Any]], chunk: int 
         stored += len(batch)
     await mongo.db[store.COUNTERS].insert_one({"_id": store.EVENTS, "seq": stored})
     return stored
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class Memory:

@@ -1,7 +1,11 @@
 """Replay benchmark: rebuild reporting's projections from N stored events vs a raw pymongo scan of the same
 collection, measured in the same run.
 
-    python -m bench.reporting_replay [--events 1000000] [--batch 5000]
+    python -m bench.reporting_replay [--events 1000000] [--batch 5000] [--fold-events 150000]
+
+A store of more than ``--fold-events`` events is folded in parts, its events read once per part (the service's
+default, ``FOLD_EVENTS``, bounds the replay's memory); the peak resident memory of this process during the replay
+is printed with the rates.
 
 Uses MONGODB_URL when set, otherwise starts a local Mongo-wire server (SecantusDB) in a temporary directory.
 The events are a realistic mix (sessions scheduled/held/cancelled, institutions registered/formed, follow-ups,
@@ -23,11 +27,12 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.support import rss_mb
 from contracts.catalogue import EVENT_TYPES
 from pilar_dev.devstack import LocalMongo
 from pilar_runtime.mongo import Mongo
 from pilar_runtime.regions import ancestors, children
-from services.reporting.commands.replays import replay
+from services.reporting.commands.replays import FOLD_EVENTS, replay
 from services.reporting.store import COUNTERS, EVENTS, ROLLUPS, view
 
 CATEGORIES = ("tokoh masyarakat", "tokoh agama", "perangkat desa", "kader")
@@ -184,7 +189,7 @@ async def raw_scan(url: str, database: str, batch: int) -> tuple[int, float]:
         await client.close()
 
 
-async def main(total: int, batch: int, url: str) -> None:
+async def main(total: int, batch: int, fold_events: int, url: str) -> None:
     database = f"bench_reporting_{uuid.uuid4().hex[:8]}"
     mongo = Mongo(url, database)
     try:
@@ -203,15 +208,27 @@ async def main(total: int, batch: int, url: str) -> None:
                 print(f"  replay {done:,}/{of:,}", flush=True)
                 last[0] = now
 
+        peak = [rss_mb(os.getpid())]
+
+        async def sample() -> None:
+            while True:
+                peak[0] = max(peak[0], rss_mb(os.getpid()))
+                await asyncio.sleep(0.5)
+
+        sampling = asyncio.create_task(sample())
+        before = peak[0]
         started = time.perf_counter()
-        replayed = (await replay(mongo, progress, batch=batch)).events
+        replayed = (await replay(mongo, progress, batch=batch, fold_events=fold_events)).events
         replay_s = time.perf_counter() - started
+        sampling.cancel()
         national = await (await view(mongo.db, ROLLUPS)).find_one({"_id": ""})
         assert replayed == scanned == total, (replayed, scanned, total)
         assert national is not None and national["counts"]["events|total"] == total
         print(f"raw pymongo scan : {scanned:,} events in {scan_s:.1f} s = {scanned / scan_s:,.0f} events/s")
         print(f"reporting replay : {replayed:,} events in {replay_s:.1f} s = {replayed / replay_s:,.0f} events/s")
         print(f"ratio replay/raw : {(replayed / replay_s) / (scanned / scan_s):.2f}")
+        parts = max(1, -(-total // fold_events))
+        print(f"replay memory    : {before:,.0f} MB before, peak {peak[0]:,.0f} MB ({parts} part(s) of the fold)")
     finally:
         await mongo.client.drop_database(database)
         await mongo.close()
@@ -221,15 +238,16 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="stored events to replay")
     parser.add_argument("--batch", type=int, default=5000, help="events read per batch")
+    parser.add_argument("--fold-events", type=int, default=FOLD_EVENTS, help="events folded in memory at once")
     args = parser.parse_args()
     url = os.environ.get("MONGODB_URL")
     if url:
-        asyncio.run(main(args.events, args.batch, url))
+        asyncio.run(main(args.events, args.batch, args.fold_events, url))
         return
     with tempfile.TemporaryDirectory(prefix="pilar-bench-") as data:
         server = LocalMongo(data).start()
         try:
-            asyncio.run(main(args.events, args.batch, server.url))
+            asyncio.run(main(args.events, args.batch, args.fold_events, server.url))
         finally:
             server.stop()
 

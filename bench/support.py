@@ -1,5 +1,5 @@
 """What the benchmarks share: a MongoDB-wire server (MONGODB_URL, or a throw-away SecantusDB), waiting for the
-outbox, the raw insert_many baseline, clean-up."""
+outbox, the raw insert_many baseline, a process's resident memory, clean-up."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pilar_dev.devstack import LocalMongo
@@ -46,3 +47,11 @@ async def drop_bench_state(mongo: Mongo, amqp_url: str, namespace: str) -> None:
     await mongo.client.drop_database(f"{mongo.db.name}_raw")
     await mongo.close()
     await delete_namespace(amqp_url, namespace)
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now (VmRSS), in MB; 0 once it has gone."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
