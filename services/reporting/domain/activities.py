@@ -80,13 +80,17 @@ def _by_day(counts: Mapping[str, int], counter: str) -> dict[str, int]:
 
 
 def dormant_count(counts: Mapping[str, int], cutoff: date) -> int:
-    """Active institutions quiet since before ``cutoff``, from a region's roll-up counters."""
-    return sum(n for day, n in _by_day(counts, QUIET_SINCE).items() if day < cutoff.isoformat())
+    """Active institutions quiet since before ``cutoff``, from a region's roll-up counters. The keys are compared
+    whole ("quiet_since|" ≤ key < "quiet_since|<cutoff>" holds exactly for its days before the cutoff): the nation's
+    summary does this over thousands of counters for each of its children."""
+    first, below = f"{QUIET_SINCE}|", f"{QUIET_SINCE}|{cutoff.isoformat()}"
+    return sum(n for name, n in counts.items() if first <= name < below)
 
 
 def recently_active_count(counts: Mapping[str, int], cutoff: date) -> int:
-    """Institutions with an activity on or after ``cutoff``, from a region's roll-up counters."""
-    return sum(n for day, n in _by_day(counts, LAST_ACTIVITY).items() if day >= cutoff.isoformat())
+    """Institutions with an activity on or after ``cutoff``, from a region's roll-up counters ("}" follows "|")."""
+    since, beyond = f"{LAST_ACTIVITY}|{cutoff.isoformat()}", f"{LAST_ACTIVITY}}}"
+    return sum(n for name, n in counts.items() if since <= name < beyond)
 
 
 def quietest_days_end(counts: Mapping[str, int], cutoff: date, shown: int) -> str | None:

@@ -21,9 +21,8 @@ def figures(counts: Mapping[str, int], dormant: int) -> dict[str, Any]:
     """One region's figures from its roll-up counters and its dormant institutions (counted at read time)."""
     by_kind: Counter[str] = Counter()
     for name, n in counts.items():
-        head, _, rest = name.partition("|")
-        if head == "institutions" and n:
-            by_kind[rest.split("|")[0]] += n
+        if n and name.startswith("institutions|"):  # institutions|<kind>|<status>
+            by_kind[name.split("|", 2)[1]] += n
     return {
         "institutions": sum(by_kind.values()),
         "institutions_by_kind": dict(sorted(by_kind.items())),

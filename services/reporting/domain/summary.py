@@ -11,45 +11,58 @@ SESSION_STATUSES = ("scheduled", "held", "cancelled")
 FOLLOWUP_STATUSES = ("open", "overdue", "completed", "cancelled")
 
 
-def _nested(counts: Mapping[str, int], prefix: str) -> dict[str, Any]:
-    """``{"a|b|c": 2}`` under prefix ``a`` → ``{"b": {"c": 2}}``, keys sorted, zeros left out."""
+def _by_head(counts: Mapping[str, int]) -> dict[str, list[tuple[str, int]]]:
+    """The non-zero counters by their first part: ``{"a|b|c": 2}`` → ``{"a": [("b|c", 2)]}``. Grouped once, so
+    each section sorts only its own (a province's roll-up holds thousands, most of them day counters)."""
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for name, n in counts.items():
+        if n:
+            head, _, rest = name.partition("|")
+            grouped.setdefault(head, []).append((rest, n))
+    return grouped
+
+
+def _nested(counters: list[tuple[str, int]]) -> dict[str, Any]:
+    """``[("b|c", 2)]`` → ``{"b": {"c": 2}}``, keys sorted."""
     out: dict[str, Any] = {}
-    for name in sorted(counts):
-        head, _, rest = name.partition("|")
-        if head != prefix or not counts[name]:
-            continue
+    for rest, n in sorted(counters):
         parts = rest.split("|")
         node = out
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = counts[name]
+        node[parts[-1]] = n
     return out
 
 
 def summary(region_code: str, counts: Mapping[str, int]) -> dict[str, Any]:
-    sessions = _nested(counts, "sessions")
-    followups = _nested(counts, "followups")
-    notifications = _nested(counts, "notifications")
-    participants = _nested(counts, "participants")
-    regulations = _nested(counts, "regulations")
-    events = _nested(counts, "events")
-    activities = _nested(counts, "activities")
+    grouped = _by_head(counts)
+
+    def section(head: str) -> dict[str, Any]:
+        return _nested(grouped.get(head, []))
+
+    sessions = section("sessions")
+    followups = section("followups")
+    notifications = section("notifications")
+    participants = section("participants")
+    regulations = section("regulations")
+    events = section("events")
+    activities = section("activities")
     return {
         "region_code": region_code,
-        "institutions": _nested(counts, "institutions"),
-        "formations": _nested(counts, "formations"),
+        "institutions": section("institutions"),
+        "formations": section("formations"),
         "community_regulations": {
             "total": regulations.get("total", 0),
             "by_topic": regulations.get("topic", {}),
             "by_month": regulations.get("month", {}),
             "revoked": regulations.get("revoked", 0),
         },
-        "workers": _nested(counts, "workers"),
+        "workers": section("workers"),
         "activities": {"by_month": activities.get("month", {}), "by_kind": activities.get("kind", {})},
         "sessions": {s: sessions.get(s, 0) for s in SESSION_STATUSES},
-        "sessions_held_by_month": _nested(counts, "sessions_held"),
+        "sessions_held_by_month": section("sessions_held"),
         "participants": {"total": participants.get("total", 0), "by_category": participants.get("category", {})},
-        "campaigns": _nested(counts, "campaigns"),
+        "campaigns": section("campaigns"),
         "followups": {s: followups.get(s, 0) for s in FOLLOWUP_STATUSES},
         "notifications": {
             "sent": notifications.get("sent", 0),
