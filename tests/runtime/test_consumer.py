@@ -396,7 +396,7 @@ async def test_copies_in_a_batch_keep_the_newest_version_and_stale_ones_or_redel
     batches: list[int] = []
     answers: list[tuple[int, bool]] = []
     ahead: list[set[str]] = []
-    slow = asyncio.Event()
+    slow, released = asyncio.Event(), asyncio.Event()
 
     @handlers.before_batch
     async def count(envelopes: list[Envelope], uow: UnitOfWork) -> None:
@@ -406,7 +406,7 @@ async def test_copies_in_a_batch_keep_the_newest_version_and_stale_ones_or_redel
     async def keep(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
         if payload.worker_id == "w-0" and not slow.is_set():
             slow.set()
-            await asyncio.sleep(0.5)  # the rest arrive meanwhile and wait as one batch
+            await asyncio.wait_for(released.wait(), 10)  # the rest arrive meanwhile and wait as one batch
         changed = await uow.keep_copy("copies", payload.worker_id, {"name": payload.name}, envelope.aggregate_version)
         if payload.worker_id == "w-1":
             answers.append((envelope.aggregate_version, changed))
@@ -422,6 +422,8 @@ async def test_copies_in_a_batch_keep_the_newest_version_and_stale_ones_or_redel
         for event in (first, newest, worker_event("w-1", 2, "stale"), worker_event("w-bad"), newest):
             await publish(event)
         await publish(worker_event("w-2"))
+        await asyncio.sleep(0.3)  # delivered to the consumer
+        released.set()
 
         async def copied(worker_id: str) -> bool:
             return await mongo.db.copies.count_documents({"_id": worker_id}) == 1
