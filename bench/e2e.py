@@ -9,10 +9,10 @@ What one registered worker writes (region: a kecamatan, so its roll-up chain is 
     relay of the same process and handed to it at commit; the relay publishes it (confirms) and marks it sent,
     a batch of outbox documents at a time;
   - each consumer handles the deliveries waiting as one batch (settings' `batch_size`) in one transaction with
-    their inbox records (one look-up and one insert per batch); per event
-    - outreach: version check, upsert of its worker copy;
-    - notify: version check, upsert of the contact, look-up of subscribed webhooks;
-    - reporting: the event store document numbered from the sequence counter, read + replace of the `workers`
+    their inbox records (one look-up and one insert per batch);
+    - outreach, per batch: one `$in` read of the versions its worker copies hold, one `bulk_write` of the copies;
+    - notify, per batch: the same for its contacts, and one look-up of subscribed webhooks;
+    - reporting, per event: the event store document numbered from the sequence counter, read + replace of the `workers`
       projection, `$inc` upserts of the four roll-ups, the district activity upsert, a look-up of the month-end
       timer (moved only when due later) — its writes made in bulk once per batch.
 - Raw (pymongo + aio-pika, no transactions, outbox, inbox or envelope validation), both sides alike up to the

@@ -9,8 +9,9 @@ the inbox record, and decides what happens to the message:
 - the handler failed                  → rejected and redelivered; at the delivery limit dead-lettered with the reason
 
 With ``batch_size`` above 1 the deliveries waiting are handled together in one transaction (one inbox write,
-one commit, and the handlers' write buffers flushed once); if that transaction fails, each is handled alone as
-above, so one bad message never holds back or dead-letters the others.
+one commit, the versions of the batch's copies read at once, and the handlers' write buffers and copies flushed
+once); if that transaction fails, each is handled alone as above, so one bad message never holds back or
+dead-letters the others.
 
 The consumer itself never raises: bad input can't stop it.
 """
@@ -384,6 +385,7 @@ class EventConsumer:
             if delivery.event_id in new:
                 new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
                 fresh.append(delivery)
+        uow.aggregate_ids.update(d.envelope.aggregate_id for d in fresh)  # whose copies the handlers may keep
         if self.handlers.preparer is not None and fresh:
             await self.handlers.preparer([d.envelope for d in fresh], uow)
         for delivery in fresh:

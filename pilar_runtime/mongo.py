@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar, cast
 import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.read_concern import ReadConcern
@@ -23,6 +24,7 @@ from pymongo.write_concern import WriteConcern
 
 from contracts.envelope import Envelope
 from contracts.topology import shard_of
+from pilar_runtime.copies import Copies
 from pilar_runtime.tracing import current_context_headers
 
 T = TypeVar("T")
@@ -33,6 +35,7 @@ log = structlog.get_logger("pilar.mongo")
 OUTBOX = "outbox"
 INBOX = "inbox"
 OUTBOX_TTL = "outbox_published_ttl"
+COPIES_BUFFER = "copies"  # the unit of work's buffer of copies kept
 # An event's document is a few kB at most: a thousand of them stay far below the 16 MB of one Mongo document.
 EVENTS_PER_OUTBOX_DOCUMENT = 1_000
 
@@ -73,6 +76,11 @@ class UnitOfWork:
     left_work: set[str] = field(default_factory=set)
     # The outbox documents written already leased to this process's relay: handed to it on commit.
     leased_outbox: list[dict[str, Any]] = field(default_factory=list)
+    # The aggregates of the events a consumer handles in this transaction: the first copy kept in a collection
+    # reads the versions stored there for all of them at once.
+    aggregate_ids: set[str] = field(default_factory=set)
+    # What ``read_once`` read, by name.
+    reads: dict[str, Any] = field(default_factory=dict)
 
     def leave_work(self, collection: str) -> None:
         """This transaction leaves work in ``collection`` for a poller: the hooks registered for it run on commit."""
@@ -92,16 +100,26 @@ class UnitOfWork:
             found = self.buffers[name] = make()
         return cast(B, found)
 
+    async def read_once(self, name: str, read: Callable[[], Awaitable[T]]) -> T:
+        """What ``read`` returns, read at its first use in this transaction only: its snapshot would give a second
+        read the same answer. Only for what the transaction does not write itself (a batch's handlers all looking
+        up the same configuration)."""
+        if name not in self.reads:
+            self.reads[name] = await read()
+        return cast(T, self.reads[name])
+
     async def keep_copy(self, collection: str, doc_id: str, fields: dict[str, Any], version: int) -> bool:
-        """Upsert a local copy of another service's record unless it already holds this ``aggregate_version`` or a
-        newer one (events may arrive out of order after retries); True when it changed."""
-        current = await self.db[collection].find_one({"_id": doc_id}, {"version": 1}, session=self.session)
-        if current is not None and current.get("version", 0) >= version:
-            return False
-        await self.db[collection].update_one(
-            {"_id": doc_id}, {"$set": {**fields, "version": version}}, upsert=True, session=self.session
-        )
-        return True
+        """Set ``fields`` on the local copy of another service's record unless it already holds this
+        ``aggregate_version`` or a newer one (events may arrive out of order after retries); True when it changed.
+
+        The copies are written together before commit (``pilar_runtime.copies``): a handler that reads a copies
+        collection in the same transaction reads it through ``copies(collection)``."""
+        return await self.buffer(COPIES_BUFFER, Copies).keep(self, collection, doc_id, fields, version)
+
+    async def copies(self, collection: str) -> AsyncCollection[dict[str, Any]]:
+        """``collection`` of copies to read from, with the copies this transaction kept in it written first."""
+        await self.buffer(COPIES_BUFFER, Copies).write(self, collection)
+        return self.db[collection]
 
 
 class Mongo:

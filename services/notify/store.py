@@ -58,10 +58,10 @@ async def load_webhooks(db: Db, session: AsyncClientSession | None = None) -> li
     ]
 
 
-async def load_contacts(db: Db, ids: set[str], session: AsyncClientSession | None = None) -> dict[str, Contact]:
+async def load_contacts(uow: UnitOfWork, ids: set[str]) -> dict[str, Contact]:
     if not ids:
         return {}
-    found = db[CONTACTS].find({"_id": {"$in": sorted(ids)}}, session=session)
+    found = (await uow.copies(CONTACTS)).find({"_id": {"$in": sorted(ids)}}, session=uow.session)
     return {
         d["_id"]: Contact(
             d["_id"], d.get("name", ""), d.get("email"), d.get("phone"), d.get("active", True), d.get("region_code", "")
@@ -149,7 +149,7 @@ async def find(uow: UnitOfWork, collection: str, doc_id: str | None) -> dict[str
     """A session, follow-up, campaign or contact as notify last heard of it."""
     if not doc_id:
         return None
-    return await uow.db[collection].find_one({"_id": doc_id}, session=uow.session)
+    return await (await uow.copies(collection)).find_one({"_id": doc_id}, session=uow.session)
 
 
 async def keep_followup(uow: UnitOfWork, followup_id: str, facts: dict[str, Any], region_code: str) -> None:

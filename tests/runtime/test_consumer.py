@@ -384,3 +384,64 @@ async def test_a_batch_is_prepared_once_with_its_new_events_before_their_handler
         assert max(len(batch) for batch in prepared) > 1, prepared
     finally:
         await service.bus.stop()
+
+
+@pytest.mark.parametrize("failing", ["", "w-bad"], ids=["batch_committed", "batch_failed"])
+async def test_copies_in_a_batch_keep_the_newest_version_and_stale_ones_or_redeliveries_change_nothing(
+    amqp_url: str, namespace: str, publish: Publish, mongo: Mongo, amqp: aio_pika.abc.AbstractConnection, failing: str
+) -> None:
+    """Several versions of one worker wait behind a slow event and are handled as one batch — or, when an event of
+    that batch fails, each alone — either way the copy ends at the newest version."""
+    handlers = EventHandlers()
+    batches: list[int] = []
+    answers: list[tuple[int, bool]] = []
+    ahead: list[set[str]] = []
+    slow, released = asyncio.Event(), asyncio.Event()
+
+    @handlers.before_batch
+    async def count(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+        batches.append(len(envelopes))
+
+    @handlers.on("worker_registered")
+    async def keep(envelope: Envelope, payload: Any, uow: UnitOfWork) -> None:
+        if payload.worker_id == "w-0" and not slow.is_set():
+            slow.set()
+            await asyncio.wait_for(released.wait(), 10)  # the rest arrive meanwhile and wait as one batch
+        changed = await uow.keep_copy("copies", payload.worker_id, {"name": payload.name}, envelope.aggregate_version)
+        if payload.worker_id == "w-1":
+            answers.append((envelope.aggregate_version, changed))
+            ahead.append(set(uow.aggregate_ids))
+        if payload.worker_id == failing:
+            raise RuntimeError("this one always fails")
+
+    service = await batched_service(amqp_url, namespace, mongo, handlers)
+    try:
+        await publish(worker_event("w-0"))
+        await eventually(lambda: asyncio.sleep(0, slow.is_set()), what="the first event being handled")
+        first, newest = worker_event("w-1", 1, "Ani"), worker_event("w-1", 3, "Ani Lestari")
+        for event in (first, newest, worker_event("w-1", 2, "stale"), worker_event("w-bad"), newest):
+            await publish(event)
+        await publish(worker_event("w-2"))
+        await asyncio.sleep(0.3)  # delivered to the consumer
+        released.set()
+
+        async def copied(worker_id: str) -> bool:
+            return await mongo.db.copies.count_documents({"_id": worker_id}) == 1
+
+        await eventually(lambda: copied("w-2"), what="the batch handled")
+        assert max(batches) >= 4, batches  # the versions and w-bad did share a transaction
+        assert any(a >= {"w-1", "w-bad"} for a in ahead), ahead  # whose copies were read together
+        if failing:
+            dead = await service.dead_letters(amqp, expect=1)
+            assert len(dead) == 1 and "this one always fails" in dead[0].headers[REASON_HEADER]
+        for event in (first, worker_event("w-1", 2, "late again"), worker_event("w-last")):  # after the commit
+            await publish(event)
+        await eventually(lambda: copied("w-last"), what="the late ones handled")
+
+        copies = {d.pop("_id"): d async for d in mongo.db.copies.find()}
+        assert copies.pop("w-1") == {"name": "Ani Lestari", "version": 3}
+        assert set(copies) == ({"w-0", "w-2", "w-last"} if failing else {"w-0", "w-2", "w-last", "w-bad"})
+        assert answers[-1] == (2, False)  # the late older version, told it changed nothing
+        assert (1, True) in answers and (3, True) in answers and (2, True) not in answers
+    finally:
+        await service.bus.stop()

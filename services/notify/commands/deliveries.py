@@ -37,8 +37,8 @@ from services.notify.domain.deliveries import (
     skipped_delivery,
 )
 from services.notify.domain.kinds import kind_name
-from services.notify.domain.plan import Planned, plan_notices, plan_webhooks
-from services.notify.domain.rules import role_members
+from services.notify.domain.plan import Planned, Webhook, plan_notices, plan_webhooks
+from services.notify.domain.rules import Rule, role_members
 from services.notify.domain.skips import Skip
 from services.notify.domain.timing import recipient_zone
 from services.notify.events import outcome_event
@@ -59,13 +59,13 @@ async def record_notice(
 ) -> int:
     """Record the deliveries the rules ask for — as skipped, with the reason, when `skip` says the notice comes too
     late; returns how many are new."""
-    rules = [*notifier.defaults, *await store.load_rules(uow.db, uow.session)]
+    rules = [*notifier.defaults, *await _rules(uow)]
     applicable = [r for r in rules if r.applies(subject, region_code)]
     if not applicable:
         return 0
     people = {p for r in applicable for role in r.roles for p in role_members(role, facts)}
-    contacts = await store.load_contacts(uow.db, people, uow.session)
-    webhooks = {w.id: w for w in await store.load_webhooks(uow.db, uow.session)}
+    contacts = await store.load_contacts(uow, people)
+    webhooks = {w.id: w for w in await _webhooks(uow)}
     planned, unreachable = plan_notices(subject, region_code, facts, applicable, contacts, webhooks)
     if unreachable:
         log.info("notify.recipients_unreachable", count=len(unreachable), worker_ids=unreachable)
@@ -96,7 +96,7 @@ async def record_notice(
 async def pass_on(uow: UnitOfWork, notifier: Notifier, envelope: Envelope) -> int:
     """Every registered webhook that wants this bus event gets the envelope, without personal data: notify
     needs a worker's phone and e-mail to invite them, a district system does not."""
-    hooks = await store.load_webhooks(uow.db, uow.session)
+    hooks = await _webhooks(uow)
     shared = envelope.model_copy(update={"payload": without_personal_data(envelope.payload)})
     message = Message("", shared.to_json().decode())
     source = Source(envelope.routing_key, str(envelope.event_id), envelope.event_type, envelope.region_code)
@@ -104,6 +104,17 @@ async def pass_on(uow: UnitOfWork, notifier: Notifier, envelope: Envelope) -> in
     for item in plan_webhooks(envelope.routing_key, envelope.region_code, hooks):
         new += await _record(uow, notifier, item, source, message, None)
     return new
+
+
+# Rules and webhooks are looked up once for a batch of events: only the API changes them, never a handler.
+
+
+async def _rules(uow: UnitOfWork) -> list[Rule]:
+    return await uow.read_once(store.RULES, lambda: store.load_rules(uow.db, uow.session))
+
+
+async def _webhooks(uow: UnitOfWork) -> list[Webhook]:
+    return await uow.read_once(store.WEBHOOKS, lambda: store.load_webhooks(uow.db, uow.session))
 
 
 async def _record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import aio_pika
 import httpx
@@ -14,14 +15,23 @@ from structlog.testing import capture_logs
 from contracts.events.reporting import ReportGenerated
 from pilar_dev.scrape import samples, value
 from pilar_dev.testing import Tap, bearer, eventually
+from pilar_runtime.consumer import parse
+from pilar_runtime.mongo import Mongo, UnitOfWork
+from services.notify import store
+from services.notify.domain.rules import default_rules
 from services.notify.domain.signature import verify
+from services.notify.domain.timing import QuietHours, parse_clock
+from services.notify.handlers import handlers_for
+from services.notify.notifier import Notifier
 from services.notify.tests.conftest import Mailbox, Notify
 from services.notify.tests.support import (
     NARASUMBER,
     NARASUMBER_EMAIL,
+    NOON,
     OFFICER,
     OFFICER_EMAIL,
     OFFICER_PHONE,
+    FakeClock,
     Receiver,
     event,
     followup,
@@ -31,6 +41,7 @@ from services.notify.tests.support import (
 
 OPERATOR = bearer("district_operator", "34.03")
 SECRET = "kunci-rahasia-gunungkidul-2026"
+QUIET = QuietHours(parse_clock("21:00", "start"), parse_clock("06:00", "end"))
 
 
 async def test_webhooks_are_signed_and_a_failing_one_is_retried_then_given_up(
@@ -210,3 +221,41 @@ async def test_contacts_follow_the_newest_worker_version(notify: Notify, smtp: M
     await eventually(both_handled)
     contact = await notify.mongo.db.contacts.find_one({"_id": OFFICER})
     assert contact is not None and contact["email"] == "baru@dinsos.example.id" and contact["version"] == 2
+
+
+async def test_a_batch_invites_at_the_contact_kept_earlier_in_it_and_looks_webhooks_up_once(mongo: Mongo) -> None:
+    """One transaction as the consumer runs a batch: two versions of the officer's contact, then a session naming
+    them — the invitation goes to the newer address though the contact is not written until commit."""
+    await store.ensure_indexes(mongo)
+    await mongo.db[store.WEBHOOKS].insert_one(
+        {"_id": "wh_gk", "url": "http://127.0.0.1:9/hook", "event_patterns": ["outreach.*"], "region_code": "34.03",
+         "secret": SECRET, "active": True}
+    )  # fmt: skip
+    invitations = default_rules(sms_enabled=False)
+    handlers = handlers_for(Notifier(defaults=invitations, quiet=QUIET, public_base_url="", clock=FakeClock(NOON)))
+    batch = [
+        worker(OFFICER, email="lama@dinsos.example.id", version=1),
+        worker(OFFICER, email="baru@dinsos.example.id", version=2),
+        scheduled("ses_batch", NOON + timedelta(days=7)),
+    ]
+    before = await mongo.client.admin.command("top")
+
+    async def handle(uow: UnitOfWork) -> None:
+        uow.aggregate_ids.update(e.aggregate_id for e in batch)
+        for sent in batch:
+            envelope, payload = parse(sent.to_json())
+            await handlers.routes[envelope.event_type].handler(envelope, payload, uow)
+
+    await mongo.transact(handle)
+    after = await mongo.client.admin.command("top")
+
+    emails = [d["recipient"] async for d in mongo.db[store.DELIVERIES].find({"channel": "email"})]
+    assert emails == ["baru@dinsos.example.id"]
+    assert await mongo.db[store.DELIVERIES].count_documents({"channel": "webhook"}) == 1
+    contact = await mongo.db[store.CONTACTS].find_one({"_id": OFFICER})
+    assert contact is not None and (contact["email"], contact["version"]) == ("baru@dinsos.example.id", 2)
+    assert _queries(after, mongo, store.WEBHOOKS) - _queries(before, mongo, store.WEBHOOKS) == 1
+
+
+def _queries(top: dict[str, Any], mongo: Mongo, collection: str) -> int:
+    return int(top["totals"].get(f"{mongo.db.name}.{collection}", {}).get("queries", {}).get("count", 0))
