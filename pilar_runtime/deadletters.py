@@ -13,6 +13,7 @@ the provenance check refuses, goes back to the DLQ with its new reason (an opera
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -94,7 +95,9 @@ class Taken:
 
 @asynccontextmanager
 async def taken(url: str, queue_name: str, limit: int) -> AsyncIterator[Taken]:
-    """Up to ``limit`` messages taken without acking; whatever is not acked goes back when the connection closes."""
+    """Up to ``limit`` messages taken without acking; whatever is not acked goes back before the connection closes
+    (handed back on its channel first: left to the close, the broker put them back a moment later, and a listing
+    right after this one could miss them)."""
     try:
         brokers = where(url)
     except BrokerAddressError as exc:
@@ -120,7 +123,14 @@ async def taken(url: str, queue_name: str, limit: int) -> AsyncIterator[Taken]:
             if message is None:
                 break
             letters.append((message, letter_of(message, len(letters) + 1)))
-        yield Taken(letters, waiting, connection)
+        try:
+            yield Taken(letters, waiting, connection)
+        finally:
+            with contextlib.suppress(AMQPError, ConnectionError):  # a channel gone returns them by itself
+                for message, _ in letters:
+                    if not message.processed:
+                        await message.nack(requeue=True)
+                await channel.close()
 
 
 def chosen(letters: list[DeadLetter], message_ids: set[str] | None) -> list[DeadLetter]:
