@@ -28,6 +28,25 @@ MEMBERS = "partition_members"
 LEASES = "partition_leases"
 
 
+class PartitionsDisagree(Exception):
+    """Another replica alive splits the events into another number of partitions."""
+
+
+async def refuse_other_partitions(mongo: Mongo, partitions: int, lease_seconds: float) -> None:
+    """At start-up: refuses (PartitionsDisagree) to run beside a replica alive that has another number of
+    partitions — one aggregate's events would be consumed from two queues at once, out of order. Every replica
+    runs with the same number; it is changed with the service stopped (a replica stopped less than a lease ago still
+    counts as alive)."""
+    since = datetime.now(UTC) - timedelta(seconds=lease_seconds)
+    other = await mongo.db[MEMBERS].find_one({"seen": {"$gte": since}, "partitions": {"$ne": partitions}})
+    if other is not None:
+        raise PartitionsDisagree(
+            f"another replica runs with {other.get('partitions', 'an unknown number of')} partitions and this one "
+            f"with {partitions}: start every replica with the same number, or stop the others first (a replica "
+            f"stopped less than {lease_seconds:g} s ago still counts)"
+        )
+
+
 def share_of(partitions: int, replicas: int) -> int:
     """How many partitions each replica holds: all of them spread evenly, rounded up."""
     return -(-partitions // max(replicas, 1))
@@ -46,7 +65,8 @@ class PartitionLeases:
         ``release``)."""
         now = datetime.now(UTC)
         until = now + self.lease
-        await self.db[MEMBERS].update_one({"_id": self.member}, {"$set": {"seen": now}}, upsert=True)
+        beat = {"seen": now, "partitions": self.partitions}
+        await self.db[MEMBERS].update_one({"_id": self.member}, {"$set": beat}, upsert=True)
         alive = await self.db[MEMBERS].count_documents({"seen": {"$gte": now - self.lease}})
         share = share_of(self.partitions, alive)
         kept: set[int] = set()

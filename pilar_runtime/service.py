@@ -34,7 +34,7 @@ from pilar_runtime.logs import configure_logging
 from pilar_runtime.metrics import DLQ_DEPTH
 from pilar_runtime.mongo import OUTBOX, Mongo
 from pilar_runtime.outbox import OutboxRelay, measure_outbox
-from pilar_runtime.partitions import PartitionLeases, keep_partitions
+from pilar_runtime.partitions import PartitionLeases, PartitionsDisagree, keep_partitions, refuse_other_partitions
 from pilar_runtime.poller import LeasedPoller
 from pilar_runtime.problems import install_error_handlers
 from pilar_runtime.ratelimit import RateLimits
@@ -153,6 +153,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await mongo.ensure_indexes(outbox_retention=timedelta(days=settings.outbox_retention_days))
         await ensure_timer_indexes(mongo)
+        if consumer:
+            try:
+                await refuse_other_partitions(mongo, settings.partitions, settings.lease_seconds)
+            except PartitionsDisagree as exc:
+                log.error("service.refused_to_start", reason=str(exc))
+                raise
         await bus.start()
         runtime.relay = OutboxRelay(
             mongo,

@@ -16,7 +16,7 @@ from pilar_runtime.brokerusers import producer_users
 from pilar_runtime.bus import Bus, Topology
 from pilar_runtime.consumer import EventConsumer, EventHandlers
 from pilar_runtime.mongo import Mongo, UnitOfWork
-from pilar_runtime.partitions import PartitionLeases, share_of
+from pilar_runtime.partitions import PartitionLeases, PartitionsDisagree, refuse_other_partitions, share_of
 from tests.runtime.helpers import worker_event
 
 
@@ -181,3 +181,22 @@ async def test_back_to_one_queue_the_partitions_get_no_new_events_and_are_draine
             assert queue.declaration_result.message_count == 0
     finally:
         await after.stop()
+
+
+async def test_a_replica_is_refused_beside_one_alive_with_another_number_of_partitions(mongo: Mongo) -> None:
+    four = PartitionLeases(mongo, 4, lease_seconds=30)
+    await four.balance()  # its heartbeat says how many partitions it has
+    await refuse_other_partitions(mongo, 4, lease_seconds=30)  # the same number: welcome
+    for other in (1, 2):
+        with pytest.raises(
+            PartitionsDisagree, match=f"another replica runs with 4 partitions and this one with {other}"
+        ):
+            await refuse_other_partitions(mongo, other, lease_seconds=30)
+    await four.leave()  # stopped: its number no longer holds anyone back
+    await refuse_other_partitions(mongo, 2, lease_seconds=30)
+    crashed = PartitionLeases(mongo, 4, lease_seconds=0.2)
+    await crashed.balance()  # and never left: refused until its heartbeat is a lease old
+    with pytest.raises(PartitionsDisagree):
+        await refuse_other_partitions(mongo, 2, lease_seconds=0.2)
+    await asyncio.sleep(0.3)
+    await refuse_other_partitions(mongo, 2, lease_seconds=0.2)
