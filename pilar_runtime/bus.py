@@ -485,10 +485,12 @@ class Bus:
             return False
 
     async def queue_counts(self) -> tuple[int, int, int] | None:
-        """Messages waiting and consumers of the service's queue, and messages in its DLQ (``pilar status``)."""
+        """Messages waiting and consumers of the service's queue — or partitions, and the queues retired and still
+        being drained —, and messages in its DLQ (``pilar status``)."""
         names = [q.name for q in self._partitions] or ([self.topology.queue.name] if self._queue else [])
         if not names:
             return None
+        names += [queue.name for queue, _ in self._retired]
         counts = [await self._declared(name) for name in names]
         dead, _ = await self._declared(self.topology.dlq.name)
         return sum(waiting for waiting, _ in counts), sum(consumers for _, consumers in counts), dead

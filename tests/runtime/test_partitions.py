@@ -150,6 +150,8 @@ async def test_fewer_partitions_drain_and_retire_the_queues_beyond_their_number(
     await after.start()  # holds no partition yet: only partitions 2 and 3 of before are consumed, to the end
     try:
         await eventually(lambda: asyncio.sleep(0, set(handled) == beyond), what="the retired partitions drained")
+        _, consumers, _ = await after.queue_counts() or (0, 0, 0)
+        assert consumers == 2  # the two retired queues, drained still: `pilar status` counts them with the rest
         more = worker_event("w-later")
         await publish_event(exchange, more, amqp_url=amqp_url)
         await asyncio.sleep(0.5)
