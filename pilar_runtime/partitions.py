@@ -38,10 +38,12 @@ async def refuse_other_partitions(mongo: Mongo, partitions: int, lease_seconds: 
     runs with the same number; it is changed with the service stopped (a replica stopped less than a lease ago still
     counts as alive)."""
     since = datetime.now(UTC) - timedelta(seconds=lease_seconds)
-    other = await mongo.db[MEMBERS].find_one({"seen": {"$gte": since}, "partitions": {"$ne": partitions}})
+    other = await mongo.db[MEMBERS].find_one(
+        {"seen": {"$gte": since}, "partitions": {"$exists": True, "$ne": partitions}}
+    )
     if other is not None:
         raise PartitionsDisagree(
-            f"another replica runs with {other.get('partitions', 'an unknown number of')} partitions and this one "
+            f"another replica runs with {other['partitions']} partitions and this one "
             f"with {partitions}: start every replica with the same number, or stop the others first (a replica "
             f"stopped less than {lease_seconds:g} s ago still counts)"
         )

@@ -24,6 +24,7 @@ from services.reporting.store import (
     REPORTS,
     Db,
     claim_replay,
+    drop_report_files,
     sequence,
     store_report_files,
     stored_payload,
@@ -145,17 +146,23 @@ async def quiet_since_formation(db: Db, still_working: Any) -> None:
 
 async def report_files_in_gridfs(db: Db, still_working: Any) -> None:
     """Moves report files stored whole in one document each (at most 16 MB, which a province's export outgrows)
-    into GridFS, named by their job; a file whose job is not done, or names a file already, is only dropped."""
+    into GridFS, named by their job, one at a time (each may be 16 MB); a file whose job is not done, or names that
+    format already (a replica resuming this after a lost lease, or a newer build), is only dropped."""
     moved = 0
-    while batch := await db[WHOLE_REPORT_FILES].find({}).limit(BATCH // 10).to_list(None):
-        for old in batch:
-            job = await db[REPORTS].find_one({"_id": old.get("report_id")}, {"status": 1, "files": 1})
-            fmt = str(old.get("format"))
-            if job and job.get("status") == "done" and fmt not in (job.get("files") or {}):
-                stored = await store_report_files(db, str(job["_id"]), {fmt: bytes(old["data"])})
-                await db[REPORTS].update_one({"_id": job["_id"]}, {"$set": {f"files.{fmt}": stored[fmt]}})
+    for old_id in await db[WHOLE_REPORT_FILES].distinct("_id"):
+        old = await db[WHOLE_REPORT_FILES].find_one({"_id": old_id})
+        if old is None:  # moved meanwhile by a replica that resumed this
+            continue
+        fmt, report_id = str(old.get("format")), str(old.get("report_id"))
+        unnamed = {"_id": report_id, "status": "done", f"files.{fmt}": {"$exists": False}}
+        if await db[REPORTS].count_documents(unnamed, limit=1):
+            stored = await store_report_files(db, report_id, {fmt: bytes(old["data"])})
+            named = await db[REPORTS].update_one(unnamed, {"$set": {f"files.{fmt}": stored[fmt]}})
+            if named.modified_count:
                 moved += 1
-            await db[WHOLE_REPORT_FILES].delete_one({"_id": old["_id"]})
+            else:
+                await drop_report_files(db, stored.values())
+        await db[WHOLE_REPORT_FILES].delete_one({"_id": old_id})
         await still_working()
     log.info("reporting.report_files_moved", files=moved)
 

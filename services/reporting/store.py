@@ -701,7 +701,8 @@ async def active_or_dormant(db: Db, region: str, start: str, quiet_before: str) 
     """The region's institutions a monthly report from ``start`` may show: those active since (their last activity
     on or after it) and those dormant (active, quiet since before ``quiet_before``) — not the whole registry."""
     institutions = await view(db, INSTITUTIONS)
-    # Two queries rather than an $or: each is answered by the index of region, status and quiet day.
+    # Two queries rather than an $or (which the dev server answers by a scan): the dormant through the index of
+    # region, status and quiet day, the active among the region's institutions.
     dormant = {"regions": region, "status": "active", "quiet_since": {"$lt": quiet_before}}
     found = {d["_id"]: d for d in await institutions.find(dormant).to_list(None)}
     active = {"regions": region, "last_activity_on": {"$gte": start}}
@@ -809,8 +810,10 @@ async def update_report(uow: UnitOfWork, report_id: str, changes: dict[str, Any]
 # --- end of revised reports ---
 
 
-async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, changes: dict[str, Any]) -> None:
-    await db[REPORTS].update_one({"_id": job["_id"], "lease_owner": owner}, {"$set": changes})
+async def update_leased_report(db: Db, job: Mapping[str, Any], owner: str, changes: dict[str, Any]) -> bool:
+    """Change a job this worker still holds; False when its lease passed to another."""
+    result = await db[REPORTS].update_one({"_id": job["_id"], "lease_owner": owner}, {"$set": changes})
+    return result.matched_count > 0
 
 
 async def campaign_reports_not_withdrawn(db: Db) -> list[dict[str, Any]]:

@@ -106,5 +106,8 @@ async def download(
 
 
 async def _chunks(stored: AsyncGridOut) -> AsyncIterator[bytes]:
-    while chunk := await stored.readchunk():
-        yield chunk
+    try:
+        while chunk := await stored.readchunk():
+            yield chunk
+    finally:  # also when the caller goes away mid-way
+        await stored.close()

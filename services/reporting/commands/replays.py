@@ -24,6 +24,7 @@ import asyncio
 import gc
 import math
 import time
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from services.reporting.domain.rebuild import Rebuild, Settled, rollups
 from services.reporting.store import ROLLUPS, Db
 
 log = structlog.get_logger("reporting.replays")
-# About 3 KB of states per event at national scale: 150,000 events' states stay well within a service's 500 MB.
+# The states take about 3 KB an event at national scale: 150,000 events' keep a replay within a service's 500 MB.
 FOLD_EVENTS = 150_000
 REPLAY_LEASE = timedelta(hours=1)  # a replay still "running" after this long is taken to have died with its process
 Progress = Callable[[int, int], Awaitable[None]]
@@ -70,7 +71,7 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000, fold_event
     expected = await store.stored_events(db)
     parts = max(1, math.ceil(expected / fold_events))
     target = replaced + 1
-    settled: list[Settled] = []
+    settled: Settled = defaultdict(Counter)  # every part's contributions to the roll-ups, added up as they come
     read = 0
     fold_s = write_s = 0.0
     await progress(0, expected)
@@ -83,7 +84,8 @@ async def replay(mongo: Mongo, progress: Progress, batch: int = 5000, fold_event
                     rebuild.add(Fact.from_stored(doc))
                 read += len(events)
                 await progress(read // parts, max(expected, read // parts))
-            settled.append(rebuild.settled())
+            for region, contributed in rebuild.settled().items():
+                settled[region].update(contributed)
         documents = {name: list(states.values()) for name, states in rebuild.states.items()}
         del rebuild
         folded = time.perf_counter()

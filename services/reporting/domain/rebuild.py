@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from services.reporting.domain.facts import Fact
@@ -70,17 +70,13 @@ class Rebuild:
             here[region_code].update(moved)
         return here
 
-    def rollups(self) -> list[dict[str, Any]]:
-        return rollups([self.settled()])
 
-
-def rollups(parts: Iterable[Mapping[str, Counter[str]]]) -> list[dict[str, Any]]:
-    """The roll-up documents: every part's contributions carried up to every level above where they live."""
+def rollups(settled: Mapping[str, Counter[str]]) -> list[dict[str, Any]]:
+    """The roll-up documents: the contributions carried up to every level above the region they live in."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for here in parts:
-        for place, contributed in here.items():
-            for region in scopes(place):
-                counts[region].update(contributed)
+    for place, contributed in settled.items():
+        for region in scopes(place):
+            counts[region].update(contributed)
     return [
         {"_id": region, "counts": {k: v for k, v in c.items() if v}, "level": level(region)}
         for region, c in sorted(counts.items())

@@ -2,8 +2,8 @@
 handling.
 
 A job is a document of ``reports`` with ``status`` pending → done | failed. The worker takes a job under a lease
-(two replicas never build the same one), renders it off the event loop, then in one transaction stores the
-files, marks the job done and emits ``report_generated`` through the outbox.
+(two replicas never build the same one), renders it off the event loop, stores the files in GridFS, then in one
+transaction names them in the job, marks it done and emits ``report_generated`` through the outbox.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ class ReportWorker(LeasedPoller):
         log.info("report.deferred", reason=reason, retry_in_s=seconds)
 
     async def _fail(self, job: dict[str, Any], reason: str) -> None:
-        changes = {"status": "failed", "error": reason, "version": job["version"] + 1}
-        await store.update_leased_report(self.mongo.db, job, self.owner, changes)
+        """A failed job serves no file: an earlier version's (a revision that could not be built) goes too."""
+        changes = {"status": "failed", "error": reason, "version": job["version"] + 1, "files": {}}
+        if await store.update_leased_report(self.mongo.db, job, self.owner, changes):
+            await store.drop_report_files(self.mongo.db, (job.get("files") or {}).values())
         log.warning("report.failed", reason=reason)

@@ -8,7 +8,6 @@ Names and roles only: NIK, phone numbers and e-mail addresses stay in the regist
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.reporting.reports.boards import BOARD_ROLES, board_complete, board_others, board_seat
@@ -206,14 +205,3 @@ class RegistryExport:
             ],
             chart=Chart("Lembaga per jenis", kinds, {"Lembaga": [self.by_kind[k] for k in kinds]}),
         )
-
-
-def registry_export(
-    region_code: str, institutions: Iterable[Doc], workers: Iterable[Doc], name_of: RegionName, as_of: str
-) -> Report:
-    export = RegistryExport(region_code, name_of)
-    for institution in institutions:
-        export.add_institution(institution)
-    for worker in workers:
-        export.add_worker(worker)
-    return export.report(as_of)

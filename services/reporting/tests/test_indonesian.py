@@ -18,11 +18,11 @@ from services.reporting.reports.fgd import fgd_minutes
 from services.reporting.reports.model import Report
 from services.reporting.reports.monthly import monthly_district
 from services.reporting.reports.psks import psks_handover
-from services.reporting.reports.registry_export import registry_export
 from services.reporting.reports.render import to_csv, to_pdf, to_xlsx
 from services.reporting.tests.pdftext import pdf_text
 from services.reporting.tests.scenario import CAMPAIGN, scenario
 from services.reporting.tests.test_domain import live
+from services.reporting.tests.test_registry_export import registry_export
 
 ENGLISH = re.compile(
     r"\b(completed|held|planned|cancelled|canceled|scheduled|open|done|overdue|active|inactive|dissolved|initiated"

@@ -16,11 +16,11 @@ from services.reporting.reports.narrative.campaign import CampaignFacts, Place, 
 from services.reporting.reports.narrative.fgd import FgdFacts, FollowupFact, fgd_narrative
 from services.reporting.reports.prose import angka, daftar, kalimat, rentang
 from services.reporting.reports.psks import psks_handover
-from services.reporting.reports.registry_export import registry_export
 from services.reporting.tests.scenario import scenario
 from services.reporting.tests.test_domain import live
 from services.reporting.tests.test_fgd_minutes import _minutes, _states
 from services.reporting.tests.test_indonesian import english_words
+from services.reporting.tests.test_registry_export import registry_export
 
 GUNUNGKIDUL = "Kabupaten Gunungkidul"
 # Seed 001: "Desa Kampung, Kecamatan Ngawen; Desa Rejosari, Kecamatan Semin; Desa Salam, Kecamatan Patuk; Desa

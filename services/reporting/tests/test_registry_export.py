@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,8 @@ from contracts.envelope import Envelope
 from pilar_dev.testing import bearer, eventually
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.projection import INSTITUTIONS, WORKERS, apply
-from services.reporting.reports.registry_export import registry_export
+from services.reporting.reports.model import Report
+from services.reporting.reports.registry_export import RegistryExport
 from services.reporting.tests.conftest import ADMIN, Publish, Reporting, fed
 from services.reporting.tests.scenario import at, envelope
 
@@ -103,6 +105,18 @@ async def _done(reporting: Reporting, report_id: str) -> dict[str, Any]:
 
     await eventually(done, timeout=60)
     return dict(await reporting.get(f"/reports/{report_id}"))
+
+
+def registry_export(
+    region: str, institutions: Iterable[dict[str, Any]], workers: Iterable[dict[str, Any]], name_of: Any, as_of: str
+) -> Report:
+    """The export of these records, fed to it one at a time as the worker feeds it from the projections."""
+    export = RegistryExport(region, name_of)
+    for institution in institutions:
+        export.add_institution(institution)
+    for worker in workers:
+        export.add_worker(worker)
+    return export.report(as_of)
 
 
 def _rows(sheet: Any) -> list[list[Any]]:

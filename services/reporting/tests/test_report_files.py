@@ -7,9 +7,10 @@ import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pilar_dev.testing import eventually
 from pilar_runtime.mongo import Mongo
 from services.reporting import store
-from services.reporting.domain.reports import job_document
+from services.reporting.domain.reports import MAX_ATTEMPTS, job_document
 from services.reporting.migrations import WHOLE_REPORT_FILES, report_files_in_gridfs
 from services.reporting.reports.jobs import ReportWorker
 from services.reporting.reports.model import Cell, Report, Table
@@ -73,14 +74,35 @@ async def test_a_rebuilt_report_keeps_only_its_new_files_and_a_lost_lease_leaves
     assert await _files_of(reporting.mongo, "rpt_taken") == 0
 
 
+async def test_a_revision_that_cannot_be_built_leaves_no_file_behind(reporting: Reporting) -> None:
+    """A revised report put back to be built that fails for good serves no file: its earlier one goes."""
+    worker = ReportWorker(reporting.mongo)
+    job = await _leased_job(reporting.mongo, "rpt_unbuildable", worker.owner, kind="campaign", campaign_id="cmp_none")
+    await worker.store_built(job, REPORT, {"csv": b"first"})
+    assert await _files_of(reporting.mongo, "rpt_unbuildable") == 1
+    # Its last attempt: the campaign it reports never arrives, so the running service's worker gives up on it.
+    again = {"status": "pending", "lease_until": None, "attempts": MAX_ATTEMPTS - 1}
+    await reporting.mongo.db[store.REPORTS].update_one({"_id": "rpt_unbuildable"}, {"$set": again})
+
+    async def failed() -> bool:
+        return (await store.report(reporting.mongo.db, "rpt_unbuildable") or {}).get("status") == "failed"
+
+    await eventually(failed, timeout=30)
+    assert (await store.report(reporting.mongo.db, "rpt_unbuildable") or {})["files"] == {}
+    assert await _files_of(reporting.mongo, "rpt_unbuildable") == 0
+
+
 async def test_files_the_earlier_release_kept_whole_move_to_gridfs(reporting: Reporting) -> None:
     db = reporting.mongo.db
     await _leased_job(reporting.mongo, "rpt_whole", "gone", status="done", formats=["csv"])
     await _leased_job(reporting.mongo, "rpt_whole_failed", "gone", status="failed")
+    newer = await store.store_report_files(db, "rpt_whole_newer", {"csv": b"newer"})  # built by this release
+    await _leased_job(reporting.mongo, "rpt_whole_newer", "gone", status="done", formats=["csv"], files=newer)
     await db[WHOLE_REPORT_FILES].insert_many(
         [
             {"_id": "rpt_whole.csv", "report_id": "rpt_whole", "format": "csv", "data": b"kept,whole"},
             {"_id": "rpt_whole_failed.csv", "report_id": "rpt_whole_failed", "format": "csv", "data": b"failed"},
+            {"_id": "rpt_whole_newer.csv", "report_id": "rpt_whole_newer", "format": "csv", "data": b"older"},
         ]
     )
 
@@ -94,6 +116,8 @@ async def test_files_the_earlier_release_kept_whole_move_to_gridfs(reporting: Re
     assert response.status_code == 200 and response.content == b"kept,whole"
     assert await _files_of(reporting.mongo, "rpt_whole") == 1
     assert await _files_of(reporting.mongo, "rpt_whole_failed") == 0
+    kept = await reporting.http.get("/reports/rpt_whole_newer/download", params={"format": "csv"}, headers=ADMIN)
+    assert kept.content == b"newer" and await _files_of(reporting.mongo, "rpt_whole_newer") == 1
 
 
 def test_the_pdf_prints_a_long_table_up_to_its_limit_and_says_where_the_rest_is() -> None:
