@@ -1,6 +1,6 @@
 """Composition root of the reporting service."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -9,12 +9,16 @@ from services.reporting import store
 from services.reporting.api import admin, asyncapi, events, history, reports, summary
 from services.reporting.commands import replays
 from services.reporting.commands.events import keep_horizon
+from services.reporting.commands.reports import drop_unnamed_files
 from services.reporting.dashboard import routes as dashboard
 from services.reporting.handlers import MONTHLY_TIMER, build_handlers, month_ended
 from services.reporting.migrations import run_migrations
 from services.reporting.parts import ReportingParts
 from services.reporting.reports.jobs import ReportWorker
 from services.reporting.settings import ReportingSettings
+
+# A build's files are named by its job seconds after they are stored: files no job names after this long never will be.
+UNNAMED_FILES_KEPT = timedelta(hours=1)
 
 
 def build(settings: ReportingSettings | None = None) -> FastAPI:
@@ -25,6 +29,7 @@ def build(settings: ReportingSettings | None = None) -> FastAPI:
     async def start(runtime: Runtime) -> None:
         await store.ensure_indexes(runtime.mongo.db)
         migrated = await run_migrations(runtime.mongo.db)
+        await drop_unnamed_files(runtime.mongo.db, before=datetime.now(UTC) - UNNAMED_FILES_KEPT)
         await store.use_partitions(runtime.mongo.db, config.partitions)
         parts.started(runtime)
         if config.partitions > 1:

@@ -771,6 +771,19 @@ async def store_report_files(db: Db, report_id: str, files: Mapping[str, bytes])
     return stored
 
 
+async def report_files_before(db: Db, when: datetime) -> AsyncIterator[list[dict[str, Any]]]:
+    """The stored files uploaded before ``when`` (id and report), a batch at a time."""
+    found = db[f"{REPORT_FILES}.files"].find({"uploadDate": {"$lt": when}}, {"metadata.report_id": 1})
+    while batch := await found.to_list(500):
+        yield batch
+
+
+async def files_named(db: Db, report_ids: Iterable[str]) -> set[ObjectId]:
+    """The files these reports' jobs name."""
+    jobs = db[REPORTS].find({"_id": {"$in": list(report_ids)}}, {"files": 1})
+    return {file_id async for job in jobs for file_id in (job.get("files") or {}).values()}
+
+
 async def drop_report_files(db: Db, file_ids: Iterable[ObjectId]) -> None:
     for file_id in file_ids:
         with contextlib.suppress(NoFile):  # dropped already

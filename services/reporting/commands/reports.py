@@ -267,6 +267,21 @@ async def complete_report(
     log.info("report.generated", formats=list(files))
 
 
+async def drop_unnamed_files(db: Db, before: datetime) -> int:
+    """Drops the stored files no job names that were uploaded before ``before`` — left by a worker that died
+    between storing a build's files and naming them — and returns how many. Run at start-up, with ``before`` far
+    older than a build takes, so that no build in progress loses its files."""
+    dropped = 0
+    async for files in store.report_files_before(db, before):
+        named = await store.files_named(db, {str(f.get("metadata", {}).get("report_id")) for f in files})
+        unnamed = [f["_id"] for f in files if f["_id"] not in named]
+        await store.drop_report_files(db, unnamed)
+        dropped += len(unnamed)
+    if dropped:
+        log.info("report.unnamed_files_dropped", files=dropped)
+    return dropped
+
+
 async def withdraw_misscoped(db: Db) -> int:
     """Campaign reports recorded for a region that does not hold their campaign (possible before reports were
     scoped by their subject) may carry another region's names: mark them failed, drop their files, clear their

@@ -10,6 +10,7 @@ from typing import Any
 from pilar_dev.testing import eventually
 from pilar_runtime.mongo import Mongo
 from services.reporting import store
+from services.reporting.commands.reports import drop_unnamed_files
 from services.reporting.domain.reports import MAX_ATTEMPTS, job_document
 from services.reporting.migrations import WHOLE_REPORT_FILES, report_files_in_gridfs
 from services.reporting.reports.jobs import ReportWorker
@@ -90,6 +91,28 @@ async def test_a_revision_that_cannot_be_built_leaves_no_file_behind(reporting: 
     await eventually(failed, timeout=30)
     assert (await store.report(reporting.mongo.db, "rpt_unbuildable") or {})["files"] == {}
     assert await _files_of(reporting.mongo, "rpt_unbuildable") == 0
+
+
+async def test_files_no_job_names_are_dropped_once_no_build_can_still_name_them(reporting: Reporting) -> None:
+    """A worker that died between storing a build's files and naming them left them behind: the next start drops
+    them, but neither a job's files nor those of a build still under way."""
+    db = reporting.mongo.db
+    worker = ReportWorker(reporting.mongo)
+    job = await _leased_job(reporting.mongo, "rpt_named", worker.owner)
+    await worker.store_built(job, REPORT, {"csv": b"named"})
+    await store.store_report_files(db, "rpt_named", {"pdf": b"%PDF left behind"})
+    await store.store_report_files(db, "rpt_never_done", {"csv": b"left behind"})
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await db[f"{store.REPORT_FILES}.files"].update_many({}, {"$set": {"uploadDate": an_hour_ago}})
+    await store.store_report_files(db, "rpt_under_way", {"csv": b"just stored"})
+
+    assert await drop_unnamed_files(db, before=datetime.now(UTC) - timedelta(minutes=30)) == 2
+    assert (
+        await _files_of(reporting.mongo, "rpt_named") == 1 and await _files_of(reporting.mongo, "rpt_never_done") == 0
+    )
+    assert await _files_of(reporting.mongo, "rpt_under_way") == 1
+    named = await reporting.http.get("/reports/rpt_named/download", params={"format": "csv"}, headers=ADMIN)
+    assert named.content == b"named"
 
 
 async def test_files_the_earlier_release_kept_whole_move_to_gridfs(reporting: Reporting) -> None:
