@@ -110,7 +110,9 @@ async def test_the_event_loop_answers_while_a_rule_is_checked(
     await asyncio.sleep(0.05)
     started = time.monotonic()
     health = await client.get("/healthz")
-    assert health.status_code == 200 and time.monotonic() - started < 0.5
+    # On the loop, the render would hold /healthz for its whole second of budget; on a thread it answers well
+    # before that, even on a busy machine (0.5 s was seen missed by 20 ms under the full suite on two cores).
+    assert health.status_code == 200 and time.monotonic() - started < 0.8
     assert not check.done()
     assert (await check).status_code == 422
 
